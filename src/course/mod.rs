@@ -1,0 +1,16 @@
+//! The course: lessons and quizzes as validated content, quiz grading, and the learner's progress.
+
+pub mod progress;
+pub mod quiz;
+pub mod schema;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod content;
+
+pub use schema::{Choice, Course, Lesson, Part, Question, QuestionKind, Quiz};
+
+/// The course as validated by build.rs from `lessons/`.
+pub fn embedded_course() -> Course {
+    serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/course.json")))
+        .expect("build.rs writes a course that reads back")
+}

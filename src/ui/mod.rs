@@ -1,0 +1,76 @@
+//! The course UI: a Leptos single-page app. It knows lessons, quizzes and progress; it never links Burn.
+
+mod complete;
+mod home;
+mod lesson;
+mod progress_store;
+mod quiz;
+mod theme;
+
+use std::sync::LazyLock;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::course::{embedded_course, Course};
+
+static COURSE: LazyLock<Course> = LazyLock::new(embedded_course);
+
+/// The course, validated at build time; immutable for the life of the page.
+fn course() -> &'static Course {
+    &COURSE
+}
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    provide_meta_context();
+    progress_store::provide_progress_store(course());
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="site-header">
+                <A href="/" attr:class="brand">"Tinytune"</A>
+                <theme::ThemePicker />
+            </header>
+            <progress_store::StorageNotice />
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=home::HomePage />
+                    <Route path=path!("/learn/:slug") view=lesson::LessonPage />
+                    <Route path=path!("/complete") view=complete::CompletionPage />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Everything runs in this tab: your answers and data never leave your browser."</p>
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <Title text="Page not found · Tinytune" />
+        <h1 tabindex="-1" node_ref=focus_on_mount()>"Page not found"</h1>
+        <p>"There is no page at this address. It may have moved, or the link may have a typo."</p>
+        <p><A href="/">"Go to the course home"</A></p>
+    }
+}
+
+/// A heading ref that takes keyboard focus once mounted, so screen readers announce the new page.
+fn focus_on_mount() -> NodeRef<leptos::html::H1> {
+    let heading = NodeRef::<leptos::html::H1>::new();
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            let _ = heading.focus();
+        }
+    });
+    heading
+}

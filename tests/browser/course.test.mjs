@@ -1,0 +1,255 @@
+// The course shell in headless Chromium, against the built dist/.
+import { before, after, test } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openPage, readCourse, waitForQuiz, answerQuiz } from "./harness.mjs";
+
+const course = readCourse();
+const [firstLesson, secondLesson] = course.lessons;
+let server, origin, browser;
+
+before(async () => {
+  ({ server, origin } = await startServer());
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function fresh(options) {
+  return openPage(browser, origin, options);
+}
+
+async function visitLesson(page, lesson) {
+  await page.goto(`${origin}/learn/${lesson.slug}`);
+  await waitForQuiz(page);
+}
+
+test("home lists every lesson in course order, with overall progress", async () => {
+  const { page, context } = await fresh();
+  await page.goto(origin);
+  await page.getByRole("heading", { level: 1, name: course.title }).waitFor();
+  const links = await page.locator(".lesson-list a").allTextContents();
+  assert.deepEqual(links, course.lessons.map((l) => l.title));
+  assert.match(await page.locator("#overall-progress-text").textContent(), new RegExp(`^0 of ${course.lessons.length} lessons complete$`));
+  assert.equal(await page.title(), `${course.title} · Tinytune`);
+  page.assertClean();
+  await context.close();
+});
+
+test("a deep link loads that lesson, titles the page and focuses its heading", async () => {
+  const { page, context } = await fresh();
+  await page.goto(`${origin}/learn/${secondLesson.slug}`);
+  const heading = page.getByRole("heading", { level: 1, name: secondLesson.title });
+  await heading.waitFor();
+  assert.equal(await page.title(), `${secondLesson.title} · Tinytune`);
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), "H1");
+  // Following "next" moves focus to the new lesson's heading too.
+  await page.getByRole("link", { name: new RegExp(`^Next: ${escape(course.lessons[2].title)}`) }).click();
+  await page.getByRole("heading", { level: 1, name: course.lessons[2].title }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), course.lessons[2].title);
+  assert.equal(new URL(page.url()).pathname, `/learn/${course.lessons[2].slug}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("an unknown address shows the not-found page", async () => {
+  const { page, context } = await fresh();
+  await page.goto(`${origin}/learn/no-such-lesson`);
+  await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
+  await page.goto(`${origin}/nowhere/at/all`);
+  await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
+  assert.equal(await page.title(), "Page not found · Tinytune");
+  page.assertClean();
+  await context.close();
+});
+
+test("a wrong answer shows its explanation and only the wrong questions can be retried", async () => {
+  const { page, context } = await fresh();
+  await visitLesson(page, firstLesson);
+  const wrongIndex = firstLesson.questions.findIndex((q) => q.type === "MultipleChoice" && q.choices.filter((c) => c.correct).length === 1);
+  const question = firstLesson.questions[wrongIndex];
+  await answerQuiz(page, firstLesson, (i) => i !== wrongIndex);
+
+  const fieldset = page.locator("fieldset.question").nth(wrongIndex);
+  const feedback = fieldset.locator('[role="status"]');
+  await feedback.getByText("✗ Not quite").waitFor();
+  const chosenWrong = question.choices.find((c) => !c.correct);
+  assert.ok((await feedback.textContent()).includes(plain(chosenWrong.explanation)), "the chosen option's explanation is shown");
+  const total = firstLesson.questions.length;
+  assert.match(await page.locator(".quiz-summary").textContent(), new RegExp(`^${total - 1} of ${total} correct`));
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "Not complete");
+
+  await page.getByRole("button", { name: "Retry wrong questions" }).click();
+  for (let i = 0; i < total; i++) {
+    const disabled = await page.locator("fieldset.question").nth(i).evaluate((el) => el.disabled);
+    assert.equal(disabled, i !== wrongIndex, `question ${i + 1} ${i === wrongIndex ? "is open again" : "stays answered"}`);
+  }
+  assert.equal(await page.locator("fieldset.question").nth(wrongIndex).locator("input:checked").count(), 0, "the wrong answer is cleared");
+  await answerQuiz(page, firstLesson);
+  await page.locator(".quiz-summary").getByText("lesson complete").waitFor();
+  page.assertClean();
+  await context.close();
+});
+
+test("showing the answers reveals every choice's explanation without completing the lesson", async () => {
+  const { page, context } = await fresh();
+  await visitLesson(page, firstLesson);
+  await answerQuiz(page, firstLesson, () => false);
+  await page.getByRole("button", { name: "Show answers" }).click();
+  const explanations = await page.locator(".choice-explanation").count();
+  const choices = firstLesson.questions.reduce((n, q) => n + (q.choices?.length ?? 1), 0);
+  assert.equal(explanations, choices);
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "Not complete");
+  page.assertClean();
+  await context.close();
+});
+
+test("right answers complete the lesson, and progress survives a reload", async () => {
+  const { page, context } = await fresh();
+  await visitLesson(page, firstLesson);
+  await answerQuiz(page, firstLesson);
+  await page.locator(".quiz-summary").getByText(`All ${firstLesson.questions.length} correct: lesson complete`).waitFor();
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "✓ Complete");
+  // Once passed, every choice's explanation is visible.
+  assert.ok((await page.locator(".choice-explanation").count()) >= firstLesson.questions.length);
+
+  await page.reload();
+  await waitForQuiz(page);
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "✓ Complete");
+  assert.equal(await page.locator("fieldset.question:not([disabled])").count(), 0, "a passed quiz stays passed");
+  await page.goto(origin);
+  await page.locator("#overall-progress-text").getByText(`1 of ${course.lessons.length} lessons complete`).waitFor();
+  const statuses = await page.locator(".lesson-list .lesson-status").allTextContents();
+  assert.deepEqual(statuses, course.lessons.map((_, i) => (i === 0 ? "✓ Complete" : "Not complete")));
+  page.assertClean();
+  await context.close();
+});
+
+test("the lesson and course reset buttons clear progress, and the course reset can be undone", async () => {
+  const { page, context } = await fresh();
+  for (const lesson of [firstLesson, secondLesson]) {
+    await visitLesson(page, lesson);
+    await answerQuiz(page, lesson);
+    await page.locator(".quiz-summary").getByText("lesson complete").waitFor();
+  }
+  await page.getByRole("button", { name: "Reset this lesson's progress" }).click();
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "Not complete");
+  assert.equal(await page.locator("fieldset.question:disabled").count(), 0, "the quiz starts again");
+  await page.reload();
+  await waitForQuiz(page);
+  assert.equal(await page.locator(".lesson-status").first().textContent(), "Not complete", "the reset was saved");
+
+  await page.goto(origin);
+  await page.locator("#overall-progress-text").getByText("1 of").waitFor();
+  await page.getByRole("button", { name: "Reset all progress" }).click();
+  await page.locator("#overall-progress-text").getByText("0 of").waitFor();
+  await page.getByRole("button", { name: "Undo" }).click();
+  await page.locator("#overall-progress-text").getByText("1 of").waitFor();
+  await page.getByRole("button", { name: "Reset all progress" }).click();
+  await page.reload();
+  await page.locator("#overall-progress-text").getByText("0 of").waitFor();
+  page.assertClean();
+  await context.close();
+});
+
+test("a quiz can be answered with the keyboard alone", async () => {
+  const { page, context } = await fresh();
+  await visitLesson(page, secondLesson);
+  const firstInput = page.locator("fieldset.question input").first();
+  // Tab from the focused heading through the lesson's links until the first quiz control has focus.
+  for (let presses = 0; presses < 200 && !(await firstInput.evaluate((el) => el === document.activeElement)); presses++) {
+    await page.keyboard.press("Tab");
+  }
+  for (const [i, question] of secondLesson.questions.entries()) {
+    if (i > 0) await page.keyboard.press("Tab"); // into the next question
+    if (question.type === "ShortAnswer") {
+      await page.keyboard.type(question.answers[0]);
+      continue;
+    }
+    const several = question.choices.filter((c) => c.correct).length > 1;
+    if (several) {
+      for (const [c, choice] of question.choices.entries()) {
+        if (c > 0) await page.keyboard.press("Tab");
+        if (choice.correct) await page.keyboard.press("Space");
+      }
+    } else {
+      const right = question.choices.findIndex((c) => c.correct);
+      // Arrow keys move and select within a radio group; Space selects the first.
+      if (right === 0) await page.keyboard.press("Space");
+      for (let step = 0; step < right; step++) await page.keyboard.press("ArrowDown");
+    }
+  }
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Check answers");
+  await page.keyboard.press("Enter");
+  await page.locator(".quiz-summary").getByText("lesson complete").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.className), "quiz-summary", "focus moves to the result");
+  page.assertClean();
+  await context.close();
+});
+
+test("finishing every lesson shows the completion page", async () => {
+  const { page, context } = await fresh();
+  for (const lesson of course.lessons) {
+    await visitLesson(page, lesson);
+    await answerQuiz(page, lesson);
+  }
+  await page.getByRole("link", { name: /completion page/ }).click();
+  await page.getByRole("heading", { level: 1, name: "You finished the course" }).waitFor();
+  page.assertClean();
+  await context.close();
+});
+
+test("pages are usable at 320 px wide without horizontal scrolling", async () => {
+  const { page, context } = await fresh({ viewport: { width: 320, height: 640 } });
+  const noHorizontalScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await page.goto(origin);
+  await page.locator(".lesson-list a").first().waitFor();
+  assert.ok(await noHorizontalScroll(), "home");
+  for (const lesson of course.lessons) {
+    await visitLesson(page, lesson);
+    await answerQuiz(page, lesson, () => false);
+    await page.getByRole("button", { name: "Show answers" }).click();
+    assert.ok(await noHorizontalScroll(), `${lesson.slug} with every explanation shown`);
+  }
+  page.assertClean();
+  await context.close();
+});
+
+test("the theme follows the system and a chosen theme is remembered", async () => {
+  const { page, context } = await fresh({ colorScheme: "dark" });
+  await page.goto(origin);
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.getByLabel("Theme").waitFor();
+  const darkByDefault = await background();
+  await page.getByLabel("Theme").selectOption("light");
+  assert.notEqual(await background(), darkByDefault);
+  await page.reload();
+  await page.getByLabel("Theme").waitFor();
+  assert.equal(await page.getByLabel("Theme").inputValue(), "light");
+  assert.notEqual(await background(), darkByDefault);
+  page.assertClean();
+  await context.close();
+});
+
+test("size and speed figures (printed, not judged)", async () => {
+  const { page, context } = await fresh();
+  const started = Date.now();
+  await page.goto(`${origin}/learn/${firstLesson.slug}`);
+  await page.locator("fieldset.question input").first().waitFor({ state: "visible" });
+  const wallMs = Date.now() - started;
+  const sinceNavigationMs = await page.evaluate(() => Math.round(performance.now()));
+  console.log(`figure: time from navigation to an interactive lesson: ${sinceNavigationMs} ms in-page (${wallMs} ms wall)`);
+  page.assertClean();
+  await context.close();
+});
+
+function escape(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The visible text of a short piece of Markdown (enough for the emphasis and code used in quizzes). */
+function plain(markdown) {
+  return markdown.replace(/[*_`]/g, "").trim().slice(0, 60);
+}

@@ -1,0 +1,108 @@
+// Shared set-up for the browser tests: serves dist/ the way a static host with an SPA fallback would, starts
+// Debian's Chromium headless, and watches every page for console errors and requests to other origins.
+import { createServer } from "node:http";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import sirv from "sirv";
+import { chromium } from "playwright-core";
+import { parse as parseToml } from "smol-toml";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const distDir = process.env.TINYTUNE_DIST ?? join(repoRoot, "dist");
+
+export async function startServer() {
+  // `single: true` answers unknown paths with index.html, as the deployed site must for /learn/<slug> deep links.
+  const handler = sirv(distDir, { single: true, dev: true });
+  const server = createServer(handler);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+export async function launchBrowser(extraArgs = []) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    // Without the networking flags Chromium floods the closed network with connection attempts.
+    args: [
+      "--no-sandbox",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      ...extraArgs,
+    ],
+  });
+}
+
+/** A fresh page (fresh storage) that records console errors, page errors and requests leaving `origin`. */
+export async function openPage(browser, origin, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const problems = { consoleErrors: [], foreignRequests: [] };
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.consoleErrors.push(String(error)));
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== origin && url.protocol !== "data:" && url.protocol !== "blob:") {
+      problems.foreignRequests.push(request.url());
+    }
+  });
+  page.assertClean = () => {
+    assert.deepEqual(problems.consoleErrors, [], "console errors");
+    assert.deepEqual(problems.foreignRequests, [], "requests to other origins");
+  };
+  return { context, page };
+}
+
+/** The course as written in lessons/: titles, slugs and the right answers, read independently of the app. */
+export function readCourse() {
+  const lessonsDir = join(repoRoot, "lessons");
+  const manifest = parseToml(readFileSync(join(lessonsDir, "course.toml"), "utf8"));
+  const files = readdirSync(lessonsDir);
+  const lessons = new Map();
+  for (const file of files.filter((f) => f.endsWith(".md"))) {
+    const text = readFileSync(join(lessonsDir, file), "utf8");
+    const front = parseToml(text.split("+++")[1]);
+    lessons.set(front.id, { ...front, file });
+  }
+  for (const file of files.filter((f) => f.endsWith(".quiz.toml"))) {
+    const quiz = parseToml(readFileSync(join(lessonsDir, file), "utf8"));
+    lessons.get(quiz.lesson).questions = quiz.questions;
+  }
+  const ordered = manifest.parts.flatMap((part) => part.lessons.map((id) => lessons.get(id)));
+  return { title: manifest.title, lessons: ordered };
+}
+
+/** Waits until the lesson's quiz is on screen and usable. */
+export async function waitForQuiz(page) {
+  await page.waitForSelector("form.quiz-form fieldset.question");
+}
+
+/**
+ * Answers each question of `lesson` through the page: `pickRight(i)` says whether question i gets a right answer.
+ * Uses the pointer (clicks and typing); the keyboard-only test drives it separately.
+ */
+export async function answerQuiz(page, lesson, pickRight = () => true) {
+  const fieldsets = page.locator("fieldset.question");
+  for (const [i, question] of lesson.questions.entries()) {
+    const fieldset = fieldsets.nth(i);
+    if (await fieldset.evaluate((el) => el.disabled)) continue;
+    const right = pickRight(i);
+    if (question.type === "ShortAnswer") {
+      await fieldset.getByRole("textbox").fill(right ? question.answers[0] : "certainly not this");
+      continue;
+    }
+    const inputs = fieldset.locator("input");
+    const several = question.choices.filter((c) => c.correct).length > 1;
+    for (const [c, choice] of question.choices.entries()) {
+      const choose = right ? !!choice.correct : !choice.correct && (several || c === question.choices.findIndex((x) => !x.correct));
+      if (choose) await inputs.nth(c).check();
+    }
+  }
+  await page.getByRole("button", { name: "Check answers" }).click();
+}

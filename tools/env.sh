@@ -1,0 +1,6 @@
+# Sourced by the other scripts: where tools and the shared build cache live (outside the clone, reused by
+# every clone and CI run on this machine, never required to exist).
+export TINYTUNE_CACHE="${TINYTUNE_CACHE:-$HOME/.cache/tinytune}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TINYTUNE_CACHE/target}"
+export PATH="$HOME/.cargo/bin:$TINYTUNE_CACHE/node/node_modules/.bin:$PATH"
+export TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true
