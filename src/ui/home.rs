@@ -60,7 +60,7 @@ fn ResetCourse() -> impl IntoView {
     let undo = RwSignal::new(None);
     view! {
         <section class="reset" aria-label="Reset progress">
-            <button type="button" on:click=move |_| undo.set(Some(store.reset_all()))>
+            <button type="button" class="secondary" on:click=move |_| undo.set(Some(store.reset_all()))>
                 "Reset all progress"
             </button>
             <div role="status">
