@@ -1,6 +1,27 @@
 //! Tinytune: a course on fine-tuning language models that is itself a fine-tuning tool.
+//!
+//! The course (lessons, quizzes, progress) and the UI never touch tensors; the trainer core (model, LoRA,
+//! training, data, tokenizer, import/export) never touches the DOM. The same trainer code runs natively (CLI,
+//! tests, benchmarks) and, in the browser, in a worker.
 
 pub mod course;
+
+#[cfg(feature = "trainer")]
+pub mod data;
+#[cfg(feature = "trainer")]
+pub mod export;
+#[cfg(feature = "trainer")]
+pub mod generate;
+#[cfg(feature = "trainer")]
+pub mod import;
+#[cfg(feature = "trainer")]
+pub mod lora;
+#[cfg(feature = "trainer")]
+pub mod model;
+#[cfg(feature = "trainer")]
+pub mod tokenizer;
+#[cfg(feature = "trainer")]
+pub mod train;
 
 #[cfg(feature = "ui")]
 pub mod ui;

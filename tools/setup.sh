@@ -40,11 +40,14 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}";
 fi
 
 if $want_test_tools; then
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    say "installing Debian chromium and chromium-driver"
+  # Chromium for the browser tests; Mesa's lavapipe gives Burn's wgpu backend a Vulkan device without a GPU.
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! ls /usr/share/vulkan/icd.d/lvp_icd.* >/dev/null 2>&1; then
+    say "installing Debian chromium, chromium-driver and mesa-vulkan-drivers"
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver mesa-vulkan-drivers >&2
   fi
+  # torch, transformers and peft from PyPI, for the parity tests (several GB, once).
+  bash tools/python-env.sh >/dev/null
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     say "installing playwright-core (drives the Debian chromium; never downloads a browser)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)

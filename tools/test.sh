@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --test || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 source tools/env.sh
+export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(bash tools/python-env.sh)}"
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"  # silences a harmless wgpu warning
 
 logs=$(mktemp -d)
 passed=0 failed=0 skipped=0
@@ -12,8 +14,8 @@ started=$(date +%s)
 step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - started ))"; }
 add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
 
-step "native tests (cargo test)"
-cargo test --locked 2>&1 | tee "$logs/native.log"
+step "native tests (cargo test --release: unit, content, trainer, PyTorch/PEFT parity)"
+cargo test --release --locked 2>&1 | tee "$logs/native.log"
 native_status=${PIPESTATUS[0]}
 read -r p f s < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } } END { print p+0, f+0, s+0 }' "$logs/native.log")
 # A build failure runs no test: count it as a failure rather than as nothing.

@@ -1,0 +1,406 @@
+//! `tinytune`: the trainer core on the command line — import a llama2.c model, generate, fine-tune, inspect
+//! logits, benchmark. The browser worker runs the same library code.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::prelude::*;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tinytune::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TrainingSequence};
+use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
+use tinytune::generate::{generate, GenerationConfig};
+use tinytune::import::convert_llama2c;
+use tinytune::lora::LoraConfig;
+use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::tokenizer::TextTokenizer;
+use tinytune::train::{Method, Schedule, Trainer, TrainingConfig};
+
+#[derive(Parser)]
+#[command(name = "tinytune", version, about = "Fine-tune a tiny Llama with LoRA: import, generate, train, inspect.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    /// Burn's pure-Rust CPU backend.
+    Flex,
+    /// Burn's wgpu backend (a GPU, or Mesa lavapipe on a machine without one).
+    Wgpu,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    Lora,
+    Full,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScheduleArg {
+    Constant,
+    Linear,
+    Cosine,
+}
+
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    model: PathBuf,
+    /// A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) to apply.
+    #[arg(long)]
+    adapter: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: Backend,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a llama2.c checkpoint and tokenizer into a Hugging Face model folder.
+    ImportLlama2c {
+        /// The llama2.c checkpoint, e.g. stories260K.bin.
+        #[arg(long)]
+        model: PathBuf,
+        /// The llama2.c tokenizer, e.g. tok512.bin.
+        #[arg(long)]
+        tokenizer: PathBuf,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Generate text; prints the prompt and its continuation, and nothing else, to stdout.
+    Generate {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Text to continue; without it, generation starts from BOS alone.
+        #[arg(long, default_value = "")]
+        prompt: String,
+        #[arg(long)]
+        max_new_tokens: usize,
+        /// 0 for greedy decoding.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long, default_value_t = 1.0)]
+        top_p: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Fine-tune on a data file (.jsonl with text, prompt/response or messages; or .txt) and write the result.
+    Train(TrainArgs),
+    /// Print the logits for a token sequence as a JSON array [positions][vocab].
+    Logits {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Comma-separated token ids, e.g. 1,403,407.
+        #[arg(long, value_delimiter = ',', required = true)]
+        tokens: Vec<u32>,
+    },
+    /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long, value_enum)]
+    method: MethodArg,
+    /// LoRA rank r.
+    #[arg(long, default_value_t = 8)]
+    rank: usize,
+    /// LoRA alpha (the update is scaled by alpha / rank).
+    #[arg(long, default_value_t = 16.0)]
+    alpha: f64,
+    /// LoRA dropout probability.
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// Projections LoRA adapts: any of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj.
+    #[arg(long, value_delimiter = ',', default_value = "q_proj,v_proj")]
+    targets: Vec<String>,
+    #[arg(long)]
+    learning_rate: f64,
+    #[arg(long)]
+    steps: usize,
+    #[arg(long)]
+    batch_size: usize,
+    #[arg(long)]
+    seq_len: usize,
+    /// Micro-batches per optimizer step.
+    #[arg(long, default_value_t = 1)]
+    grad_accum: usize,
+    #[arg(long, value_enum, default_value = "cosine")]
+    schedule: ScheduleArg,
+    /// Warmup steps (linear from 0).
+    #[arg(long, default_value_t = 0)]
+    warmup: usize,
+    /// Evaluate the held-out split every N steps (0: never).
+    #[arg(long, default_value_t = 0)]
+    eval_every: usize,
+    /// Share of the examples held out for evaluation.
+    #[arg(long, default_value_t = 0.1)]
+    eval_fraction: f64,
+    /// Clip the global gradient norm (0: no clipping).
+    #[arg(long, default_value_t = 1.0)]
+    max_grad_norm: f64,
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    #[arg(long)]
+    seed: u64,
+    /// Where to write the adapter (LoRA) or the model folder (full).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write every step's metrics, one JSON object per line, to this file.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// The converted stories260K folder.
+    #[arg(long)]
+    model: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// The Python with torch, transformers and peft (tools/python-env.sh makes one).
+    #[arg(long, env = "TINYTUNE_PYTHON")]
+    python: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn device_for(backend: Backend) -> Device {
+    match backend {
+        Backend::Flex => Device::flex(),
+        Backend::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
+    }
+}
+
+/// Loads a model folder, and an adapter folder on top when one is given.
+fn load(args: &ModelArgs, device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM, TextTokenizer), String> {
+    let (config, model) = load_model(&read(&args.model.join("config.json"))?, &read(&args.model.join("model.safetensors"))?, device)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let tokenizer = TextTokenizer::from_json_bytes(&read(&args.model.join("tokenizer.json"))?)
+        .map_err(|e| format!("{}: {e}", args.model.join("tokenizer.json").display()))?;
+    let model = match &args.adapter {
+        Some(dir) => {
+            let config_json = read(&dir.join("adapter_config.json"))?;
+            let weights = read(&dir.join("adapter_model.safetensors"))?;
+            load_adapter(model, &config_json, &weights, device).map_err(|e| format!("{}: {e}", dir.display()))?.1
+        }
+        None => model,
+    };
+    Ok((config, model, tokenizer))
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::ImportLlama2c { model, tokenizer, out } => {
+            let files = convert_llama2c(&read(&model)?, &read(&tokenizer)?).map_err(|e| format!("{}: {e}", model.display()))?;
+            files.write_to(&out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed } => {
+            let device = device_for(model.backend);
+            let (config, llama, tokenizer) = load(&model, &device)?;
+            let mut ids = vec![tokenizer.bos_id()];
+            ids.extend(tokenizer.encode(&prompt));
+            let settings = GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
+            let out = generate(&llama, &ids, &settings, tokenizer.eos_id(), config.max_position_embeddings, &device);
+            println!("{}", tokenizer.decode(&out));
+            Ok(())
+        }
+        Command::Logits { model, tokens } => {
+            let device = device_for(model.backend);
+            let (config, llama, _) = load(&model, &device)?;
+            if let Some(bad) = tokens.iter().find(|&&t| t as usize >= config.vocab_size) {
+                return Err(format!("token {bad} is outside the vocabulary (0..{})", config.vocab_size));
+            }
+            let input = Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &device)
+                .unsqueeze::<2>();
+            let logits = llama.forward(input);
+            let [_, positions, vocab] = logits.dims();
+            let values = logits.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            let rows: Vec<&[f32]> = values.chunks(vocab).take(positions).collect();
+            println!("{}", serde_json::to_string(&rows).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Command::Train(args) => train(args),
+        Command::Bench(args) => bench(args),
+    }
+}
+
+fn train(args: TrainArgs) -> Result<(), String> {
+    let device = device_for(args.model.backend).autodiff();
+    let (_, model, tokenizer) = load(&args.model, &device)?;
+    let name = args.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let examples = parse_dataset(&name, &read(&args.data)?).map_err(|e| e.to_string())?;
+    let (train_examples, eval_examples) = split_train_eval(&examples, args.eval_fraction, args.seed);
+    let sequences = |examples: &[_]| {
+        let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+        training_sequences(&tokenized, args.seq_len, tokenizer.eos_id())
+    };
+    let (train_sequences, eval_sequences) = (sequences(&train_examples), sequences(&eval_examples));
+
+    let lora = LoraConfig::new(args.rank, args.alpha, args.targets.clone()).with_lora_dropout(args.dropout);
+    let method = match args.method {
+        MethodArg::Lora => Method::Lora,
+        MethodArg::Full => Method::Full,
+    };
+    let schedule = match args.schedule {
+        ScheduleArg::Constant => Schedule::Constant,
+        ScheduleArg::Linear => Schedule::Linear,
+        ScheduleArg::Cosine => Schedule::Cosine,
+    };
+    let config = TrainingConfig::new(method, lora.clone(), args.steps)
+        .with_learning_rate(args.learning_rate)
+        .with_batch_size(args.batch_size)
+        .with_seq_len(args.seq_len)
+        .with_grad_accum(args.grad_accum)
+        .with_schedule(schedule)
+        .with_warmup_steps(args.warmup)
+        .with_eval_every(args.eval_every)
+        .with_weight_decay(args.weight_decay)
+        .with_max_grad_norm(args.max_grad_norm)
+        .with_seed(args.seed);
+    eprintln!(
+        "training on {} sequences ({} held out) of {} tokens",
+        train_sequences.len(),
+        eval_sequences.len(),
+        args.seq_len
+    );
+    let mut trainer = Trainer::new(model, train_sequences, eval_sequences, config, &device).map_err(|e| e.to_string())?;
+    let mut metrics_log = String::new();
+    for _ in 0..args.steps {
+        let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
+        let eval = metrics.eval_loss.map(|l| format!("  eval {l:.4}")).unwrap_or_default();
+        eprintln!(
+            "step {:>4}/{}  loss {:.4}{eval}  lr {:.2e}  grad-norm {:.3}  {:.0} tok/s  ({} of {} parameters train)",
+            metrics.step,
+            args.steps,
+            metrics.loss,
+            metrics.learning_rate,
+            metrics.grad_norm,
+            metrics.tokens_per_second,
+            metrics.trainable_params,
+            metrics.total_params
+        );
+        metrics_log.push_str(&serde_json::to_string(&metrics).map_err(|e| e.to_string())?);
+        metrics_log.push('\n');
+    }
+    if let Some(path) = &args.metrics {
+        write(path, &metrics_log)?;
+    }
+
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    let model = trainer.into_model();
+    match method {
+        Method::Lora => {
+            let base = args.model.model.display().to_string();
+            write(&args.out.join("adapter_config.json"), adapter_config_json(&lora, &base))?;
+            write(&args.out.join("adapter_model.safetensors"), adapter_safetensors(&model)?)?;
+        }
+        Method::Full => {
+            write(&args.out.join("model.safetensors"), merged_model_safetensors(model)?)?;
+            for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
+                std::fs::copy(args.model.model.join(file), args.out.join(file))
+                    .map_err(|e| format!("cannot copy {file}: {e}"))?;
+            }
+        }
+    }
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Trains LoRA (r 8, alpha 16, q/k/v/o) on batches of 16 × 256 random tokens, timing `steps` steps after two
+/// untimed warm-up steps, then runs tests/reference/bench_peft.py on the same model and settings.
+fn bench(args: BenchArgs) -> Result<(), String> {
+    const BATCH: usize = 16;
+    const SEQ_LEN: usize = 256;
+    const WARMUP: usize = 2;
+    // Read by the CPU backend's thread pool when it starts, which is after this line.
+    std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    let device = Device::flex().autodiff();
+    let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
+    let (config, model, _) = load(&model_args, &device)?;
+    let mut rng = StdRng::seed_from_u64(0);
+    let sequences: Vec<TrainingSequence> = (0..BATCH * (args.steps + WARMUP))
+        .map(|_| TrainingSequence {
+            tokens: (0..=SEQ_LEN).map(|_| rng.random_range(3..config.vocab_size as u32)).collect(),
+            targets_mask: vec![true; SEQ_LEN],
+        })
+        .collect();
+    let targets = ["q_proj", "k_proj", "v_proj", "o_proj"].map(String::from).to_vec();
+    let training = TrainingConfig::new(Method::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
+        .with_batch_size(BATCH)
+        .with_seq_len(SEQ_LEN)
+        .with_schedule(Schedule::Constant)
+        .with_weight_decay(0.01)
+        .with_max_grad_norm(0.0);
+    let mut trainer = Trainer::new(model, sequences, vec![], training, &device).map_err(|e| e.to_string())?;
+    for _ in 0..WARMUP {
+        pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
+    }
+    let started = web_time::Instant::now();
+    for _ in 0..args.steps {
+        pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let ours = (args.steps * BATCH * SEQ_LEN) as f64 / seconds;
+    println!("LoRA r8 on q,k,v,o · batch {BATCH} × seq {SEQ_LEN} · {} timed steps · {} threads", args.steps, args.threads);
+    println!("{:<28} {:>10.0} tokens/s  ({:.3} s/step)", "tinytune (Burn flex, CPU)", ours, seconds / args.steps as f64);
+
+    let Some(python) = args.python else {
+        println!("PyTorch + PEFT: not run (no --python or TINYTUNE_PYTHON; tools/python-env.sh prints one)");
+        return Ok(());
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/bench_peft.py");
+    let output = std::process::Command::new(&python)
+        .arg(&script)
+        .arg("--model")
+        .arg(&args.model)
+        .args(["--steps", &args.steps.to_string(), "--threads", &args.threads.to_string()])
+        .args(["--batch-size", &BATCH.to_string(), "--seq-len", &SEQ_LEN.to_string(), "--rank", "8", "--alpha", "16"])
+        .args(["--targets", &targets.join(",")])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!("bench_peft.py failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let peer: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| format!("bench_peft.py output: {e}"))?;
+    let theirs = peer["tokens_per_second"].as_f64().ok_or("bench_peft.py printed no tokens_per_second")?;
+    println!(
+        "{:<28} {:>10.0} tokens/s  ({:.3} s/step; torch {}, peft {})",
+        "PyTorch + PEFT (CPU)",
+        theirs,
+        peer["step_seconds"].as_f64().unwrap_or(f64::NAN),
+        peer["torch"].as_str().unwrap_or("?"),
+        peer["peft"].as_str().unwrap_or("?")
+    );
+    println!("ratio tinytune / PyTorch: {:.2}× (target ≥ 1.5×)", ours / theirs);
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Hugging Face and PEFT formats, in and out: a model folder (`config.json` + `model.safetensors`) and a PEFT
+//! LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`). Everything works on bytes so the
+//! browser worker can do the same as the CLI.
+//!
+//! Weights move through burn-store. Our module paths are Hugging Face's except for two details that the key
+//! remapping below handles: every projection wraps its `Linear` as `base_layer` (PEFT's name), and adapter
+//! factors live at `<projection>.lora.lora_a|lora_b` where PEFT writes
+//! `base_model.model.<projection>.lora_A.weight|lora_B.weight`. Our q/k rows are already in Hugging Face's
+//! rotate-half order (the importer permuted them), so adapter B matrices need no permutation.
+
+use std::collections::BTreeMap;
+
+use burn::prelude::*;
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+use serde_json::json;
+
+use crate::lora::{LoraConfig, PROJECTIONS};
+use crate::model::{LlamaConfig, LlamaForCausalLM};
+
+/// `config.json` for `LlamaForCausalLM`.
+pub fn hf_config_json(config: &LlamaConfig) -> String {
+    let value = json!({
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_act": "silu",
+        "torch_dtype": "float32",
+        "attention_bias": false,
+        "attention_dropout": 0.0,
+        "mlp_bias": false,
+        "pretraining_tp": 1,
+        "initializer_range": 0.02,
+        "use_cache": true,
+        "rope_scaling": null,
+        "head_dim": config.head_dim(),
+        "vocab_size": config.vocab_size,
+        "hidden_size": config.hidden_size,
+        "intermediate_size": config.intermediate_size,
+        "num_hidden_layers": config.num_hidden_layers,
+        "num_attention_heads": config.num_attention_heads,
+        "num_key_value_heads": config.num_key_value_heads,
+        "max_position_embeddings": config.max_position_embeddings,
+        "rms_norm_eps": config.rms_norm_eps,
+        "rope_theta": config.rope_theta,
+        "tie_word_embeddings": config.tie_word_embeddings,
+        "bos_token_id": config.bos_token_id,
+        "eos_token_id": config.eos_token_id,
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values serialise")
+}
+
+pub fn parse_hf_config(config_json: &[u8]) -> Result<LlamaConfig, String> {
+    serde_json::from_slice(config_json).map_err(|e| format!("config.json: {e}"))
+}
+
+/// A safetensors file of f32 tensors (name → shape, values), marked as PyTorch's so transformers accepts it.
+pub fn safetensors_bytes(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Vec<u8> {
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(name, (shape, values))| (name.clone(), shape.clone(), values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = bytes
+        .iter()
+        .map(|(name, shape, data)| {
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data)
+                .expect("shape matches data");
+            (name.clone(), view)
+        })
+        .collect();
+    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
+    safetensors::serialize(views, metadata).expect("f32 tensors serialise")
+}
+
+/// Loads a Hugging Face Llama folder's config and weights onto `device`.
+pub fn load_model(config_json: &[u8], weights: &[u8], device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM), String> {
+    let config = parse_hf_config(config_json)?;
+    let mut model = config.init(device);
+    let mut store = SafetensorsStore::from_bytes(Some(weights.to_vec()))
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .with_key_remapping(r"^(.+_proj|lm_head)\.weight$", "$1.base_layer.weight");
+    let result = model.load_from(&mut store).map_err(|e| format!("model.safetensors: {e}"))?;
+    let missing: Vec<&str> = result
+        .missing
+        .iter()
+        .map(|(path, _)| path.as_str())
+        .filter(|path| path.ends_with(".weight") || path.ends_with(".gamma"))
+        .collect();
+    if !missing.is_empty() || !result.errors.is_empty() {
+        return Err(format!(
+            "model.safetensors does not fit config.json: missing {missing:?}, errors {:?}",
+            result.errors
+        ));
+    }
+    Ok((config, model))
+}
+
+/// The model's weights as a Hugging Face `model.safetensors`, any LoRA update merged in (`W + B·A·alpha/r`).
+pub fn merged_model_safetensors(model: LlamaForCausalLM) -> Result<Vec<u8>, String> {
+    let merged = model.map_projections(&PROJECTIONS.map(String::from), |projection| projection.merge());
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_regex(r"(\.weight|\.gamma)$")
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .with_key_remapping(r"\.base_layer\.weight$", ".weight")
+        .metadata("format", "pt");
+    merged.save_into(&mut store).map_err(|e| e.to_string())?;
+    store.get_bytes().map_err(|e| e.to_string())
+}
+
+/// PEFT's `adapter_config.json` for an adapter trained on `base_model`.
+pub fn adapter_config_json(lora: &LoraConfig, base_model: &str) -> String {
+    let value = json!({
+        "peft_type": "LORA",
+        "task_type": "CAUSAL_LM",
+        "base_model_name_or_path": base_model,
+        "r": lora.r,
+        "lora_alpha": lora.lora_alpha,
+        "lora_dropout": lora.lora_dropout,
+        "target_modules": lora.target_modules,
+        "bias": "none",
+        "fan_in_fan_out": false,
+        "use_rslora": false,
+        "use_dora": false,
+        "init_lora_weights": true,
+        "inference_mode": true,
+        "modules_to_save": null,
+    });
+    serde_json::to_string_pretty(&value).expect("JSON values serialise")
+}
+
+/// Reads the LoRA settings from a PEFT `adapter_config.json`, refusing variants this model cannot reproduce.
+pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
+    let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| format!("adapter_config.json: {e}"))?;
+    let field = |name: &str| value.get(name).ok_or_else(|| format!("adapter_config.json: missing `{name}`"));
+    if field("peft_type")? != "LORA" {
+        return Err("adapter_config.json: only LoRA adapters (`peft_type: LORA`) are supported".into());
+    }
+    for (flag, meaning) in [("use_rslora", "rank-stabilised LoRA"), ("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")] {
+        if value.get(flag).and_then(|v| v.as_bool()) == Some(true) {
+            return Err(format!("adapter_config.json: {meaning} (`{flag}: true`) is not supported"));
+        }
+    }
+    let number = |name: &str| field(name)?.as_f64().ok_or_else(|| format!("adapter_config.json: `{name}` must be a number"));
+    let target_modules = match field("target_modules")? {
+        serde_json::Value::Array(names) => names.iter().filter_map(|n| n.as_str().map(String::from)).collect(),
+        serde_json::Value::String(one) => vec![one.clone()],
+        _ => return Err("adapter_config.json: `target_modules` must be a list of names".into()),
+    };
+    let config = LoraConfig::new(number("r")? as usize, number("lora_alpha")?, target_modules)
+        .with_lora_dropout(value.get("lora_dropout").and_then(|v| v.as_f64()).unwrap_or(0.0));
+    config.validate().map_err(|e| format!("adapter_config.json: {e}"))?;
+    Ok(config)
+}
+
+/// The adapter factors as PEFT's `adapter_model.safetensors`.
+pub fn adapter_safetensors(model: &LlamaForCausalLM) -> Result<Vec<u8>, String> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_regex(r"\.lora\.lora_[ab]$")
+        .with_key_remapping(r"^(.*)\.lora\.lora_a$", "base_model.model.$1.lora_A.weight")
+        .with_key_remapping(r"^(.*)\.lora\.lora_b$", "base_model.model.$1.lora_B.weight")
+        .metadata("format", "pt");
+    model.save_into(&mut store).map_err(|e| e.to_string())?;
+    store.get_bytes().map_err(|e| e.to_string())
+}
+
+/// Attaches the adapter in a PEFT folder's two files to `model`.
+pub fn load_adapter(
+    model: LlamaForCausalLM,
+    adapter_config: &[u8],
+    adapter_weights: &[u8],
+    device: &Device,
+) -> Result<(LoraConfig, LlamaForCausalLM), String> {
+    let config = parse_adapter_config(adapter_config)?;
+    // The factors are overwritten by the file; the seed only fills them until then.
+    let mut model = model.with_lora(&config, 0, device);
+    // Partial: the file holds only the adapter; the base weights stay as loaded. Missing factors are checked below.
+    let mut store = SafetensorsStore::from_bytes(Some(adapter_weights.to_vec()))
+        .allow_partial(true)
+        .with_key_remapping(r"^base_model\.model\.(.*)\.lora_A(\.default)?\.weight$", "$1.lora.lora_a")
+        .with_key_remapping(r"^base_model\.model\.(.*)\.lora_B(\.default)?\.weight$", "$1.lora.lora_b");
+    let result = model.load_from(&mut store).map_err(|e| format!("adapter_model.safetensors: {e}"))?;
+    let missing: Vec<&str> =
+        result.missing.iter().map(|(path, _)| path.as_str()).filter(|p| p.contains(".lora.lora_")).collect();
+    if !missing.is_empty() || !result.errors.is_empty() {
+        return Err(format!(
+            "adapter_model.safetensors does not match adapter_config.json: missing {missing:?}, errors {:?}",
+            result.errors
+        ));
+    }
+    Ok((config, model))
+}

@@ -1,0 +1,139 @@
+//! LoRA, as in PEFT's `tuners/lora/layer.py`: a frozen linear layer W plus a trainable low-rank update,
+//! `y = W x + B A dropout(x) · alpha / r`.
+//!
+//! Written here rather than taken from Burn's `module::lora` because the course needs what that one lacks:
+//! PEFT's initialisation (A Kaiming-uniform, B zero), dropout, merge/unmerge, and A/B kept in PEFT's layout
+//! (`A: [r, in]`, `B: [out, r]`) so that an adapter is exported and imported by name, without reshaping.
+
+use burn::module::Param;
+use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::prelude::*;
+use burn::tensor::module::linear;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+/// The seven projections of a Llama layer that LoRA can adapt, in PEFT's names.
+pub const PROJECTIONS: [&str; 7] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+/// LoRA settings, named as in PEFT's `LoraConfig` (and its `adapter_config.json`).
+#[derive(Config, Debug, PartialEq)]
+pub struct LoraConfig {
+    /// Rank r of the update B·A.
+    pub r: usize,
+    /// The update is scaled by alpha / r, so changing r does not change the update's size at initialisation.
+    pub lora_alpha: f64,
+    #[config(default = 0.0)]
+    pub lora_dropout: f64,
+    /// Short names of the projections to adapt (a subset of [`PROJECTIONS`]).
+    pub target_modules: Vec<String>,
+}
+
+impl LoraConfig {
+    pub fn scaling(&self) -> f64 {
+        self.lora_alpha / self.r as f64
+    }
+
+    /// Checks the settings, naming the one to fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.r == 0 {
+            return Err("LoRA rank must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.lora_dropout) {
+            return Err(format!("LoRA dropout must be in [0, 1), got {}", self.lora_dropout));
+        }
+        if self.target_modules.is_empty() {
+            return Err(format!("choose at least one LoRA target among {}", PROJECTIONS.join(", ")));
+        }
+        if let Some(unknown) = self.target_modules.iter().find(|t| !PROJECTIONS.contains(&t.as_str())) {
+            return Err(format!("unknown LoRA target `{unknown}`: choose among {}", PROJECTIONS.join(", ")));
+        }
+        Ok(())
+    }
+}
+
+/// The trainable low-rank pair.
+#[derive(Module, Debug)]
+pub struct LoraAdapter {
+    /// `[r, in]`, Kaiming-uniform at initialisation.
+    pub lora_a: Param<Tensor<2>>,
+    /// `[out, r]`, zero at initialisation, so a fresh adapter leaves the model exactly as it was.
+    pub lora_b: Param<Tensor<2>>,
+    pub dropout: Dropout,
+    /// alpha / r.
+    pub scaling: f64,
+}
+
+impl LoraAdapter {
+    /// PEFT's initialisation: A ~ kaiming_uniform(a = √5), i.e. U(−1/√in, 1/√in), and B = 0.
+    /// A is drawn on the host from `rng`, so a seed gives the same adapter on every backend.
+    pub fn init(d_input: usize, d_output: usize, config: &LoraConfig, rng: &mut StdRng, device: &Device) -> Self {
+        let bound = 1.0 / (d_input as f32).sqrt();
+        let values: Vec<f32> = (0..config.r * d_input).map(|_| rng.random_range(-bound..bound)).collect();
+        let lora_a = Tensor::<1>::from_floats(values.as_slice(), device).reshape([config.r, d_input]);
+        LoraAdapter {
+            lora_a: Param::from_tensor(lora_a),
+            lora_b: Param::from_tensor(Tensor::zeros([d_output, config.r], device)),
+            dropout: DropoutConfig::new(config.lora_dropout).init(),
+            scaling: config.scaling(),
+        }
+    }
+
+    /// The update B·A·scaling in Burn's `Linear` layout, `[in, out]`.
+    pub fn delta_weight(&self) -> Tensor<2> {
+        self.lora_a.val().transpose().matmul(self.lora_b.val().transpose()) * self.scaling
+    }
+
+    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let low_rank = linear(self.dropout.forward(x), self.lora_a.val().transpose(), None); // [.., r]
+        linear(low_rank, self.lora_b.val().transpose(), None) * self.scaling
+    }
+}
+
+/// A linear projection with an optional LoRA adapter; PEFT calls the wrapped layer `base_layer` too.
+#[derive(Module, Debug)]
+pub struct LoraLinear {
+    /// The pretrained weight, `[in, out]` as in Burn's `Linear`.
+    pub base_layer: Linear,
+    pub lora: Option<LoraAdapter>,
+    /// True while the update is folded into `base_layer` (see [`LoraLinear::merge`]).
+    pub merged: bool,
+}
+
+impl LoraLinear {
+    pub fn new(base_layer: Linear) -> Self {
+        LoraLinear { base_layer, lora: None, merged: false }
+    }
+
+    pub fn with_adapter(self, config: &LoraConfig, rng: &mut StdRng, device: &Device) -> Self {
+        let [d_input, d_output] = self.base_layer.weight.dims();
+        LoraLinear { lora: Some(LoraAdapter::init(d_input, d_output, config, rng, device)), merged: false, ..self }
+    }
+
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match &self.lora {
+            Some(adapter) if !self.merged => self.base_layer.forward(x.clone()) + adapter.forward(x),
+            _ => self.base_layer.forward(x),
+        }
+    }
+
+    /// Folds the update into the weight, W + B·A·alpha/r, keeping the adapter so it can be unmerged.
+    pub fn merge(self) -> Self {
+        self.fold(1.0, true)
+    }
+
+    /// Takes a merged update back out of the weight.
+    pub fn unmerge(self) -> Self {
+        self.fold(-1.0, false)
+    }
+
+    fn fold(mut self, sign: f64, merged: bool) -> Self {
+        let Some(adapter) = &self.lora else { return self };
+        if self.merged == merged {
+            return self;
+        }
+        let weight = self.base_layer.weight.val().detach() + adapter.delta_weight().detach() * sign;
+        self.base_layer.weight = Param::from_tensor(weight).set_require_grad(self.base_layer.weight.is_require_grad());
+        self.merged = merged;
+        self
+    }
+}

@@ -1,0 +1,395 @@
+//! Fine-tuning, written out step by step like Burn's custom training loop: batch → forward → masked
+//! cross-entropy → backward → (accumulate) → clip → AdamW step, with a warmup + decay learning-rate schedule,
+//! seeded shuffling, periodic held-out evaluation, and a stop on NaN/Inf that keeps the last good weights.
+//!
+//! `Trainer::step` is async because in the browser a tensor can only be read asynchronously; natively it is
+//! driven with `pollster::block_on`.
+
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::data::TrainingSequence;
+use crate::lora::LoraConfig;
+use crate::model::LlamaForCausalLM;
+
+/// What fine-tuning updates.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Only LoRA adapters train; every pretrained weight stays frozen.
+    Lora,
+    /// Every weight trains.
+    Full,
+}
+
+/// How the learning rate moves over the run (after a linear warmup from zero).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    Constant,
+    Linear,
+    Cosine,
+}
+
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    pub method: Method,
+    /// Used when `method` is `Lora`.
+    pub lora: LoraConfig,
+    pub steps: usize,
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    #[config(default = 8)]
+    pub batch_size: usize,
+    #[config(default = 128)]
+    pub seq_len: usize,
+    /// Micro-batches per optimizer step: the step sees `batch_size * grad_accum` sequences.
+    #[config(default = 1)]
+    pub grad_accum: usize,
+    #[config(default = "Schedule::Cosine")]
+    pub schedule: Schedule,
+    #[config(default = 0)]
+    pub warmup_steps: usize,
+    /// Evaluate the held-out split every this many steps (and after the last); 0 never.
+    #[config(default = 0)]
+    pub eval_every: usize,
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this; 0 disables clipping.
+    #[config(default = 1.0)]
+    pub max_grad_norm: f64,
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl TrainingConfig {
+    /// Checks every setting, naming the one to fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.method == Method::Lora {
+            self.lora.validate()?;
+        }
+        let positive = [
+            ("steps", self.steps),
+            ("batch size", self.batch_size),
+            ("sequence length", self.seq_len),
+            ("gradient accumulation", self.grad_accum),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name} must be at least 1"));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(format!("learning rate must be a positive number, got {}", self.learning_rate));
+        }
+        if self.warmup_steps > self.steps {
+            return Err(format!("warmup ({}) is longer than the run ({} steps)", self.warmup_steps, self.steps));
+        }
+        Ok(())
+    }
+
+    /// The learning rate for optimizer step `step` (0-based), as Hugging Face's schedulers compute it:
+    /// linear warmup from 0, then constant, linear decay to 0, or half a cosine down to 0.
+    ///
+    /// A few lines rather than Burn's schedulers, so the lesson can show the formula next to the curve.
+    pub fn learning_rate_at(&self, step: usize) -> f64 {
+        if step < self.warmup_steps {
+            return self.learning_rate * step as f64 / self.warmup_steps as f64;
+        }
+        let progress = (step - self.warmup_steps) as f64 / (self.steps - self.warmup_steps).max(1) as f64;
+        let factor = match self.schedule {
+            Schedule::Constant => 1.0,
+            Schedule::Linear => (1.0 - progress).max(0.0),
+            Schedule::Cosine => 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+        };
+        self.learning_rate * factor
+    }
+}
+
+/// Everything a chart or log wants to know about one optimizer step, as plain data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepMetrics {
+    /// 1-based.
+    pub step: usize,
+    pub loss: f64,
+    pub eval_loss: Option<f64>,
+    pub learning_rate: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    pub tokens_per_second: f64,
+    pub trainable_params: usize,
+    pub total_params: usize,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum TrainError {
+    InvalidConfig(String),
+    NoData(String),
+    /// The loss or gradients became NaN or infinite; the model keeps the weights from before this step.
+    Diverged { step: usize, loss: f64, grad_norm: f64 },
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::InvalidConfig(why) => write!(f, "invalid training settings: {why}"),
+            TrainError::NoData(why) => write!(f, "{why}"),
+            TrainError::Diverged { step, loss, grad_norm } => write!(
+                f,
+                "training diverged at step {step} (loss {loss}, gradient norm {grad_norm}); the weights from step {} \
+                 are kept. Try a smaller learning rate or a lower max gradient norm.",
+                step - 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+/// A batch as tensors: inputs and targets `[batch, seq]`, and a 0/1 mask of the targets that count.
+struct Batch {
+    inputs: Tensor<2, Int>,
+    targets: Tensor<2, Int>,
+    targets_mask: Tensor<2>,
+    target_count: usize,
+}
+
+fn make_batch(sequences: &[&TrainingSequence], device: &Device) -> Batch {
+    let seq_len = sequences[0].targets_mask.len();
+    let ids = |range: std::ops::Range<usize>| -> Vec<i64> {
+        sequences.iter().flat_map(|s| s.tokens[range.clone()].iter().map(|&t| t as i64)).collect()
+    };
+    let mask: Vec<f32> = sequences.iter().flat_map(|s| s.targets_mask.iter().map(|&m| m as u8 as f32)).collect();
+    let shape = [sequences.len(), seq_len];
+    Batch {
+        inputs: Tensor::<1, Int>::from_ints(ids(0..seq_len).as_slice(), device).reshape(shape),
+        targets: Tensor::<1, Int>::from_ints(ids(1..seq_len + 1).as_slice(), device).reshape(shape),
+        target_count: mask.iter().filter(|&&m| m > 0.0).count(),
+        targets_mask: Tensor::<1>::from_floats(mask.as_slice(), device).reshape(shape),
+    }
+}
+
+/// Sum over the masked positions of −log p(target): `[batch, seq, vocab]` logits → a one-element tensor.
+pub fn masked_cross_entropy_sum(logits: Tensor<3>, targets: Tensor<2, Int>, targets_mask: Tensor<2>) -> Tensor<1> {
+    let [batch, seq_len, _] = logits.dims();
+    let log_probs = log_softmax(logits, 2);
+    let picked = log_probs.gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len]);
+    (picked * targets_mask).sum().neg()
+}
+
+/// Mean loss per target token of `model` over `sequences`, in batches of `batch_size`.
+pub async fn evaluate(model: &LlamaForCausalLM, sequences: &[TrainingSequence], batch_size: usize, device: &Device) -> f64 {
+    let mut total = 0.0;
+    let mut count = 0;
+    for chunk in sequences.chunks(batch_size.max(1)) {
+        let batch = make_batch(&chunk.iter().collect::<Vec<_>>(), device);
+        let loss = masked_cross_entropy_sum(model.forward(batch.inputs), batch.targets, batch.targets_mask);
+        total += read_scalar(loss).await;
+        count += batch.target_count;
+    }
+    if count == 0 { f64::NAN } else { total / count as f64 }
+}
+
+async fn read_scalar(tensor: Tensor<1>) -> f64 {
+    let data = tensor.into_data_async().await.expect("reading a tensor from its device");
+    data.try_to_vec::<f32>().expect("f32 data")[0] as f64
+}
+
+/// Counts parameters, and those that will receive gradients.
+#[derive(Default)]
+struct ParamCounter {
+    total: usize,
+    trainable: usize,
+}
+
+impl ModuleVisitor for ParamCounter {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let count = param.shape().num_elements();
+        self.total += count;
+        if param.val().is_require_grad() {
+            self.trainable += count;
+        }
+    }
+}
+
+/// Sums the squares of every gradient into one on-device value (no read, so no sync).
+struct GradSquares<'a> {
+    grads: &'a GradientsParams,
+    sum: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for GradSquares<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.get::<D>(param.id) {
+            let squares = grad.square().sum();
+            self.sum = Some(match self.sum.take() {
+                Some(sum) => sum + squares,
+                None => squares,
+            });
+        }
+    }
+}
+
+/// Multiplies every gradient by one on-device factor (global-norm clipping).
+struct ScaleGrads<'a> {
+    grads: &'a mut GradientsParams,
+    factor: Tensor<1>,
+}
+
+impl ModuleVisitor for ScaleGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.remove::<D>(param.id) {
+            let factor = self.factor.clone().reshape([1; D]);
+            self.grads.register::<D>(param.id, grad * factor);
+        }
+    }
+}
+
+pub struct Trainer {
+    model: LlamaForCausalLM,
+    optimizer: burn::optim::ModuleOptimizer,
+    config: TrainingConfig,
+    train: Vec<TrainingSequence>,
+    eval: Vec<TrainingSequence>,
+    /// Shuffled order of `train`, reshuffled each epoch.
+    order: Vec<usize>,
+    cursor: usize,
+    rng: StdRng,
+    step: usize,
+    device: Device,
+    params: ParamCounter,
+}
+
+impl Trainer {
+    /// Prepares `model` (loaded on an autodiff `device`) for `config.method`: in LoRA mode every pretrained weight
+    /// is frozen and adapters are attached; in full mode everything trains.
+    pub fn new(
+        model: LlamaForCausalLM,
+        train: Vec<TrainingSequence>,
+        eval: Vec<TrainingSequence>,
+        config: TrainingConfig,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::InvalidConfig)?;
+        if train.is_empty() {
+            return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
+        }
+        device.seed(config.seed);
+        let model = match config.method {
+            Method::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),
+            Method::Full => model.set_require_grad(true),
+        };
+        let mut params = ParamCounter::default();
+        model.visit(&mut params);
+        let optimizer = AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .with_epsilon(1e-8)
+            .init();
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut rng);
+        Ok(Trainer { model, optimizer, config, train, eval, order, cursor: 0, rng, step: 0, device: device.clone(), params })
+    }
+
+    pub fn model(&self) -> &LlamaForCausalLM {
+        &self.model
+    }
+
+    pub fn into_model(self) -> LlamaForCausalLM {
+        self.model
+    }
+
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    /// The next `batch_size` training sequences in the seeded shuffled order.
+    fn next_sequences(&mut self) -> Vec<usize> {
+        (0..self.config.batch_size)
+            .map(|_| {
+                if self.cursor == self.order.len() {
+                    self.order.shuffle(&mut self.rng);
+                    self.cursor = 0;
+                }
+                self.cursor += 1;
+                self.order[self.cursor - 1]
+            })
+            .collect()
+    }
+
+    /// Mean loss per target token on the held-out split, with the current weights.
+    pub async fn eval_loss(&self) -> Option<f64> {
+        if self.eval.is_empty() {
+            return None;
+        }
+        Some(evaluate(&self.model.valid(), &self.eval, self.config.batch_size, &self.device.clone().inner()).await)
+    }
+
+    /// One optimizer step over `batch_size * grad_accum` sequences.
+    pub async fn step(&mut self) -> Result<StepMetrics, TrainError> {
+        let started = web_time::Instant::now();
+        let micro_batches: Vec<Vec<usize>> = (0..self.config.grad_accum).map(|_| self.next_sequences()).collect();
+        let batches: Vec<Batch> = micro_batches
+            .iter()
+            .map(|indices| make_batch(&indices.iter().map(|&i| &self.train[i]).collect::<Vec<_>>(), &self.device))
+            .collect();
+        // Each micro-batch's summed loss is divided by the target count of the whole step, so accumulated
+        // gradients are exactly those of one big batch.
+        let step_targets = batches.iter().map(|b| b.target_count).sum::<usize>().max(1) as f64;
+
+        let mut accumulator = GradientsAccumulator::<LlamaForCausalLM>::new();
+        let mut step_loss: Option<Tensor<1>> = None;
+        for batch in batches {
+            let logits = self.model.forward(batch.inputs);
+            let loss = masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets;
+            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+            accumulator.accumulate(&self.model, grads);
+            let loss = loss.detach();
+            step_loss = Some(match step_loss {
+                Some(total) => total + loss,
+                None => loss,
+            });
+        }
+        let mut grads = accumulator.grads();
+
+        let mut squares = GradSquares { grads: &grads, sum: None };
+        self.model.visit(&mut squares);
+        let grad_norm = squares.sum.map(|s| s.sqrt());
+        if let (Some(norm), true) = (&grad_norm, self.config.max_grad_norm > 0.0) {
+            let factor = ((norm.clone() + 1e-6).recip() * self.config.max_grad_norm).clamp_max(1.0);
+            self.model.visit(&mut ScaleGrads { grads: &mut grads, factor });
+        }
+
+        let learning_rate = self.config.learning_rate_at(self.step);
+        let before = self.model.clone();
+        self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        self.step += 1;
+
+        let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await;
+        let grad_norm = match grad_norm {
+            Some(norm) => read_scalar(norm).await,
+            None => 0.0,
+        };
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            self.model = before;
+            return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
+        }
+        let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+        let evaluate_now = self.config.eval_every > 0
+            && (self.step % self.config.eval_every == 0 || self.step == self.config.steps);
+        let eval_loss = if evaluate_now { self.eval_loss().await } else { None };
+        let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
+        Ok(StepMetrics {
+            step: self.step,
+            loss,
+            eval_loss,
+            learning_rate,
+            grad_norm,
+            tokens_per_second: tokens / elapsed,
+            trainable_params: self.params.trainable,
+            total_params: self.params.total,
+        })
+    }
+}

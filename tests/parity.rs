@@ -1,0 +1,183 @@
+//! Parity with the reference implementations practitioners use: PyTorch + transformers + PEFT, installed from
+//! PyPI by tools/python-env.sh. Our CLI's outputs are compared with the scripts in tests/reference/.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use burn::prelude::*;
+use tinytune::data::TrainingSequence;
+use tinytune::export::{load_adapter, load_model};
+use tinytune::train::masked_cross_entropy_sum;
+
+const STORY: &str = "Once upon a time, there was a little boy named Tim. He had a red ball and a big dog.";
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(output.status.success(), "{command:?} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+fn tinytune() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tinytune"))
+}
+
+fn reference_script(name: &str) -> Command {
+    let mut command = Command::new(common::python());
+    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name));
+    command
+}
+
+fn logits_json(text: &str) -> Vec<Vec<f32>> {
+    serde_json::from_str(text.trim()).expect("a JSON array of logits")
+}
+
+fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    assert_eq!((a.len(), a[0].len()), (b.len(), b[0].len()), "logits shapes differ");
+    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn story_tokens() -> String {
+    let tokenizer = tinytune::tokenizer::TextTokenizer::from_json_bytes(
+        &std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap(),
+    )
+    .unwrap();
+    let mut ids = vec![tokenizer.bos_id()];
+    ids.extend(tokenizer.encode(STORY));
+    ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Our logits and the reference's for the story, with the adapter in `adapter` when given.
+fn both_logits(adapter: Option<&Path>) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let model = common::converted_model_dir();
+    let tokens = story_tokens();
+    let mut ours = tinytune();
+    ours.args(["logits", "--model"]).arg(&model).args(["--tokens", &tokens]);
+    let mut reference = reference_script("logits.py");
+    reference.arg("--model").arg(&model).args(["--tokens", &tokens]);
+    if let Some(adapter) = adapter {
+        ours.arg("--adapter").arg(adapter);
+        reference.arg("--adapter").arg(adapter);
+    }
+    (logits_json(&run(&mut ours)), logits_json(&run(&mut reference)))
+}
+
+/// An adapter on all seven projections, trained by our CLI for a few steps so that B is far from zero.
+fn trained_adapter() -> &'static Path {
+    static ADAPTER: OnceLock<PathBuf> = OnceLock::new();
+    ADAPTER.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-adapter");
+        let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-data.jsonl");
+        let lines: Vec<String> = (0..24)
+            .map(|i| serde_json::json!({ "text": format!("{STORY} On day {i} they went to the park and played.") }).to_string())
+            .collect();
+        std::fs::write(&data, lines.join("\n")).unwrap();
+        run(tinytune()
+            .args(["train", "--model"])
+            .arg(common::converted_model_dir())
+            .arg("--data")
+            .arg(&data)
+            .args(["--method", "lora", "--rank", "4", "--alpha", "8"])
+            .args(["--targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"])
+            .args(["--learning-rate", "0.01", "--steps", "6", "--batch-size", "4", "--seq-len", "48", "--seed", "3"])
+            .arg("--out")
+            .arg(&dir));
+        dir
+    })
+}
+
+#[test]
+fn transformers_loads_our_import_and_gives_the_same_logits() {
+    let (ours, reference) = both_logits(None);
+    let diff = max_abs_diff(&ours, &reference);
+    assert!(diff <= 1e-4, "max |ours − transformers| = {diff}");
+}
+
+#[test]
+fn peft_loads_our_trained_adapter_and_gives_the_same_logits() {
+    let adapter = trained_adapter();
+    let (ours, reference) = both_logits(Some(adapter));
+    let diff = max_abs_diff(&ours, &reference);
+    assert!(diff <= 1e-4, "max |ours − PEFT| = {diff}");
+    let (base, _) = both_logits(None);
+    assert!(max_abs_diff(&ours, &base) > 1e-3, "the adapter changes the model, so the comparison means something");
+}
+
+#[test]
+fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
+    let adapter = trained_adapter();
+    let dir = common::converted_model_dir();
+    let seq_len = 24;
+    let ids: Vec<u32> = story_tokens().split(',').map(|t| t.parse().unwrap()).collect();
+    let sequences: Vec<TrainingSequence> = (0..2)
+        .map(|i| TrainingSequence {
+            tokens: ids[i..i + seq_len + 1].to_vec(),
+            targets_mask: (0..seq_len).map(|j| j >= 3 * i).collect(),
+        })
+        .collect();
+    let batch_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-batch.json");
+    let batch = serde_json::json!({
+        "inputs": sequences.iter().map(|s| s.tokens[..seq_len].to_vec()).collect::<Vec<_>>(),
+        "targets": sequences.iter().map(|s| s.tokens[1..].to_vec()).collect::<Vec<_>>(),
+        "targets_mask": sequences.iter().map(|s| s.targets_mask.iter().map(|&m| m as u8).collect::<Vec<_>>()).collect::<Vec<_>>(),
+    });
+    std::fs::write(&batch_file, batch.to_string()).unwrap();
+
+    // Ours: the trainer's loss (sum over masked targets / their count), one backward pass.
+    let device = Device::flex().autodiff();
+    let (_, model) = load_model(&std::fs::read(dir.join("config.json")).unwrap(), &std::fs::read(dir.join("model.safetensors")).unwrap(), &device).unwrap();
+    let (_, model) = load_adapter(
+        model,
+        &std::fs::read(adapter.join("adapter_config.json")).unwrap(),
+        &std::fs::read(adapter.join("adapter_model.safetensors")).unwrap(),
+        &device,
+    )
+    .unwrap();
+    let to_ints = |rows: Vec<Vec<u32>>| {
+        let flat: Vec<i64> = rows.iter().flatten().map(|&t| t as i64).collect();
+        Tensor::<1, Int>::from_ints(flat.as_slice(), &device).reshape([rows.len(), seq_len])
+    };
+    let inputs = to_ints(sequences.iter().map(|s| s.tokens[..seq_len].to_vec()).collect());
+    let targets = to_ints(sequences.iter().map(|s| s.tokens[1..].to_vec()).collect());
+    let mask: Vec<f32> = sequences.iter().flat_map(|s| s.targets_mask.iter().map(|&m| m as u8 as f32)).collect();
+    let count = mask.iter().sum::<f32>();
+    let mask = Tensor::<1>::from_floats(mask.as_slice(), &device).reshape([2, seq_len]);
+    let loss = masked_cross_entropy_sum(model.forward(inputs), targets, mask) / count as f64;
+    let our_loss = loss.clone().into_data().try_to_vec::<f32>().unwrap()[0];
+    let grads = loss.backward();
+
+    let reference: serde_json::Value = serde_json::from_str(&run(reference_script("lora_grads.py")
+        .arg("--model")
+        .arg(&dir)
+        .arg("--adapter")
+        .arg(adapter)
+        .arg("--batch")
+        .arg(&batch_file)))
+    .unwrap();
+    let reference_loss = reference["loss"].as_f64().unwrap() as f32;
+    assert!((our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
+
+    let mut compared = 0;
+    for (name, projection) in model.projections() {
+        let adapter = projection.lora.as_ref().expect("all seven projections are adapted");
+        for (factor, param) in [("lora_A", &adapter.lora_a), ("lora_B", &adapter.lora_b)] {
+            let key = format!("base_model.model.{name}.{factor}.weight");
+            let ours = param.val().grad(&grads).expect("adapter factors receive gradients").into_data().try_to_vec::<f32>().unwrap();
+            let theirs: Vec<f32> = reference["grads"][&key]
+                .as_array()
+                .unwrap_or_else(|| panic!("PyTorch has no gradient for {key}"))
+                .iter()
+                .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32))
+                .collect();
+            let scale = theirs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert_eq!(ours.len(), theirs.len(), "{key}");
+            assert!(scale > 0.0, "{key}: PyTorch's gradient is all zero, so the comparison would mean nothing");
+            assert!(diff <= 1e-4 * scale, "{key}: max |Δ| {diff} against max |g| {scale}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 5 * 7 * 2);
+}

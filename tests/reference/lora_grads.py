@@ -1,0 +1,87 @@
+"""One forward and backward pass of a Llama folder plus a PEFT LoRA adapter: the loss and the LoRA gradients.
+
+--batch FILE is JSON {"inputs": [[...]], "targets": [[...]], "targets_mask": [[0/1, ...]]}, each batch x seq
+token ids. The loss is the mean cross-entropy over the target positions whose mask is 1: the sum of those
+positions' token losses divided by their count (no shifting: targets[b][t] is the token predicted at inputs[b][t];
+no attention mask: every row is a full causal sequence).
+
+The adapter is loaded with PeftModel.from_pretrained(is_trainable=True) with lora_dropout forced to 0, and the model
+is in eval mode, so the pass is deterministic. Only the LoRA A and B matrices require gradients.
+
+Output: one line of JSON {"loss": float, "grads": {name: nested list}}, with names as in adapter_model.safetensors
+(e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight, shape [r, in]; lora_B.weight is [out, r]),
+float32 values at full precision.
+"""
+
+import argparse
+import json
+import sys
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="Hugging Face Llama folder (config.json, model.safetensors)")
+    parser.add_argument("--adapter", required=True, help="PEFT LoRA folder (adapter_config.json, "
+                        "adapter_model.safetensors)")
+    parser.add_argument("--batch", required=True, help="JSON file with inputs, targets and targets_mask")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    return parser.parse_args()
+
+
+def read_batch(path):
+    """(inputs, targets, mask) as lists, checked to be rectangular and of one shape."""
+    try:
+        with open(path) as file:
+            batch = json.load(file)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"error: --batch {path}: {error}")
+    arrays = []
+    for key in ("inputs", "targets", "targets_mask"):
+        rows = batch.get(key) if isinstance(batch, dict) else None
+        if not rows or not isinstance(rows, list) or not all(isinstance(row, list) and row for row in rows):
+            raise SystemExit(f"error: --batch {path}: `{key}` must be a non-empty list of non-empty lists")
+        if len({len(row) for row in rows}) != 1 or not all(isinstance(v, int) for row in rows for v in row):
+            raise SystemExit(f"error: --batch {path}: `{key}` must be a rectangle of integers")
+        arrays.append(rows)
+    shapes = {(len(rows), len(rows[0])) for rows in arrays}
+    if len(shapes) != 1:
+        raise SystemExit(f"error: --batch {path}: inputs, targets and targets_mask differ in shape")
+    return arrays
+
+
+def main():
+    args = parse_args()
+    inputs, targets, mask = read_batch(args.batch)
+    import common
+    import torch
+    import torch.nn.functional as F
+
+    common.setup_torch(args.threads)
+    model = common.load_model(args.model)
+    vocab_size = model.config.vocab_size
+    if not all(0 <= v < vocab_size for rows in (inputs, targets) for row in rows for v in row):
+        common.fail(f"--batch: every token id must be in 0..{vocab_size - 1}")
+    model = common.attach_adapter(model, args.adapter, trainable=True)
+    lora = common.lora_parameters(model)
+    trainable = {name for name, parameter in model.named_parameters() if parameter.requires_grad}
+    if len(trainable) != len(lora):
+        common.fail(f"expected only LoRA A/B to be trainable, got {sorted(trainable)}")
+
+    inputs, targets = torch.tensor(inputs), torch.tensor(targets)
+    mask = torch.tensor(mask, dtype=torch.float32)
+    if mask.sum() == 0:
+        common.fail("--batch: targets_mask selects no position")
+    logits = model(input_ids=inputs, use_cache=False).logits  # [batch, seq, vocab]
+    token_losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")  # [batch * seq]
+    loss = (token_losses * mask.flatten()).sum() / mask.sum()
+    loss.backward()
+
+    grads = {
+        name: (parameter.grad if parameter.grad is not None else torch.zeros_like(parameter)).float().tolist()
+        for name, parameter in sorted(lora.items())
+    }
+    common.emit_json({"loss": loss.item(), "grads": grads})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+//! The trainer core on the real stories260K model: import, generation against the published output, LoRA
+//! invariants, gradient accumulation, divergence handling, adapter round trips, and flex versus wgpu.
+
+mod common;
+
+use burn::prelude::*;
+use tinytune::data::TrainingSequence;
+use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, merged_model_safetensors, load_model};
+use tinytune::generate::{generate, last_position_logits, GenerationConfig};
+use tinytune::lora::{LoraConfig, PROJECTIONS};
+use tinytune::model::LlamaForCausalLM;
+use tinytune::tokenizer::TextTokenizer;
+use tinytune::train::{Method, Schedule, TrainError, Trainer, TrainingConfig};
+
+fn load(device: &Device) -> LlamaForCausalLM {
+    let dir = common::converted_model_dir();
+    let config = std::fs::read(dir.join("config.json")).unwrap();
+    let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
+    load_model(&config, &weights, device).unwrap().1
+}
+
+fn tokenizer() -> TextTokenizer {
+    TextTokenizer::from_json_bytes(&std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap()).unwrap()
+}
+
+/// Deterministic pseudo-random training sequences (token ids in the model's vocabulary), with a partly masked tail.
+fn sequences(count: usize, seq_len: usize, seed: u64) -> Vec<TrainingSequence> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..count)
+        .map(|i| {
+            let tokens = (0..=seq_len)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    3 + (state >> 33) as u32 % 509
+                })
+                .collect();
+            let targets_mask = (0..seq_len).map(|j| j < seq_len - i % 3).collect();
+            TrainingSequence { tokens, targets_mask }
+        })
+        .collect()
+}
+
+fn lora(targets: &[&str]) -> LoraConfig {
+    LoraConfig::new(4, 8.0, targets.iter().map(|t| t.to_string()).collect())
+}
+
+fn weight_values(tensor: Tensor<2>) -> Vec<f32> {
+    tensor.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
+    let device = Device::flex();
+    let model = load(&device);
+    let tokenizer = tokenizer();
+    let out = generate(&model, &[tokenizer.bos_id()], &GenerationConfig::new(60), tokenizer.eos_id(), 512, &device);
+    let text = tokenizer.decode(&out);
+    // llama2.c doc/stories260K.md, temperature 0 from BOS.
+    let published = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+    assert!(text.starts_with(published), "generated: {text:?}");
+}
+
+#[test]
+fn a_fresh_lora_adapter_leaves_the_model_exactly_as_it_was() {
+    let device = Device::flex();
+    let tokens = tokenizer().encode("Once upon a time");
+    let before = last_position_logits(&load(&device), &tokens, &device);
+    let adapted = load(&device).with_lora(&lora(&PROJECTIONS), 0, &device);
+    assert!(adapted.projections().iter().all(|(_, p)| p.lora.is_some()));
+    assert_eq!(before, last_position_logits(&adapted, &tokens, &device));
+}
+
+#[test]
+fn lora_training_updates_only_the_adapters() {
+    let device = Device::flex().autodiff();
+    let frozen_before: Vec<Vec<f32>> =
+        load(&device).projections().iter().map(|(_, p)| weight_values(p.base_layer.weight.val())).collect();
+    let embedding_before = weight_values(load(&device).model.embed_tokens.weight.val());
+    let config = TrainingConfig::new(Method::Lora, lora(&["q_proj", "v_proj", "down_proj"]), 3).with_batch_size(4).with_seq_len(32);
+    let mut trainer = Trainer::new(load(&device), sequences(8, 32, 1), vec![], config, &device).unwrap();
+    let mut metrics = Vec::new();
+    for _ in 0..3 {
+        metrics.push(pollster::block_on(trainer.step()).unwrap());
+    }
+    // 5 layers × (q: 4·64 + 64·4, v: 4·64 + 32·4, down: 4·172 + 64·4) adapter weights, nothing else.
+    assert_eq!(metrics[0].trainable_params, 5 * ((256 + 256) + (256 + 128) + (688 + 256)));
+    assert!(metrics[0].total_params > 260_000);
+    let model = trainer.into_model();
+    for ((name, projection), before) in model.projections().iter().zip(&frozen_before) {
+        assert_eq!(&weight_values(projection.base_layer.weight.val()), before, "{name} base weight changed");
+    }
+    assert_eq!(weight_values(model.model.embed_tokens.weight.val()), embedding_before);
+    let trained: Vec<_> = model.projections().into_iter().filter(|(_, p)| p.lora.is_some()).collect();
+    assert_eq!(trained.len(), 15);
+    for (name, projection) in trained {
+        let b = weight_values(projection.lora.as_ref().unwrap().lora_b.val());
+        assert!(b.iter().any(|v| *v != 0.0), "{name} adapter B did not train");
+    }
+}
+
+#[test]
+fn full_fine_tuning_updates_the_pretrained_weights() {
+    let device = Device::flex().autodiff();
+    let before = weight_values(load(&device).model.layers[0].self_attn.q_proj.base_layer.weight.val());
+    let config = TrainingConfig::new(Method::Full, lora(&["q_proj"]), 1).with_batch_size(2).with_seq_len(16);
+    let mut trainer = Trainer::new(load(&device), sequences(2, 16, 2), vec![], config, &device).unwrap();
+    let metrics = pollster::block_on(trainer.step()).unwrap();
+    assert_eq!(metrics.trainable_params, metrics.total_params);
+    let after = weight_values(trainer.into_model().model.layers[0].self_attn.q_proj.base_layer.weight.val());
+    assert!(max_abs_diff(&before, &after) > 0.0);
+}
+
+fn train_steps(config: TrainingConfig, data: Vec<TrainingSequence>, device: &Device) -> (Vec<f64>, LlamaForCausalLM) {
+    let steps = config.steps;
+    let mut trainer = Trainer::new(load(device), data, vec![], config, device).unwrap();
+    let losses = (0..steps).map(|_| pollster::block_on(trainer.step()).unwrap().loss).collect();
+    (losses, trainer.into_model())
+}
+
+#[test]
+fn gradient_accumulation_equals_one_larger_batch() {
+    let device = Device::flex().autodiff();
+    let data = sequences(16, 24, 3);
+    let base = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_seq_len(24).with_schedule(Schedule::Constant);
+    let (big_losses, big) = train_steps(base.clone().with_batch_size(8), data.clone(), &device);
+    let (accum_losses, accumulated) = train_steps(base.with_batch_size(4).with_grad_accum(2), data, &device);
+    for (a, b) in big_losses.iter().zip(&accum_losses) {
+        assert!((a - b).abs() < 1e-5, "losses {big_losses:?} vs {accum_losses:?}");
+    }
+    for ((name, p), (_, q)) in big.projections().iter().zip(accumulated.projections().iter()) {
+        let (p, q) = (p.lora.as_ref().unwrap(), q.lora.as_ref().unwrap());
+        let diff = max_abs_diff(&weight_values(p.lora_b.val()), &weight_values(q.lora_b.val()));
+        assert!(diff < 1e-5, "{name}: B differs by {diff}");
+    }
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() {
+    let device = Device::flex().autodiff();
+    let config = TrainingConfig::new(Method::Full, lora(&["q_proj"]), 10)
+        .with_batch_size(2)
+        .with_seq_len(16)
+        .with_learning_rate(1e30)
+        .with_max_grad_norm(0.0)
+        .with_schedule(Schedule::Constant);
+    let mut trainer = Trainer::new(load(&device), sequences(4, 16, 4), vec![], config, &device).unwrap();
+    let mut outcome = Ok(());
+    for _ in 0..10 {
+        if let Err(error) = pollster::block_on(trainer.step()) {
+            outcome = Err(error);
+            break;
+        }
+    }
+    let error = outcome.expect_err("a learning rate of 1e30 must diverge");
+    let TrainError::Diverged { step, .. } = &error else { panic!("{error:?}") };
+    assert!(error.to_string().contains("Try a smaller learning rate"), "{error}");
+    assert_eq!(trainer.steps_done(), *step);
+    let kept = weight_values(trainer.into_model().model.embed_tokens.weight.val());
+    assert!(kept.iter().all(|v| v.is_finite()), "the kept weights are the last finite ones");
+}
+
+#[test]
+fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
+    let device = Device::flex().autodiff();
+    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let (_, trained) = train_steps(config, sequences(8, 16, 5), &device);
+    let trained = trained.valid();
+    let device = device.inner();
+    let tokens = tokenizer().encode("The cat sat");
+    let with_adapter = last_position_logits(&trained, &tokens, &device);
+    let merged = trained.map_projections(&PROJECTIONS.map(String::from), |p| p.merge());
+    let merged_logits = last_position_logits(&merged, &tokens, &device);
+    assert!(max_abs_diff(&with_adapter, &merged_logits) < 1e-4);
+    let base_logits = last_position_logits(&load(&device), &tokens, &device);
+    assert!(max_abs_diff(&with_adapter, &base_logits) > 1e-3, "training changed the model");
+    let unmerged = merged.map_projections(&PROJECTIONS.map(String::from), |p| p.unmerge());
+    let unmerged_weights = weight_values(unmerged.model.layers[2].mlp.up_proj.base_layer.weight.val());
+    let base_weights = weight_values(load(&device).model.layers[2].mlp.up_proj.base_layer.weight.val());
+    assert!(max_abs_diff(&unmerged_weights, &base_weights) < 1e-6);
+}
+
+#[test]
+fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
+    let device = Device::flex().autodiff();
+    let lora_config = lora(&["q_proj", "k_proj", "o_proj", "gate_proj"]);
+    let config = TrainingConfig::new(Method::Lora, lora_config.clone(), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let (_, trained) = train_steps(config, sequences(8, 16, 6), &device);
+    let trained = trained.valid();
+    let device = device.inner();
+    let tokens = tokenizer().encode("Lily saw a dog");
+    let expected = last_position_logits(&trained, &tokens, &device);
+
+    let config_json = adapter_config_json(&lora_config, "stories260K");
+    let weights = adapter_safetensors(&trained).unwrap();
+    let names = safetensors::SafeTensors::deserialize(&weights).unwrap().names().into_iter().map(String::from).collect::<Vec<_>>();
+    assert!(names.contains(&"base_model.model.model.layers.4.self_attn.k_proj.lora_A.weight".to_string()), "{names:?}");
+    assert_eq!(names.len(), 5 * 4 * 2);
+    let (loaded_config, reloaded) = load_adapter(load(&device), config_json.as_bytes(), &weights, &device).unwrap();
+    assert_eq!(loaded_config, lora_config);
+    assert!(max_abs_diff(&expected, &last_position_logits(&reloaded, &tokens, &device)) < 1e-6);
+
+    let merged = merged_model_safetensors(trained).unwrap();
+    let dir = common::converted_model_dir();
+    let (_, merged_model) = load_model(&std::fs::read(dir.join("config.json")).unwrap(), &merged, &device).unwrap();
+    assert!(max_abs_diff(&expected, &last_position_logits(&merged_model, &tokens, &device)) < 1e-4);
+}
+
+#[test]
+fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
+    let run = |device: Device| {
+        let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
+        train_steps(config, sequences(12, 32, 7), &device.autodiff()).0
+    };
+    let on_cpu = run(Device::flex());
+    let on_wgpu = run(Device::wgpu(DeviceKind::DefaultDevice));
+    for (step, (a, b)) in on_cpu.iter().zip(&on_wgpu).enumerate() {
+        assert!((a - b).abs() <= 1e-4, "step {}: flex {a} vs wgpu {b}\n{on_cpu:?}\n{on_wgpu:?}", step + 1);
+    }
+}

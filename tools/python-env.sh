@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Makes sure the Python reference environment (tests/reference/requirements.txt) exists, then prints its
+# interpreter path as the last line of stdout:  PY=$(bash tools/python-env.sh)
+# Sourcing it does the same and also exports TINYTUNE_PYTHON, without changing the caller's shell options.
+# Progress goes to stderr. A stamp holding the sha256 of requirements.txt skips pip when nothing changed, so a
+# second run takes a few milliseconds.
+
+# The body runs in a subshell: strict mode and `exit` stay inside it even when this file is sourced.
+tinytune_python_env() (
+  set -euo pipefail
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  requirements="$repo/tests/reference/requirements.txt"
+  venv="${TINYTUNE_CACHE:-$HOME/.cache/tinytune}/venv"
+  python="$venv/bin/python"
+  stamp="$venv/.tinytune-requirements.sha256"
+
+  say() { printf '[python-env] %s\n' "$*" >&2; }
+
+  wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -x "$python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+    echo "$python"
+    exit 0
+  fi
+
+  if [ ! -x "$python" ]; then
+    say "creating $venv"
+    mkdir -p "$(dirname "$venv")"
+    python3 -m venv "$venv"
+  fi
+
+  # True when every pin in requirements.txt is installed at exactly that version and the packages import.
+  pins_satisfied() {
+    "$python" - "$requirements" >&2 <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+wrong = []
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, pinned = line.split("==")
+    try:
+        installed = version(name)
+    except PackageNotFoundError:
+        installed = None
+    if installed != pinned:
+        wrong.append(f"{name} {installed or 'missing'} (want {pinned})")
+if wrong:
+    print("[python-env] not as pinned: " + ", ".join(wrong), file=sys.stderr)
+    sys.exit(1)
+import torch, transformers, peft, safetensors  # noqa: E401,F401  (a broken install fails here)
+PY
+  }
+
+  if ! pins_satisfied; then
+    say "installing tests/reference/requirements.txt from PyPI (torch is a multi-GB download the first time)"
+    "$python" -m pip install --disable-pip-version-check -q -r "$requirements" >&2
+    pins_satisfied
+  fi
+  echo "$wanted" > "$stamp"
+  echo "$python"
+)
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+  TINYTUNE_PYTHON="$(tinytune_python_env)" && export TINYTUNE_PYTHON && echo "$TINYTUNE_PYTHON"
+else
+  tinytune_python_env
+fi
