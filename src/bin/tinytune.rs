@@ -18,6 +18,11 @@ use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{Method, Schedule, Trainer, TrainingConfig};
 
+/// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
+/// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tinytune", version, about = "Fine-tune a tiny Llama with LoRA: import, generate, train, inspect.")]
 struct Cli {
