@@ -378,7 +378,7 @@ impl Trainer {
         }
         let elapsed = started.elapsed().as_secs_f64().max(1e-9);
         let evaluate_now = self.config.eval_every > 0
-            && (self.step % self.config.eval_every == 0 || self.step == self.config.steps);
+            && (self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
         let eval_loss = if evaluate_now { self.eval_loss().await } else { None };
         let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
         Ok(StepMetrics {

@@ -54,9 +54,9 @@ fn both_logits(adapter: Option<&Path>) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
     let model = common::converted_model_dir();
     let tokens = story_tokens();
     let mut ours = tinytune();
-    ours.args(["logits", "--model"]).arg(&model).args(["--tokens", &tokens]);
+    ours.args(["logits", "--model"]).arg(model).args(["--tokens", &tokens]);
     let mut reference = reference_script("logits.py");
-    reference.arg("--model").arg(&model).args(["--tokens", &tokens]);
+    reference.arg("--model").arg(model).args(["--tokens", &tokens]);
     if let Some(adapter) = adapter {
         ours.arg("--adapter").arg(adapter);
         reference.arg("--adapter").arg(adapter);
@@ -150,7 +150,7 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
 
     let reference: serde_json::Value = serde_json::from_str(&run(reference_script("lora_grads.py")
         .arg("--model")
-        .arg(&dir)
+        .arg(dir)
         .arg("--adapter")
         .arg(adapter)
         .arg("--batch")

@@ -28,7 +28,7 @@ pub fn is_correct(question: &Question, response: &Response) -> bool {
         }
         (QuestionKind::ShortAnswer { answers }, Response::Text(text)) => {
             let given = normalise_answer(text);
-            !given.is_empty() && answers.iter().any(|accepted| *accepted == given)
+            !given.is_empty() && answers.contains(&given)
         }
         _ => false,
     }
