@@ -1,16 +1,16 @@
 //! Validates `lessons/` and embeds the result: a content mistake fails the build with the file and line to fix.
 
-#[path = "src/course/schema.rs"]
-#[allow(dead_code)] // the lookups are for the app
-mod schema;
-#[path = "src/course/quiz.rs"]
-#[allow(dead_code)] // the grading half is for the app; content validation only normalises answers
-mod quiz;
+#[path = "src/course/content.rs"]
+mod content;
 #[path = "src/course/progress.rs"]
 #[allow(dead_code)] // likewise: only `question_key` is needed here
 mod progress;
-#[path = "src/course/content.rs"]
-mod content;
+#[path = "src/course/quiz.rs"]
+#[allow(dead_code)] // the grading half is for the app; content validation only normalises answers
+mod quiz;
+#[path = "src/course/schema.rs"]
+#[allow(dead_code)] // the lookups are for the app
+mod schema;
 
 use std::path::{Path, PathBuf};
 

@@ -56,7 +56,9 @@ pub fn parse_hf_config(config_json: &[u8]) -> Result<LlamaConfig, String> {
 pub fn safetensors_bytes(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Vec<u8> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
-        .map(|(name, (shape, values))| (name.clone(), shape.clone(), values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        .map(|(name, (shape, values))| {
+            (name.clone(), shape.clone(), values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        })
         .collect();
     let views: Vec<(String, safetensors::tensor::TensorView)> = bytes
         .iter()
@@ -71,7 +73,11 @@ pub fn safetensors_bytes(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> 
 }
 
 /// Loads a Hugging Face Llama folder's config and weights onto `device`.
-pub fn load_model(config_json: &[u8], weights: &[u8], device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM), String> {
+pub fn load_model(
+    config_json: &[u8],
+    weights: &[u8],
+    device: &Device,
+) -> Result<(LlamaConfig, LlamaForCausalLM), String> {
     let config = parse_hf_config(config_json)?;
     let mut model = config.init(device);
     let mut store = SafetensorsStore::from_bytes(Some(weights.to_vec()))
@@ -133,12 +139,15 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
     if field("peft_type")? != "LORA" {
         return Err("adapter_config.json: only LoRA adapters (`peft_type: LORA`) are supported".into());
     }
-    for (flag, meaning) in [("use_rslora", "rank-stabilised LoRA"), ("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")] {
+    for (flag, meaning) in
+        [("use_rslora", "rank-stabilised LoRA"), ("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")]
+    {
         if value.get(flag).and_then(|v| v.as_bool()) == Some(true) {
             return Err(format!("adapter_config.json: {meaning} (`{flag}: true`) is not supported"));
         }
     }
-    let number = |name: &str| field(name)?.as_f64().ok_or_else(|| format!("adapter_config.json: `{name}` must be a number"));
+    let number =
+        |name: &str| field(name)?.as_f64().ok_or_else(|| format!("adapter_config.json: `{name}` must be a number"));
     let target_modules = match field("target_modules")? {
         serde_json::Value::Array(names) => names.iter().filter_map(|n| n.as_str().map(String::from)).collect(),
         serde_json::Value::String(one) => vec![one.clone()],

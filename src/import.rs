@@ -52,7 +52,11 @@ impl Reader<'_> {
     }
 
     fn f32s(&mut self, count: usize, what: &str) -> Result<Vec<f32>, String> {
-        Ok(self.take(count * 4, what)?.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect())
+        Ok(self
+            .take(count * 4, what)?
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect())
     }
 }
 

@@ -73,9 +73,8 @@ impl LlamaConfig {
                 post_attention_layernorm: norm(),
             })
             .collect();
-        let embed_tokens = EmbeddingConfig::new(self.vocab_size, self.hidden_size)
-            .with_initializer(Initializer::Zeros)
-            .init(device);
+        let embed_tokens =
+            EmbeddingConfig::new(self.vocab_size, self.hidden_size).with_initializer(Initializer::Zeros).init(device);
         let lm_head = (!self.tie_word_embeddings).then(|| projection(self.hidden_size, self.vocab_size));
         LlamaForCausalLM { model: LlamaModel { embed_tokens, layers, norm: norm() }, lm_head }
     }
@@ -112,7 +111,8 @@ impl LlamaAttention {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, seq_len, hidden] = x.dims();
         let heads = |projected: Tensor<3>, count: usize| {
-            projected.reshape([batch, seq_len, count, self.head_dim]).swap_dims(1, 2) // [batch, heads, seq, head_dim]
+            projected.reshape([batch, seq_len, count, self.head_dim]).swap_dims(1, 2)
+            // [batch, heads, seq, head_dim]
         };
         let q = apply_rotary(heads(self.q_proj.forward(x.clone()), self.num_heads), self.rope_theta);
         let k = apply_rotary(heads(self.k_proj.forward(x.clone()), self.num_kv_heads), self.rope_theta);
@@ -121,14 +121,12 @@ impl LlamaAttention {
         // Repeat each key/value head for the query heads that share it (query head h uses kv head h / group).
         let group = self.num_heads / self.num_kv_heads;
         let repeat = |t: Tensor<4>| {
-            t.unsqueeze_dim::<5>(2)
-                .repeat_dim(2, group)
-                .reshape([batch, self.num_heads, seq_len, self.head_dim])
+            t.unsqueeze_dim::<5>(2).repeat_dim(2, group).reshape([batch, self.num_heads, seq_len, self.head_dim])
         };
         let (k, v) = (repeat(k), repeat(v));
 
         let scores = q.matmul(k.swap_dims(2, 3)) / (self.head_dim as f64).sqrt(); // [batch, heads, seq, seq]
-        // True above the diagonal: Burn's `tril_mask` marks what lies outside the lower triangle.
+                                                                                  // True above the diagonal: Burn's `tril_mask` marks what lies outside the lower triangle.
         let future = Tensor::<2, Bool>::tril_mask([seq_len, seq_len], 0, &scores.device());
         let causal = Tensor::<2>::zeros([seq_len, seq_len], &scores.device())
             .mask_fill(future, f32::NEG_INFINITY)
@@ -221,7 +219,11 @@ impl LlamaForCausalLM {
     /// Applies `edit` to every projection whose short name (`q_proj`, …) is in `targets`.
     pub fn map_projections(mut self, targets: &[String], mut edit: impl FnMut(LoraLinear) -> LoraLinear) -> Self {
         let mut apply = |name: &str, projection: LoraLinear| {
-            if targets.iter().any(|t| t == name) { edit(projection) } else { projection }
+            if targets.iter().any(|t| t == name) {
+                edit(projection)
+            } else {
+                projection
+            }
         };
         self.model.layers = self
             .model

@@ -128,7 +128,11 @@ pub enum TrainError {
     InvalidConfig(String),
     NoData(String),
     /// The loss or gradients became NaN or infinite; the model keeps the weights from before this step.
-    Diverged { step: usize, loss: f64, grad_norm: f64 },
+    Diverged {
+        step: usize,
+        loss: f64,
+        grad_norm: f64,
+    },
 }
 
 impl std::fmt::Display for TrainError {
@@ -180,7 +184,12 @@ pub fn masked_cross_entropy_sum(logits: Tensor<3>, targets: Tensor<2, Int>, targ
 }
 
 /// Mean loss per target token of `model` over `sequences`, in batches of `batch_size`.
-pub async fn evaluate(model: &LlamaForCausalLM, sequences: &[TrainingSequence], batch_size: usize, device: &Device) -> f64 {
+pub async fn evaluate(
+    model: &LlamaForCausalLM,
+    sequences: &[TrainingSequence],
+    batch_size: usize,
+    device: &Device,
+) -> f64 {
     let mut total = 0.0;
     let mut count = 0;
     for chunk in sequences.chunks(batch_size.max(1)) {
@@ -189,7 +198,11 @@ pub async fn evaluate(model: &LlamaForCausalLM, sequences: &[TrainingSequence], 
         total += read_scalar(loss).await;
         count += batch.target_count;
     }
-    if count == 0 { f64::NAN } else { total / count as f64 }
+    if count == 0 {
+        f64::NAN
+    } else {
+        total / count as f64
+    }
 }
 
 async fn read_scalar(tensor: Tensor<1>) -> f64 {
@@ -283,14 +296,23 @@ impl Trainer {
         };
         let mut params = ParamCounter::default();
         model.visit(&mut params);
-        let optimizer = AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_epsilon(1e-8)
-            .init();
+        let optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).with_epsilon(1e-8).init();
         let mut rng = StdRng::seed_from_u64(config.seed);
         let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut rng);
-        Ok(Trainer { model, optimizer, config, train, eval, order, cursor: 0, rng, step: 0, device: device.clone(), params })
+        Ok(Trainer {
+            model,
+            optimizer,
+            config,
+            train,
+            eval,
+            order,
+            cursor: 0,
+            rng,
+            step: 0,
+            device: device.clone(),
+            params,
+        })
     }
 
     pub fn model(&self) -> &LlamaForCausalLM {

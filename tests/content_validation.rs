@@ -57,7 +57,10 @@ fn minimal_course_fixture_is_valid() {
     assert!(intro.body_html.contains(r#"href="/learn/next-steps""#));
     let quiz = intro.quiz.as_ref().unwrap();
     assert_eq!(quiz.questions[1].prompt_html, "Name the <strong>method</strong>.");
-    assert_eq!(quiz.questions[1].kind, QuestionKind::ShortAnswer { answers: vec!["lora".into(), "low-rank adaptation".into()] });
+    assert_eq!(
+        quiz.questions[1].kind,
+        QuestionKind::ShortAnswer { answers: vec!["lora".into(), "low-rank adaptation".into()] }
+    );
 }
 
 #[test]
@@ -88,13 +91,20 @@ fn unknown_quiz_key_is_reported_at_its_line() {
 fn duplicate_lesson_id_names_both_files() {
     let errors = errors_for(replace_in("02-next.md", "id = \"next\"", "id = \"intro\""));
     // The second file is wrong; and its quiz and the manifest then point at a lesson that is not there.
-    assert!(errors.iter().any(|e| e.starts_with("02-next.md:2: duplicate lesson id `intro`") && e.contains("01-intro.md")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|e| e.starts_with("02-next.md:2: duplicate lesson id `intro`") && e.contains("01-intro.md")),
+        "{errors:#?}"
+    );
 }
 
 #[test]
 fn missing_answer_fails_for_both_question_types() {
     let no_correct_choice = |name: &str, text: &str| {
-        if name == "02-next.quiz.toml" { text.replace("correct = true\n", "") } else { text.to_string() }
+        if name == "02-next.quiz.toml" {
+            text.replace("correct = true\n", "")
+        } else {
+            text.to_string()
+        }
     };
     assert_one_error(&errors_for(no_correct_choice), "02-next.quiz.toml:3:", "no correct choice");
 
@@ -123,7 +133,12 @@ fn quiz_for_a_missing_lesson_fails() {
             _ => text,
         }
     });
-    assert!(errors.iter().any(|e| e.starts_with("02-next.quiz.toml:1: this quiz is for lesson `nxt`, which does not exist")), "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("02-next.quiz.toml:1: this quiz is for lesson `nxt`, which does not exist")),
+        "{errors:#?}"
+    );
     assert!(errors.iter().any(|e| e.starts_with("02-next.md:2: lesson `next` has no quiz")), "{errors:#?}");
 }
 
@@ -139,7 +154,10 @@ fn raw_html_and_level_one_headings_are_refused() {
 fn manifest_must_list_every_lesson_and_only_real_ones() {
     let errors = errors_for(replace_in("course.toml", "[\"intro\", \"next\"]", "[\"intro\", \"later\"]"));
     assert!(errors.iter().any(|e| e.starts_with("course.toml:6: no lesson has id `later`")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.starts_with("02-next.md:2: lesson `next` is not listed in course.toml")), "{errors:#?}");
+    assert!(
+        errors.iter().any(|e| e.starts_with("02-next.md:2: lesson `next` is not listed in course.toml")),
+        "{errors:#?}"
+    );
 }
 
 #[test]
@@ -155,7 +173,10 @@ fn every_error_is_reported_not_just_the_first() {
 #[test]
 fn the_real_course_validates_and_each_quiz_explains_every_choice() {
     let course = load_course(Path::new("lessons"), Path::new("public")).unwrap_or_else(|errors| {
-        panic!("lessons/ has content errors:\n{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "lessons/ has content errors:\n{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
     });
     assert!(course.lessons().count() >= 3);
     for lesson in course.lessons() {

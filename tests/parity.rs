@@ -71,7 +71,10 @@ fn trained_adapter() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-adapter");
         let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-data.jsonl");
         let lines: Vec<String> = (0..24)
-            .map(|i| serde_json::json!({ "text": format!("{STORY} On day {i} they went to the park and played.") }).to_string())
+            .map(|i| {
+                serde_json::json!({ "text": format!("{STORY} On day {i} they went to the park and played.") })
+                    .to_string()
+            })
             .collect();
         std::fs::write(&data, lines.join("\n")).unwrap();
         run(tinytune()
@@ -127,7 +130,12 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
 
     // Ours: the trainer's loss (sum over masked targets / their count), one backward pass.
     let device = Device::flex().autodiff();
-    let (_, model) = load_model(&std::fs::read(dir.join("config.json")).unwrap(), &std::fs::read(dir.join("model.safetensors")).unwrap(), &device).unwrap();
+    let (_, model) = load_model(
+        &std::fs::read(dir.join("config.json")).unwrap(),
+        &std::fs::read(dir.join("model.safetensors")).unwrap(),
+        &device,
+    )
+    .unwrap();
     let (_, model) = load_adapter(
         model,
         &std::fs::read(adapter.join("adapter_config.json")).unwrap(),
@@ -164,7 +172,13 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
         let adapter = projection.lora.as_ref().expect("all seven projections are adapted");
         for (factor, param) in [("lora_A", &adapter.lora_a), ("lora_B", &adapter.lora_b)] {
             let key = format!("base_model.model.{name}.{factor}.weight");
-            let ours = param.val().grad(&grads).expect("adapter factors receive gradients").into_data().try_to_vec::<f32>().unwrap();
+            let ours = param
+                .val()
+                .grad(&grads)
+                .expect("adapter factors receive gradients")
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
             let theirs: Vec<f32> = reference["grads"][&key]
                 .as_array()
                 .unwrap_or_else(|| panic!("PyTorch has no gradient for {key}"))

@@ -5,7 +5,7 @@ mod common;
 
 use burn::prelude::*;
 use tinytune::data::TrainingSequence;
-use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, merged_model_safetensors, load_model};
+use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{generate, last_position_logits, GenerationConfig};
 use tinytune::lora::{LoraConfig, PROJECTIONS};
 use tinytune::model::LlamaForCausalLM;
@@ -20,7 +20,8 @@ fn load(device: &Device) -> LlamaForCausalLM {
 }
 
 fn tokenizer() -> TextTokenizer {
-    TextTokenizer::from_json_bytes(&std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap()).unwrap()
+    TextTokenizer::from_json_bytes(&std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap())
+        .unwrap()
 }
 
 /// Deterministic pseudo-random training sequences (token ids in the model's vocabulary), with a partly masked tail.
@@ -81,7 +82,9 @@ fn lora_training_updates_only_the_adapters() {
     let frozen_before: Vec<Vec<f32>> =
         load(&device).projections().iter().map(|(_, p)| weight_values(p.base_layer.weight.val())).collect();
     let embedding_before = weight_values(load(&device).model.embed_tokens.weight.val());
-    let config = TrainingConfig::new(Method::Lora, lora(&["q_proj", "v_proj", "down_proj"]), 3).with_batch_size(4).with_seq_len(32);
+    let config = TrainingConfig::new(Method::Lora, lora(&["q_proj", "v_proj", "down_proj"]), 3)
+        .with_batch_size(4)
+        .with_seq_len(32);
     let mut trainer = Trainer::new(load(&device), sequences(8, 32, 1), vec![], config, &device).unwrap();
     let mut metrics = Vec::new();
     for _ in 0..3 {
@@ -126,7 +129,8 @@ fn train_steps(config: TrainingConfig, data: Vec<TrainingSequence>, device: &Dev
 fn gradient_accumulation_equals_one_larger_batch() {
     let device = Device::flex().autodiff();
     let data = sequences(16, 24, 3);
-    let base = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_seq_len(24).with_schedule(Schedule::Constant);
+    let base =
+        TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_seq_len(24).with_schedule(Schedule::Constant);
     let (big_losses, big) = train_steps(base.clone().with_batch_size(8), data.clone(), &device);
     let (accum_losses, accumulated) = train_steps(base.with_batch_size(4).with_grad_accum(2), data, &device);
     for (a, b) in big_losses.iter().zip(&accum_losses) {
@@ -167,7 +171,10 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() 
 #[test]
 fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2)
+        .with_batch_size(4)
+        .with_seq_len(16)
+        .with_learning_rate(1e-2);
     let (_, trained) = train_steps(config, sequences(8, 16, 5), &device);
     let trained = trained.valid();
     let device = device.inner();
@@ -188,7 +195,10 @@ fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
 fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
     let device = Device::flex().autodiff();
     let lora_config = lora(&["q_proj", "k_proj", "o_proj", "gate_proj"]);
-    let config = TrainingConfig::new(Method::Lora, lora_config.clone(), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let config = TrainingConfig::new(Method::Lora, lora_config.clone(), 2)
+        .with_batch_size(4)
+        .with_seq_len(16)
+        .with_learning_rate(1e-2);
     let (_, trained) = train_steps(config, sequences(8, 16, 6), &device);
     let trained = trained.valid();
     let device = device.inner();
@@ -197,7 +207,12 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
 
     let config_json = adapter_config_json(&lora_config, "stories260K");
     let weights = adapter_safetensors(&trained).unwrap();
-    let names = safetensors::SafeTensors::deserialize(&weights).unwrap().names().into_iter().map(String::from).collect::<Vec<_>>();
+    let names = safetensors::SafeTensors::deserialize(&weights)
+        .unwrap()
+        .names()
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
     assert!(names.contains(&"base_model.model.model.layers.4.self_attn.k_proj.lora_A.weight".to_string()), "{names:?}");
     assert_eq!(names.len(), 5 * 4 * 2);
     let (loaded_config, reloaded) = load_adapter(load(&device), config_json.as_bytes(), &weights, &device).unwrap();
@@ -213,7 +228,8 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
 #[test]
 fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
     let run = |device: Device| {
-        let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
+        let config =
+            TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
         train_steps(config, sequences(12, 32, 7), &device.autodiff()).0
     };
     let on_cpu = run(Device::flex());

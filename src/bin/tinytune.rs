@@ -206,8 +206,9 @@ fn device_for(backend: Backend) -> Device {
 
 /// Loads a model folder, and an adapter folder on top when one is given.
 fn load(args: &ModelArgs, device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM, TextTokenizer), String> {
-    let (config, model) = load_model(&read(&args.model.join("config.json"))?, &read(&args.model.join("model.safetensors"))?, device)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let (config, model) =
+        load_model(&read(&args.model.join("config.json"))?, &read(&args.model.join("model.safetensors"))?, device)
+            .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let tokenizer = TextTokenizer::from_json_bytes(&read(&args.model.join("tokenizer.json"))?)
         .map_err(|e| format!("{}: {e}", args.model.join("tokenizer.json").display()))?;
     let model = match &args.adapter {
@@ -224,7 +225,8 @@ fn load(args: &ModelArgs, device: &Device) -> Result<(LlamaConfig, LlamaForCausa
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::ImportLlama2c { model, tokenizer, out } => {
-            let files = convert_llama2c(&read(&model)?, &read(&tokenizer)?).map_err(|e| format!("{}: {e}", model.display()))?;
+            let files =
+                convert_llama2c(&read(&model)?, &read(&tokenizer)?).map_err(|e| format!("{}: {e}", model.display()))?;
             files.write_to(&out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!("wrote {}", out.display());
             Ok(())
@@ -234,7 +236,8 @@ fn run(command: Command) -> Result<(), String> {
             let (config, llama, tokenizer) = load(&model, &device)?;
             let mut ids = vec![tokenizer.bos_id()];
             ids.extend(tokenizer.encode(&prompt));
-            let settings = GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
+            let settings =
+                GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
             let out = generate(&llama, &ids, &settings, tokenizer.eos_id(), config.max_position_embeddings, &device);
             println!("{}", tokenizer.decode(&out));
             Ok(())
@@ -245,8 +248,9 @@ fn run(command: Command) -> Result<(), String> {
             if let Some(bad) = tokens.iter().find(|&&t| t as usize >= config.vocab_size) {
                 return Err(format!("token {bad} is outside the vocabulary (0..{})", config.vocab_size));
             }
-            let input = Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &device)
-                .unsqueeze::<2>();
+            let input =
+                Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &device)
+                    .unsqueeze::<2>();
             let logits = llama.forward(input);
             let [_, positions, vocab] = logits.dims();
             let values = logits.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
@@ -298,7 +302,8 @@ fn train(args: TrainArgs) -> Result<(), String> {
         eval_sequences.len(),
         args.seq_len
     );
-    let mut trainer = Trainer::new(model, train_sequences, eval_sequences, config, &device).map_err(|e| e.to_string())?;
+    let mut trainer =
+        Trainer::new(model, train_sequences, eval_sequences, config, &device).map_err(|e| e.to_string())?;
     let mut metrics_log = String::new();
     for _ in 0..args.steps {
         let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
@@ -376,8 +381,16 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     }
     let seconds = started.elapsed().as_secs_f64();
     let ours = (args.steps * BATCH * SEQ_LEN) as f64 / seconds;
-    println!("LoRA r8 on q,k,v,o · batch {BATCH} × seq {SEQ_LEN} · {} timed steps · {} threads", args.steps, args.threads);
-    println!("{:<28} {:>10.0} tokens/s  ({:.3} s/step)", "tinytune (Burn flex, CPU)", ours, seconds / args.steps as f64);
+    println!(
+        "LoRA r8 on q,k,v,o · batch {BATCH} × seq {SEQ_LEN} · {} timed steps · {} threads",
+        args.steps, args.threads
+    );
+    println!(
+        "{:<28} {:>10.0} tokens/s  ({:.3} s/step)",
+        "tinytune (Burn flex, CPU)",
+        ours,
+        seconds / args.steps as f64
+    );
 
     let Some(python) = args.python else {
         println!("PyTorch + PEFT: not run (no --python or TINYTUNE_PYTHON; tools/python-env.sh prints one)");
@@ -396,7 +409,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     if !output.status.success() {
         return Err(format!("bench_peft.py failed:\n{}", String::from_utf8_lossy(&output.stderr)));
     }
-    let peer: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| format!("bench_peft.py output: {e}"))?;
+    let peer: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("bench_peft.py output: {e}"))?;
     let theirs = peer["tokens_per_second"].as_f64().ok_or("bench_peft.py printed no tokens_per_second")?;
     println!(
         "{:<28} {:>10.0} tokens/s  ({:.3} s/step; torch {}, peft {})",

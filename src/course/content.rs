@@ -44,7 +44,9 @@ impl SourceFile {
     fn read(path: PathBuf) -> Result<Self, ContentError> {
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(SourceFile { path, text }),
-            Err(e) => Err(ContentError { file: path, line: 1, message: format!("cannot read this file as UTF-8 text: {e}") }),
+            Err(e) => {
+                Err(ContentError { file: path, line: 1, message: format!("cannot read this file as UTF-8 text: {e}") })
+            }
         }
     }
 
@@ -361,7 +363,9 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
         let entry = spanned.get_ref();
         let line = file.line_of(at);
         if let Some(first_line) = seen_ids.insert(entry.id.clone(), line) {
-            errors.push(file.error_at(at, format!("duplicate question id `{}` (first used on line {first_line})", entry.id)));
+            errors.push(
+                file.error_at(at, format!("duplicate question id `{}` (first used on line {first_line})", entry.id)),
+            );
         }
         let mut render = |text: &str| render_inline_markdown(file, at, text, links, errors);
         let prompt_html = render(&entry.prompt);
@@ -372,8 +376,10 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
                     errors.push(file.error_at(at, format!("question `{}` needs at least two choices", entry.id)));
                 }
                 if !choices.iter().any(|c| c.get_ref().correct) {
-                    let message =
-                        format!("question `{}` has no correct choice: mark at least one with `correct = true`", entry.id);
+                    let message = format!(
+                        "question `{}` has no correct choice: mark at least one with `correct = true`",
+                        entry.id
+                    );
                     errors.push(file.error_at(at, message));
                 }
                 let choices = choices
@@ -453,7 +459,8 @@ fn read_manifest(
             match built.remove(id.get_ref()) {
                 Some(lesson) => part_lessons.push(lesson),
                 // Its file has errors of its own, already reported.
-                None if known.ids.contains(id.get_ref()) && !lessons.iter().any(|l| l.front.id.get_ref() == id.get_ref()) => {}
+                None if known.ids.contains(id.get_ref())
+                    && !lessons.iter().any(|l| l.front.id.get_ref() == id.get_ref()) => {}
                 None => {
                     let message = if lessons.iter().any(|l| l.front.id.get_ref() == id.get_ref()) {
                         format!("lesson `{}` is listed twice; list each lesson once", id.get_ref())
@@ -486,7 +493,10 @@ struct LinkRules<'a> {
 
 impl LinkRules<'_> {
     fn check_link(&self, url: &str) -> Result<(), String> {
-        if url.starts_with("https://") || url.starts_with("http://") || url.starts_with("mailto:") || url.starts_with('#')
+        if url.starts_with("https://")
+            || url.starts_with("http://")
+            || url.starts_with("mailto:")
+            || url.starts_with('#')
         {
             return Ok(());
         }
@@ -506,7 +516,10 @@ impl LinkRules<'_> {
             return Err(format!("image `{url}`: images come from the site itself, as `/diagrams/<file>`"));
         };
         if relative.split('/').any(|part| part == "..") || !self.public_dir.join(relative).is_file() {
-            return Err(format!("image `{url}` not found: put the file at {}", self.public_dir.join(relative).display()));
+            return Err(format!(
+                "image `{url}` not found: put the file at {}",
+                self.public_dir.join(relative).display()
+            ));
         }
         Ok(())
     }

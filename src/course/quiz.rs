@@ -140,7 +140,8 @@ mod tests {
         assert!(!score.passed());
         assert_eq!(score.to_retry(), vec![1, 2]);
 
-        let all_right = super::score(&quiz, &[Some(picked(&[0])), Some(Response::Text("Yes".into())), Some(picked(&[1]))]);
+        let all_right =
+            super::score(&quiz, &[Some(picked(&[0])), Some(Response::Text("Yes".into())), Some(picked(&[1]))]);
         assert!(all_right.passed());
         assert!(all_right.to_retry().is_empty());
     }

@@ -36,8 +36,9 @@ pub fn python() -> PathBuf {
 pub fn converted_model_dir() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let files = tinytune::import::convert_llama2c(&stories260k_file("stories260K.bin"), &stories260k_file("tok512.bin"))
-            .expect("stories260K converts");
+        let files =
+            tinytune::import::convert_llama2c(&stories260k_file("stories260K.bin"), &stories260k_file("tok512.bin"))
+                .expect("stories260K converts");
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("stories260K-hf-{}", std::process::id()));
         files.write_to(&dir).expect("the converted folder can be written");
         dir
