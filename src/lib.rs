@@ -5,6 +5,7 @@
 //! tests, benchmarks) and, in the browser, in a worker.
 
 pub mod course;
+pub mod protocol;
 
 #[cfg(feature = "trainer")]
 pub mod data;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use tinytune::course::content::{load_course, ContentError};
-use tinytune::course::QuestionKind;
+use tinytune::course::{LessonBlock, QuestionKind};
 
 const MINIMAL: &str = "tests/fixtures/minimal-course";
 
@@ -53,8 +53,9 @@ fn minimal_course_fixture_is_valid() {
     let slugs: Vec<&str> = course.lessons().map(|l| l.slug.as_str()).collect();
     assert_eq!(slugs, ["intro", "next-steps"]);
     let intro = course.lesson_by_slug("intro").unwrap();
-    assert!(intro.body_html.contains("<h2>Start here</h2>"));
-    assert!(intro.body_html.contains(r#"href="/learn/next-steps""#));
+    let [LessonBlock::Html(body)] = intro.body.as_slice() else { panic!("{:?}", intro.body) };
+    assert!(body.contains("<h2>Start here</h2>"));
+    assert!(body.contains(r#"href="/learn/next-steps""#));
     let quiz = intro.quiz.as_ref().unwrap();
     assert_eq!(quiz.questions[1].prompt_html, "Name the <strong>method</strong>.");
     assert_eq!(
@@ -189,4 +190,20 @@ fn the_real_course_validates_and_each_quiz_explains_every_choice() {
             }
         }
     }
+}
+
+#[test]
+fn a_demo_block_splits_the_lesson_and_unknown_demos_fail() {
+    let with_demo = |name: &'static str| {
+        move |file: &str, text: &str| {
+            if file == "02-next.md" { text.replace("Back to", &format!("Before.\n\n```demo\n{name}\n```\n\nBack to")) } else { text.to_string() }
+        }
+    };
+    let (_scratch, lessons) = minimal_course_with(with_demo("first-lora"));
+    let course = load_course(&lessons, &Path::new(MINIMAL).join("public")).unwrap();
+    let blocks = &course.lesson_by_slug("next-steps").unwrap().body;
+    assert!(matches!(blocks.as_slice(), [LessonBlock::Html(before), LessonBlock::Demo(name), LessonBlock::Html(after)]
+        if before.contains("Before.") && name == "first-lora" && after.contains("Back to")), "{blocks:?}");
+
+    assert_one_error(&errors_for(with_demo("second-lora")), "02-next.md:11:", "unknown demo `second-lora`");
 }

@@ -12,13 +12,13 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::progress::question_key;
 use super::quiz::normalise_answer;
-use super::schema::{Choice, Course, Lesson, Part, Question, QuestionKind, Quiz};
+use super::schema::{Choice, Course, Lesson, LessonBlock, Part, Question, QuestionKind, Quiz};
 
 /// One problem in the content, pointing at the file and line to fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,7 +222,7 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
     for source in &lessons {
         let id = source.front.id.get_ref().clone();
         let body = source.file.text[source.body.clone()].to_string();
-        let body_html = render_markdown(&source.file, source.body.start, &body, &links, &mut errors);
+        let body = render_blocks(&source.file, source.body.start, &body, &links, &mut errors);
         let quiz = quizzes.remove(&id);
         if quiz.is_none() {
             let stem = source.file.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -241,7 +241,7 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
                 title: source.front.title.clone(),
                 minutes: source.front.minutes,
                 objectives: source.front.objectives.clone(),
-                body_html,
+                body,
                 quiz: quiz.flatten().map(|(_, quiz)| quiz),
             },
         );
@@ -525,19 +525,47 @@ impl LinkRules<'_> {
     }
 }
 
-/// Renders a lesson body, refusing what would be unsafe or broken in the page, and sanitises the result.
-fn render_markdown(
+/// Names a ```` ```demo ```` block may use: each is an interactive component of the UI.
+pub const KNOWN_DEMOS: [&str; 1] = ["first-lora"];
+
+/// Renders lesson Markdown into HTML blocks split around ```` ```demo ```` blocks, refusing what would be unsafe
+/// or broken in the page, and sanitises the HTML.
+fn render_blocks(
     file: &SourceFile,
     base_offset: usize,
     markdown: &str,
     links: &LinkRules,
     errors: &mut Vec<ContentError>,
-) -> String {
+) -> Vec<LessonBlock> {
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
+    let mut blocks = Vec::new();
     let mut events = Vec::new();
+    let mut demo: Option<(usize, String)> = None;
     for (event, range) in parser.into_offset_iter() {
         let at = base_offset + range.start;
+        if let Some((_, name)) = &mut demo {
+            match event {
+                Event::Text(text) => name.push_str(&text),
+                Event::End(TagEnd::CodeBlock) => {
+                    let (start, name) = demo.take().expect("inside a demo block");
+                    let name = name.trim().to_string();
+                    if KNOWN_DEMOS.contains(&name.as_str()) {
+                        blocks.push(LessonBlock::Html(html_of(std::mem::take(&mut events))));
+                        blocks.push(LessonBlock::Demo(name));
+                    } else {
+                        let message = format!("unknown demo `{name}`: demos are {}", KNOWN_DEMOS.join(", "));
+                        errors.push(file.error_at(start, message));
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
         let problem = match &event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.as_ref() == "demo" => {
+                demo = Some((at, String::new()));
+                continue;
+            }
             Event::Html(_) | Event::InlineHtml(_) => {
                 Some("raw HTML is not allowed in lessons: write it in Markdown".to_string())
             }
@@ -553,6 +581,12 @@ fn render_markdown(
         }
         events.push(event);
     }
+    blocks.push(LessonBlock::Html(html_of(events)));
+    blocks.retain(|block| !matches!(block, LessonBlock::Html(html) if html.trim().is_empty()));
+    blocks
+}
+
+fn html_of(events: Vec<Event>) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     // Defence in depth: the checks above already refuse raw HTML, and this guarantees nothing unsafe gets through.
@@ -569,7 +603,13 @@ fn render_inline_markdown(
     errors: &mut Vec<ContentError>,
 ) -> String {
     let mut scratch = Vec::new();
-    let html = render_markdown(file, 0, markdown, links, &mut scratch);
+    let mut html = String::new();
+    for block in render_blocks(file, 0, markdown, links, &mut scratch) {
+        match block {
+            LessonBlock::Html(part) => html.push_str(&part),
+            LessonBlock::Demo(name) => scratch.push(file.error_at(0, format!("demo `{name}` belongs in a lesson, not a quiz"))),
+        }
+    }
     errors.extend(scratch.into_iter().map(|e| ContentError { line: file.line_of(offset), ..e }));
     let trimmed = html.trim();
     match trimmed.strip_prefix("<p>").and_then(|rest| rest.strip_suffix("</p>")) {

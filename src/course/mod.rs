@@ -7,7 +7,7 @@ pub mod schema;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod content;
 
-pub use schema::{Choice, Course, Lesson, Part, Question, QuestionKind, Quiz};
+pub use schema::{Choice, Course, Lesson, LessonBlock, Part, Question, QuestionKind, Quiz};
 
 /// The course as validated by build.rs from `lessons/`.
 pub fn embedded_course() -> Course {

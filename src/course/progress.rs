@@ -145,7 +145,7 @@ mod tests {
             title: id.into(),
             minutes: 1,
             objectives: vec![],
-            body_html: String::new(),
+            body: vec![],
             quiz: Some(Quiz { questions }),
         }
     }

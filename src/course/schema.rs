@@ -23,9 +23,17 @@ pub struct Lesson {
     pub title: String,
     pub minutes: u32,
     pub objectives: Vec<String>,
-    /// Rendered from Markdown at build time, raw HTML refused and the result sanitised.
-    pub body_html: String,
+    /// The lesson text, rendered from Markdown at build time (raw HTML refused, the result sanitised), with
+    /// the interactive demos placed where the Markdown's ```` ```demo ```` blocks were.
+    pub body: Vec<LessonBlock>,
     pub quiz: Option<Quiz>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LessonBlock {
+    Html(String),
+    /// An interactive demo, by name (see `content::KNOWN_DEMOS`).
+    Demo(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

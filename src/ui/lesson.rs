@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use super::course;
 use super::progress_store::use_progress;
 use super::quiz::QuizView;
-use crate::course::Lesson;
+use crate::course::{Lesson, LessonBlock};
 
 #[component]
 pub fn LessonPage() -> impl IntoView {
@@ -46,7 +46,10 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
                     <ul>{lesson.objectives.iter().map(|o| view! { <li>{o.clone()}</li> }).collect_view()}</ul>
                 </section>
             </header>
-            <div class="lesson-body" inner_html=lesson.body_html.clone()></div>
+            {lesson.body.iter().map(|block| match block {
+                LessonBlock::Html(html) => view! { <div class="lesson-body" inner_html=html.clone()></div> }.into_any(),
+                LessonBlock::Demo(name) => view! { <super::demo::Demo name=name.clone() /> }.into_any(),
+            }).collect_view()}
             {lesson.quiz.as_ref().map(|quiz| view! {
                 <section class="quiz" aria-labelledby="quiz-heading">
                     <h2 id="quiz-heading">"Check your understanding"</h2>

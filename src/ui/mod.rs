@@ -1,6 +1,7 @@
 //! The course UI: a Leptos single-page app. It knows lessons, quizzes and progress; it never links Burn.
 
 mod complete;
+mod demo;
 mod home;
 mod lesson;
 mod progress_store;
