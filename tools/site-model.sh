@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Trunk post-build hook: converts stories260K with our own importer into the site's static files, so the trainer
+# worker can fetch it. Writes models/stories260K/ into Trunk's staging folder:
+#   config.json, model.safetensors, tokenizer.json, tokenizer_config.json  (the Hugging Face folder)
+#   reference-stories.jsonl  stories the base model writes itself, to measure forgetting during fine-tuning
+#   manifest.json            sha256 and size of each file (the worker caches by hash)
+# The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/env.sh
+model_dir="${TINYTUNE_MODEL_DIR:-../shared/models/stories260K}"
+for file in stories260K.bin tok512.bin; do
+  if [ ! -f "$model_dir/$file" ]; then
+    echo "error: $model_dir/$file not found. Set TINYTUNE_MODEL_DIR to a folder holding stories260K.bin and tok512.bin" >&2
+    echo "(the public copy is on Hugging Face: karpathy/tinyllamas, folder stories260K)." >&2
+    exit 1
+  fi
+done
+
+cargo build --release --locked --quiet --bin tinytune
+tinytune="$CARGO_TARGET_DIR/release/tinytune"
+key=$(cat "$model_dir/stories260K.bin" "$model_dir/tok512.bin" "$tinytune" | sha256sum | cut -c1-16)
+built="$TINYTUNE_CACHE/site-model/$key"
+if [ ! -f "$built/manifest.json" ]; then
+  rm -rf "$built.tmp" && mkdir -p "$built.tmp"
+  "$tinytune" import-llama2c --model "$model_dir/stories260K.bin" --tokenizer "$model_dir/tok512.bin" --out "$built.tmp"
+  for seed in $(seq 1 24); do
+    "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
+      python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
+  done > "$built.tmp/reference-stories.jsonl"
+  (cd "$built.tmp" && python3 - <<'PY'
+import hashlib, json, os
+files = {name: {"sha256": hashlib.sha256(open(name, "rb").read()).hexdigest(), "bytes": os.path.getsize(name)}
+         for name in sorted(os.listdir(".")) if name != "manifest.json"}
+json.dump({"model": "stories260K", "files": files}, open("manifest.json", "w"), indent=2)
+PY
+  )
+  rm -rf "$built" && mv "$built.tmp" "$built"
+fi
+out="${TRUNK_STAGING_DIR:-dist}/models/stories260K"
+mkdir -p "$out"
+cp "$built"/* "$out/"
