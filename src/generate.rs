@@ -24,7 +24,8 @@ pub struct GenerationConfig {
 
 /// Continues `prompt` (token ids, BOS included) and returns prompt and continuation together.
 /// Stops early after emitting `eos_id`, or when the sequence reaches `max_len` (the model's context).
-pub fn generate(
+/// Async because reading logits back from a GPU in the browser is; natively, drive it with `pollster::block_on`.
+pub async fn generate(
     model: &LlamaForCausalLM,
     prompt: &[u32],
     config: &GenerationConfig,
@@ -38,7 +39,7 @@ pub fn generate(
         if tokens.len() >= max_len {
             break;
         }
-        let next_logits = last_position_logits(model, &tokens, device);
+        let next_logits = last_position_logits(model, &tokens, device).await;
         let next = pick_token(&next_logits, config, &mut rng);
         tokens.push(next);
         if next == eos_id {
@@ -49,12 +50,13 @@ pub fn generate(
 }
 
 /// The logits for the token after `tokens`.
-pub fn last_position_logits(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
+pub async fn last_position_logits(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
     let input = Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), device)
         .unsqueeze::<2>(); // [1, seq]
     let logits = model.forward(input); // [1, seq, vocab]
     let [_, seq_len, vocab] = logits.dims();
-    logits.slice(s![0, seq_len - 1, ..]).reshape([vocab]).into_data().try_to_vec::<f32>().expect("f32 logits")
+    let last = logits.slice(s![0, seq_len - 1, ..]).reshape([vocab]);
+    last.into_data_async().await.expect("reading logits from the device").try_to_vec::<f32>().expect("f32 logits")
 }
 
 /// Greedy, or a seeded draw from the temperature-scaled distribution truncated to the top-p nucleus.

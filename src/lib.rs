@@ -26,3 +26,6 @@ pub mod train;
 
 #[cfg(feature = "ui")]
 pub mod ui;
+
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+pub mod worker;

@@ -250,6 +250,16 @@ impl LlamaForCausalLM {
         self
     }
 
+    /// Multiplies every adapter's contribution by `factor`: 0 gives the base model, 1 the fine-tuned one.
+    pub fn scale_adapters(self, factor: f64) -> Self {
+        self.map_projections(&crate::lora::PROJECTIONS.map(String::from), |mut projection| {
+            if let Some(adapter) = &mut projection.lora {
+                adapter.scaling *= factor;
+            }
+            projection
+        })
+    }
+
     /// Attaches fresh LoRA adapters (PEFT's initialisation, drawn from `seed`) to the `config.target_modules`
     /// projections.
     pub fn with_lora(self, config: &LoraConfig, seed: u64, device: &Device) -> Self {

@@ -4,7 +4,7 @@
 //! events. Both travel as JSON strings through `postMessage`. This module knows no DOM and no tensors, so the
 //! UI bundle can use it without linking Burn.
 //!
-//! A session: `Init` (the worker picks a backend and loads the base model, reporting `Loading` progress, then
+//! A session: the worker announces `Listening`; `Init` (the worker picks a backend and loads the base model, reporting `Loading` progress, then
 //! `Ready`) → `Start` (`TrainingStarted`, then one `Metrics` per step; `Pause`/`Resume` take effect between steps;
 //! `Stop` ends the run early) → `Finished`. At any time after `Ready`: `Generate` → `Sample`, and after training
 //! `ExportAdapter` → `AdapterZip`. Anything that goes wrong → `Error`, and the worker stays usable.
@@ -69,7 +69,7 @@ impl Default for TrainSettings {
             lora_rank: 8,
             lora_alpha: 16.0,
             lora_targets: ["q_proj", "k_proj", "v_proj", "o_proj"].map(String::from).to_vec(),
-            learning_rate: 5e-3,
+            learning_rate: 1e-2,
             steps: 60,
             batch_size: 8,
             seq_len: 64,
@@ -135,6 +135,9 @@ pub enum FinishReason {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
+    /// The worker is listening. Messages posted before this would be lost while its WebAssembly starts, so the
+    /// page holds them until it hears this.
+    Listening,
     /// Download progress of one file of the base model or data; `from_cache` when no network was needed.
     Loading { file: String, loaded_bytes: u64, total_bytes: Option<u64>, from_cache: bool },
     Ready { backend: BackendReport, model: ModelShape, training_examples: usize, held_out_examples: usize },

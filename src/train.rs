@@ -12,10 +12,10 @@ use burn::tensor::activation::log_softmax;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::Serialize;
 
 use crate::data::TrainingSequence;
 use crate::lora::LoraConfig;
+pub use crate::protocol::StepMetrics;
 use crate::model::LlamaForCausalLM;
 
 /// What fine-tuning updates.
@@ -25,6 +25,8 @@ pub enum Method {
     Lora,
     /// Every weight trains.
     Full,
+    /// Nothing trains: the losses of the unchanged model, for comparison.
+    Frozen,
 }
 
 /// How the learning rate moves over the run (after a linear warmup from zero).
@@ -106,21 +108,6 @@ impl TrainingConfig {
         };
         self.learning_rate * factor
     }
-}
-
-/// Everything a chart or log wants to know about one optimizer step, as plain data.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StepMetrics {
-    /// 1-based.
-    pub step: usize,
-    pub loss: f64,
-    pub eval_loss: Option<f64>,
-    pub learning_rate: f64,
-    /// Global gradient norm before clipping.
-    pub grad_norm: f64,
-    pub tokens_per_second: f64,
-    pub trainable_params: usize,
-    pub total_params: usize,
 }
 
 #[derive(Debug, PartialEq)]
@@ -266,6 +253,8 @@ pub struct Trainer {
     config: TrainingConfig,
     train: Vec<TrainingSequence>,
     eval: Vec<TrainingSequence>,
+    /// Held-out text of the kind the base model was pretrained on: its loss rising means forgetting.
+    reference_eval: Vec<TrainingSequence>,
     /// Shuffled order of `train`, reshuffled each epoch.
     order: Vec<usize>,
     cursor: usize,
@@ -293,6 +282,7 @@ impl Trainer {
         let model = match config.method {
             Method::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),
             Method::Full => model.set_require_grad(true),
+            Method::Frozen => model.no_grad(),
         };
         let mut params = ParamCounter::default();
         model.visit(&mut params);
@@ -306,6 +296,7 @@ impl Trainer {
             config,
             train,
             eval,
+            reference_eval: Vec::new(),
             order,
             cursor: 0,
             rng,
@@ -313,6 +304,16 @@ impl Trainer {
             device: device.clone(),
             params,
         })
+    }
+
+    /// Also evaluate on `sequences` of the base model's own kind of text, to make forgetting visible.
+    pub fn with_reference_eval(mut self, sequences: Vec<TrainingSequence>) -> Self {
+        self.reference_eval = sequences;
+        self
+    }
+
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
     }
 
     pub fn model(&self) -> &LlamaForCausalLM {
@@ -341,12 +342,17 @@ impl Trainer {
             .collect()
     }
 
-    /// Mean loss per target token on the held-out split, with the current weights.
-    pub async fn eval_loss(&self) -> Option<f64> {
-        if self.eval.is_empty() {
-            return None;
+    /// Mean loss per target token on the held-out split and on the reference text, with the current weights.
+    pub async fn eval_losses(&self) -> (Option<f64>, Option<f64>) {
+        let model = self.model.valid();
+        let device = self.device.clone().inner();
+        let mut losses = [None, None];
+        for (loss, sequences) in losses.iter_mut().zip([&self.eval, &self.reference_eval]) {
+            if !sequences.is_empty() {
+                *loss = Some(evaluate(&model, sequences, self.config.batch_size, &device).await);
+            }
         }
-        Some(evaluate(&self.model.valid(), &self.eval, self.config.batch_size, &self.device.clone().inner()).await)
+        (losses[0], losses[1])
     }
 
     /// One optimizer step over `batch_size * grad_accum` sequences.
@@ -363,11 +369,14 @@ impl Trainer {
 
         let mut accumulator = GradientsAccumulator::<LlamaForCausalLM>::new();
         let mut step_loss: Option<Tensor<1>> = None;
+        let frozen = self.config.method == Method::Frozen;
         for batch in batches {
             let logits = self.model.forward(batch.inputs);
             let loss = masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets;
-            let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-            accumulator.accumulate(&self.model, grads);
+            if !frozen {
+                let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+                accumulator.accumulate(&self.model, grads);
+            }
             let loss = loss.detach();
             step_loss = Some(match step_loss {
                 Some(total) => total + loss,
@@ -384,9 +393,11 @@ impl Trainer {
             self.model.visit(&mut ScaleGrads { grads: &mut grads, factor });
         }
 
-        let learning_rate = self.config.learning_rate_at(self.step);
+        let learning_rate = if frozen { 0.0 } else { self.config.learning_rate_at(self.step) };
         let before = self.model.clone();
-        self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        if !frozen {
+            self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        }
         self.step += 1;
 
         let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await;
@@ -399,14 +410,16 @@ impl Trainer {
             return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
         }
         let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+        // Also after the first step, so a chart starts from the model's loss before it has learned much.
         let evaluate_now = self.config.eval_every > 0
-            && (self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
-        let eval_loss = if evaluate_now { self.eval_loss().await } else { None };
+            && (self.step == 1 || self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
+        let (eval_loss, reference_eval_loss) = if evaluate_now { self.eval_losses().await } else { (None, None) };
         let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
         Ok(StepMetrics {
             step: self.step,
             loss,
             eval_loss,
+            reference_eval_loss,
             learning_rate,
             grad_norm,
             tokens_per_second: tokens / elapsed,

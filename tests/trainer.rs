@@ -7,6 +7,10 @@ use burn::prelude::*;
 use tinytune::data::TrainingSequence;
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{generate, last_position_logits, GenerationConfig};
+
+fn logits_after(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
+    pollster::block_on(last_position_logits(model, tokens, device))
+}
 use tinytune::lora::{LoraConfig, PROJECTIONS};
 use tinytune::model::LlamaForCausalLM;
 use tinytune::tokenizer::TextTokenizer;
@@ -59,7 +63,7 @@ fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
     let device = Device::flex();
     let model = load(&device);
     let tokenizer = tokenizer();
-    let out = generate(&model, &[tokenizer.bos_id()], &GenerationConfig::new(60), tokenizer.eos_id(), 512, &device);
+    let out = pollster::block_on(generate(&model, &[tokenizer.bos_id()], &GenerationConfig::new(60), tokenizer.eos_id(), 512, &device));
     let text = tokenizer.decode(&out);
     // llama2.c doc/stories260K.md, temperature 0 from BOS.
     let published = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
@@ -70,10 +74,10 @@ fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
 fn a_fresh_lora_adapter_leaves_the_model_exactly_as_it_was() {
     let device = Device::flex();
     let tokens = tokenizer().encode("Once upon a time");
-    let before = last_position_logits(&load(&device), &tokens, &device);
+    let before = logits_after(&load(&device), &tokens, &device);
     let adapted = load(&device).with_lora(&lora(&PROJECTIONS), 0, &device);
     assert!(adapted.projections().iter().all(|(_, p)| p.lora.is_some()));
-    assert_eq!(before, last_position_logits(&adapted, &tokens, &device));
+    assert_eq!(before, logits_after(&adapted, &tokens, &device));
 }
 
 #[test]
@@ -179,11 +183,11 @@ fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
     let trained = trained.valid();
     let device = device.inner();
     let tokens = tokenizer().encode("The cat sat");
-    let with_adapter = last_position_logits(&trained, &tokens, &device);
+    let with_adapter = logits_after(&trained, &tokens, &device);
     let merged = trained.map_projections(&PROJECTIONS.map(String::from), |p| p.merge());
-    let merged_logits = last_position_logits(&merged, &tokens, &device);
+    let merged_logits = logits_after(&merged, &tokens, &device);
     assert!(max_abs_diff(&with_adapter, &merged_logits) < 1e-4);
-    let base_logits = last_position_logits(&load(&device), &tokens, &device);
+    let base_logits = logits_after(&load(&device), &tokens, &device);
     assert!(max_abs_diff(&with_adapter, &base_logits) > 1e-3, "training changed the model");
     let unmerged = merged.map_projections(&PROJECTIONS.map(String::from), |p| p.unmerge());
     let unmerged_weights = weight_values(unmerged.model.layers[2].mlp.up_proj.base_layer.weight.val());
@@ -203,7 +207,7 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
     let trained = trained.valid();
     let device = device.inner();
     let tokens = tokenizer().encode("Lily saw a dog");
-    let expected = last_position_logits(&trained, &tokens, &device);
+    let expected = logits_after(&trained, &tokens, &device);
 
     let config_json = adapter_config_json(&lora_config, "stories260K");
     let weights = adapter_safetensors(&trained).unwrap();
@@ -217,12 +221,12 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
     assert_eq!(names.len(), 5 * 4 * 2);
     let (loaded_config, reloaded) = load_adapter(load(&device), config_json.as_bytes(), &weights, &device).unwrap();
     assert_eq!(loaded_config, lora_config);
-    assert!(max_abs_diff(&expected, &last_position_logits(&reloaded, &tokens, &device)) < 1e-6);
+    assert!(max_abs_diff(&expected, &logits_after(&reloaded, &tokens, &device)) < 1e-6);
 
     let merged = merged_model_safetensors(trained).unwrap();
     let dir = common::converted_model_dir();
     let (_, merged_model) = load_model(&std::fs::read(dir.join("config.json")).unwrap(), &merged, &device).unwrap();
-    assert!(max_abs_diff(&expected, &last_position_logits(&merged_model, &tokens, &device)) < 1e-4);
+    assert!(max_abs_diff(&expected, &logits_after(&merged_model, &tokens, &device)) < 1e-4);
 }
 
 #[test]
@@ -237,4 +241,58 @@ fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
     for (step, (a, b)) in on_cpu.iter().zip(&on_wgpu).enumerate() {
         assert!((a - b).abs() <= 1e-4, "step {}: flex {a} vs wgpu {b}\n{on_cpu:?}\n{on_wgpu:?}", step + 1);
     }
+}
+
+#[test]
+fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
+    use tinytune::protocol::{ModelShape, TrainSettings, TrainingMethod};
+    let shape = ModelShape {
+        vocab_size: 512,
+        hidden_size: 64,
+        intermediate_size: 172,
+        num_hidden_layers: 5,
+        num_attention_heads: 8,
+        num_key_value_heads: 4,
+    };
+    let device = Device::flex().autodiff();
+    for method in [TrainingMethod::Lora, TrainingMethod::Full, TrainingMethod::Frozen] {
+        let settings = TrainSettings { method, ..TrainSettings::default() };
+        let trainer_method = match method {
+            TrainingMethod::Lora => Method::Lora,
+            TrainingMethod::Full => Method::Full,
+            TrainingMethod::Frozen => Method::Frozen,
+        };
+        let lora_config = LoraConfig::new(settings.lora_rank, settings.lora_alpha, settings.lora_targets.clone());
+        let config = TrainingConfig::new(trainer_method, lora_config, 1).with_batch_size(2).with_seq_len(16);
+        let mut trainer = Trainer::new(load(&device), sequences(2, 16, 8), vec![], config, &device).unwrap();
+        let metrics = pollster::block_on(trainer.step()).unwrap();
+        assert_eq!(metrics.trainable_params, shape.trainable_params(&settings), "{method:?}");
+        assert_eq!(metrics.total_params, shape.total_params() + shape.trainable_params(&settings) * (method == TrainingMethod::Lora) as usize);
+    }
+}
+
+#[test]
+fn scaling_the_adapter_blends_from_the_base_model_to_the_fine_tuned_one() {
+    let device = Device::flex().autodiff();
+    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let (_, trained) = train_steps(config, sequences(8, 16, 10), &device);
+    let trained = trained.valid();
+    let device = device.inner();
+    let tokens = tokenizer().encode("Tom went");
+    let full = logits_after(&trained, &tokens, &device);
+    let base = logits_after(&load(&device), &tokens, &device);
+    assert_eq!(logits_after(&trained.clone().scale_adapters(1.0), &tokens, &device), full);
+    assert!(max_abs_diff(&logits_after(&trained.clone().scale_adapters(0.0), &tokens, &device), &base) < 1e-6);
+    let half = logits_after(&trained.scale_adapters(0.5), &tokens, &device);
+    assert!(max_abs_diff(&half, &base) > 1e-4 && max_abs_diff(&half, &full) > 1e-4);
+}
+
+#[test]
+fn frozen_runs_measure_the_loss_without_changing_anything() {
+    let device = Device::flex().autodiff();
+    let config = TrainingConfig::new(Method::Frozen, lora(&["q_proj"]), 3).with_batch_size(4).with_seq_len(16).with_eval_every(1);
+    let data = sequences(8, 16, 11);
+    let mut trainer = Trainer::new(load(&device), data.clone(), data[..2].to_vec(), config, &device).unwrap();
+    let evals: Vec<f64> = (0..3).map(|_| pollster::block_on(trainer.step()).unwrap().eval_loss.unwrap()).collect();
+    assert_eq!(evals[0], evals[2], "nothing trains, so the held-out loss stays put");
 }

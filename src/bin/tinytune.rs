@@ -238,7 +238,14 @@ fn run(command: Command) -> Result<(), String> {
             ids.extend(tokenizer.encode(&prompt));
             let settings =
                 GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
-            let out = generate(&llama, &ids, &settings, tokenizer.eos_id(), config.max_position_embeddings, &device);
+            let out = pollster::block_on(generate(
+                &llama,
+                &ids,
+                &settings,
+                tokenizer.eos_id(),
+                config.max_position_embeddings,
+                &device,
+            ));
             println!("{}", tokenizer.decode(&out));
             Ok(())
         }
@@ -334,7 +341,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
             write(&args.out.join("adapter_config.json"), adapter_config_json(&lora, &base))?;
             write(&args.out.join("adapter_model.safetensors"), adapter_safetensors(&model)?)?;
         }
-        Method::Full => {
+        Method::Full | Method::Frozen => {
             write(&args.out.join("model.safetensors"), merged_model_safetensors(model)?)?;
             for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
                 std::fs::copy(args.model.model.join(file), args.out.join(file))

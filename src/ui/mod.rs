@@ -7,6 +7,7 @@ mod lesson;
 mod progress_store;
 mod quiz;
 mod theme;
+mod trainer_client;
 
 use std::sync::LazyLock;
 
@@ -33,6 +34,7 @@ pub fn mount() {
 fn App() -> impl IntoView {
     provide_meta_context();
     progress_store::provide_progress_store(course());
+    trainer_client::provide_trainer_client();
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

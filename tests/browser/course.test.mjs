@@ -25,14 +25,18 @@ async function visitLesson(page, lesson) {
   await waitForQuiz(page);
 }
 
-test("home lists every lesson in course order, with overall progress", async () => {
+test("home lists every lesson in course order, with overall progress, and does not load the trainer", async () => {
   const { page, context } = await fresh();
+  const requested = [];
+  page.on("request", (request) => requested.push(new URL(request.url()).pathname));
   await page.goto(origin);
   await page.getByRole("heading", { level: 1, name: course.title }).waitFor();
   const links = await page.locator(".lesson-list a").allTextContents();
   assert.deepEqual(links, course.lessons.map((l) => l.title));
   assert.match(await page.locator("#overall-progress-text").textContent(), new RegExp(`^0 of ${course.lessons.length} lessons complete$`));
   assert.equal(await page.title(), `${course.title} · Tinytune`);
+  await page.waitForLoadState("networkidle");
+  assert.deepEqual(requested.filter((path) => /worker|models|datasets/.test(path)), [], "the trainer loads only with a demo");
   page.assertClean();
   await context.close();
 });

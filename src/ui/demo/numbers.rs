@@ -1,0 +1,195 @@
+//! Numbers as the learner reads and types them: counts, sizes, rates, time left, loss trends, and the
+//! checks on the demo's number fields. No DOM and no dependencies, so the tests run natively.
+
+/// `260032` → `"260,032"`.
+pub fn format_count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `1` → `"1 step"`, `60` → `"60 steps"`.
+pub fn count_of(n: usize, thing: &str) -> String {
+    format!("{} {thing}{}", format_count(n), if n == 1 { "" } else { "s" })
+}
+
+/// Decimal units, as browsers' download bars use: `512_000` → `"512 KB"`, `1_048_576` → `"1.0 MB"`.
+pub fn format_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => count_of(bytes as usize, "byte"),
+        1_000..1_000_000 => format!("{:.0} KB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.1} GB", b / 1e9),
+    }
+}
+
+/// `part` as a share of `whole`, with two significant figures below 1% so a small share never reads as 0%.
+pub fn format_percent(part: usize, whole: usize) -> String {
+    if part == 0 || whole == 0 {
+        return "0%".into();
+    }
+    let percent = 100.0 * part as f64 / whole as f64;
+    let decimals = match percent {
+        p if p >= 10.0 => 0,
+        p if p >= 1.0 => 1,
+        p => (1.0 - p.log10().floor()) as usize,
+    };
+    format!("{percent:.decimals$}%")
+}
+
+/// A rate rounded to two significant figures, so it does not flicker every step: `3417.2` → `"3,400"`.
+pub fn format_rate(per_second: f64) -> String {
+    if !per_second.is_finite() || per_second <= 0.0 {
+        return "0".into();
+    }
+    let magnitude = 10f64.powi(per_second.log10().floor() as i32 - 1).max(1.0);
+    format_count(((per_second / magnitude).round() * magnitude) as usize)
+}
+
+/// Rounded the way a person would say it: "a few seconds left", "about 20 s left", "about 3 min left".
+pub fn format_time_left(seconds: f64) -> String {
+    let seconds = seconds.max(0.0).round() as u64;
+    match seconds {
+        0..10 => "a few seconds left".into(),
+        10..60 => format!("about {} s left", (seconds + 2) / 5 * 5),
+        60..3600 => format!("about {} min left", (seconds + 30) / 60),
+        _ => {
+            let minutes = (seconds + 30) / 60;
+            format!("about {} h {} min left", minutes / 60, minutes % 60)
+        }
+    }
+}
+
+/// Seconds until `total_steps`, from the pace of the most recent steps: `(step, seconds since any fixed
+/// moment)`, oldest first. `None` until two steps are known.
+pub fn seconds_left(recent_steps: &[(usize, f64)], total_steps: usize) -> Option<f64> {
+    let (&(first_step, first_time), &(last_step, last_time)) = (recent_steps.first()?, recent_steps.last()?);
+    if last_step <= first_step || last_time <= first_time {
+        return None;
+    }
+    let seconds_per_step = (last_time - first_time) / (last_step - first_step) as f64;
+    Some(total_steps.saturating_sub(last_step) as f64 * seconds_per_step)
+}
+
+/// How a series of losses moved, in words: "held-out loss fell from 2.90 to 1.40". `None` for no values.
+pub fn describe_change(what: &str, values: &[f64]) -> Option<String> {
+    match values {
+        [] => None,
+        [only] => Some(format!("{what} {only:.2}")),
+        [first, .., last] => {
+            let (from, to) = (format!("{first:.2}"), format!("{last:.2}"));
+            Some(match () {
+                _ if from == to => format!("{what} stayed at {to}"),
+                _ if last < first => format!("{what} fell from {from} to {to}"),
+                _ => format!("{what} rose from {from} to {to}"),
+            })
+        }
+    }
+}
+
+/// A whole-number field: `Err` says what to type instead.
+pub fn parse_whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    text.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
+        format!("Enter a whole number from {} to {}.", format_count(min as usize), format_count(max as usize))
+    })
+}
+
+/// A field that takes any number above zero (`0.005`, `5e-3`), up to `max`.
+pub fn parse_positive(text: &str, max: f64) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| *x > 0.0 && *x <= max)
+        .ok_or_else(|| format!("Enter a number above 0, at most {max}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_000), "1,000");
+        assert_eq!(format_count(260_032), "260,032");
+        assert_eq!(format_count(12_345_678), "12,345,678");
+        assert_eq!(count_of(1, "step"), "1 step");
+        assert_eq!(count_of(60, "step"), "60 steps");
+    }
+
+    #[test]
+    fn sizes_use_the_unit_a_download_bar_would() {
+        assert_eq!(format_bytes(1), "1 byte");
+        assert_eq!(format_bytes(999), "999 bytes");
+        assert_eq!(format_bytes(512_000), "512 KB");
+        assert_eq!(format_bytes(1_048_576), "1.0 MB");
+        assert_eq!(format_bytes(3_200_000_000), "3.2 GB");
+    }
+
+    #[test]
+    fn small_shares_keep_two_significant_figures() {
+        assert_eq!(format_percent(0, 100), "0%");
+        assert_eq!(format_percent(260_032, 260_032), "100%");
+        assert_eq!(format_percent(10_240, 260_032), "3.9%");
+        assert_eq!(format_percent(900, 260_032), "0.35%");
+        assert_eq!(format_percent(90, 260_032), "0.035%");
+    }
+
+    #[test]
+    fn rates_round_to_two_significant_figures() {
+        assert_eq!(format_rate(3_417.2), "3,400");
+        assert_eq!(format_rate(87.4), "87");
+        assert_eq!(format_rate(4.4), "4");
+        assert_eq!(format_rate(f64::NAN), "0");
+    }
+
+    #[test]
+    fn time_left_is_rounded_like_speech() {
+        assert_eq!(format_time_left(3.0), "a few seconds left");
+        assert_eq!(format_time_left(19.0), "about 20 s left");
+        assert_eq!(format_time_left(150.0), "about 3 min left");
+        assert_eq!(format_time_left(3_900.0), "about 1 h 5 min left");
+    }
+
+    #[test]
+    fn time_left_follows_the_recent_pace() {
+        assert_eq!(seconds_left(&[], 60), None);
+        assert_eq!(seconds_left(&[(3, 10.0)], 60), None);
+        // 2 steps in 1 s, 50 steps to go.
+        assert_eq!(seconds_left(&[(8, 10.0), (9, 10.5), (10, 11.0)], 60), Some(25.0));
+        assert_eq!(seconds_left(&[(59, 1.0), (60, 2.0)], 60), Some(0.0));
+    }
+
+    #[test]
+    fn loss_trends_are_described_in_words() {
+        assert_eq!(describe_change("training loss", &[]), None);
+        assert_eq!(describe_change("held-out loss", &[1.4]).unwrap(), "held-out loss 1.40");
+        assert_eq!(describe_change("training loss", &[3.1, 2.0, 1.2]).unwrap(), "training loss fell from 3.10 to 1.20");
+        assert_eq!(
+            describe_change("ordinary-stories loss", &[1.3, 1.6]).unwrap(),
+            "ordinary-stories loss rose from 1.30 to 1.60"
+        );
+        assert_eq!(describe_change("loss", &[1.301, 1.299]).unwrap(), "loss stayed at 1.30");
+    }
+
+    #[test]
+    fn fields_accept_what_a_number_input_sends_and_say_what_to_fix() {
+        assert_eq!(parse_whole(" 8 ", 1, 64), Ok(8));
+        assert_eq!(parse_whole("0", 1, 64).unwrap_err(), "Enter a whole number from 1 to 64.");
+        assert!(parse_whole("2.5", 1, 64).is_err());
+        assert!(parse_whole("", 0, 1_000_000).unwrap_err().contains("1,000,000"));
+        assert_eq!(parse_positive("5e-3", 1.0), Ok(0.005));
+        assert_eq!(parse_positive("0.005", 1.0), Ok(0.005));
+        assert_eq!(parse_positive("0", 1.0).unwrap_err(), "Enter a number above 0, at most 1.");
+        assert!(parse_positive("2", 1.0).is_err());
+        assert!(parse_positive("NaN", 1.0).is_err());
+    }
+}

@@ -1,0 +1,215 @@
+// The live lesson's fine-tuning demo in headless Chromium, with the real trainer worker and model:
+// WebGPU (SwiftShader, via --enable-unsafe-webgpu) against the CPU fallback, pause/resume/stop, the adapter
+// download checked in PEFT, and accessibility.
+import { before, after, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer, launchBrowser, openPage, distDir } from "./harness.mjs";
+
+const LESSON = "/learn/your-first-lora-fine-tune";
+let server, origin, cpuOnlyBrowser, webgpuBrowser;
+
+before(async () => {
+  ({ server, origin } = await startServer());
+  cpuOnlyBrowser = await launchBrowser();
+  webgpuBrowser = await launchBrowser(["--enable-unsafe-webgpu"]);
+});
+after(async () => {
+  await cpuOnlyBrowser?.close();
+  await webgpuBrowser?.close();
+  server?.close();
+});
+
+function demo(page) {
+  return page.locator("section.demo");
+}
+
+/** Opens the lesson and waits until the worker reports its backend; returns the milliseconds that took. */
+async function openDemo(page) {
+  const started = Date.now();
+  await page.goto(`${origin}${LESSON}`);
+  await demo(page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
+  return Date.now() - started;
+}
+
+async function setSteps(page, steps) {
+  await demo(page).getByLabel("Steps", { exact: true }).fill(String(steps));
+}
+
+async function train(page, { timeout = 240_000 } = {}) {
+  await demo(page).getByRole("button", { name: "Train", exact: true }).click();
+  await demo(page).locator(".demo-status").getByText(/^(Finished after|Stopped at)/).waitFor({ timeout });
+}
+
+/** The data table under the chart: one row per step, numbers as shown (4 decimals). */
+async function lossTable(page) {
+  const rows = await demo(page).locator(".demo-data tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((cell) => cell.textContent.trim())),
+  );
+  return rows.map(([step, training, heldOut, ordinary]) => ({
+    step: Number(step),
+    training: Number(training),
+    heldOut: heldOut.startsWith("–") ? null : Number(heldOut),
+    ordinary: ordinary.startsWith("–") ? null : Number(ordinary),
+  }));
+}
+
+async function sampleText(page, title) {
+  const card = demo(page).locator(".demo-sample").filter({ has: page.getByRole("heading", { name: title }) });
+  await card.locator(".demo-sample-text").waitFor({ timeout: 120_000 });
+  return card.locator(".demo-sample-text").textContent();
+}
+
+test("without WebGPU the demo says why, trains on the CPU, and the default run changes what the model writes", async () => {
+  const { page, context } = await openPage(cpuOnlyBrowser, origin);
+  const readyMs = await openDemo(page);
+  const backend = await demo(page).getByText(/^Training on/).first().textContent();
+  assert.equal(backend, "Training on the CPU");
+  const reason = await demo(page).textContent();
+  assert.match(reason, /WebGPU is not available: the browser offers no GPU adapter/);
+  assert.match(reason, /chrome:\/\/flags\/#enable-unsafe-webgpu/, "the learner is told how to get WebGPU");
+  const before = await sampleText(page, "Base model");
+  assert.doesNotMatch(before, /Pip/);
+
+  const started = Date.now();
+  await demo(page).getByRole("button", { name: "Train", exact: true }).click();
+  await demo(page).locator(".demo-data tbody tr").first().waitFor({ state: "attached", timeout: 60_000 });
+  const firstStepMs = Date.now() - started;
+  await demo(page).locator(".demo-status").getByText(/^Finished after/).waitFor({ timeout: 240_000 });
+  const trainMs = Date.now() - started;
+  const after = await sampleText(page, /^Fine-tuned/);
+  const changedMs = Date.now() - started;
+  assert.notEqual(after, before);
+  assert.match(after, /Pip/, "the fine-tuned model writes about Pip, the data set's main character");
+  const table = await lossTable(page);
+  const steps = table.length;
+  assert.ok(table.at(-1).heldOut < table[0].heldOut, `held-out loss falls: ${JSON.stringify([table[0], table.at(-1)])}`);
+  console.log(`figure: CPU (wasm) — lesson open to trainer ready ${readyMs} ms; Train to first step ${firstStepMs} ms`);
+  console.log(`figure: CPU (wasm) — ${steps} steps in ${trainMs} ms (${(trainMs / steps).toFixed(0)} ms/step); Train to a changed sample ${changedMs} ms`);
+  console.log(`figure: base sample: ${before.slice(0, 100)}…`);
+  console.log(`figure: fine-tuned sample: ${after.slice(0, 100)}…`);
+  page.assertClean();
+  await context.close();
+});
+
+test("on WebGPU the demo trains, the loss falls, and the first steps equal the CPU backend's", async () => {
+  const { page, context } = await openPage(webgpuBrowser, origin);
+  await openDemo(page);
+  assert.match(await demo(page).getByText(/^Training on/).first().textContent(), /^Training on WebGPU/);
+  const steps = 4;
+  await setSteps(page, steps);
+  const started = Date.now();
+  await train(page);
+  const gpuMs = Date.now() - started;
+  const onGpu = await lossTable(page);
+  assert.equal(onGpu.length, steps);
+  assert.ok(onGpu.at(-1).training < onGpu[0].training, `training loss falls on WebGPU: ${JSON.stringify(onGpu)}`);
+
+  await demo(page).getByLabel("Use the CPU even if WebGPU is available").check();
+  await demo(page).getByText("Training on the CPU").waitFor({ timeout: 60_000 });
+  const cpuStarted = Date.now();
+  await train(page);
+  const cpuMs = Date.now() - cpuStarted;
+  const onCpu = await lossTable(page);
+  assert.equal(onCpu.length, steps);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(onGpu[i].training - onCpu[i].training) <= 1e-3, `step ${i + 1}: WebGPU ${onGpu[i].training} vs CPU ${onCpu[i].training}`);
+  }
+  console.log(`figure: WebGPU (SwiftShader) ${steps} steps in ${gpuMs} ms, first step included; CPU ${steps} steps in ${cpuMs} ms`);
+  page.assertClean();
+  await context.close();
+});
+
+test("pause, resume and stop take effect, and the page stays responsive while training", async () => {
+  const { page, context } = await openPage(cpuOnlyBrowser, origin);
+  await openDemo(page);
+  await setSteps(page, 1000);
+  await demo(page).getByRole("button", { name: "Train", exact: true }).click();
+  const rows = demo(page).locator(".demo-data tbody tr");
+  await rows.nth(2).waitFor({ state: "attached", timeout: 60_000 });
+
+  // Another control answers while a run is going.
+  const clicked = Date.now();
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.waitForFunction(() => document.documentElement.dataset.theme === "dark", null, { timeout: 2_000 });
+  const responseMs = Date.now() - clicked;
+
+  await demo(page).getByRole("button", { name: "Pause" }).click();
+  await demo(page).locator(".demo-status").getByText(/^Paused at step \d+/).waitFor({ timeout: 10_000 });
+  const pausedAt = await rows.count();
+  await page.waitForTimeout(1500);
+  assert.equal(await rows.count(), pausedAt, "no step runs while paused");
+
+  await demo(page).getByRole("button", { name: "Resume" }).click();
+  await rows.nth(pausedAt + 1).waitFor({ state: "attached", timeout: 30_000 });
+  await demo(page).getByRole("button", { name: "Stop" }).click();
+  await demo(page).locator(".demo-status").getByText(/^Stopped at step \d+/).waitFor({ timeout: 10_000 });
+  const stoppedAt = await rows.count();
+  await page.waitForTimeout(1000);
+  assert.equal(await rows.count(), stoppedAt, "no step runs after Stop");
+  assert.ok(stoppedAt < 1000);
+  console.log(`figure: a click on another control was handled ${responseMs} ms into a training run`);
+  page.assertClean();
+  await context.close();
+});
+
+test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives", async () => {
+  const python = process.env.TINYTUNE_PYTHON;
+  const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
+  assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
+  const { page, context } = await openPage(cpuOnlyBrowser, origin, { acceptDownloads: true });
+  await openDemo(page);
+  await setSteps(page, 6);
+  await train(page);
+  const downloading = page.waitForEvent("download");
+  await demo(page).getByRole("button", { name: "Download adapter" }).click();
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "tinytune-adapter.zip");
+  const dir = mkdtempSync(join(tmpdir(), "tinytune-zip-"));
+  const zipPath = join(dir, "adapter.zip");
+  await download.saveAs(zipPath);
+  await demo(page).locator(".demo-status").getByText(/^Adapter downloaded/).waitFor();
+  execFileSync(python, ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", zipPath, dir]);
+  const adapter = join(dir, "tinytune-adapter");
+  const model = join(distDir, "models", "stories260K");
+  const tokens = "1,403,407,261,378,365,294,306,287,366";
+  const ours = JSON.parse(execFileSync(tinytune, ["logits", "--model", model, "--adapter", adapter, "--tokens", tokens]));
+  const peft = JSON.parse(
+    execFileSync(python, [join(import.meta.dirname, "..", "reference", "logits.py"), "--model", model, "--adapter", adapter, "--tokens", tokens]),
+  );
+  const base = JSON.parse(execFileSync(tinytune, ["logits", "--model", model, "--tokens", tokens]));
+  const maxDiff = (a, b) => Math.max(...a.flat().map((v, i) => Math.abs(v - b.flat()[i])));
+  assert.ok(maxDiff(ours, peft) <= 1e-4, `ours vs PEFT: ${maxDiff(ours, peft)}`);
+  assert.ok(maxDiff(ours, base) > 1e-3, "the adapter changes the model");
+  const card = execFileSync(python, ["-c", "import sys; print(open(sys.argv[1]).read())", join(adapter, "README.md")]).toString();
+  assert.match(card, /base_model: stories260K/);
+  assert.match(card, /Final losses \(step 6\)/);
+  page.assertClean();
+  await context.close();
+});
+
+test("every demo control is labelled, the chart has a text alternative and a table, and changes are announced", async () => {
+  const { page, context } = await openPage(cpuOnlyBrowser, origin);
+  await openDemo(page);
+  await setSteps(page, 3);
+  await train(page);
+  const unlabelled = await demo(page)
+    .locator("input, select, textarea, button")
+    .evaluateAll((controls) =>
+      controls
+        .filter((c) => !(c.labels?.length || c.getAttribute("aria-label") || c.getAttribute("aria-labelledby") || c.textContent.trim()))
+        .map((c) => c.outerHTML.slice(0, 120)),
+    );
+  assert.deepEqual(unlabelled, []);
+  const chart = demo(page).locator("svg[role=img]");
+  assert.match(await chart.getAttribute("aria-label"), /[Tt]raining loss (fell|rose).* over 3 steps/);
+  assert.equal(await demo(page).locator(".demo-data tbody tr").count(), 3);
+  assert.equal(await demo(page).locator(".demo-status").getAttribute("role"), "status");
+  assert.match(await demo(page).locator(".demo-status").textContent(), /^Finished after 3 steps/);
+  page.assertClean();
+  await context.close();
+});
+
