@@ -91,7 +91,7 @@ pub struct SampleSettings {
 
 impl Default for SampleSettings {
     fn default() -> Self {
-        SampleSettings { prompt: "Once upon a time".into(), max_new_tokens: 80, temperature: 0.8, top_p: 0.9, seed: 7 }
+        SampleSettings { prompt: "Once upon a time".into(), max_new_tokens: 60, temperature: 0.8, top_p: 0.9, seed: 7 }
     }
 }
 

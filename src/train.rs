@@ -170,6 +170,9 @@ pub fn masked_cross_entropy_sum(logits: Tensor<3>, targets: Tensor<2, Int>, targ
     (picked * targets_mask).sum().neg()
 }
 
+/// Evaluation needs no gradients, so it takes bigger batches than training: fewer, larger kernel launches.
+const EVAL_BATCH_SIZE: usize = 32;
+
 /// Mean loss per target token of `model` over `sequences`, in batches of `batch_size`.
 pub async fn evaluate(
     model: &LlamaForCausalLM,
@@ -349,7 +352,7 @@ impl Trainer {
         let mut losses = [None, None];
         for (loss, sequences) in losses.iter_mut().zip([&self.eval, &self.reference_eval]) {
             if !sequences.is_empty() {
-                *loss = Some(evaluate(&model, sequences, self.config.batch_size, &device).await);
+                *loss = Some(evaluate(&model, sequences, EVAL_BATCH_SIZE, &device).await);
             }
         }
         (losses[0], losses[1])
