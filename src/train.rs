@@ -431,3 +431,39 @@ impl Trainer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(schedule: Schedule, warmup_steps: usize) -> TrainingConfig {
+        TrainingConfig::new(Method::Lora, LoraConfig::new(4, 8.0, vec!["q_proj".into()]), 10)
+            .with_learning_rate(1.0)
+            .with_schedule(schedule)
+            .with_warmup_steps(warmup_steps)
+    }
+
+    #[test]
+    fn warmup_rises_linearly_from_zero_then_each_schedule_decays_as_hugging_face_does() {
+        // Hugging Face: warmup s/w; then constant 1, linear (T−s)/(T−w), cosine ½(1 + cos(π(s−w)/(T−w))).
+        let cosine = config(Schedule::Cosine, 2);
+        let rates: Vec<f64> = (0..10).map(|s| cosine.learning_rate_at(s)).collect();
+        assert_eq!(&rates[..3], &[0.0, 0.5, 1.0]);
+        assert!((rates[6] - 0.5).abs() < 1e-12, "halfway through the decay: {rates:?}");
+        assert!(rates.windows(2).skip(2).all(|w| w[1] < w[0]));
+        let linear = config(Schedule::Linear, 2);
+        assert!((linear.learning_rate_at(6) - 0.5).abs() < 1e-12);
+        assert!((linear.learning_rate_at(9) - 0.125).abs() < 1e-12);
+        let constant = config(Schedule::Constant, 0);
+        assert!((0..10).all(|s| constant.learning_rate_at(s) == 1.0));
+    }
+
+    #[test]
+    fn settings_that_cannot_train_are_refused_with_the_setting_named() {
+        assert_eq!(config(Schedule::Cosine, 0).with_batch_size(0).validate(), Err("batch size must be at least 1".into()));
+        assert!(config(Schedule::Cosine, 11).validate().unwrap_err().contains("warmup (11) is longer than the run"));
+        assert!(config(Schedule::Cosine, 0).with_learning_rate(f64::NAN).validate().unwrap_err().contains("learning rate"));
+        let bad_target = TrainingConfig { lora: LoraConfig::new(4, 8.0, vec!["qproj".into()]), ..config(Schedule::Cosine, 0) };
+        assert!(bad_target.validate().unwrap_err().contains("unknown LoRA target `qproj`"));
+    }
+}

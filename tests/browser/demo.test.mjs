@@ -158,6 +158,20 @@ test("pause, resume and stop take effect, and the page stays responsive while tr
   await context.close();
 });
 
+test("the base model is downloaded once and comes from the browser cache on the next visit", async () => {
+  const { page, context } = await openPage(cpuOnlyBrowser, origin);
+  const downloads = [];
+  context.on("request", (request) => {
+    if (request.url().endsWith("/model.safetensors")) downloads.push(request.url());
+  });
+  await openDemo(page);
+  const again = await context.newPage();
+  await openDemo(again);
+  assert.deepEqual(downloads.length, 1, `model.safetensors fetched ${downloads.length} times`);
+  page.assertClean();
+  await context.close();
+});
+
 test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives", async () => {
   const python = process.env.TINYTUNE_PYTHON;
   const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
