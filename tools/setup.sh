@@ -46,8 +46,6 @@ if $want_test_tools; then
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver mesa-vulkan-drivers >&2
   fi
-  # torch, transformers and peft from PyPI, for the parity tests (several GB, once).
-  bash tools/python-env.sh >/dev/null
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     say "installing playwright-core (drives the Debian chromium; never downloads a browser)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)

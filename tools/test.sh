@@ -3,16 +3,26 @@
 # the built site in headless Chromium. The last line counts all suites: "N passed, N failed[, N skipped]".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+logs=$(mktemp -d)
+# torch, transformers and peft from PyPI for the parity tests (several GB, once): mostly download, so it runs
+# beside the Rust installs and builds instead of before them.
+bash tools/python-env.sh > "$logs/python-env.out" 2> "$logs/python-env.log" &
+python_env=$!
 bash tools/setup.sh --test || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 source tools/env.sh
-export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(bash tools/python-env.sh)}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"  # silences a harmless wgpu warning
 
-logs=$(mktemp -d)
 passed=0 failed=0 skipped=0
 started=$(date +%s)
 step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - started ))"; }
 add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+
+step "building the native tests"
+cargo test --release --locked --no-run 2>&1 | tail -n 3
+if ! wait "$python_env"; then
+  cat "$logs/python-env.log"; echo "the Python reference environment could not be set up"; echo "0 passed, 1 failed"; exit 1
+fi
+export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
 
 step "native tests (cargo test --release: unit, content, trainer, PyTorch/PEFT parity)"
 cargo test --release --locked 2>&1 | tee "$logs/native.log"

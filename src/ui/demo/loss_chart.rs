@@ -64,7 +64,7 @@ const LINES: [Line; 3] = [
 
 impl Line {
     fn points(&self, metrics: &[StepMetrics]) -> Vec<(usize, f64)> {
-        metrics.iter().filter_map(|m| (self.value)(m).map(|value| (m.step, value))).collect()
+        metrics.iter().filter_map(|m| (self.value)(m).filter(|v| v.is_finite()).map(|value| (m.step, value))).collect()
     }
 }
 
@@ -128,8 +128,10 @@ pub fn LossChart(
 fn ChartDrawing(metrics: Vec<StepMetrics>, total_steps: usize) -> impl IntoView {
     let last_step = metrics.last().map_or(0, |m| m.step);
     let x_axis = Axis::covering(0.0, total_steps.max(last_step).max(1) as f64, 6, 1.0);
-    let values = LINES.iter().flat_map(|line| line.points(&metrics)).map(|(_, value)| value);
+    let values = LINES.iter().flat_map(|line| line.points(&metrics)).map(|(_, value)| value).filter(|v| v.is_finite());
     let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), v| (low.min(v), high.max(v)));
+    // Before any finite loss arrives there is nothing to scale to: draw an empty 0–1 axis rather than NaNs.
+    let (low, high) = if low.is_finite() { (low, high) } else { (0.0, 1.0) };
     let y_axis = Axis::covering(low, high, 5, 0.0);
     let x = move |step: f64| LEFT + x_axis.fraction(step) * (WIDTH - LEFT - RIGHT);
     let y = move |loss: f64| HEIGHT - BOTTOM - y_axis.fraction(loss) * (HEIGHT - TOP - BOTTOM);
