@@ -39,6 +39,18 @@ pub struct LlamaConfig {
 }
 
 impl LlamaConfig {
+    /// The sizes the page needs for parameter counts and memory estimates, without Burn.
+    pub fn shape(&self) -> crate::protocol::ModelShape {
+        crate::protocol::ModelShape {
+            vocab_size: self.vocab_size,
+            hidden_size: self.hidden_size,
+            intermediate_size: self.intermediate_size,
+            num_hidden_layers: self.num_hidden_layers,
+            num_attention_heads: self.num_attention_heads,
+            num_key_value_heads: self.num_key_value_heads,
+        }
+    }
+
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
     }

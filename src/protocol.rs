@@ -99,13 +99,21 @@ impl Default for SampleSettings {
 pub enum ToWorker {
     /// Choose a backend and load the base model (a Hugging Face folder served at `model_url`, with a
     /// `manifest.json`) and the training data (`dataset_url`, JSONL). Repeating it with the same URLs reuses them.
-    Init { backend: BackendChoice, model_url: String, dataset_url: String },
+    Init {
+        backend: BackendChoice,
+        model_url: String,
+        dataset_url: String,
+    },
     Start(TrainSettings),
     Pause,
     Resume,
     Stop,
     /// Sample from the base model plus the trained adapter scaled by `adapter_scale` (0: base, 1: fine-tuned).
-    Generate { request_id: u32, sample: SampleSettings, adapter_scale: f64 },
+    Generate {
+        request_id: u32,
+        sample: SampleSettings,
+        adapter_scale: f64,
+    },
     ExportAdapter,
 }
 
@@ -139,17 +147,47 @@ pub enum FromWorker {
     /// page holds them until it hears this.
     Listening,
     /// Download progress of one file of the base model or data; `from_cache` when no network was needed.
-    Loading { file: String, loaded_bytes: u64, total_bytes: Option<u64>, from_cache: bool },
-    Ready { backend: BackendReport, model: ModelShape, training_examples: usize, held_out_examples: usize },
-    TrainingStarted { total_steps: usize, trainable_params: usize, total_params: usize },
+    Loading {
+        file: String,
+        loaded_bytes: u64,
+        total_bytes: Option<u64>,
+        from_cache: bool,
+    },
+    Ready {
+        backend: BackendReport,
+        model: ModelShape,
+        training_examples: usize,
+        held_out_examples: usize,
+    },
+    TrainingStarted {
+        total_steps: usize,
+        trainable_params: usize,
+        total_params: usize,
+    },
     Metrics(StepMetrics),
-    Paused { step: usize },
-    Resumed { step: usize },
-    Finished { reason: FinishReason, step: usize },
-    Sample { request_id: u32, adapter_scale: f64, text: String },
+    Paused {
+        step: usize,
+    },
+    Resumed {
+        step: usize,
+    },
+    Finished {
+        reason: FinishReason,
+        step: usize,
+    },
+    Sample {
+        request_id: u32,
+        adapter_scale: f64,
+        text: String,
+    },
     /// A zip of the PEFT adapter folder plus a model card.
-    AdapterZip { file_name: String, bytes: Vec<u8> },
-    Error { message: String },
+    AdapterZip {
+        file_name: String,
+        bytes: Vec<u8>,
+    },
+    Error {
+        message: String,
+    },
 }
 
 impl ToWorker {
@@ -230,8 +268,8 @@ impl ModelShape {
         let (b, s) = (settings.batch_size, settings.seq_len);
         let weights = self.total_params() + self.trainable_params(settings);
         let optimizer = 3 * self.trainable_params(settings);
-        let per_layer_activations = b * s * (8 * self.hidden_size + 3 * self.intermediate_size)
-            + 3 * b * self.num_attention_heads * s * s;
+        let per_layer_activations =
+            b * s * (8 * self.hidden_size + 3 * self.intermediate_size) + 3 * b * self.num_attention_heads * s * s;
         let activations = self.num_hidden_layers * per_layer_activations + 3 * b * s * self.vocab_size;
         4 * (weights + optimizer + activations)
     }
@@ -258,7 +296,8 @@ mod tests {
 
     #[test]
     fn lora_trains_rank_times_in_plus_out_per_adapted_projection() {
-        let settings = TrainSettings { lora_rank: 4, lora_targets: vec!["q_proj".into(), "v_proj".into()], ..Default::default() };
+        let settings =
+            TrainSettings { lora_rank: 4, lora_targets: vec!["q_proj".into(), "v_proj".into()], ..Default::default() };
         assert_eq!(STORIES260K.trainable_params(&settings), 5 * (4 * (64 + 64) + 4 * (64 + 32)));
         let frozen = TrainSettings { method: TrainingMethod::Frozen, ..settings.clone() };
         assert_eq!(STORIES260K.trainable_params(&frozen), 0);

@@ -15,8 +15,8 @@ use rand::SeedableRng;
 
 use crate::data::TrainingSequence;
 use crate::lora::LoraConfig;
-pub use crate::protocol::StepMetrics;
 use crate::model::LlamaForCausalLM;
+pub use crate::protocol::StepMetrics;
 
 /// What fine-tuning updates.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -460,10 +460,18 @@ mod tests {
 
     #[test]
     fn settings_that_cannot_train_are_refused_with_the_setting_named() {
-        assert_eq!(config(Schedule::Cosine, 0).with_batch_size(0).validate(), Err("batch size must be at least 1".into()));
+        assert_eq!(
+            config(Schedule::Cosine, 0).with_batch_size(0).validate(),
+            Err("batch size must be at least 1".into())
+        );
         assert!(config(Schedule::Cosine, 11).validate().unwrap_err().contains("warmup (11) is longer than the run"));
-        assert!(config(Schedule::Cosine, 0).with_learning_rate(f64::NAN).validate().unwrap_err().contains("learning rate"));
-        let bad_target = TrainingConfig { lora: LoraConfig::new(4, 8.0, vec!["qproj".into()]), ..config(Schedule::Cosine, 0) };
+        assert!(config(Schedule::Cosine, 0)
+            .with_learning_rate(f64::NAN)
+            .validate()
+            .unwrap_err()
+            .contains("learning rate"));
+        let bad_target =
+            TrainingConfig { lora: LoraConfig::new(4, 8.0, vec!["qproj".into()]), ..config(Schedule::Cosine, 0) };
         assert!(bad_target.validate().unwrap_err().contains("unknown LoRA target `qproj`"));
     }
 }

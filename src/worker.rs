@@ -23,8 +23,8 @@ use crate::generate::{generate, GenerationConfig};
 use crate::lora::LoraConfig;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
-    BackendChoice, BackendKind, BackendReport, FinishReason, FromWorker, ModelShape, SampleSettings, StepMetrics,
-    ToWorker, TrainSettings, TrainingMethod,
+    BackendChoice, BackendKind, BackendReport, FinishReason, FromWorker, SampleSettings, StepMetrics, ToWorker,
+    TrainSettings, TrainingMethod,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::train::{Method, Schedule, Trainer, TrainingConfig};
@@ -51,7 +51,10 @@ fn post(event: &FromWorker) {
 }
 
 fn js_error(value: JsValue) -> String {
-    value.as_string().or_else(|| value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))).unwrap_or_else(|| format!("{value:?}"))
+    value
+        .as_string()
+        .or_else(|| value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())))
+        .unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// Starts listening for messages. Called once from the worker bundle's `main`.
@@ -180,17 +183,9 @@ async fn run(inbox: SharedInbox) {
 }
 
 fn ready_event(session: &Session) -> FromWorker {
-    let c = &session.config;
     FromWorker::Ready {
         backend: session.backend.clone(),
-        model: ModelShape {
-            vocab_size: c.vocab_size,
-            hidden_size: c.hidden_size,
-            intermediate_size: c.intermediate_size,
-            num_hidden_layers: c.num_hidden_layers,
-            num_attention_heads: c.num_attention_heads,
-            num_key_value_heads: c.num_key_value_heads,
-        },
+        model: session.config.shape(),
         training_examples: session.train.len(),
         held_out_examples: session.held_out.len(),
     }
@@ -212,8 +207,12 @@ async fn choose_device(choice: BackendChoice) -> (Device, BackendReport) {
     match webgpu_adapter_name().await {
         Err(why) => cpu(Some(format!("WebGPU is not available: {why}. {ENABLE_WEBGPU}"))),
         Ok(name) => match Device::wgpu_options().init_async().await {
-            Ok(device) => (device, BackendReport { kind: BackendKind::WebGpu, adapter_name: Some(name), fallback_reason: None }),
-            Err(error) => cpu(Some(format!("the WebGPU device for {name} could not be created ({error}). {ENABLE_WEBGPU}"))),
+            Ok(device) => {
+                (device, BackendReport { kind: BackendKind::WebGpu, adapter_name: Some(name), fallback_reason: None })
+            }
+            Err(error) => {
+                cpu(Some(format!("the WebGPU device for {name} could not be created ({error}). {ENABLE_WEBGPU}")))
+            }
         },
     }
 }
@@ -250,7 +249,9 @@ async fn webgpu_adapter_name() -> Result<String, String> {
 async fn fetch_cached(url: &str, cache_key: &str, label: &str) -> Result<Vec<u8>, String> {
     let scope = scope();
     let cache = match scope.caches() {
-        Ok(caches) => JsFuture::from(caches.open("tinytune-models-v1")).await.ok().map(|c| c.unchecked_into::<web_sys::Cache>()),
+        Ok(caches) => {
+            JsFuture::from(caches.open("tinytune-models-v1")).await.ok().map(|c| c.unchecked_into::<web_sys::Cache>())
+        }
         Err(_) => None,
     };
     if let Some(cache) = &cache {
@@ -266,7 +267,11 @@ async fn fetch_cached(url: &str, cache_key: &str, label: &str) -> Result<Vec<u8>
         .map_err(|e| format!("cannot download {label}: {}", js_error(e)))?
         .unchecked_into();
     if !response.ok() {
-        return Err(format!("cannot download {label}: the server answered {} {}", response.status(), response.status_text()));
+        return Err(format!(
+            "cannot download {label}: the server answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
     }
     let bytes = read_body(&response, label, false).await?;
     if let Some(cache) = &cache {
@@ -294,7 +299,8 @@ async fn read_body(response: &Response, label: &str, from_cache: bool) -> Result
     let mut bytes = Vec::new();
     progress(0);
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("download of {label} failed: {}", js_error(e)))?;
+        let chunk =
+            JsFuture::from(reader.read()).await.map_err(|e| format!("download of {label} failed: {}", js_error(e)))?;
         if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             break;
         }
@@ -312,7 +318,11 @@ async fn model_file(model_url: &str, manifest: &serde_json::Value, name: &str) -
     fetch_cached(&url, &format!("{url}?sha256={version}"), name).await
 }
 
-async fn load_session(backend_choice: BackendChoice, model_url: String, dataset_url: String) -> Result<Session, String> {
+async fn load_session(
+    backend_choice: BackendChoice,
+    model_url: String,
+    dataset_url: String,
+) -> Result<Session, String> {
     let (device, backend) = choose_device(backend_choice).await;
     let manifest_url = format!("{model_url}manifest.json");
     let manifest_bytes = fetch_plain(&manifest_url).await?;
@@ -360,8 +370,10 @@ async fn load_session(backend_choice: BackendChoice, model_url: String, dataset_
 }
 
 async fn fetch_plain(url: &str) -> Result<Vec<u8>, String> {
-    let response: Response =
-        JsFuture::from(scope().fetch_with_str(url)).await.map_err(|e| format!("cannot download {url}: {}", js_error(e)))?.unchecked_into();
+    let response: Response = JsFuture::from(scope().fetch_with_str(url))
+        .await
+        .map_err(|e| format!("cannot download {url}: {}", js_error(e)))?
+        .unchecked_into();
     if !response.ok() {
         return Err(format!("cannot download {url}: the server answered {}", response.status()));
     }

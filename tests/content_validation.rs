@@ -196,14 +196,21 @@ fn the_real_course_validates_and_each_quiz_explains_every_choice() {
 fn a_demo_block_splits_the_lesson_and_unknown_demos_fail() {
     let with_demo = |name: &'static str| {
         move |file: &str, text: &str| {
-            if file == "02-next.md" { text.replace("Back to", &format!("Before.\n\n```demo\n{name}\n```\n\nBack to")) } else { text.to_string() }
+            if file == "02-next.md" {
+                text.replace("Back to", &format!("Before.\n\n```demo\n{name}\n```\n\nBack to"))
+            } else {
+                text.to_string()
+            }
         }
     };
     let (_scratch, lessons) = minimal_course_with(with_demo("first-lora"));
     let course = load_course(&lessons, &Path::new(MINIMAL).join("public")).unwrap();
     let blocks = &course.lesson_by_slug("next-steps").unwrap().body;
-    assert!(matches!(blocks.as_slice(), [LessonBlock::Html(before), LessonBlock::Demo(name), LessonBlock::Html(after)]
-        if before.contains("Before.") && name == "first-lora" && after.contains("Back to")), "{blocks:?}");
+    assert!(
+        matches!(blocks.as_slice(), [LessonBlock::Html(before), LessonBlock::Demo(name), LessonBlock::Html(after)]
+        if before.contains("Before.") && name == "first-lora" && after.contains("Back to")),
+        "{blocks:?}"
+    );
 
     assert_one_error(&errors_for(with_demo("second-lora")), "02-next.md:11:", "unknown demo `second-lora`");
 }

@@ -63,7 +63,14 @@ fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
     let device = Device::flex();
     let model = load(&device);
     let tokenizer = tokenizer();
-    let out = pollster::block_on(generate(&model, &[tokenizer.bos_id()], &GenerationConfig::new(60), tokenizer.eos_id(), 512, &device));
+    let out = pollster::block_on(generate(
+        &model,
+        &[tokenizer.bos_id()],
+        &GenerationConfig::new(60),
+        tokenizer.eos_id(),
+        512,
+        &device,
+    ));
     let text = tokenizer.decode(&out);
     // llama2.c doc/stories260K.md, temperature 0 from BOS.
     let published = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
@@ -245,15 +252,9 @@ fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
 
 #[test]
 fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
-    use tinytune::protocol::{ModelShape, TrainSettings, TrainingMethod};
-    let shape = ModelShape {
-        vocab_size: 512,
-        hidden_size: 64,
-        intermediate_size: 172,
-        num_hidden_layers: 5,
-        num_attention_heads: 8,
-        num_key_value_heads: 4,
-    };
+    use tinytune::protocol::{TrainSettings, TrainingMethod};
+    let config_json = std::fs::read(common::converted_model_dir().join("config.json")).unwrap();
+    let shape = tinytune::export::parse_hf_config(&config_json).unwrap().shape();
     let device = Device::flex().autodiff();
     for method in [TrainingMethod::Lora, TrainingMethod::Full, TrainingMethod::Frozen] {
         let settings = TrainSettings { method, ..TrainSettings::default() };
@@ -267,14 +268,20 @@ fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
         let mut trainer = Trainer::new(load(&device), sequences(2, 16, 8), vec![], config, &device).unwrap();
         let metrics = pollster::block_on(trainer.step()).unwrap();
         assert_eq!(metrics.trainable_params, shape.trainable_params(&settings), "{method:?}");
-        assert_eq!(metrics.total_params, shape.total_params() + shape.trainable_params(&settings) * (method == TrainingMethod::Lora) as usize);
+        assert_eq!(
+            metrics.total_params,
+            shape.total_params() + shape.trainable_params(&settings) * (method == TrainingMethod::Lora) as usize
+        );
     }
 }
 
 #[test]
 fn scaling_the_adapter_blends_from_the_base_model_to_the_fine_tuned_one() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_batch_size(4).with_seq_len(16).with_learning_rate(1e-2);
+    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2)
+        .with_batch_size(4)
+        .with_seq_len(16)
+        .with_learning_rate(1e-2);
     let (_, trained) = train_steps(config, sequences(8, 16, 10), &device);
     let trained = trained.valid();
     let device = device.inner();
@@ -290,7 +297,10 @@ fn scaling_the_adapter_blends_from_the_base_model_to_the_fine_tuned_one() {
 #[test]
 fn frozen_runs_measure_the_loss_without_changing_anything() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Frozen, lora(&["q_proj"]), 3).with_batch_size(4).with_seq_len(16).with_eval_every(1);
+    let config = TrainingConfig::new(Method::Frozen, lora(&["q_proj"]), 3)
+        .with_batch_size(4)
+        .with_seq_len(16)
+        .with_eval_every(1);
     let data = sequences(8, 16, 11);
     let mut trainer = Trainer::new(load(&device), data.clone(), data[..2].to_vec(), config, &device).unwrap();
     let evals: Vec<f64> = (0..3).map(|_| pollster::block_on(trainer.step()).unwrap().eval_loss.unwrap()).collect();

@@ -607,7 +607,9 @@ fn render_inline_markdown(
     for block in render_blocks(file, 0, markdown, links, &mut scratch) {
         match block {
             LessonBlock::Html(part) => html.push_str(&part),
-            LessonBlock::Demo(name) => scratch.push(file.error_at(0, format!("demo `{name}` belongs in a lesson, not a quiz"))),
+            LessonBlock::Demo(name) => {
+                scratch.push(file.error_at(0, format!("demo `{name}` belongs in a lesson, not a quiz")))
+            }
         }
     }
     errors.extend(scratch.into_iter().map(|e| ContentError { line: file.line_of(offset), ..e }));

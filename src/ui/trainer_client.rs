@@ -82,8 +82,9 @@ impl TrainerClient {
     }
 
     fn post(&self, json: String) {
-        let posted =
-            self.worker.with_value(|live| live.as_ref().map_or(Ok(()), |live| live.worker.post_message(&JsValue::from_str(&json))));
+        let posted = self.worker.with_value(|live| {
+            live.as_ref().map_or(Ok(()), |live| live.worker.post_message(&JsValue::from_str(&json)))
+        });
         if let Err(error) = posted {
             self.stop(format!("a message could not be sent to it ({})", describe_js_error(&error)));
         }

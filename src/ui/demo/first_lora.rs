@@ -165,7 +165,10 @@ pub fn FirstLoraDemo() -> impl IntoView {
                 }
                 notices.problem.set(Some(message.clone()));
             }
-            FromWorker::Listening | FromWorker::Loading { .. } | FromWorker::Sample { .. } | FromWorker::AdapterZip { .. } => {}
+            FromWorker::Listening
+            | FromWorker::Loading { .. }
+            | FromWorker::Sample { .. }
+            | FromWorker::AdapterZip { .. } => {}
         }
     });
     load();
