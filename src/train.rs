@@ -114,6 +114,8 @@ impl TrainingConfig {
 pub enum TrainError {
     InvalidConfig(String),
     NoData(String),
+    /// The device could not run or read back the computation (on a GPU: the device was lost).
+    Device(String),
     /// The loss or gradients became NaN or infinite; the model keeps the weights from before this step.
     Diverged {
         step: usize,
@@ -127,6 +129,11 @@ impl std::fmt::Display for TrainError {
         match self {
             TrainError::InvalidConfig(why) => write!(f, "invalid training settings: {why}"),
             TrainError::NoData(why) => write!(f, "{why}"),
+            TrainError::Device(why) => write!(
+                f,
+                "the device stopped computing ({why}). On a GPU this means it was lost: a driver reset, too little \
+                 memory, or a long time in a background tab. Choose the CPU and train again."
+            ),
             TrainError::Diverged { step, loss, grad_norm } => write!(
                 f,
                 "training diverged at step {step} (loss {loss}, gradient norm {grad_norm}); the weights from step {} \
@@ -179,25 +186,22 @@ pub async fn evaluate(
     sequences: &[TrainingSequence],
     batch_size: usize,
     device: &Device,
-) -> f64 {
+) -> Result<f64, TrainError> {
     let mut total = 0.0;
     let mut count = 0;
     for chunk in sequences.chunks(batch_size.max(1)) {
         let batch = make_batch(&chunk.iter().collect::<Vec<_>>(), device);
         let loss = masked_cross_entropy_sum(model.forward(batch.inputs), batch.targets, batch.targets_mask);
-        total += read_scalar(loss).await;
+        total += read_scalar(loss).await?;
         count += batch.target_count;
     }
-    if count == 0 {
-        f64::NAN
-    } else {
-        total / count as f64
-    }
+    Ok(if count == 0 { f64::NAN } else { total / count as f64 })
 }
 
-async fn read_scalar(tensor: Tensor<1>) -> f64 {
-    let data = tensor.into_data_async().await.expect("reading a tensor from its device");
-    data.try_to_vec::<f32>().expect("f32 data")[0] as f64
+/// Reads a one-element tensor back; this is where a lost GPU device shows itself.
+async fn read_scalar(tensor: Tensor<1>) -> Result<f64, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    Ok(data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))?[0] as f64)
 }
 
 /// Counts parameters, and those that will receive gradients.
@@ -346,16 +350,16 @@ impl Trainer {
     }
 
     /// Mean loss per target token on the held-out split and on the reference text, with the current weights.
-    pub async fn eval_losses(&self) -> (Option<f64>, Option<f64>) {
+    pub async fn eval_losses(&self) -> Result<(Option<f64>, Option<f64>), TrainError> {
         let model = self.model.valid();
         let device = self.device.clone().inner();
         let mut losses = [None, None];
         for (loss, sequences) in losses.iter_mut().zip([&self.eval, &self.reference_eval]) {
             if !sequences.is_empty() {
-                *loss = Some(evaluate(&model, sequences, EVAL_BATCH_SIZE, &device).await);
+                *loss = Some(evaluate(&model, sequences, EVAL_BATCH_SIZE, &device).await?);
             }
         }
-        (losses[0], losses[1])
+        Ok((losses[0], losses[1]))
     }
 
     /// One optimizer step over `batch_size * grad_accum` sequences.
@@ -403,9 +407,9 @@ impl Trainer {
         }
         self.step += 1;
 
-        let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await;
+        let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await?;
         let grad_norm = match grad_norm {
-            Some(norm) => read_scalar(norm).await,
+            Some(norm) => read_scalar(norm).await?,
             None => 0.0,
         };
         if !loss.is_finite() || !grad_norm.is_finite() {
@@ -416,7 +420,7 @@ impl Trainer {
         // Also after the first step, so a chart starts from the model's loss before it has learned much.
         let evaluate_now = self.config.eval_every > 0
             && (self.step == 1 || self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
-        let (eval_loss, reference_eval_loss) = if evaluate_now { self.eval_losses().await } else { (None, None) };
+        let (eval_loss, reference_eval_loss) = if evaluate_now { self.eval_losses().await? } else { (None, None) };
         let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
         Ok(StepMetrics {
             step: self.step,
