@@ -319,10 +319,6 @@ impl Trainer {
         self
     }
 
-    pub fn config(&self) -> &TrainingConfig {
-        &self.config
-    }
-
     pub fn model(&self) -> &LlamaForCausalLM {
         &self.model
     }

@@ -106,7 +106,9 @@ struct Session {
     backend_choice: BackendChoice,
     device: Device,
     config: LlamaConfig,
-    /// The base model's weights file, to rebuild a fresh model for each run.
+    /// The base model, loaded once, for base-model samples.
+    base: LlamaForCausalLM,
+    /// The base model's weights file, to build a fresh trainable copy on the autodiff device for each run.
     weights: Vec<u8>,
     config_json: Vec<u8>,
     tokenizer: TextTokenizer,
@@ -334,7 +336,7 @@ async fn load_session(
     let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
     let dataset = fetch_plain(&dataset_url).await?;
 
-    let (config, _) = load_model(&config_json, &weights, &device)?;
+    let (config, base) = load_model(&config_json, &weights, &device)?;
     let tokenizer = TextTokenizer::from_json_bytes(&tokenizer_json).map_err(|e| e.to_string())?;
     let dataset_name = dataset_url.rsplit('/').next().unwrap_or("dataset.jsonl").to_string();
     let examples = parse_dataset(&dataset_name, &dataset).map_err(|e| e.to_string())?;
@@ -360,6 +362,7 @@ async fn load_session(
         backend_choice,
         device,
         config,
+        base,
         weights,
         config_json,
         tokenizer,
@@ -498,10 +501,7 @@ async fn sample_text(
     let model = match (during, &session.trained) {
         (Some(model), _) if adapter_scale > 0.0 => model.valid(),
         (None, Some(run)) if adapter_scale > 0.0 => run.model.clone(),
-        _ => match load_model(&session.config_json, &session.weights, &device) {
-            Ok((_, model)) => model,
-            Err(message) => return format!("(could not load the model: {message})"),
-        },
+        _ => session.base.clone(),
     };
     let model = model.scale_adapters(adapter_scale);
     let mut prompt = vec![session.tokenizer.bos_id()];
