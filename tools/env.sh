@@ -2,5 +2,7 @@
 # every clone and CI run on this machine, never required to exist).
 export TINYTUNE_CACHE="${TINYTUNE_CACHE:-$HOME/.cache/tinytune}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TINYTUNE_CACHE/target}"
-export PATH="$HOME/.cargo/bin:$TINYTUNE_CACHE/node/node_modules/.bin:$PATH"
+# `cargo install` puts tools in $CARGO_HOME/bin; rustup's proxies (cargo, rustc) stay in ~/.cargo/bin even when
+# CARGO_HOME points elsewhere (the fresh-machine rehearsal does that).
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$TINYTUNE_CACHE/node/node_modules/.bin:$PATH"
 export TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true

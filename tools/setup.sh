@@ -1,46 +1,35 @@
 #!/usr/bin/env bash
 # Installs every tool the site's build (and, with --test, the test suite) needs, skipping what is already there.
 # Everything lands outside the clone (cargo's bin dir, $TINYTUNE_CACHE) so a second run is fast and offline.
+#   bash tools/setup.sh fetch         the wasm32 target and every crate any build needs (network, seconds when cached)
+#   bash tools/setup.sh [--test]      the tools: Trunk, wasm-bindgen-cli, wasm-opt; with --test, Chromium and friends
+# The two halves are separate so the callers can start compiling right after `fetch` while the tools install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source tools/env.sh
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
-want_test_tools=false
-[ "${1:-}" = "--test" ] && want_test_tools=true
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-# The CLI must match the wasm-bindgen crate exactly, so read its version from Cargo.lock.
-wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null || true)
-wasm_bindgen_version="${wasm_bindgen_version:-0.2.130}"
-
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  say "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
+if [ "${1:-}" = "fetch" ]; then
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  # Trunk builds offline, and the native build downloads only the crates it uses: fetch every crate of every
+  # target and feature here, so the wasm builds never meet a crate that is not on disk.
+  cargo fetch --locked
+  exit 0
 fi
 
-if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-  say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked
-fi
-
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$wasm_bindgen_version"; then
-  say "installing wasm-bindgen-cli $wasm_bindgen_version (about 4 minutes, once)"
-  # Not --locked: one of its locked dependencies is no longer on the registry.
-  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
-fi
-
-# Debian's binaryen (108) produces broken wasm; the npm package ships binaryen's JS build at the version we need.
-if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
-  say "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
-  mkdir -p "$TINYTUNE_CACHE/node"
-  npm install --prefix "$TINYTUNE_CACHE/node" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
-fi
+want_test_tools=false
+[ "${1:-}" = "--test" ] && want_test_tools=true
 
 if $want_test_tools; then
   # Chromium for the browser tests; Mesa's lavapipe gives Burn's wgpu backend a Vulkan device without a GPU.
+  # Network-bound, so it goes first and the CPU-bound installs below overlap with the caller's builds.
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! ls /usr/share/vulkan/icd.d/lvp_icd.* >/dev/null 2>&1; then
     say "installing Debian chromium, chromium-driver and mesa-vulkan-drivers"
     apt-get update -qq >&2
@@ -50,4 +39,26 @@ if $want_test_tools; then
     say "installing playwright-core (drives the Debian chromium; never downloads a browser)"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
   fi
+fi
+
+# Debian's binaryen (108) produces broken wasm; the npm package ships binaryen's JS build at the version we need.
+if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  say "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+  mkdir -p "$TINYTUNE_CACHE/node"
+  npm install --prefix "$TINYTUNE_CACHE/node" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >&2
+fi
+
+# The CLI must match the wasm-bindgen crate exactly, so read its version from Cargo.lock.
+wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock 2>/dev/null || true)
+wasm_bindgen_version="${wasm_bindgen_version:-0.2.130}"
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$wasm_bindgen_version"; then
+  say "installing wasm-bindgen-cli $wasm_bindgen_version (about 5 minutes on 2 cores, once)"
+  # Not --locked: one of its locked dependencies is no longer on the registry.
+  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
+fi
+
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
+  # Without the default features: no TLS stack and no update check, neither of which a local build uses.
+  cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features
 fi
