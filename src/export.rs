@@ -14,7 +14,8 @@ use burn::prelude::*;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use serde_json::json;
 
-use crate::lora::{LoraConfig, PROJECTIONS};
+use crate::lora::LoraConfig;
+use crate::settings::{Choice, Projection};
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 
 /// `config.json` for `LlamaForCausalLM`.
@@ -101,7 +102,7 @@ pub fn load_model(
 
 /// The model's weights as a Hugging Face `model.safetensors`, any LoRA update merged in (`W + B·A·alpha/r`).
 pub fn merged_model_safetensors(model: LlamaForCausalLM) -> Result<Vec<u8>, String> {
-    let merged = model.map_projections(&PROJECTIONS.map(String::from), |projection| projection.merge());
+    let merged = model.map_projections(Projection::ALL, |projection| projection.merge());
     let mut store = SafetensorsStore::from_bytes(None)
         .with_regex(r"(\.weight|\.gamma)$")
         .with_to_adapter(BurnToPyTorchAdapter)
@@ -123,7 +124,7 @@ pub fn adapter_config_json(lora: &LoraConfig, base_model: &str) -> String {
         "target_modules": lora.target_modules,
         "bias": "none",
         "fan_in_fan_out": false,
-        "use_rslora": false,
+        "use_rslora": lora.use_rslora,
         "use_dora": false,
         "init_lora_weights": true,
         "inference_mode": true,
@@ -140,7 +141,7 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
         return Err("adapter_config.json: only LoRA adapters (`peft_type: LORA`) are supported".into());
     }
     for (flag, meaning) in
-        [("use_rslora", "rank-stabilised LoRA"), ("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")]
+        [("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")]
     {
         if value.get(flag).and_then(|v| v.as_bool()) == Some(true) {
             return Err(format!("adapter_config.json: {meaning} (`{flag}: true`) is not supported"));
@@ -148,13 +149,22 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
     }
     let number =
         |name: &str| field(name)?.as_f64().ok_or_else(|| format!("adapter_config.json: `{name}` must be a number"));
-    let target_modules = match field("target_modules")? {
-        serde_json::Value::Array(names) => names.iter().filter_map(|n| n.as_str().map(String::from)).collect(),
-        serde_json::Value::String(one) => vec![one.clone()],
+    let names: Vec<&str> = match field("target_modules")? {
+        serde_json::Value::Array(names) => names.iter().filter_map(|n| n.as_str()).collect(),
+        serde_json::Value::String(one) => vec![one.as_str()],
         _ => return Err("adapter_config.json: `target_modules` must be a list of names".into()),
     };
+    let target_modules = names
+        .iter()
+        .map(|name| {
+            Projection::from_name(name).ok_or_else(|| {
+                format!("adapter_config.json: unknown LoRA target `{name}`: choose among {}", Projection::names())
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let config = LoraConfig::new(number("r")? as usize, number("lora_alpha")?, target_modules)
-        .with_lora_dropout(value.get("lora_dropout").and_then(|v| v.as_f64()).unwrap_or(0.0));
+        .with_lora_dropout(value.get("lora_dropout").and_then(|v| v.as_f64()).unwrap_or(0.0))
+        .with_use_rslora(value.get("use_rslora").and_then(|v| v.as_bool()).unwrap_or(false));
     config.validate().map_err(|e| format!("adapter_config.json: {e}"))?;
     Ok(config)
 }

@@ -6,6 +6,7 @@
 
 pub mod course;
 pub mod protocol;
+pub mod settings;
 
 #[cfg(feature = "trainer")]
 pub mod data;

@@ -12,8 +12,7 @@ use burn::tensor::module::linear;
 use rand::rngs::StdRng;
 use rand::Rng;
 
-/// The seven projections of a Llama layer that LoRA can adapt, in PEFT's names.
-pub const PROJECTIONS: [&str; 7] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+use crate::settings::{Choice, Projection};
 
 /// LoRA settings, named as in PEFT's `LoraConfig` (and its `adapter_config.json`).
 #[derive(Config, Debug, PartialEq)]
@@ -24,13 +23,16 @@ pub struct LoraConfig {
     pub lora_alpha: f64,
     #[config(default = 0.0)]
     pub lora_dropout: f64,
-    /// Short names of the projections to adapt (a subset of [`PROJECTIONS`]).
-    pub target_modules: Vec<String>,
+    /// Rank-stabilised LoRA: scale by alpha / √r instead of alpha / r.
+    #[config(default = false)]
+    pub use_rslora: bool,
+    /// The projections to adapt (PEFT's `target_modules`).
+    pub target_modules: Vec<Projection>,
 }
 
 impl LoraConfig {
     pub fn scaling(&self) -> f64 {
-        self.lora_alpha / self.r as f64
+        crate::settings::lora_scaling(self.lora_alpha, self.r, self.use_rslora)
     }
 
     /// Checks the settings, naming the one to fix.
@@ -42,10 +44,7 @@ impl LoraConfig {
             return Err(format!("LoRA dropout must be in [0, 1), got {}", self.lora_dropout));
         }
         if self.target_modules.is_empty() {
-            return Err(format!("choose at least one LoRA target among {}", PROJECTIONS.join(", ")));
-        }
-        if let Some(unknown) = self.target_modules.iter().find(|t| !PROJECTIONS.contains(&t.as_str())) {
-            return Err(format!("unknown LoRA target `{unknown}`: choose among {}", PROJECTIONS.join(", ")));
+            return Err(format!("choose at least one LoRA target among {}", Projection::names()));
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use crate::lora::{LoraConfig, LoraLinear};
+use crate::settings::{Choice, Projection};
 
 /// The model's shape, with the field names of Hugging Face's `LlamaConfig` (so `config.json` reads directly).
 #[derive(Config, Debug, PartialEq)]
@@ -228,10 +229,10 @@ impl LlamaForCausalLM {
         named
     }
 
-    /// Applies `edit` to every projection whose short name (`q_proj`, …) is in `targets`.
-    pub fn map_projections(mut self, targets: &[String], mut edit: impl FnMut(LoraLinear) -> LoraLinear) -> Self {
-        let mut apply = |name: &str, projection: LoraLinear| {
-            if targets.iter().any(|t| t == name) {
+    /// Applies `edit` to every projection in `targets`.
+    pub fn map_projections(mut self, targets: &[Projection], mut edit: impl FnMut(LoraLinear) -> LoraLinear) -> Self {
+        let mut apply = |name: Projection, projection: LoraLinear| {
+            if targets.contains(&name) {
                 edit(projection)
             } else {
                 projection
@@ -244,17 +245,17 @@ impl LlamaForCausalLM {
             .map(|mut layer| {
                 let attn = layer.self_attn;
                 layer.self_attn = LlamaAttention {
-                    q_proj: apply("q_proj", attn.q_proj),
-                    k_proj: apply("k_proj", attn.k_proj),
-                    v_proj: apply("v_proj", attn.v_proj),
-                    o_proj: apply("o_proj", attn.o_proj),
+                    q_proj: apply(Projection::QProj, attn.q_proj),
+                    k_proj: apply(Projection::KProj, attn.k_proj),
+                    v_proj: apply(Projection::VProj, attn.v_proj),
+                    o_proj: apply(Projection::OProj, attn.o_proj),
                     ..attn
                 };
                 let mlp = layer.mlp;
                 layer.mlp = LlamaMlp {
-                    gate_proj: apply("gate_proj", mlp.gate_proj),
-                    up_proj: apply("up_proj", mlp.up_proj),
-                    down_proj: apply("down_proj", mlp.down_proj),
+                    gate_proj: apply(Projection::GateProj, mlp.gate_proj),
+                    up_proj: apply(Projection::UpProj, mlp.up_proj),
+                    down_proj: apply(Projection::DownProj, mlp.down_proj),
                 };
                 layer
             })
@@ -264,7 +265,7 @@ impl LlamaForCausalLM {
 
     /// Multiplies every adapter's contribution by `factor`: 0 gives the base model, 1 the fine-tuned one.
     pub fn scale_adapters(self, factor: f64) -> Self {
-        self.map_projections(&crate::lora::PROJECTIONS.map(String::from), |mut projection| {
+        self.map_projections(Projection::ALL, |mut projection| {
             if let Some(adapter) = &mut projection.lora {
                 adapter.scaling *= factor;
             }

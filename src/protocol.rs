@@ -1,15 +1,25 @@
-//! The messages between the course page and the trainer worker, and the arithmetic both sides share.
+//! The messages between the page and the trainer worker, and the arithmetic both sides share.
 //!
-//! Data flows one way: a demo component sends [`ToWorker`] messages; the worker answers with [`FromWorker`]
-//! events. Both travel as JSON strings through `postMessage`. This module knows no DOM and no tensors, so the
+//! Data flows one way: a demo sends [`ToWorker`] messages; the worker answers with [`FromWorker`] events. Both
+//! travel as JSON through `postMessage`; bytes (an adapter's zip) travel beside the JSON as a transferred
+//! `ArrayBuffer`, never inside it (see [`FromWorker::payload`]). This module knows no DOM and no tensors, so the
 //! UI bundle can use it without linking Burn.
 //!
-//! A session: the worker announces `Listening`; `Init` (the worker picks a backend and loads the base model, reporting `Loading` progress, then
-//! `Ready`) → `Start` (`TrainingStarted`, then one `Metrics` per step; `Pause`/`Resume` take effect between steps;
-//! `Stop` ends the run early) → `Finished`. At any time after `Ready`: `Generate` → `Sample`, and after training
-//! `ExportAdapter` → `AdapterZip`. Anything that goes wrong → `Error`, and the worker stays usable.
+//! One worker serves every demo on a page. It holds one base model (`Init`: the worker picks a backend and loads
+//! the model, reporting `Loading` progress, then `Ready`) and any number of data sets (`LoadDataset` →
+//! `DatasetLoaded`, tokenized once and cut to each run's sequence length). Runs are named by the page: `Start`
+//! with a fresh [`RunId`] → `TrainingStarted`, one `Metrics` per step (`Pause`, `Resume` and `Stop` take effect
+//! between steps) → `Finished`. One run trains at a time; a finished run's model stays for samples and export.
+//! `Generate` → `Sample` and `ExportAdapter` → `AdapterZip` at any time after `Ready`. Anything that goes wrong →
+//! `Error`, naming the run or request it belongs to, and the worker stays usable.
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
+use crate::settings::Choice;
+
+/// Names a run across the page and the worker; the page picks it, unique for the worker's lifetime.
+pub type RunId = u32;
 
 /// Where the learner wants training to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,48 +45,19 @@ pub struct BackendReport {
     pub fallback_reason: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TrainingMethod {
-    /// Train small LoRA adapters; the pretrained weights stay frozen.
-    Lora,
-    /// Train every weight.
-    Full,
-    /// Train nothing: the baseline that shows what the losses do without learning.
-    Frozen,
-}
-
-/// The demo's controls.
+/// A model folder's `manifest.json`, written at build time beside the files: what the model is called, where it
+/// comes from, and each file's hash (the worker caches files by it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainSettings {
-    pub method: TrainingMethod,
-    pub lora_rank: usize,
-    pub lora_alpha: f64,
-    /// Projections LoRA adapts (PEFT names).
-    pub lora_targets: Vec<String>,
-    pub learning_rate: f64,
-    pub steps: usize,
-    pub batch_size: usize,
-    pub seq_len: usize,
-    pub eval_every: usize,
-    pub seed: u64,
+pub struct ModelManifest {
+    /// The name people know the model by, e.g. `stories260K`.
+    pub model: String,
+    pub files: std::collections::BTreeMap<String, ManifestFile>,
 }
 
-impl Default for TrainSettings {
-    /// Chosen so the default run shows its change within a minute on a two-core CPU (see the lesson).
-    fn default() -> Self {
-        TrainSettings {
-            method: TrainingMethod::Lora,
-            lora_rank: 8,
-            lora_alpha: 16.0,
-            lora_targets: ["q_proj", "k_proj", "v_proj", "o_proj"].map(String::from).to_vec(),
-            learning_rate: 1e-2,
-            steps: 60,
-            batch_size: 8,
-            seq_len: 64,
-            eval_every: 10,
-            seed: 42,
-        }
-    }
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub sha256: String,
+    pub bytes: u64,
 }
 
 /// How to sample text.
@@ -97,24 +78,19 @@ impl Default for SampleSettings {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// Choose a backend and load the base model (a Hugging Face folder served at `model_url`, with a
-    /// `manifest.json`) and the training data (`dataset_url`, JSONL). Repeating it with the same URLs reuses them.
-    Init {
-        backend: BackendChoice,
-        model_url: String,
-        dataset_url: String,
-    },
-    Start(TrainSettings),
-    Pause,
-    Resume,
-    Stop,
-    /// Sample from the base model plus the trained adapter scaled by `adapter_scale` (0: base, 1: fine-tuned).
-    Generate {
-        request_id: u32,
-        sample: SampleSettings,
-        adapter_scale: f64,
-    },
-    ExportAdapter,
+    /// Choose a backend and load the base model: a Hugging Face folder served at `model_url`, with a
+    /// `manifest.json`. Repeating it with the same backend and URL reuses what is loaded.
+    Init { backend: BackendChoice, model_url: String },
+    /// Read and tokenize a data set (JSONL or text at `url`), once; later runs on it reuse the tokens.
+    LoadDataset { url: String },
+    Start { run: RunId, dataset_url: String, settings: TrainSettings },
+    Pause { run: RunId },
+    Resume { run: RunId },
+    Stop { run: RunId },
+    /// Sample from the base model plus `run`'s adapter scaled by `adapter_scale` (0: the base model, 1: the
+    /// fine-tuned one). Without a run, or for a run that trained nothing yet, it samples the base model.
+    Generate { request_id: u32, run: Option<RunId>, sample: SampleSettings, adapter_scale: f64 },
+    ExportAdapter { run: RunId },
 }
 
 /// One optimizer step, as plain data for charts and logs.
@@ -131,6 +107,8 @@ pub struct StepMetrics {
     /// Global gradient norm before clipping.
     pub grad_norm: f64,
     pub tokens_per_second: f64,
+    /// Seconds spent training so far (steps and evaluations, not pauses): the pace for time-left estimates.
+    pub elapsed_seconds: f64,
     pub trainable_params: usize,
     pub total_params: usize,
 }
@@ -141,53 +119,52 @@ pub enum FinishReason {
     Stopped,
 }
 
+/// What a data set holds, counted both ways a learner meets it: examples (stories, conversations) as written,
+/// and the fixed-length pieces a run trains on, which depend on the run's sequence length.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub url: String,
+    /// The file name, e.g. `pip-the-purple-robot.jsonl`.
+    pub name: String,
+    pub training_examples: usize,
+    pub held_out_examples: usize,
+    /// Tokens in the training examples, including BOS and EOS.
+    pub training_tokens: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
     /// The worker is listening. Messages posted before this would be lost while its WebAssembly starts, so the
     /// page holds them until it hears this.
     Listening,
     /// Download progress of one file of the base model or data; `from_cache` when no network was needed.
-    Loading {
-        file: String,
-        loaded_bytes: u64,
-        total_bytes: Option<u64>,
-        from_cache: bool,
-    },
-    Ready {
-        backend: BackendReport,
-        model: ModelShape,
-        training_examples: usize,
-        held_out_examples: usize,
-    },
+    Loading { file: String, loaded_bytes: u64, total_bytes: Option<u64>, from_cache: bool },
+    Ready { backend: BackendReport, model_name: String, model: ModelShape },
+    DatasetLoaded(DatasetSummary),
     TrainingStarted {
+        run: RunId,
         total_steps: usize,
+        /// The training pieces this run cuts the data set into, at its sequence length.
+        training_sequences: usize,
         trainable_params: usize,
         total_params: usize,
     },
-    Metrics(StepMetrics),
-    Paused {
-        step: usize,
-    },
-    Resumed {
-        step: usize,
-    },
-    Finished {
-        reason: FinishReason,
-        step: usize,
-    },
-    Sample {
-        request_id: u32,
-        adapter_scale: f64,
-        text: String,
-    },
-    /// A zip of the PEFT adapter folder plus a model card.
+    Metrics { run: RunId, metrics: StepMetrics },
+    Paused { run: RunId, step: usize },
+    Resumed { run: RunId, step: usize },
+    Finished { run: RunId, reason: FinishReason, step: usize },
+    Sample { request_id: u32, adapter_scale: f64, text: String },
+    /// A zip of the PEFT adapter folder plus a model card. The bytes cross as a transferred `ArrayBuffer`
+    /// beside the JSON, not inside it.
     AdapterZip {
+        run: RunId,
         file_name: String,
+        #[serde(skip)]
         bytes: Vec<u8>,
     },
-    Error {
-        message: String,
-    },
+    /// What went wrong, and what it belongs to: a run (which then ends with `Finished`, or never started), a
+    /// sample request, or neither (loading).
+    Error { run: Option<RunId>, request_id: Option<u32>, message: String },
 }
 
 impl ToWorker {
@@ -205,8 +182,39 @@ impl FromWorker {
         serde_json::to_string(self).expect("messages serialise")
     }
 
-    pub fn from_json(json: &str) -> Result<Self, String> {
-        serde_json::from_str(json).map_err(|e| format!("unreadable message from the worker: {e}"))
+    /// The bytes that travel beside the JSON, if the event has any.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match self {
+            FromWorker::AdapterZip { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Reads an event from its JSON and the bytes that came with it.
+    pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
+        let mut event: FromWorker =
+            serde_json::from_str(json).map_err(|e| format!("unreadable message from the worker: {e}"))?;
+        match (&mut event, payload) {
+            (FromWorker::AdapterZip { bytes, .. }, Some(payload)) => *bytes = payload,
+            (FromWorker::AdapterZip { .. }, None) => return Err("the worker sent an adapter without its bytes".into()),
+            (_, Some(_)) => return Err("the worker sent bytes with an event that takes none".into()),
+            (_, None) => {}
+        }
+        Ok(event)
+    }
+
+    /// The run this event belongs to, if it belongs to one.
+    pub fn run(&self) -> Option<RunId> {
+        match self {
+            FromWorker::TrainingStarted { run, .. }
+            | FromWorker::Metrics { run, .. }
+            | FromWorker::Paused { run, .. }
+            | FromWorker::Resumed { run, .. }
+            | FromWorker::Finished { run, .. }
+            | FromWorker::AdapterZip { run, .. } => Some(*run),
+            FromWorker::Error { run, .. } => *run,
+            _ => None,
+        }
     }
 }
 
@@ -222,24 +230,24 @@ pub struct ModelShape {
 }
 
 impl ModelShape {
-    /// `[in, out]` of a projection, by its PEFT name.
-    pub fn projection_dims(&self, name: &str) -> Option<(usize, usize)> {
+    /// `[in, out]` of a projection.
+    pub fn projection_dims(&self, projection: Projection) -> (usize, usize) {
         let kv = self.hidden_size / self.num_attention_heads * self.num_key_value_heads;
         let (h, i) = (self.hidden_size, self.intermediate_size);
-        Some(match name {
-            "q_proj" | "o_proj" => (h, h),
-            "k_proj" | "v_proj" => (h, kv),
-            "gate_proj" | "up_proj" => (h, i),
-            "down_proj" => (i, h),
-            _ => return None,
-        })
+        match projection {
+            Projection::QProj | Projection::OProj => (h, h),
+            Projection::KProj | Projection::VProj => (h, kv),
+            Projection::GateProj | Projection::UpProj => (h, i),
+            Projection::DownProj => (i, h),
+        }
     }
 
     /// Every weight of the model, with a tied classifier.
     pub fn total_params(&self) -> usize {
-        let per_layer: usize = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        let per_layer: usize = Projection::ALL
             .iter()
-            .map(|p| self.projection_dims(p).map_or(0, |(i, o)| i * o))
+            .map(|&p| self.projection_dims(p))
+            .map(|(i, o)| i * o)
             .sum::<usize>()
             + 2 * self.hidden_size;
         self.vocab_size * self.hidden_size + self.num_hidden_layers * per_layer + self.hidden_size
@@ -254,7 +262,7 @@ impl ModelShape {
                 let per_layer: usize = settings
                     .lora_targets
                     .iter()
-                    .filter_map(|t| self.projection_dims(t))
+                    .map(|&t| self.projection_dims(t))
                     .map(|(i, o)| settings.lora_rank * (i + o))
                     .sum();
                 self.num_hidden_layers * per_layer
@@ -265,6 +273,7 @@ impl ModelShape {
     /// A rough training-memory estimate in bytes (f32): weights, plus gradients and AdamW's two moments for what
     /// trains, plus the activations a step keeps for the backward pass (attention scores dominate).
     pub fn training_memory_bytes(&self, settings: &TrainSettings) -> usize {
+        // Accumulation runs micro-batches one after another: activations are those of one micro-batch.
         let (b, s) = (settings.batch_size, settings.seq_len);
         let weights = self.total_params() + self.trainable_params(settings);
         let optimizer = 3 * self.trainable_params(settings);
@@ -297,7 +306,7 @@ mod tests {
     #[test]
     fn lora_trains_rank_times_in_plus_out_per_adapted_projection() {
         let settings =
-            TrainSettings { lora_rank: 4, lora_targets: vec!["q_proj".into(), "v_proj".into()], ..Default::default() };
+            TrainSettings { lora_rank: 4, lora_targets: vec![Projection::QProj, Projection::VProj], ..Default::default() };
         assert_eq!(STORIES260K.trainable_params(&settings), 5 * (4 * (64 + 64) + 4 * (64 + 32)));
         let frozen = TrainSettings { method: TrainingMethod::Frozen, ..settings.clone() };
         assert_eq!(STORIES260K.trainable_params(&frozen), 0);
@@ -317,14 +326,34 @@ mod tests {
     #[test]
     fn messages_round_trip_through_json() {
         let messages = [
-            ToWorker::Start(TrainSettings::default()),
-            ToWorker::Generate { request_id: 3, sample: SampleSettings::default(), adapter_scale: 0.5 },
+            ToWorker::Start { run: 3, dataset_url: "/datasets/pip.jsonl".into(), settings: TrainSettings::default() },
+            ToWorker::Generate { request_id: 3, run: Some(3), sample: SampleSettings::default(), adapter_scale: 0.5 },
         ];
         for message in messages {
             assert_eq!(ToWorker::from_json(&message.to_json()).unwrap(), message);
         }
-        let event = FromWorker::Finished { reason: FinishReason::Stopped, step: 12 };
-        assert_eq!(FromWorker::from_json(&event.to_json()).unwrap(), event);
+        let event = FromWorker::Finished { run: 2, reason: FinishReason::Stopped, step: 12 };
+        assert_eq!(FromWorker::from_message(&event.to_json(), None).unwrap(), event);
         assert!(ToWorker::from_json("{\"Launch\":1}").unwrap_err().contains("unreadable message"));
+    }
+
+    #[test]
+    fn an_adapters_bytes_travel_beside_the_json_not_inside_it() {
+        let zip = FromWorker::AdapterZip { run: 1, file_name: "a.zip".into(), bytes: vec![80, 75, 3, 4] };
+        let json = zip.to_json();
+        assert_eq!(json, r#"{"AdapterZip":{"run":1,"file_name":"a.zip"}}"#);
+        assert_eq!(zip.payload(), Some(&[80u8, 75, 3, 4][..]));
+        assert_eq!(FromWorker::from_message(&json, Some(vec![80, 75, 3, 4])).unwrap(), zip);
+        assert!(FromWorker::from_message(&json, None).unwrap_err().contains("without its bytes"));
+        let listening = FromWorker::Listening.to_json();
+        assert!(FromWorker::from_message(&listening, Some(vec![1])).unwrap_err().contains("takes none"));
+    }
+
+    #[test]
+    fn the_model_manifest_names_the_model_and_hashes_each_file() {
+        let json = r#"{"model": "stories260K", "files": {"config.json": {"sha256": "ab12", "bytes": 412}}}"#;
+        let manifest: ModelManifest = serde_json::from_str(json).unwrap();
+        assert_eq!(manifest.model, "stories260K");
+        assert_eq!(manifest.files["config.json"], ManifestFile { sha256: "ab12".into(), bytes: 412 });
     }
 }

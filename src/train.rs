@@ -17,29 +17,11 @@ use crate::data::TrainingSequence;
 use crate::lora::LoraConfig;
 use crate::model::LlamaForCausalLM;
 pub use crate::protocol::StepMetrics;
-
-/// What fine-tuning updates.
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// Only LoRA adapters train; every pretrained weight stays frozen.
-    Lora,
-    /// Every weight trains.
-    Full,
-    /// Nothing trains: the losses of the unchanged model, for comparison.
-    Frozen,
-}
-
-/// How the learning rate moves over the run (after a linear warmup from zero).
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
-pub enum Schedule {
-    Constant,
-    Linear,
-    Cosine,
-}
+pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
 
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
-    pub method: Method,
+    pub method: TrainingMethod,
     /// Used when `method` is `Lora`.
     pub lora: LoraConfig,
     pub steps: usize,
@@ -69,9 +51,25 @@ pub struct TrainingConfig {
 }
 
 impl TrainingConfig {
+    /// The trainer's configuration for the settings a learner chose (on the page or the command line).
+    pub fn from_settings(settings: &TrainSettings) -> TrainingConfig {
+        let lora = LoraConfig::new(settings.lora_rank, settings.lora_alpha, settings.lora_targets.clone())
+            .with_lora_dropout(settings.lora_dropout)
+            .with_use_rslora(settings.use_rslora);
+        TrainingConfig::new(settings.method, lora, settings.steps)
+            .with_learning_rate(settings.learning_rate)
+            .with_batch_size(settings.batch_size)
+            .with_seq_len(settings.seq_len)
+            .with_grad_accum(settings.grad_accum)
+            .with_schedule(settings.schedule)
+            .with_warmup_steps(settings.warmup_steps)
+            .with_eval_every(settings.eval_every)
+            .with_seed(settings.seed)
+    }
+
     /// Checks every setting, naming the one to fix.
     pub fn validate(&self) -> Result<(), String> {
-        if self.method == Method::Lora {
+        if self.method == TrainingMethod::Lora {
             self.lora.validate()?;
         }
         let positive = [
@@ -269,6 +267,8 @@ pub struct Trainer {
     step: usize,
     device: Device,
     params: ParamCounter,
+    /// Seconds spent in steps and evaluations so far.
+    training_seconds: f64,
 }
 
 impl Trainer {
@@ -287,9 +287,9 @@ impl Trainer {
         }
         device.seed(config.seed);
         let model = match config.method {
-            Method::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),
-            Method::Full => model.set_require_grad(true),
-            Method::Frozen => model.no_grad(),
+            TrainingMethod::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),
+            TrainingMethod::Full => model.set_require_grad(true),
+            TrainingMethod::Frozen => model.no_grad(),
         };
         let mut params = ParamCounter::default();
         model.visit(&mut params);
@@ -310,6 +310,7 @@ impl Trainer {
             step: 0,
             device: device.clone(),
             params,
+            training_seconds: 0.0,
         })
     }
 
@@ -372,7 +373,7 @@ impl Trainer {
 
         let mut accumulator = GradientsAccumulator::<LlamaForCausalLM>::new();
         let mut step_loss: Option<Tensor<1>> = None;
-        let frozen = self.config.method == Method::Frozen;
+        let frozen = self.config.method == TrainingMethod::Frozen;
         for batch in batches {
             let logits = self.model.forward(batch.inputs);
             let loss = masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets;
@@ -417,6 +418,7 @@ impl Trainer {
         let evaluate_now = self.config.eval_every > 0
             && (self.step == 1 || self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
         let (eval_loss, reference_eval_loss) = if evaluate_now { self.eval_losses().await? } else { (None, None) };
+        self.training_seconds += started.elapsed().as_secs_f64();
         let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
         Ok(StepMetrics {
             step: self.step,
@@ -426,6 +428,7 @@ impl Trainer {
             learning_rate,
             grad_norm,
             tokens_per_second: tokens / elapsed,
+            elapsed_seconds: self.training_seconds,
             trainable_params: self.params.trainable,
             total_params: self.params.total,
         })
@@ -435,9 +438,10 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Projection;
 
     fn config(schedule: Schedule, warmup_steps: usize) -> TrainingConfig {
-        TrainingConfig::new(Method::Lora, LoraConfig::new(4, 8.0, vec!["q_proj".into()]), 10)
+        TrainingConfig::new(TrainingMethod::Lora, LoraConfig::new(4, 8.0, vec![Projection::QProj]), 10)
             .with_learning_rate(1.0)
             .with_schedule(schedule)
             .with_warmup_steps(warmup_steps)
@@ -470,8 +474,7 @@ mod tests {
             .validate()
             .unwrap_err()
             .contains("learning rate"));
-        let bad_target =
-            TrainingConfig { lora: LoraConfig::new(4, 8.0, vec!["qproj".into()]), ..config(Schedule::Cosine, 0) };
-        assert!(bad_target.validate().unwrap_err().contains("unknown LoRA target `qproj`"));
+        let no_target = TrainingConfig { lora: LoraConfig::new(4, 8.0, vec![]), ..config(Schedule::Cosine, 0) };
+        assert!(no_target.validate().unwrap_err().contains("choose at least one LoRA target"));
     }
 }

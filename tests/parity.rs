@@ -67,28 +67,37 @@ fn both_logits(adapter: Option<&Path>) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
 /// An adapter on all seven projections, trained by our CLI for a few steps so that B is far from zero.
 fn trained_adapter() -> &'static Path {
     static ADAPTER: OnceLock<PathBuf> = OnceLock::new();
-    ADAPTER.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-adapter");
-        let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-data.jsonl");
-        let lines: Vec<String> = (0..24)
-            .map(|i| {
-                serde_json::json!({ "text": format!("{STORY} On day {i} they went to the park and played.") })
-                    .to_string()
-            })
-            .collect();
-        std::fs::write(&data, lines.join("\n")).unwrap();
-        run(tinytune()
-            .args(["train", "--model"])
-            .arg(common::converted_model_dir())
-            .arg("--data")
-            .arg(&data)
-            .args(["--method", "lora", "--rank", "4", "--alpha", "8"])
-            .args(["--targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"])
-            .args(["--learning-rate", "0.01", "--steps", "6", "--batch-size", "4", "--seq-len", "48", "--seed", "3"])
-            .arg("--out")
-            .arg(&dir));
-        dir
-    })
+    ADAPTER.get_or_init(|| train_adapter("parity-adapter", &["--rank", "4", "--alpha", "8"]))
+}
+
+/// The same with rank-stabilised scaling (alpha / √r), at a rank where it differs from alpha / r by 4×.
+fn rslora_adapter() -> &'static Path {
+    static ADAPTER: OnceLock<PathBuf> = OnceLock::new();
+    ADAPTER.get_or_init(|| train_adapter("parity-rslora-adapter", &["--rank", "16", "--alpha", "8", "--rslora"]))
+}
+
+fn train_adapter(name: &str, lora_args: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    // One data file per adapter: the tests that need them run in parallel.
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-data.jsonl"));
+    let lines: Vec<String> = (0..24)
+        .map(|i| {
+            serde_json::json!({ "text": format!("{STORY} On day {i} they went to the park and played.") }).to_string()
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    run(tinytune()
+        .args(["train", "--model"])
+        .arg(common::converted_model_dir())
+        .arg("--data")
+        .arg(&data)
+        .args(["--method", "lora"])
+        .args(lora_args)
+        .args(["--targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"])
+        .args(["--learning-rate", "0.01", "--steps", "6", "--batch-size", "4", "--seq-len", "48", "--seed", "3"])
+        .arg("--out")
+        .arg(&dir));
+    dir
 }
 
 #[test]
@@ -106,6 +115,17 @@ fn peft_loads_our_trained_adapter_and_gives_the_same_logits() {
     assert!(diff <= 1e-4, "max |ours − PEFT| = {diff}");
     let (base, _) = both_logits(None);
     assert!(max_abs_diff(&ours, &base) > 1e-3, "the adapter changes the model, so the comparison means something");
+}
+
+#[test]
+fn peft_reads_our_rslora_adapter_with_the_same_scaling() {
+    let adapter = rslora_adapter();
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(adapter.join("adapter_config.json")).unwrap()).unwrap();
+    assert_eq!(config["use_rslora"], true);
+    let (ours, reference) = both_logits(Some(adapter));
+    let diff = max_abs_diff(&ours, &reference);
+    assert!(diff <= 1e-4, "max |ours − PEFT| with rsLoRA = {diff}");
 }
 
 #[test]

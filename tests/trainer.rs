@@ -11,10 +11,11 @@ use tinytune::generate::{generate, last_position_logits, GenerationConfig};
 fn logits_after(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
     pollster::block_on(last_position_logits(model, tokens, device))
 }
-use tinytune::lora::{LoraConfig, PROJECTIONS};
+use tinytune::lora::LoraConfig;
+use tinytune::settings::{Choice, Projection};
 use tinytune::model::LlamaForCausalLM;
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::{Method, Schedule, TrainError, Trainer, TrainingConfig};
+use tinytune::train::{Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
 fn load(device: &Device) -> LlamaForCausalLM {
     let dir = common::converted_model_dir();
@@ -46,7 +47,11 @@ fn sequences(count: usize, seq_len: usize, seed: u64) -> Vec<TrainingSequence> {
 }
 
 fn lora(targets: &[&str]) -> LoraConfig {
-    LoraConfig::new(4, 8.0, targets.iter().map(|t| t.to_string()).collect())
+    LoraConfig::new(4, 8.0, targets.iter().map(|t| Projection::from_name(t).expect("a projection name")).collect())
+}
+
+fn all_projections() -> LoraConfig {
+    LoraConfig::new(4, 8.0, Projection::ALL.to_vec())
 }
 
 fn weight_values(tensor: Tensor<2>) -> Vec<f32> {
@@ -82,7 +87,7 @@ fn a_fresh_lora_adapter_leaves_the_model_exactly_as_it_was() {
     let device = Device::flex();
     let tokens = tokenizer().encode("Once upon a time");
     let before = logits_after(&load(&device), &tokens, &device);
-    let adapted = load(&device).with_lora(&lora(&PROJECTIONS), 0, &device);
+    let adapted = load(&device).with_lora(&all_projections(), 0, &device);
     assert!(adapted.projections().iter().all(|(_, p)| p.lora.is_some()));
     assert_eq!(before, logits_after(&adapted, &tokens, &device));
 }
@@ -93,7 +98,7 @@ fn lora_training_updates_only_the_adapters() {
     let frozen_before: Vec<Vec<f32>> =
         load(&device).projections().iter().map(|(_, p)| weight_values(p.base_layer.weight.val())).collect();
     let embedding_before = weight_values(load(&device).model.embed_tokens.weight.val());
-    let config = TrainingConfig::new(Method::Lora, lora(&["q_proj", "v_proj", "down_proj"]), 3)
+    let config = TrainingConfig::new(TrainingMethod::Lora, lora(&["q_proj", "v_proj", "down_proj"]), 3)
         .with_batch_size(4)
         .with_seq_len(32);
     let mut trainer = Trainer::new(load(&device), sequences(8, 32, 1), vec![], config, &device).unwrap();
@@ -121,7 +126,7 @@ fn lora_training_updates_only_the_adapters() {
 fn full_fine_tuning_updates_the_pretrained_weights() {
     let device = Device::flex().autodiff();
     let before = weight_values(load(&device).model.layers[0].self_attn.q_proj.base_layer.weight.val());
-    let config = TrainingConfig::new(Method::Full, lora(&["q_proj"]), 1).with_batch_size(2).with_seq_len(16);
+    let config = TrainingConfig::new(TrainingMethod::Full, lora(&["q_proj"]), 1).with_batch_size(2).with_seq_len(16);
     let mut trainer = Trainer::new(load(&device), sequences(2, 16, 2), vec![], config, &device).unwrap();
     let metrics = pollster::block_on(trainer.step()).unwrap();
     assert_eq!(metrics.trainable_params, metrics.total_params);
@@ -141,7 +146,7 @@ fn gradient_accumulation_equals_one_larger_batch() {
     let device = Device::flex().autodiff();
     let data = sequences(16, 24, 3);
     let base =
-        TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2).with_seq_len(24).with_schedule(Schedule::Constant);
+        TrainingConfig::new(TrainingMethod::Lora, all_projections(), 2).with_seq_len(24).with_schedule(Schedule::Constant);
     let (big_losses, big) = train_steps(base.clone().with_batch_size(8), data.clone(), &device);
     let (accum_losses, accumulated) = train_steps(base.with_batch_size(4).with_grad_accum(2), data, &device);
     for (a, b) in big_losses.iter().zip(&accum_losses) {
@@ -157,7 +162,7 @@ fn gradient_accumulation_equals_one_larger_batch() {
 #[test]
 fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Full, lora(&["q_proj"]), 10)
+    let config = TrainingConfig::new(TrainingMethod::Full, lora(&["q_proj"]), 10)
         .with_batch_size(2)
         .with_seq_len(16)
         .with_learning_rate(1e30)
@@ -182,7 +187,7 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() 
 #[test]
 fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2)
+    let config = TrainingConfig::new(TrainingMethod::Lora, all_projections(), 2)
         .with_batch_size(4)
         .with_seq_len(16)
         .with_learning_rate(1e-2);
@@ -191,12 +196,12 @@ fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
     let device = device.inner();
     let tokens = tokenizer().encode("The cat sat");
     let with_adapter = logits_after(&trained, &tokens, &device);
-    let merged = trained.map_projections(&PROJECTIONS.map(String::from), |p| p.merge());
+    let merged = trained.map_projections(Projection::ALL, |p| p.merge());
     let merged_logits = logits_after(&merged, &tokens, &device);
     assert!(max_abs_diff(&with_adapter, &merged_logits) < 1e-4);
     let base_logits = logits_after(&load(&device), &tokens, &device);
     assert!(max_abs_diff(&with_adapter, &base_logits) > 1e-3, "training changed the model");
-    let unmerged = merged.map_projections(&PROJECTIONS.map(String::from), |p| p.unmerge());
+    let unmerged = merged.map_projections(Projection::ALL, |p| p.unmerge());
     let unmerged_weights = weight_values(unmerged.model.layers[2].mlp.up_proj.base_layer.weight.val());
     let base_weights = weight_values(load(&device).model.layers[2].mlp.up_proj.base_layer.weight.val());
     assert!(max_abs_diff(&unmerged_weights, &base_weights) < 1e-6);
@@ -206,7 +211,7 @@ fn merge_matches_the_adapter_and_unmerge_restores_the_base() {
 fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
     let device = Device::flex().autodiff();
     let lora_config = lora(&["q_proj", "k_proj", "o_proj", "gate_proj"]);
-    let config = TrainingConfig::new(Method::Lora, lora_config.clone(), 2)
+    let config = TrainingConfig::new(TrainingMethod::Lora, lora_config.clone(), 2)
         .with_batch_size(4)
         .with_seq_len(16)
         .with_learning_rate(1e-2);
@@ -240,7 +245,7 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
 fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
     let run = |device: Device| {
         let config =
-            TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
+            TrainingConfig::new(TrainingMethod::Lora, all_projections(), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
         train_steps(config, sequences(12, 32, 7), &device.autodiff()).0
     };
     let on_cpu = run(Device::flex());
@@ -252,19 +257,13 @@ fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
 
 #[test]
 fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
-    use tinytune::protocol::{TrainSettings, TrainingMethod};
+    use tinytune::settings::TrainSettings;
     let config_json = std::fs::read(common::converted_model_dir().join("config.json")).unwrap();
     let shape = tinytune::export::parse_hf_config(&config_json).unwrap().shape();
     let device = Device::flex().autodiff();
     for method in [TrainingMethod::Lora, TrainingMethod::Full, TrainingMethod::Frozen] {
-        let settings = TrainSettings { method, ..TrainSettings::default() };
-        let trainer_method = match method {
-            TrainingMethod::Lora => Method::Lora,
-            TrainingMethod::Full => Method::Full,
-            TrainingMethod::Frozen => Method::Frozen,
-        };
-        let lora_config = LoraConfig::new(settings.lora_rank, settings.lora_alpha, settings.lora_targets.clone());
-        let config = TrainingConfig::new(trainer_method, lora_config, 1).with_batch_size(2).with_seq_len(16);
+        let settings = TrainSettings { method, steps: 1, warmup_steps: 0, batch_size: 2, seq_len: 16, ..TrainSettings::default() };
+        let config = TrainingConfig::from_settings(&settings);
         let mut trainer = Trainer::new(load(&device), sequences(2, 16, 8), vec![], config, &device).unwrap();
         let metrics = pollster::block_on(trainer.step()).unwrap();
         assert_eq!(metrics.trainable_params, shape.trainable_params(&settings), "{method:?}");
@@ -278,7 +277,7 @@ fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
 #[test]
 fn scaling_the_adapter_blends_from_the_base_model_to_the_fine_tuned_one() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Lora, lora(&PROJECTIONS), 2)
+    let config = TrainingConfig::new(TrainingMethod::Lora, all_projections(), 2)
         .with_batch_size(4)
         .with_seq_len(16)
         .with_learning_rate(1e-2);
@@ -297,7 +296,7 @@ fn scaling_the_adapter_blends_from_the_base_model_to_the_fine_tuned_one() {
 #[test]
 fn frozen_runs_measure_the_loss_without_changing_anything() {
     let device = Device::flex().autodiff();
-    let config = TrainingConfig::new(Method::Frozen, lora(&["q_proj"]), 3)
+    let config = TrainingConfig::new(TrainingMethod::Frozen, lora(&["q_proj"]), 3)
         .with_batch_size(4)
         .with_seq_len(16)
         .with_eval_every(1);

@@ -8,6 +8,10 @@ passed=0 failed=0 skipped=0
 started=$(date +%s)
 step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - started ))"; }
 add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+# "passed failed ignored", added up over every `test result:` line of a cargo test log.
+cargo_counts() {
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } } END { print p+0, f+0, s+0 }' "$1"
+}
 give_up() { echo "$*"; step "stopped after $(( $(date +%s) - started ))s"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
 
 step "fetching every crate (cargo fetch)"
@@ -38,9 +42,16 @@ export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
 step "native tests (cargo test --release: unit, content, trainer, PyTorch/PEFT parity)"
 cargo test --release --locked 2>&1 | tee "$logs/native.log"
 native_status=${PIPESTATUS[0]}
-read -r p f s < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } } END { print p+0, f+0, s+0 }' "$logs/native.log")
+read -r p f s < <(cargo_counts "$logs/native.log")
 # A build failure runs no test: count it as a failure rather than as nothing.
 [ "$native_status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+add_counts "$p" "$f" "$s"
+
+step "UI tests (cargo test --lib --features ui: the run reducer, numbers, chart scales, natively)"
+cargo test --release --locked --lib --no-default-features --features ui 2>&1 | tee "$logs/ui.log"
+ui_status=${PIPESTATUS[0]}
+read -r p f s < <(cargo_counts "$logs/ui.log")
+[ "$ui_status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 add_counts "$p" "$f" "$s"
 
 step "waiting for the tool installs"

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TrainingSequence};
@@ -16,7 +17,8 @@ use tinytune::import::convert_llama2c;
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::{Method, Schedule, Trainer, TrainingConfig};
+use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::train::{Trainer, TrainingConfig};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
 /// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
@@ -38,17 +40,9 @@ enum Backend {
     Wgpu,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum MethodArg {
-    Lora,
-    Full,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ScheduleArg {
-    Constant,
-    Linear,
-    Cosine,
+/// Reads a setting with named values (`--method lora`), listing them when the name is wrong.
+fn choice<C: Choice>(name: &str) -> Result<C, String> {
+    C::from_name(name).ok_or_else(|| format!("`{name}` is not one of {}", C::names()))
 }
 
 #[derive(clap::Args)]
@@ -114,20 +108,25 @@ struct TrainArgs {
     model: ModelArgs,
     #[arg(long)]
     data: PathBuf,
-    #[arg(long, value_enum)]
-    method: MethodArg,
+    /// lora, full or frozen.
+    #[arg(long, value_parser = choice::<TrainingMethod>)]
+    method: TrainingMethod,
     /// LoRA rank r.
     #[arg(long, default_value_t = 8)]
     rank: usize,
     /// LoRA alpha (the update is scaled by alpha / rank).
     #[arg(long, default_value_t = 16.0)]
     alpha: f64,
+    /// Rank-stabilised LoRA: scale by alpha / sqrt(rank).
+    #[arg(long)]
+    rslora: bool,
     /// LoRA dropout probability.
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
-    /// Projections LoRA adapts: any of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj.
-    #[arg(long, value_delimiter = ',', default_value = "q_proj,v_proj")]
-    targets: Vec<String>,
+    /// Projections LoRA adapts: any of q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj, or a preset
+    /// (attention, mlp, all-linear).
+    #[arg(long, default_value = "q_proj,v_proj")]
+    targets: String,
     #[arg(long)]
     learning_rate: f64,
     #[arg(long)]
@@ -139,8 +138,9 @@ struct TrainArgs {
     /// Micro-batches per optimizer step.
     #[arg(long, default_value_t = 1)]
     grad_accum: usize,
-    #[arg(long, value_enum, default_value = "cosine")]
-    schedule: ScheduleArg,
+    /// constant, linear or cosine.
+    #[arg(long, default_value = "cosine", value_parser = choice::<Schedule>)]
+    schedule: Schedule,
     /// Warmup steps (linear from 0).
     #[arg(long, default_value_t = 0)]
     warmup: usize,
@@ -282,27 +282,27 @@ fn train(args: TrainArgs) -> Result<(), String> {
     };
     let (train_sequences, eval_sequences) = (sequences(&train_examples), sequences(&eval_examples));
 
-    let lora = LoraConfig::new(args.rank, args.alpha, args.targets.clone()).with_lora_dropout(args.dropout);
-    let method = match args.method {
-        MethodArg::Lora => Method::Lora,
-        MethodArg::Full => Method::Full,
+    let settings = TrainSettings {
+        method: args.method,
+        lora_rank: args.rank,
+        lora_alpha: args.alpha,
+        use_rslora: args.rslora,
+        lora_dropout: args.dropout,
+        lora_targets: parse_targets(&args.targets).map_err(|e| format!("--targets: {e}"))?,
+        learning_rate: args.learning_rate,
+        schedule: args.schedule,
+        warmup_steps: args.warmup,
+        steps: args.steps,
+        batch_size: args.batch_size,
+        grad_accum: args.grad_accum,
+        seq_len: args.seq_len,
+        eval_every: args.eval_every,
+        seed: args.seed,
     };
-    let schedule = match args.schedule {
-        ScheduleArg::Constant => Schedule::Constant,
-        ScheduleArg::Linear => Schedule::Linear,
-        ScheduleArg::Cosine => Schedule::Cosine,
-    };
-    let config = TrainingConfig::new(method, lora.clone(), args.steps)
-        .with_learning_rate(args.learning_rate)
-        .with_batch_size(args.batch_size)
-        .with_seq_len(args.seq_len)
-        .with_grad_accum(args.grad_accum)
-        .with_schedule(schedule)
-        .with_warmup_steps(args.warmup)
-        .with_eval_every(args.eval_every)
+    let config = TrainingConfig::from_settings(&settings)
         .with_weight_decay(args.weight_decay)
-        .with_max_grad_norm(args.max_grad_norm)
-        .with_seed(args.seed);
+        .with_max_grad_norm(args.max_grad_norm);
+    let lora = config.lora.clone();
     eprintln!(
         "training on {} sequences ({} held out) of {} tokens",
         train_sequences.len(),
@@ -335,13 +335,13 @@ fn train(args: TrainArgs) -> Result<(), String> {
 
     std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let model = trainer.into_model();
-    match method {
-        Method::Lora => {
+    match settings.method {
+        TrainingMethod::Lora => {
             let base = args.model.model.display().to_string();
             write(&args.out.join("adapter_config.json"), adapter_config_json(&lora, &base))?;
             write(&args.out.join("adapter_model.safetensors"), adapter_safetensors(&model)?)?;
         }
-        Method::Full | Method::Frozen => {
+        TrainingMethod::Full | TrainingMethod::Frozen => {
             write(&args.out.join("model.safetensors"), merged_model_safetensors(model)?)?;
             for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
                 std::fs::copy(args.model.model.join(file), args.out.join(file))
@@ -371,8 +371,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             targets_mask: vec![true; SEQ_LEN],
         })
         .collect();
-    let targets = ["q_proj", "k_proj", "v_proj", "o_proj"].map(String::from).to_vec();
-    let training = TrainingConfig::new(Method::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
+    let targets = TargetPreset::Attention.projections();
+    let training = TrainingConfig::new(TrainingMethod::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
         .with_batch_size(BATCH)
         .with_seq_len(SEQ_LEN)
         .with_schedule(Schedule::Constant)
@@ -410,7 +410,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         .arg(&args.model)
         .args(["--steps", &args.steps.to_string(), "--threads", &args.threads.to_string()])
         .args(["--batch-size", &BATCH.to_string(), "--seq-len", &SEQ_LEN.to_string(), "--rank", "8", "--alpha", "16"])
-        .args(["--targets", &targets.join(",")])
+        .args(["--targets", &targets.iter().map(|p| p.name()).collect::<Vec<_>>().join(",")])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !output.status.success() {

@@ -2,10 +2,13 @@
 
 mod complete;
 mod demo;
+mod embed;
 mod home;
 mod lesson;
+mod playground;
 mod progress_store;
 mod quiz;
+pub mod run_state;
 mod theme;
 mod trainer_client;
 
@@ -14,6 +17,7 @@ use std::sync::LazyLock;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::course::{embedded_course, Course};
@@ -37,23 +41,52 @@ fn App() -> impl IntoView {
     trainer_client::provide_trainer_client();
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"Tinytune"</A>
-                <theme::ThemePicker />
-            </header>
-            <progress_store::StorageNotice />
+            <SiteHeader />
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=home::HomePage />
                     <Route path=path!("/learn/:slug") view=lesson::LessonPage />
                     <Route path=path!("/complete") view=complete::CompletionPage />
+                    <Route path=path!("/playground") view=playground::PlaygroundPage />
+                    <Route path=path!("/embed/:demo") view=embed::EmbedPage />
                 </Routes>
             </main>
+            <SiteFooter />
+        </Router>
+    }
+}
+
+/// Not on embeds: an embed is part of someone else's page.
+fn on_site() -> Memo<bool> {
+    let location = use_location();
+    Memo::new(move |_| !embed::is_embed(&location.pathname.get()))
+}
+
+#[component]
+fn SiteHeader() -> impl IntoView {
+    let on_site = on_site();
+    view! {
+        <Show when=move || on_site.get()>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="site-header">
+                <A href="/" attr:class="brand">"Tinytune"</A>
+                <nav aria-label="Site"><A href="/playground">"Playground"</A></nav>
+                <theme::ThemePicker />
+            </header>
+            <progress_store::StorageNotice />
+        </Show>
+    }
+}
+
+#[component]
+fn SiteFooter() -> impl IntoView {
+    let on_site = on_site();
+    view! {
+        <Show when=move || on_site.get()>
             <footer class="site-footer">
                 <p>"Everything runs in this tab: your answers and data never leave your browser."</p>
             </footer>
-        </Router>
+        </Show>
     }
 }
 

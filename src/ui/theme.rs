@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 const THEME_KEY: &str = "tinytune.theme";
 
-fn apply(theme: &str) {
+/// Shows the page in `theme` (`light`, `dark`, or anything else for the system's choice), without remembering it.
+pub fn apply(theme: &str) {
     let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else { return };
     let _ = match theme {
         "light" | "dark" => root.set_attribute("data-theme", theme),

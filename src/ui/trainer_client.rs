@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::js_sys::{Array, Uint8Array};
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
@@ -42,6 +43,9 @@ pub struct TrainerClient {
     waiting: StoredValue<Vec<String>, LocalStorage>,
     next_handler_id: StoredValue<u64>,
     next_request_id: StoredValue<u32>,
+    next_run_id: StoredValue<u32>,
+    /// How many demos of each name the page has placed, so each gets element ids of its own.
+    demo_names: StoredValue<Vec<String>>,
     state: RwSignal<TrainerState>,
 }
 
@@ -53,6 +57,8 @@ pub fn provide_trainer_client() {
         waiting: StoredValue::new_local(Vec::new()),
         next_handler_id: StoredValue::new(0),
         next_request_id: StoredValue::new(0),
+        next_run_id: StoredValue::new(0),
+        demo_names: StoredValue::new(Vec::new()),
         state: RwSignal::new(TrainerState::Starting),
     });
 }
@@ -90,7 +96,8 @@ impl TrainerClient {
         }
     }
 
-    /// Calls `handler` with every event from now until the calling component is removed from the page.
+    /// Calls `handler` with every event from now until the calling component is removed from the page. Only a
+    /// demo's run state subscribes (see `ui::demo::live`); widgets read that state.
     pub fn on_event(&self, handler: impl Fn(&FromWorker) + 'static) {
         let id = self.next_handler_id.get_value();
         self.next_handler_id.set_value(id + 1);
@@ -108,17 +115,44 @@ impl TrainerClient {
         id
     }
 
+    /// A fresh run id, unique for the worker's lifetime, so a late event of an older run never lands elsewhere.
+    pub fn next_run_id(&self) -> u32 {
+        let id = self.next_run_id.get_value();
+        self.next_run_id.set_value(id.wrapping_add(1));
+        id
+    }
+
+    /// A stem for a demo's element ids, unique on the page: `name` for the first demo of that name on the page,
+    /// then `name-2`, `name-3`, ….
+    pub fn id_prefix(&self, name: &str) -> String {
+        let mut count = 0;
+        self.demo_names.update_value(|names| {
+            names.push(name.to_string());
+            count = names.iter().filter(|n| *n == name).count();
+        });
+        if count == 1 {
+            name.to_string()
+        } else {
+            format!("{name}-{count}")
+        }
+    }
+
+    /// The demo named `name` left the page.
+    pub fn forget_prefix(&self, name: &str) {
+        self.demo_names.try_update_value(|names| {
+            if let Some(at) = names.iter().rposition(|n| n == name) {
+                names.remove(at);
+            }
+        });
+    }
+
     fn start(self) {
         let worker = match Worker::new(WORKER_URL) {
             Ok(worker) => worker,
             Err(error) => return self.stop(format!("the browser would not start it ({})", describe_js_error(&error))),
         };
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let event = message
-                .data()
-                .as_string()
-                .ok_or_else(|| "the worker sent something other than text".to_string())
-                .and_then(|json| FromWorker::from_json(&json));
+            let event = read_event(message.data());
             match event {
                 Ok(event) => self.deliver(&event),
                 Err(reason) => self.stop(reason),
@@ -162,6 +196,17 @@ impl TrainerClient {
         });
         self.state.set(TrainerState::Stopped(reason));
     }
+}
+
+/// An event is its JSON, or `[json, ArrayBuffer]` when bytes travel with it.
+fn read_event(data: JsValue) -> Result<FromWorker, String> {
+    if let Some(json) = data.as_string() {
+        return FromWorker::from_message(&json, None);
+    }
+    let parts = data.dyn_into::<Array>().map_err(|_| "the worker sent something other than text".to_string())?;
+    let json = parts.get(0).as_string().ok_or("the worker sent bytes without a message")?;
+    let bytes = Uint8Array::new(&parts.get(1)).to_vec();
+    FromWorker::from_message(&json, Some(bytes))
 }
 
 fn describe_js_error(error: &JsValue) -> String {

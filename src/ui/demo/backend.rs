@@ -2,19 +2,20 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::{BackendChoice, BackendKind, BackendReport};
+use super::live::LiveDemo;
+use crate::protocol::{BackendChoice, BackendKind};
 
 #[component]
 pub fn BackendLine(
-    #[prop(into)] backend: Signal<Option<BackendReport>>,
+    demo: LiveDemo,
     choice: RwSignal<BackendChoice>,
-    #[prop(into)] locked: Signal<bool>,
     /// Called after `choice` changes, to load the model again on the chosen backend.
     on_change: impl Fn() + 'static,
 ) -> impl IntoView {
+    let state = demo.state;
     view! {
         <div class="demo-backend">
-            {move || backend.get().map(|report| match report.kind {
+            {move || state.with(|s| s.model.as_ref().map(|model| model.backend.clone())).map(|report| match report.kind {
                 BackendKind::WebGpu => view! {
                     <p>
                         <strong>"Training on WebGPU"</strong>
@@ -30,7 +31,7 @@ pub fn BackendLine(
                 <input
                     type="checkbox"
                     prop:checked=move || choice.get() == BackendChoice::Cpu
-                    disabled=locked
+                    disabled=move || state.with(|s| s.busy())
                     on:change=move |ev| {
                         choice.set(if event_target_checked(&ev) { BackendChoice::Cpu } else { BackendChoice::Auto });
                         on_change();

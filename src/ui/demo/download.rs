@@ -1,4 +1,4 @@
-//! "Download adapter": the trained LoRA adapter as a PEFT folder in a zip, saved by the browser.
+//! "Download adapter": a run's trained LoRA adapter as a PEFT folder in a zip, saved by the browser.
 
 use std::time::Duration;
 
@@ -7,55 +7,65 @@ use wasm_bindgen::JsValue;
 use web_sys::js_sys::{Array, Uint8Array};
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 
-use super::first_lora::Notices;
+use super::live::LiveDemo;
 use super::numbers::format_bytes;
-use crate::protocol::{FromWorker, ToWorker};
-use crate::ui::trainer_client::use_trainer;
+use crate::protocol::{RunId, TrainingMethod};
+use crate::ui::run_state::Export;
 
 #[component]
 pub fn DownloadAdapter(
-    /// After a LoRA run of at least one step, with the model still loaded.
+    demo: LiveDemo,
+    /// The run whose adapter is offered (the demo's latest).
     #[prop(into)]
-    available: Signal<bool>,
-    notices: Notices,
+    run: Signal<Option<RunId>>,
 ) -> impl IntoView {
-    let trainer = use_trainer();
-    let preparing = RwSignal::new(false);
+    let state = demo.state;
     let link = NodeRef::<leptos::html::A>::new();
-    trainer.on_event(move |event| match event {
-        FromWorker::AdapterZip { file_name, bytes } if preparing.get_untracked() => {
-            preparing.set(false);
-            let Some(link) = link.get_untracked() else { return };
-            match save(&link, file_name, bytes) {
-                Ok(()) => notices.status.set(format!("Adapter downloaded ({})", format_bytes(bytes.len() as u64))),
-                Err(_) => notices.problem.set(Some("The browser would not save the adapter's zip file.".into())),
-            }
+    let export = Memo::new(move |_| run.get().and_then(|id| state.with(|s| s.run(id).map(|run| run.export.clone()))));
+    let available = move || {
+        state.with(|s| {
+            s.ready()
+                && run.get().and_then(|id| s.run(id)).and_then(|run| run.trained_method()) == Some(TrainingMethod::Lora)
+        })
+    };
+    let preparing = move || export.get() == Some(Export::Preparing);
+    // The zip arrived: hand it to the browser once, then keep only its size.
+    Effect::new(move |_| {
+        let (Some(Export::Ready { file_name, bytes }), Some(id)) = (export.get(), run.get_untracked()) else { return };
+        let Some(link) = link.get_untracked() else { return };
+        match save_file(&link, &file_name, "application/zip", &bytes) {
+            Ok(()) => state.update(|s| {
+                s.export_saved(id);
+                s.status = format!("Adapter downloaded ({})", format_bytes(bytes.len() as u64));
+            }),
+            Err(_) => state.update(|s| {
+                s.export_saved(id);
+                s.problem = Some("The browser would not save the adapter's zip file.".into());
+            }),
         }
-        FromWorker::Error { .. } => preparing.set(false),
-        _ => {}
     });
+    let (heading_id, hint_id) = (demo.id("download-heading"), demo.id("download-hint"));
 
     view! {
-        <section class="demo-download" aria-labelledby="first-lora-download-heading">
-            <h4 id="first-lora-download-heading">"Keep your adapter"</h4>
-            <p class="hint" id="first-lora-download-hint">
+        <section class="demo-download" aria-labelledby=heading_id.clone()>
+            <h4 id=heading_id.clone()>"Keep your adapter"</h4>
+            <p class="hint" id=hint_id.clone()>
                 "A zip of a PEFT adapter folder (adapter_config.json, adapter_model.safetensors and a model card), "
                 "ready for PeftModel.from_pretrained. Available after a LoRA run of at least one step."
             </p>
             <button
                 type="button"
-                aria-describedby="first-lora-download-hint"
-                disabled=move || !available.get()
+                aria-describedby=hint_id.clone()
+                disabled=move || !available()
                 // Not `disabled` while preparing: that would throw the keyboard focus off the button.
-                aria-disabled=move || preparing.get().then_some("true")
+                aria-disabled=move || preparing().then_some("true")
                 on:click=move |_| {
-                    if !preparing.get_untracked() {
-                        preparing.set(true);
-                        trainer.send(&ToWorker::ExportAdapter);
+                    if let (false, Some(id)) = (preparing(), run.get_untracked()) {
+                        demo.export(id);
                     }
                 }
             >
-                {move || if preparing.get() { "Preparing the adapter…" } else { "Download adapter" }}
+                {move || if preparing() { "Preparing the adapter…" } else { "Download adapter" }}
             </button>
             <a node_ref=link hidden></a>
         </section>
@@ -63,9 +73,9 @@ pub fn DownloadAdapter(
 }
 
 /// Hands `bytes` to the browser as a download named `file_name`, through a hidden link to an object URL.
-fn save(link: &HtmlAnchorElement, file_name: &str, bytes: &[u8]) -> Result<(), JsValue> {
+pub fn save_file(link: &HtmlAnchorElement, file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let options = BlobPropertyBag::new();
-    options.set_type("application/zip");
+    options.set_type(mime);
     let blob = Blob::new_with_u8_array_sequence_and_options(&Array::of1(&Uint8Array::from(bytes)), &options)?;
     let url = Url::create_object_url_with_blob(&blob)?;
     link.set_href(&url);

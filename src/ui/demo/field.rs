@@ -1,38 +1,50 @@
-//! A labelled input with its inline error, shared by the demo's forms.
+//! A labelled input with its inline error, shared by the demos' forms.
 
 use leptos::prelude::*;
+
+use crate::settings::{NumberSetting, Range};
 
 /// The error shows once `reveal` says so (after a first submit) and then follows the value as it is typed. Not
 /// earlier, on leaving the field: the message would push the submit button down under a click that is on its way.
 #[component]
 pub fn Field(
     /// Unique on the page: the input's id, and the stem of its hint's and error's ids.
-    id: &'static str,
+    id: String,
     label: &'static str,
     value: RwSignal<String>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(into)] reveal: Signal<bool>,
     #[prop(default = "number")] kind: &'static str,
-    #[prop(optional)] min: Option<u64>,
-    #[prop(optional)] max: Option<u64>,
-    /// `"1"` for whole numbers, `"any"` for decimals.
+    /// The number setting this field edits: its range goes on the input and after the hint.
     #[prop(optional)]
-    step: Option<&'static str>,
+    setting: Option<NumberSetting>,
     #[prop(optional, into)] disabled: Signal<bool>,
     #[prop(optional)] hint: Option<&'static str>,
 ) -> impl IntoView {
+    let hint = hint.filter(|h| !h.is_empty());
     let shown_error = move || if reveal.get() { error.get() } else { None };
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
+    let (min, max, step) = match setting.map(|s| s.range) {
+        Some(Range::Whole { min, max }) => (Some(min.to_string()), Some(max.to_string()), Some("1")),
+        Some(Range::Positive { max }) => (Some("0".to_string()), Some(max.to_string()), Some("any")),
+        Some(Range::Fraction) => (Some("0".to_string()), None, Some("any")),
+        None => (None, None, None),
+    };
+    let hint = match (hint, setting) {
+        (Some(hint), Some(setting)) => Some(format!("{hint} {}.", capitalised(&setting.range_text()))),
+        (None, Some(setting)) => Some(format!("{}.", capitalised(&setting.range_text()))),
+        (hint, None) => hint.map(String::from),
+    };
     let described_by = match hint {
         Some(_) => format!("{hint_id} {error_id}"),
         None => error_id.clone(),
     };
     view! {
         <div class="field">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <input
-                id=id
+                id=id.clone()
                 type=kind
                 min=min
                 max=max
@@ -43,8 +55,14 @@ pub fn Field(
                 aria-invalid=move || shown_error().is_some().then_some("true")
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
-            {hint.map(|hint| view! { <p class="hint" id=hint_id>{hint}</p> })}
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
             <p class="field-error" id=error_id>{move || shown_error().map(|error| format!("✗ {error}"))}</p>
         </div>
     }
+}
+
+/// `"a whole number…"` → `"A whole number…"`.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -1,20 +1,39 @@
-//! Interactive demos placed in lessons by ```` ```demo ```` blocks (the build checks their names against
-//! `course::content::KNOWN_DEMOS`). They talk to the trainer worker through `super::trainer_client`.
+//! Live demos: the run layer's widgets (settings form, progress, loss chart, samples, download), each taking a
+//! [`LiveDemo`] and knowing no particular demo, and the demos that lessons place with ```` ```demo ```` blocks
+//! (the build checks their names against `course::content::KNOWN_DEMOS`). They talk to the trainer worker
+//! through `super::trainer_client`.
 
 mod backend;
+mod chart;
 mod chart_scale;
 mod download;
 mod field;
 mod first_lora;
+mod live;
 mod loading;
-mod loss_chart;
-mod numbers;
+mod notices;
+pub(crate) mod numbers;
 mod prediction;
 mod run_progress;
 mod samples;
 mod settings_form;
 
+pub use backend::BackendLine;
+pub use chart::{run_losses, runs_loss, Loss, LossChart};
+pub use download::save_file;
+pub use live::LiveDemo;
+pub use loading::LoadingProgress;
+pub use notices::Notices;
+pub use run_progress::RunProgress;
+pub use samples::Samples;
+pub use settings_form::{Controls, TrainingForm};
+
 use leptos::prelude::*;
+
+/// The base model the live demos train, converted at build time and served by the site.
+pub const STORIES_MODEL_URL: &str = "/models/stories260K/";
+/// Original stories about Pip the purple robot (`tools/make_pip_stories.py`), the first live lesson's data set.
+pub const PIP_STORIES_URL: &str = "/datasets/pip-the-purple-robot.jsonl";
 
 #[component]
 pub fn Demo(name: String) -> impl IntoView {

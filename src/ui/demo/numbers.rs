@@ -1,5 +1,5 @@
-//! Numbers as the learner reads and types them: counts, sizes, rates, time left, loss trends, and the
-//! checks on the demo's number fields. No DOM and no dependencies, so the tests run natively.
+//! Numbers as the learner reads them: counts, sizes, rates, time left and loss trends. No DOM and no
+//! dependencies, so the tests run natively.
 
 /// `260032` → `"260,032"`.
 pub fn format_count(n: usize) -> String {
@@ -67,17 +67,6 @@ pub fn format_time_left(seconds: f64) -> String {
     }
 }
 
-/// Seconds until `total_steps`, from the pace of the most recent steps: `(step, seconds since any fixed
-/// moment)`, oldest first. `None` until two steps are known.
-pub fn seconds_left(recent_steps: &[(usize, f64)], total_steps: usize) -> Option<f64> {
-    let (&(first_step, first_time), &(last_step, last_time)) = (recent_steps.first()?, recent_steps.last()?);
-    if last_step <= first_step || last_time <= first_time {
-        return None;
-    }
-    let seconds_per_step = (last_time - first_time) / (last_step - first_step) as f64;
-    Some(total_steps.saturating_sub(last_step) as f64 * seconds_per_step)
-}
-
 /// How a series of losses moved, in words: "held-out loss fell from 2.90 to 1.40". `None` for no values.
 pub fn describe_change(what: &str, values: &[f64]) -> Option<String> {
     match values {
@@ -92,22 +81,6 @@ pub fn describe_change(what: &str, values: &[f64]) -> Option<String> {
             })
         }
     }
-}
-
-/// A whole-number field: `Err` says what to type instead.
-pub fn parse_whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
-    text.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-        format!("Enter a whole number from {} to {}.", format_count(min as usize), format_count(max as usize))
-    })
-}
-
-/// A field that takes any number above zero (`0.005`, `5e-3`), up to `max`.
-pub fn parse_positive(text: &str, max: f64) -> Result<f64, String> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|x| *x > 0.0 && *x <= max)
-        .ok_or_else(|| format!("Enter a number above 0, at most {max}."))
 }
 
 #[cfg(test)]
@@ -160,15 +133,6 @@ mod tests {
     }
 
     #[test]
-    fn time_left_follows_the_recent_pace() {
-        assert_eq!(seconds_left(&[], 60), None);
-        assert_eq!(seconds_left(&[(3, 10.0)], 60), None);
-        // 2 steps in 1 s, 50 steps to go.
-        assert_eq!(seconds_left(&[(8, 10.0), (9, 10.5), (10, 11.0)], 60), Some(25.0));
-        assert_eq!(seconds_left(&[(59, 1.0), (60, 2.0)], 60), Some(0.0));
-    }
-
-    #[test]
     fn loss_trends_are_described_in_words() {
         assert_eq!(describe_change("training loss", &[]), None);
         assert_eq!(describe_change("held-out loss", &[1.4]).unwrap(), "held-out loss 1.40");
@@ -178,18 +142,5 @@ mod tests {
             "ordinary-stories loss rose from 1.30 to 1.60"
         );
         assert_eq!(describe_change("loss", &[1.301, 1.299]).unwrap(), "loss stayed at 1.30");
-    }
-
-    #[test]
-    fn fields_accept_what_a_number_input_sends_and_say_what_to_fix() {
-        assert_eq!(parse_whole(" 8 ", 1, 64), Ok(8));
-        assert_eq!(parse_whole("0", 1, 64).unwrap_err(), "Enter a whole number from 1 to 64.");
-        assert!(parse_whole("2.5", 1, 64).is_err());
-        assert!(parse_whole("", 0, 1_000_000).unwrap_err().contains("1,000,000"));
-        assert_eq!(parse_positive("5e-3", 1.0), Ok(0.005));
-        assert_eq!(parse_positive("0.005", 1.0), Ok(0.005));
-        assert_eq!(parse_positive("0", 1.0).unwrap_err(), "Enter a number above 0, at most 1.");
-        assert!(parse_positive("2", 1.0).is_err());
-        assert!(parse_positive("NaN", 1.0).is_err());
     }
 }

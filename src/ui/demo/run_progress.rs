@@ -1,95 +1,75 @@
 //! A run under way: its progress bar, step count, time left and speed, and the Pause/Resume and Stop buttons.
+//! Once the run ends this goes away: the demo's status line says how it ended.
 
 use leptos::prelude::*;
-use web_sys::js_sys::Date;
 
-use super::first_lora::{Run, RunPhase};
-use super::numbers::{count_of, format_rate, format_time_left, seconds_left};
-use crate::protocol::{FinishReason, FromWorker, StepMetrics, ToWorker};
-use crate::ui::trainer_client::use_trainer;
+use super::live::LiveDemo;
+use super::numbers::{format_rate, format_time_left};
+use crate::protocol::{RunId, ToWorker};
+use crate::ui::run_state::{Run, RunPhase};
 
 /// Steps the time-left estimate looks back over: recent enough to follow a change of pace.
 const RECENT_STEPS: usize = 10;
 
+fn summary(run: &Run) -> String {
+    let (step, total) = (run.latest_step(), run.settings.steps);
+    match run.phase {
+        RunPhase::Starting => "Starting…".into(),
+        RunPhase::Training => {
+            let mut parts = vec![format!("Step {step} of {total}")];
+            parts.extend(run.seconds_left(RECENT_STEPS).map(format_time_left));
+            parts.extend(run.metrics.last().map(|m| format!("{} tokens/s", format_rate(m.tokens_per_second))));
+            parts.join(" · ")
+        }
+        RunPhase::Paused => format!("Paused at step {step} of {total}"),
+        RunPhase::Finished { .. } => String::new(),
+    }
+}
+
 #[component]
-pub fn RunProgress(
-    #[prop(into)] run: Signal<Option<Run>>,
-    #[prop(into)] metrics: Signal<Vec<StepMetrics>>,
-) -> impl IntoView {
-    let trainer = use_trainer();
-    // (step, seconds) as each step arrived; a pause would distort the pace, so it starts again on resuming.
-    let recent = RwSignal::new(Vec::<(usize, f64)>::new());
-    trainer.on_event(move |event| match event {
-        FromWorker::TrainingStarted { .. } | FromWorker::Resumed { .. } => recent.set(Vec::new()),
-        FromWorker::Metrics(metrics) => recent.update(|recent| {
-            recent.push((metrics.step, Date::now() / 1000.0));
-            if recent.len() > RECENT_STEPS {
-                recent.remove(0);
-            }
-        }),
-        _ => {}
-    });
+pub fn RunProgress(demo: LiveDemo, #[prop(into)] run: Signal<Option<RunId>>) -> impl IntoView {
+    let state = demo.state;
+    let current = Memo::new(move |_| run.get().and_then(|id| state.with(|s| s.run(id).cloned())));
+    let phase = Memo::new(move |_| current.with(|run| run.as_ref().map(|run| run.phase)));
     // Set from a click until the worker confirms it, so a second click cannot send the request twice. The buttons
     // say so with `aria-disabled` rather than `disabled`, which would throw the keyboard focus off them.
     let asked = RwSignal::new(false);
-    let phase = Memo::new(move |_| run.get().map(|run| run.phase));
     Effect::new(move |_| {
         phase.track();
         asked.set(false);
     });
-
-    let step = move || metrics.with(|metrics| metrics.last().map_or(0, |m| m.step));
-    let summary = move || {
-        let Some(run) = run.get() else { return String::new() };
-        let total = run.total_steps;
-        match run.phase {
-            RunPhase::Starting => "Starting…".into(),
-            RunPhase::Training => {
-                let mut parts = vec![format!("Step {} of {total}", step())];
-                parts.extend(recent.with(|recent| seconds_left(recent, total)).map(format_time_left));
-                parts.extend(
-                    metrics.with(|m| m.last().map(|m| format!("{} tokens/s", format_rate(m.tokens_per_second)))),
-                );
-                parts.join(" · ")
-            }
-            RunPhase::Paused => format!("Paused at step {} of {total}", step()),
-            RunPhase::Finished { reason: FinishReason::Completed, step } => {
-                format!("Finished after {}", count_of(step, "step"))
-            }
-            RunPhase::Finished { reason: FinishReason::Stopped, step } => format!("Stopped at step {step} of {total}"),
-        }
-    };
-    let has_run = Memo::new(move |_| run.with(Option::is_some));
-    let can_steer = Memo::new(move |_| matches!(phase.get(), Some(RunPhase::Training | RunPhase::Paused)));
+    let in_progress = move || current.with(|run| run.as_ref().is_some_and(Run::in_progress));
+    let can_steer = move || matches!(phase.get(), Some(RunPhase::Training | RunPhase::Paused));
     let paused = move || phase.get() == Some(RunPhase::Paused);
-    let ask = move |message: ToWorker| {
-        if !asked.get_untracked() {
+    let ask = move |message: fn(RunId) -> ToWorker| {
+        if let (false, Some(id)) = (asked.get_untracked(), run.get_untracked()) {
             asked.set(true);
-            trainer.send(&message);
+            demo.send(&message(id));
         }
     };
     let aria_disabled = move || asked.get().then_some("true");
+    let summary_id = demo.id("run-summary");
 
     view! {
-        <Show when=move || has_run.get()>
+        <Show when=in_progress>
             <div class="demo-run">
                 <p>
                     <progress
-                        max=move || run.get().map_or(0, |run| run.total_steps)
-                        value=move || (phase.get() != Some(RunPhase::Starting)).then(step)
-                        aria-labelledby="first-lora-run-summary"
+                        max=move || current.with(|run| run.as_ref().map_or(0, |run| run.settings.steps))
+                        value=move || current.with(|run| run.as_ref().filter(|run| run.phase != RunPhase::Starting).map(Run::latest_step))
+                        aria-labelledby=summary_id.clone()
                     ></progress>
-                    <span id="first-lora-run-summary">{summary}</span>
+                    <span id=summary_id.clone()>{move || current.with(|run| run.as_ref().map(summary))}</span>
                 </p>
-                <Show when=move || can_steer.get()>
+                <Show when=can_steer>
                     <button
                         type="button"
                         aria-disabled=aria_disabled
-                        on:click=move |_| ask(if paused() { ToWorker::Resume } else { ToWorker::Pause })
+                        on:click=move |_| ask(if paused() { |run| ToWorker::Resume { run } } else { |run| ToWorker::Pause { run } })
                     >
                         {move || if paused() { "Resume" } else { "Pause" }}
                     </button>
-                    <button type="button" class="secondary" aria-disabled=aria_disabled on:click=move |_| ask(ToWorker::Stop)>
+                    <button type="button" class="secondary" aria-disabled=aria_disabled on:click=move |_| ask(|run| ToWorker::Stop { run })>
                         "Stop"
                     </button>
                 </Show>

@@ -6,60 +6,43 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use super::field::Field;
-use super::first_lora::Run;
-use super::numbers::parse_whole;
-use super::settings_form::MAX_SEED;
-use crate::protocol::{FromWorker, SampleSettings, ToWorker, TrainingMethod};
-use crate::ui::trainer_client::use_trainer;
-
-/// One sample's place on the page.
-#[derive(Clone, Debug, PartialEq)]
-enum Slot {
-    Empty,
-    /// Only a `Sample` with this id fills it, so a late answer to an older request is dropped.
-    Writing {
-        request_id: u32,
-    },
-    Written(String),
-    /// An error arrived instead; the demo's alert says what.
-    Failed,
-}
+use super::live::LiveDemo;
+use crate::protocol::{RunId, SampleSettings, TrainingMethod};
+use crate::settings::SEED;
+use crate::ui::run_state::{Run, RunPhase, Sample};
 
 #[component]
 pub fn Samples(
-    #[prop(into)] ready: Signal<bool>,
-    #[prop(into)] run: Signal<Option<Run>>,
-    /// The latest step of the run, to say when a sample taken during training is from.
+    demo: LiveDemo,
+    /// The run whose model is sampled (the demo's latest).
     #[prop(into)]
-    step: Signal<usize>,
+    run: Signal<Option<RunId>>,
     #[prop(into)] prediction: Signal<String>,
 ) -> impl IntoView {
-    let trainer = use_trainer();
+    let state = demo.state;
     let defaults = SampleSettings::default();
     let prompt = RwSignal::new(defaults.prompt);
     let seed = RwSignal::new(defaults.seed.to_string());
     let attempted = RwSignal::new(false);
-    let base = RwSignal::new(Slot::Empty);
-    let tuned = RwSignal::new(Slot::Empty);
-    let blended = RwSignal::new(Slot::Empty);
+    // The request each card shows.
+    let base = RwSignal::new(None::<u32>);
+    let tuned = RwSignal::new(None::<u32>);
+    let blended = RwSignal::new(None::<u32>);
     let strength = RwSignal::new(0.5);
     let blended_strength = RwSignal::new(0.5);
     // Set while the fine-tuned sample comes from a run still in progress.
     let tuned_at_step = RwSignal::new(None::<usize>);
 
+    let ready = Memo::new(move |_| state.with(|s| s.ready()));
+    let current = Memo::new(move |_| run.get().and_then(|id| state.with(|s| s.run(id).cloned())));
+    let trained = Memo::new(move |_| current.with(|run| run.as_ref().and_then(Run::trained_method)));
+    let training = move || current.with_untracked(|run| run.as_ref().is_some_and(Run::in_progress));
+    let can_blend = move || trained.get() == Some(TrainingMethod::Lora) && ready.get();
+
     let prompt_error = Signal::derive(move || {
         prompt.with(|p| p.trim().is_empty()).then(|| "Write a few words for the model to continue.".to_string())
     });
-    let seed_value = move || parse_whole(&seed.get(), 0, MAX_SEED);
-    let trained = Signal::derive(move || run.with(|run| run.and_then(|run| run.trained_method())));
-    let training = move || run.with_untracked(|run| run.is_some_and(|run| run.in_progress()));
-    let can_blend = move || trained.get() == Some(TrainingMethod::Lora) && ready.get();
-
-    let request = move |slot: RwSignal<Slot>, adapter_scale: f64, sample: SampleSettings| {
-        let request_id = trainer.next_request_id();
-        slot.set(Slot::Writing { request_id });
-        trainer.send(&ToWorker::Generate { request_id, sample, adapter_scale });
-    };
+    let seed_value = move || SEED.parse(&seed.get()).map(|seed| seed as u64);
     let sample_settings = move || {
         let seed = seed_value().ok()?;
         prompt_error.get_untracked().is_none().then(|| SampleSettings {
@@ -67,6 +50,12 @@ pub fn Samples(
             seed,
             ..Default::default()
         })
+    };
+    let writing = move |slot: RwSignal<Option<u32>>| {
+        slot.get_untracked().is_some_and(|id| state.with_untracked(|s| s.samples.get(&id) == Some(&Sample::Writing)))
+    };
+    let request = move |slot: RwSignal<Option<u32>>, adapter_scale: f64, sample: SampleSettings| {
+        slot.set(Some(demo.generate(run.get_untracked(), sample, adapter_scale)));
     };
     let request_tuned = move |sample: SampleSettings, at_step: Option<usize>| {
         tuned_at_step.set(at_step);
@@ -80,48 +69,50 @@ pub fn Samples(
         };
         request(base, 0.0, sample.clone());
         if training() {
-            request_tuned(sample, Some(step.get_untracked()));
+            let step = current.with_untracked(|run| run.as_ref().map(Run::latest_step));
+            request_tuned(sample, step);
         } else if let Some(method) = trained.get_untracked() {
             request_tuned(sample.clone(), None);
-            if method == TrainingMethod::Lora && blended.get_untracked() != Slot::Empty {
+            if method == TrainingMethod::Lora && blended.get_untracked().is_some() {
                 request(blended, blended_strength.get_untracked(), sample);
             }
         }
     };
 
-    trainer.on_event(move |event| match event {
-        FromWorker::Ready { .. } => {
-            tuned.set(Slot::Empty);
-            tuned_at_step.set(None);
-            blended.set(Slot::Empty);
-            generate();
+    // Once loaded (again), the fine-tuned cards start empty and the base model writes.
+    Effect::new(move |_| {
+        if ready.get() {
+            untrack(|| {
+                tuned.set(None);
+                tuned_at_step.set(None);
+                blended.set(None);
+                generate();
+            });
         }
-        // The held-out loss was just measured: a good moment to see what the model writes so far.
-        FromWorker::Metrics(metrics)
-            if metrics.eval_loss.is_some() && training() && !matches!(tuned.get_untracked(), Slot::Writing { .. }) =>
-        {
-            if let Some(sample) = untrack(sample_settings) {
-                request_tuned(sample, Some(metrics.step));
-            }
-        }
-        // The demo subscribed before its parts, so here the run already reads as finished.
-        FromWorker::Finished { step, .. } if *step > 0 => generate(),
-        FromWorker::Sample { request_id, text, .. } => {
-            for slot in [base, tuned, blended] {
-                if slot.with_untracked(|slot| *slot == Slot::Writing { request_id: *request_id }) {
-                    slot.set(Slot::Written(text.clone()));
+    });
+    // The held-out loss was just measured: a good moment to see what the model writes so far.
+    let evaluated_step = Memo::new(move |_| {
+        current.with(|run| run.as_ref().and_then(|run| run.metrics.iter().rev().find(|m| m.eval_loss.is_some()).map(|m| m.step)))
+    });
+    Effect::new(move |_| {
+        if let Some(step) = evaluated_step.get() {
+            if training() && !writing(tuned) {
+                if let Some(sample) = untrack(sample_settings) {
+                    request_tuned(sample, Some(step));
                 }
             }
         }
-        // Errors do not say which request failed, so every pending sample stops waiting.
-        FromWorker::Error { .. } => {
-            for slot in [base, tuned, blended] {
-                if matches!(slot.get_untracked(), Slot::Writing { .. }) {
-                    slot.set(Slot::Failed);
-                }
-            }
+    });
+    let finished_step = Memo::new(move |_| {
+        current.with(|run| match run.as_ref().map(|run| run.phase) {
+            Some(RunPhase::Finished { step, .. }) if step > 0 => Some(step),
+            _ => None,
+        })
+    });
+    Effect::new(move |_| {
+        if finished_step.get().is_some() {
+            untrack(generate);
         }
-        _ => {}
     });
 
     let submit = move |ev: SubmitEvent| {
@@ -137,17 +128,20 @@ pub fn Samples(
         blended_strength.set(scale);
         request(blended, scale, sample);
     };
+    let strength_id = demo.id("strength");
+    let strength_hint_id = demo.id("strength-hint");
+    let heading_id = demo.id("samples-heading");
 
     view! {
-        <section class="demo-samples" aria-labelledby="first-lora-samples-heading">
-            <h4 id="first-lora-samples-heading">"What it writes"</h4>
+        <section class="demo-samples" aria-labelledby=heading_id.clone()>
+            <h4 id=heading_id.clone()>"What it writes"</h4>
             <form class="demo-sample-form" on:submit=submit novalidate>
                 <fieldset disabled=move || !ready.get()>
                     <legend>"Sample settings"</legend>
                     <div class="demo-fields">
-                        <Field id="first-lora-prompt" label="Prompt" kind="text" value=prompt error=prompt_error reveal=attempted />
+                        <Field id=demo.id("prompt") label="Prompt" kind="text" value=prompt error=prompt_error reveal=attempted />
                         <Field
-                            id="first-lora-sample-seed" label="Sample seed" value=seed min=0 max=MAX_SEED step="1"
+                            id=demo.id("sample-seed") label="Sample seed" value=seed setting=SEED
                             error=Signal::derive(move || seed_value().err()) reveal=attempted
                             hint="The same seed gives the same text, so differences come from training."
                         />
@@ -156,13 +150,14 @@ pub fn Samples(
                 </fieldset>
             </form>
             <div class="demo-sample-grid">
-                <SampleCard title="Base model" sample=base empty_hint="Waiting for the model to load." />
+                <SampleCard demo title="Base model" request=base empty_hint="Waiting for the model to load." />
                 <SampleCard
+                    demo
                     title=Signal::derive(move || match tuned_at_step.get() {
                         Some(step) => format!("Fine-tuned so far (step {step})"),
                         None => "Fine-tuned".into(),
                     })
-                    sample=tuned
+                    request=tuned
                     empty_hint="Train first: this is the model with what it learned."
                 />
                 <Show when=move || trained.get().is_some() && prediction.with(|p| !p.trim().is_empty())>
@@ -173,14 +168,14 @@ pub fn Samples(
                 </Show>
             </div>
             <div class="demo-blend">
-                <label for="first-lora-strength">"Adapter strength"</label>
+                <label for=strength_id.clone()>"Adapter strength"</label>
                 <input
-                    id="first-lora-strength"
+                    id=strength_id.clone()
                     type="range"
                     min="0"
                     max="1"
                     step="0.1"
-                    aria-describedby="first-lora-strength-hint"
+                    aria-describedby=strength_hint_id.clone()
                     aria-valuetext=move || format!("{:.1} times the adapter", strength.get())
                     prop:value=move || strength.get().to_string()
                     disabled=move || !can_blend()
@@ -188,13 +183,14 @@ pub fn Samples(
                     on:change=move |_| blend()
                 />
                 <span class="demo-strength-value" aria-hidden="true">{move || format!("{:.1}×", strength.get())}</span>
-                <p class="hint" id="first-lora-strength-hint">
+                <p class="hint" id=strength_hint_id.clone()>
                     "After a LoRA run: 0 is the base model, 1 the fully fine-tuned one. Letting go of the slider writes a blended sample."
                 </p>
             </div>
             <SampleCard
+                demo
                 title=Signal::derive(move || format!("Blended ({:.1}×)", blended_strength.get()))
-                sample=blended
+                request=blended
                 empty_hint="Move the slider after a LoRA run."
             />
         </section>
@@ -202,15 +198,21 @@ pub fn Samples(
 }
 
 #[component]
-fn SampleCard(#[prop(into)] title: Signal<String>, sample: RwSignal<Slot>, empty_hint: &'static str) -> impl IntoView {
+fn SampleCard(
+    demo: LiveDemo,
+    #[prop(into)] title: Signal<String>,
+    request: RwSignal<Option<u32>>,
+    empty_hint: &'static str,
+) -> impl IntoView {
+    let sample = move || request.get().and_then(|id| demo.state.with(|s| s.samples.get(&id).cloned()));
     view! {
-        <div class="demo-sample" aria-live="polite" aria-busy=move || matches!(sample.get(), Slot::Writing { .. }).then_some("true")>
+        <div class="demo-sample" aria-live="polite" aria-busy=move || (sample() == Some(Sample::Writing)).then_some("true")>
             <h5>{title}</h5>
-            {move || match sample.get() {
-                Slot::Empty => view! { <p class="hint">{empty_hint}</p> }.into_any(),
-                Slot::Writing { .. } => view! { <p class="hint">"Writing…"</p> }.into_any(),
-                Slot::Written(text) => view! { <p class="demo-sample-text">{text}</p> }.into_any(),
-                Slot::Failed => view! { <p class="hint">"Nothing written: see the problem above."</p> }.into_any(),
+            {move || match sample() {
+                None => view! { <p class="hint">{empty_hint}</p> }.into_any(),
+                Some(Sample::Writing) => view! { <p class="hint">"Writing…"</p> }.into_any(),
+                Some(Sample::Written(text)) => view! { <p class="demo-sample-text">{text}</p> }.into_any(),
+                Some(Sample::Failed) => view! { <p class="hint">"Nothing written: see the problem above."</p> }.into_any(),
             }}
         </div>
     }

@@ -1,5 +1,7 @@
-//! The training settings: what to train, LoRA's rank and alpha, learning rate, steps, batch size and seed, with
-//! what the choice costs (parameters trained, memory) shown as it changes.
+//! The training settings, with what the choice costs (parameters trained, memory) shown as it changes. Basic
+//! controls are what to train, LoRA's rank and alpha, the learning rate, steps, batch size and seed; all controls
+//! add rsLoRA, dropout, the target projections (with presets), the schedule and warmup, gradient accumulation,
+//! sequence length and how often to evaluate. Every number's range comes from [`crate::settings`].
 
 use leptos::ev::SubmitEvent;
 use leptos::leptos_dom::helpers::request_animation_frame;
@@ -7,15 +9,34 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::field::Field;
-use super::numbers::{format_bytes, format_count, format_percent, parse_positive, parse_whole};
+use super::live::LiveDemo;
+use super::numbers::{format_bytes, format_count, format_percent};
 use crate::protocol::{ModelShape, TrainSettings, TrainingMethod};
+use crate::settings::{
+    Choice, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE,
+    LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
+};
 
-const MAX_LORA_RANK: u64 = 64;
-const MAX_LORA_ALPHA: f64 = 1024.0;
-const MAX_LEARNING_RATE: f64 = 1.0;
-const MAX_STEPS: u64 = 1000;
-const MAX_BATCH_SIZE: u64 = 64;
-pub const MAX_SEED: u64 = 1_000_000;
+/// How many of the settings a form offers: none (the settings it was given, and a Train button), the basic ones,
+/// or all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Controls {
+    None,
+    Basic,
+    All,
+}
+
+impl Controls {
+    /// `none`, `basic` or `all`, as an embed's `controls` parameter says it.
+    pub fn from_name(name: &str) -> Option<Controls> {
+        match name {
+            "none" => Some(Controls::None),
+            "basic" => Some(Controls::Basic),
+            "all" => Some(Controls::All),
+            _ => None,
+        }
+    }
+}
 
 const METHODS: [(TrainingMethod, &str, &str); 3] = [
     (TrainingMethod::Lora, "LoRA", "small adapters train beside the frozen weights"),
@@ -23,49 +44,122 @@ const METHODS: [(TrainingMethod, &str, &str); 3] = [
     (TrainingMethod::Frozen, "Frozen", "nothing trains: the baseline to compare with"),
 ];
 
+/// A number field's text as typed, and the setting that reads it.
+#[derive(Clone, Copy)]
+struct NumberInput {
+    text: RwSignal<String>,
+    setting: NumberSetting,
+}
+
+impl NumberInput {
+    fn new(setting: NumberSetting) -> NumberInput {
+        NumberInput { text: RwSignal::new(String::new()), setting }
+    }
+
+    fn show(&self, value: impl ToString) {
+        self.text.set(value.to_string());
+    }
+
+    fn value(&self) -> Result<f64, String> {
+        self.setting.parse(&self.text.get())
+    }
+}
+
 #[component]
 pub fn TrainingForm(
-    #[prop(into)] model: Signal<Option<ModelShape>>,
+    demo: LiveDemo,
+    #[prop(default = Controls::Basic)] controls: Controls,
+    /// The values the form shows; when they change (a preset), every field takes the new value.
+    #[prop(optional, into)]
+    initial: Option<Signal<TrainSettings>>,
     /// No changes while loading or while a run is in progress.
     #[prop(into)]
     locked: Signal<bool>,
     on_train: impl Fn(TrainSettings) + 'static,
 ) -> impl IntoView {
-    let defaults = TrainSettings::default();
-    let method = RwSignal::new(defaults.method);
-    let lora_rank = RwSignal::new(defaults.lora_rank.to_string());
-    let lora_alpha = RwSignal::new(defaults.lora_alpha.to_string());
-    let learning_rate = RwSignal::new(defaults.learning_rate.to_string());
-    let steps = RwSignal::new(defaults.steps.to_string());
-    let batch_size = RwSignal::new(defaults.batch_size.to_string());
-    let seed = RwSignal::new(defaults.seed.to_string());
+    let shown = initial.unwrap_or_else(|| Signal::stored(TrainSettings::default()));
+    let method = RwSignal::new(TrainingMethod::Lora);
+    let use_rslora = RwSignal::new(false);
+    let targets = RwSignal::new(Vec::new());
+    let schedule = RwSignal::new(Schedule::Cosine);
+    let rank = NumberInput::new(LORA_RANK);
+    let alpha = NumberInput::new(LORA_ALPHA);
+    let dropout = NumberInput::new(LORA_DROPOUT);
+    let learning_rate = NumberInput::new(LEARNING_RATE);
+    let warmup = NumberInput::new(WARMUP_STEPS);
+    let steps = NumberInput::new(STEPS);
+    let batch_size = NumberInput::new(BATCH_SIZE);
+    let grad_accum = NumberInput::new(GRAD_ACCUM);
+    let seq_len = NumberInput::new(SEQ_LEN);
+    let eval_every = NumberInput::new(EVAL_EVERY);
+    let seed = NumberInput::new(SEED);
+    let fill = move |settings: TrainSettings| {
+        method.set(settings.method);
+        use_rslora.set(settings.use_rslora);
+        targets.set(settings.lora_targets);
+        schedule.set(settings.schedule);
+        rank.show(settings.lora_rank);
+        alpha.show(settings.lora_alpha);
+        dropout.show(settings.lora_dropout);
+        learning_rate.show(settings.learning_rate);
+        warmup.show(settings.warmup_steps);
+        steps.show(settings.steps);
+        batch_size.show(settings.batch_size);
+        grad_accum.show(settings.grad_accum);
+        seq_len.show(settings.seq_len);
+        eval_every.show(settings.eval_every);
+        seed.show(settings.seed);
+    };
+    fill(shown.get_untracked());
+    // A new value to show (a preset): every field takes it.
+    Effect::new(move |previous: Option<()>| {
+        let settings = shown.get();
+        if previous.is_some() {
+            fill(settings);
+        }
+    });
     let attempted = RwSignal::new(false);
     let form = NodeRef::<leptos::html::Form>::new();
 
     let uses_lora = move || method.get() == TrainingMethod::Lora;
-    // Rank and alpha count only for LoRA: the other methods ignore them, so they cannot be wrong.
-    let rank_value =
-        move || if uses_lora() { parse_whole(&lora_rank.get(), 1, MAX_LORA_RANK).map(Some) } else { Ok(None) };
-    let alpha_value =
-        move || if uses_lora() { parse_positive(&lora_alpha.get(), MAX_LORA_ALPHA).map(Some) } else { Ok(None) };
-    let learning_rate_value = move || parse_positive(&learning_rate.get(), MAX_LEARNING_RATE);
-    let steps_value = move || parse_whole(&steps.get(), 1, MAX_STEPS);
-    let batch_size_value = move || parse_whole(&batch_size.get(), 1, MAX_BATCH_SIZE);
-    let seed_value = move || parse_whole(&seed.get(), 0, MAX_SEED);
+    // LoRA's settings count only for LoRA: the other methods ignore them, so they cannot be wrong.
+    let lora_value = move |input: NumberInput| if uses_lora() { input.value().map(Some) } else { Ok(None) };
 
     let settings = Memo::new(move |_| {
+        // What LoRA's fields hold for other methods, which ignore them.
         let defaults = TrainSettings::default();
-        Some(TrainSettings {
+        let settings = TrainSettings {
             method: method.get(),
-            lora_rank: rank_value().ok()?.map_or(defaults.lora_rank, |rank| rank as usize),
-            lora_alpha: alpha_value().ok()?.unwrap_or(defaults.lora_alpha),
-            learning_rate: learning_rate_value().ok()?,
-            steps: steps_value().ok()? as usize,
-            batch_size: batch_size_value().ok()? as usize,
-            seed: seed_value().ok()?,
-            ..defaults
-        })
+            lora_rank: lora_value(rank).ok()?.map_or(defaults.lora_rank, |r| r as usize),
+            lora_alpha: lora_value(alpha).ok()?.unwrap_or(defaults.lora_alpha),
+            use_rslora: use_rslora.get(),
+            lora_dropout: lora_value(dropout).ok()?.unwrap_or(defaults.lora_dropout),
+            lora_targets: targets.get(),
+            learning_rate: learning_rate.value().ok()?,
+            schedule: schedule.get(),
+            warmup_steps: warmup.value().ok()? as usize,
+            steps: steps.value().ok()? as usize,
+            batch_size: batch_size.value().ok()? as usize,
+            grad_accum: grad_accum.value().ok()? as usize,
+            seq_len: seq_len.value().ok()? as usize,
+            eval_every: eval_every.value().ok()? as usize,
+            seed: seed.value().ok()? as u64,
+        };
+        settings.problems().is_empty().then_some(settings)
     });
+    // Problems between settings (warmup longer than the run; no target), shown under the fields.
+    let clashes = move || {
+        let warmup_text = warmup.value().ok()?;
+        let steps_text = steps.value().ok()?;
+        let mut messages = Vec::new();
+        if warmup_text > steps_text {
+            messages.push(format!("Warmup ({warmup_text} steps) cannot be longer than the run ({steps_text} steps)."));
+        }
+        if uses_lora() && targets.with(Vec::is_empty) {
+            messages.push("Choose at least one projection for LoRA to adapt.".to_string());
+        }
+        (!messages.is_empty()).then_some(messages)
+    };
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -82,61 +176,139 @@ pub fn TrainingForm(
         }
     };
 
+    let number = move |input: NumberInput, part: &str, hint: Option<&'static str>, lora_only: bool| {
+        view! {
+            <Field
+                id=demo.id(part) label=input.setting.label value=input.text setting=input.setting
+                error=Signal::derive(move || if lora_only && !uses_lora() { None } else { input.value().err() })
+                reveal=attempted
+                disabled=Signal::derive(move || lora_only && !uses_lora())
+                hint=hint.unwrap_or_default()
+            />
+        }
+    };
+    let method_name = demo.id("method");
+    let all = controls == Controls::All;
+    let any = controls != Controls::None;
+
     view! {
         <form class="demo-settings" on:submit=submit novalidate node_ref=form>
             <fieldset disabled=locked>
                 <legend>"Training settings"</legend>
-                <fieldset class="demo-method">
-                    <legend>"What to train"</legend>
-                    {METHODS.iter().map(|&(choice, name, explanation)| view! {
-                        <label>
-                            <input
-                                type="radio"
-                                name="first-lora-method"
-                                prop:checked=move || method.get() == choice
-                                on:change=move |_| method.set(choice)
-                            />
-                            <span><strong>{name}</strong> ": " {explanation}</span>
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                <div class="demo-fields">
-                    <Field
-                        id="first-lora-rank" label="LoRA rank (r)" value=lora_rank min=1 max=MAX_LORA_RANK step="1"
-                        error=Signal::derive(move || rank_value().err()) reveal=attempted
-                        disabled=Signal::derive(move || !uses_lora())
-                        hint="How wide each adapter is."
-                    />
-                    <Field
-                        id="first-lora-alpha" label="LoRA alpha" value=lora_alpha min=0 step="any"
-                        error=Signal::derive(move || alpha_value().err()) reveal=attempted
-                        disabled=Signal::derive(move || !uses_lora())
-                        hint="Adapters are scaled by alpha ÷ r."
-                    />
-                    <Field
-                        id="first-lora-learning-rate" label="Learning rate" value=learning_rate min=0 step="any"
-                        error=Signal::derive(move || learning_rate_value().err()) reveal=attempted
-                        hint="For example 0.005 or 5e-3."
-                    />
-                    <Field
-                        id="first-lora-steps" label="Steps" value=steps min=1 max=MAX_STEPS step="1"
-                        error=Signal::derive(move || steps_value().err()) reveal=attempted
-                    />
-                    <Field
-                        id="first-lora-batch-size" label="Batch size" value=batch_size min=1 max=MAX_BATCH_SIZE step="1"
-                        error=Signal::derive(move || batch_size_value().err()) reveal=attempted
-                        hint="Examples per step."
-                    />
-                    <Field
-                        id="first-lora-seed" label="Seed" value=seed min=0 max=MAX_SEED step="1"
-                        error=Signal::derive(move || seed_value().err()) reveal=attempted
-                        hint="The same seed repeats a run exactly."
-                    />
-                </div>
-                <TrainingCost model settings />
+                {any.then(|| view! {
+                    <fieldset class="demo-method">
+                        <legend>"What to train"</legend>
+                        {METHODS.iter().map(|&(choice, name, explanation)| view! {
+                            <label>
+                                <input
+                                    type="radio"
+                                    name=method_name.clone()
+                                    prop:checked=move || method.get() == choice
+                                    on:change=move |_| method.set(choice)
+                                />
+                                <span><strong>{name}</strong> ": " {explanation}</span>
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <div class="demo-fields">
+                        {number(rank, "rank", Some("How wide each adapter is."), true)}
+                        {number(alpha, "alpha", Some("Adapters are scaled by alpha ÷ r."), true)}
+                        {all.then(|| number(dropout, "dropout", Some("Share of the adapters' inputs zeroed while training."), true))}
+                        {number(learning_rate, "learning-rate", Some("For example 0.005 or 5e-3."), false)}
+                        {all.then(|| number(warmup, "warmup", Some("The learning rate rises from 0 over these steps."), false))}
+                        {number(steps, "steps", None, false)}
+                        {number(batch_size, "batch-size", Some("Sequences per micro-batch."), false)}
+                        {all.then(|| number(grad_accum, "grad-accum", Some("Micro-batches added up per step."), false))}
+                        {all.then(|| number(seq_len, "seq-len", Some("Tokens per training sequence."), false))}
+                        {all.then(|| number(eval_every, "eval-every", Some("Steps between held-out evaluations."), false))}
+                        {number(seed, "seed", Some("The same seed repeats a run exactly."), false)}
+                    </div>
+                })}
+                {all.then(|| view! {
+                    <label class="demo-checkbox">
+                        <input
+                            type="checkbox"
+                            prop:checked=use_rslora
+                            disabled=move || !uses_lora()
+                            on:change=move |ev| use_rslora.set(event_target_checked(&ev))
+                        />
+                        "rsLoRA: scale by alpha ÷ √r instead of alpha ÷ r"
+                    </label>
+                    <TargetChoice demo targets disabled=Signal::derive(move || !uses_lora()) />
+                    <ScheduleChoice demo schedule />
+                })}
+                {move || attempted.get().then(clashes).flatten().map(|messages| messages.into_iter().map(|m| view! {
+                    <p class="field-error">{format!("✗ {m}")}</p>
+                }).collect_view())}
+                <TrainingCost model=Signal::derive(move || demo.state.with(|s| s.model.as_ref().map(|m| m.shape))) settings />
                 <button type="submit">"Train"</button>
             </fieldset>
         </form>
+    }
+}
+
+/// The seven projections as checkboxes, with the presets as buttons that tick a set of them.
+#[component]
+fn TargetChoice(demo: LiveDemo, targets: RwSignal<Vec<Projection>>, #[prop(into)] disabled: Signal<bool>) -> impl IntoView {
+    let toggle = move |projection: Projection, on: bool| {
+        targets.update(|targets| {
+            targets.retain(|p| *p != projection);
+            if on {
+                targets.push(projection);
+                targets.sort();
+            }
+        })
+    };
+    let hint_id = demo.id("targets-hint");
+    view! {
+        <fieldset class="demo-targets" disabled=disabled aria-describedby=hint_id.clone()>
+            <legend>"LoRA targets"</legend>
+            <p class="hint" id=hint_id.clone()>
+                {move || match TargetPreset::matching(&targets.get()) {
+                    Some(preset) => format!("Preset: {}.", preset.label()),
+                    None => "Which projections of each layer get an adapter.".to_string(),
+                }}
+            </p>
+            <div class="demo-presets">
+                {TargetPreset::ALL.iter().map(|&preset| view! {
+                    <button type="button" class="secondary" on:click=move |_| targets.set(preset.projections())>
+                        {preset.label()}
+                    </button>
+                }).collect_view()}
+            </div>
+            {Projection::ALL.iter().map(|&projection| view! {
+                <label class="demo-checkbox">
+                    <input
+                        type="checkbox"
+                        prop:checked=move || targets.with(|t| t.contains(&projection))
+                        on:change=move |ev| toggle(projection, event_target_checked(&ev))
+                    />
+                    <code>{projection.name()}</code>
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn ScheduleChoice(demo: LiveDemo, schedule: RwSignal<Schedule>) -> impl IntoView {
+    let id = demo.id("schedule");
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Learning-rate schedule"</label>
+            <select
+                id=id
+                on:change=move |ev| {
+                    if let Some(choice) = Schedule::from_name(&event_target_value(&ev)) {
+                        schedule.set(choice);
+                    }
+                }
+            >
+                {Schedule::ALL.iter().map(|&choice| view! {
+                    <option value=choice.name() selected=move || schedule.get() == choice>{choice.name()}</option>
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 

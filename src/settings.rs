@@ -1,0 +1,709 @@
+//! The settings of a training run, defined once and free of Burn, so the command line, the trainer worker and the
+//! page all use the same names, defaults and ranges: the method, LoRA's rank, alpha, scaling, dropout and target
+//! projections (PEFT's seven names, with presets), the learning rate and its schedule, and the run's size.
+//!
+//! Settings also travel in a URL query (`?method=lora&r=8&lr=0.01&…`), so a copied link reproduces a run. A bad
+//! value in a link never stops the page: [`TrainSettings::from_query`] names the parameter and its range, and uses
+//! the default instead.
+
+use serde::{Deserialize, Serialize};
+
+/// A setting with a fixed set of values, each with a short name used in URLs, on the command line and in
+/// PEFT's files.
+pub trait Choice: Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|choice| choice.name() == name)
+    }
+
+    /// `"lora, full or frozen"`, for messages.
+    fn names() -> String {
+        let names: Vec<&str> = Self::ALL.iter().map(|choice| choice.name()).collect();
+        match names.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+}
+
+/// What fine-tuning updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainingMethod {
+    /// Train small LoRA adapters; the pretrained weights stay frozen.
+    Lora,
+    /// Train every weight.
+    Full,
+    /// Train nothing: the baseline that shows what the losses do without learning.
+    Frozen,
+}
+
+impl Choice for TrainingMethod {
+    const ALL: &'static [Self] = &[TrainingMethod::Lora, TrainingMethod::Full, TrainingMethod::Frozen];
+    fn name(self) -> &'static str {
+        match self {
+            TrainingMethod::Lora => "lora",
+            TrainingMethod::Full => "full",
+            TrainingMethod::Frozen => "frozen",
+        }
+    }
+}
+
+/// How the learning rate moves over a run, after a linear warmup from zero (Hugging Face's schedulers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    Constant,
+    Linear,
+    Cosine,
+}
+
+impl Choice for Schedule {
+    const ALL: &'static [Self] = &[Schedule::Constant, Schedule::Linear, Schedule::Cosine];
+    fn name(self) -> &'static str {
+        match self {
+            Schedule::Constant => "constant",
+            Schedule::Linear => "linear",
+            Schedule::Cosine => "cosine",
+        }
+    }
+}
+
+/// The seven linear projections of a Llama layer that LoRA can adapt, by their names in Hugging Face models and
+/// PEFT's `target_modules`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Projection {
+    QProj,
+    KProj,
+    VProj,
+    OProj,
+    GateProj,
+    UpProj,
+    DownProj,
+}
+
+impl Choice for Projection {
+    const ALL: &'static [Self] = &[
+        Projection::QProj,
+        Projection::KProj,
+        Projection::VProj,
+        Projection::OProj,
+        Projection::GateProj,
+        Projection::UpProj,
+        Projection::DownProj,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            Projection::QProj => "q_proj",
+            Projection::KProj => "k_proj",
+            Projection::VProj => "v_proj",
+            Projection::OProj => "o_proj",
+            Projection::GateProj => "gate_proj",
+            Projection::UpProj => "up_proj",
+            Projection::DownProj => "down_proj",
+        }
+    }
+}
+
+impl Projection {
+    /// Part of self-attention (query, key, value, output) rather than the MLP.
+    pub fn is_attention(self) -> bool {
+        matches!(self, Projection::QProj | Projection::KProj | Projection::VProj | Projection::OProj)
+    }
+}
+
+/// Target sets people reach for first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetPreset {
+    /// q, k, v and o: the original LoRA paper adapted attention only.
+    Attention,
+    /// gate, up and down.
+    Mlp,
+    /// Every linear layer, as QLoRA recommends (`target_modules="all-linear"` in PEFT).
+    AllLinear,
+}
+
+impl Choice for TargetPreset {
+    const ALL: &'static [Self] = &[TargetPreset::Attention, TargetPreset::Mlp, TargetPreset::AllLinear];
+    fn name(self) -> &'static str {
+        match self {
+            TargetPreset::Attention => "attention",
+            TargetPreset::Mlp => "mlp",
+            TargetPreset::AllLinear => "all-linear",
+        }
+    }
+}
+
+impl TargetPreset {
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetPreset::Attention => "Attention only",
+            TargetPreset::Mlp => "MLP only",
+            TargetPreset::AllLinear => "All linear layers",
+        }
+    }
+
+    pub fn projections(self) -> Vec<Projection> {
+        let wanted = |p: &&Projection| match self {
+            TargetPreset::Attention => p.is_attention(),
+            TargetPreset::Mlp => !p.is_attention(),
+            TargetPreset::AllLinear => true,
+        };
+        Projection::ALL.iter().filter(wanted).copied().collect()
+    }
+
+    /// The preset that is exactly `targets`, in any order.
+    pub fn matching(targets: &[Projection]) -> Option<TargetPreset> {
+        let mut sorted = targets.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        TargetPreset::ALL.iter().copied().find(|preset| preset.projections() == sorted)
+    }
+}
+
+/// The values a number setting may take.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Range {
+    Whole { min: u64, max: u64 },
+    /// Above zero, up to and including `max`.
+    Positive { max: f64 },
+    /// A probability that is not certain: from 0 up to, not including, 1.
+    Fraction,
+}
+
+/// A number setting: its key in URLs, its label on the page, and its range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NumberSetting {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub range: Range,
+}
+
+impl NumberSetting {
+    /// `"a whole number from 1 to 64"`.
+    pub fn range_text(&self) -> String {
+        match self.range {
+            Range::Whole { min, max } => format!("a whole number from {min} to {max}"),
+            Range::Positive { max } => format!("a number above 0, at most {max}"),
+            Range::Fraction => "a number from 0 up to (not including) 1".into(),
+        }
+    }
+
+    pub fn contains(&self, value: f64) -> bool {
+        match self.range {
+            Range::Whole { min, max } => value.fract() == 0.0 && (min as f64..=max as f64).contains(&value),
+            Range::Positive { max } => value > 0.0 && value <= max,
+            Range::Fraction => (0.0..1.0).contains(&value),
+        }
+    }
+
+    /// Reads what a learner typed (`0.005`, `5e-3`, ` 8 `): `Err` says what to type instead.
+    pub fn parse(&self, text: &str) -> Result<f64, String> {
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|value| self.contains(*value))
+            .ok_or_else(|| format!("{} must be {}.", self.label, self.range_text()))
+    }
+
+    pub fn parse_whole(&self, text: &str) -> Result<usize, String> {
+        self.parse(text).map(|value| value as usize)
+    }
+}
+
+pub const LORA_RANK: NumberSetting =
+    NumberSetting { key: "r", label: "LoRA rank", range: Range::Whole { min: 1, max: 64 } };
+pub const LORA_ALPHA: NumberSetting =
+    NumberSetting { key: "alpha", label: "LoRA alpha", range: Range::Positive { max: 1024.0 } };
+pub const LORA_DROPOUT: NumberSetting = NumberSetting { key: "dropout", label: "LoRA dropout", range: Range::Fraction };
+pub const LEARNING_RATE: NumberSetting =
+    NumberSetting { key: "lr", label: "Learning rate", range: Range::Positive { max: 1.0 } };
+pub const WARMUP_STEPS: NumberSetting =
+    NumberSetting { key: "warmup", label: "Warmup steps", range: Range::Whole { min: 0, max: 1000 } };
+pub const STEPS: NumberSetting = NumberSetting { key: "steps", label: "Steps", range: Range::Whole { min: 1, max: 1000 } };
+pub const BATCH_SIZE: NumberSetting =
+    NumberSetting { key: "batch", label: "Batch size", range: Range::Whole { min: 1, max: 64 } };
+pub const GRAD_ACCUM: NumberSetting =
+    NumberSetting { key: "accum", label: "Gradient accumulation", range: Range::Whole { min: 1, max: 16 } };
+pub const SEQ_LEN: NumberSetting =
+    NumberSetting { key: "seq", label: "Sequence length", range: Range::Whole { min: 8, max: 256 } };
+pub const EVAL_EVERY: NumberSetting =
+    NumberSetting { key: "eval", label: "Evaluate every", range: Range::Whole { min: 1, max: 1000 } };
+pub const SEED: NumberSetting = NumberSetting { key: "seed", label: "Seed", range: Range::Whole { min: 0, max: 1_000_000 } };
+
+/// Keys of the settings that are not numbers.
+pub const METHOD_KEY: &str = "method";
+pub const RSLORA_KEY: &str = "rslora";
+pub const TARGETS_KEY: &str = "targets";
+pub const SCHEDULE_KEY: &str = "schedule";
+
+/// Everything a run needs to be repeated exactly on the same backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    pub method: TrainingMethod,
+    pub lora_rank: usize,
+    pub lora_alpha: f64,
+    /// Rank-stabilised LoRA: scale the update by alpha / √r instead of alpha / r (PEFT's `use_rslora`).
+    pub use_rslora: bool,
+    pub lora_dropout: f64,
+    pub lora_targets: Vec<Projection>,
+    pub learning_rate: f64,
+    pub schedule: Schedule,
+    pub warmup_steps: usize,
+    pub steps: usize,
+    pub batch_size: usize,
+    /// Micro-batches per optimizer step: a step sees `batch_size × grad_accum` sequences.
+    pub grad_accum: usize,
+    pub seq_len: usize,
+    pub eval_every: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    /// Chosen so the default run shows its change within a minute on a two-core CPU (see lesson 4).
+    fn default() -> Self {
+        TrainSettings {
+            method: TrainingMethod::Lora,
+            lora_rank: 8,
+            lora_alpha: 16.0,
+            use_rslora: false,
+            lora_dropout: 0.0,
+            lora_targets: TargetPreset::Attention.projections(),
+            learning_rate: 1e-2,
+            schedule: Schedule::Cosine,
+            warmup_steps: 6,
+            steps: 60,
+            batch_size: 8,
+            grad_accum: 1,
+            seq_len: 64,
+            eval_every: 10,
+            seed: 42,
+        }
+    }
+}
+
+/// Starting points for learners who do not know the knobs yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunPreset {
+    /// A quick run that shows a change within seconds: small adapters on attention, a high learning rate.
+    FastLook,
+    /// A slower run with the habits of real fine-tuning: adapters on every linear layer, a lower learning rate
+    /// with warmup and cosine decay, longer sequences and a larger effective batch.
+    CarefulRun,
+}
+
+impl RunPreset {
+    pub const ALL: [RunPreset; 2] = [RunPreset::FastLook, RunPreset::CarefulRun];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunPreset::FastLook => "Fast look",
+            RunPreset::CarefulRun => "Careful run",
+        }
+    }
+
+    pub fn settings(self) -> TrainSettings {
+        match self {
+            RunPreset::FastLook => TrainSettings {
+                lora_rank: 4,
+                lora_alpha: 8.0,
+                warmup_steps: 3,
+                steps: 30,
+                eval_every: 5,
+                ..TrainSettings::default()
+            },
+            RunPreset::CarefulRun => TrainSettings {
+                lora_rank: 16,
+                lora_alpha: 32.0,
+                lora_dropout: 0.05,
+                lora_targets: TargetPreset::AllLinear.projections(),
+                learning_rate: 3e-3,
+                warmup_steps: 20,
+                steps: 200,
+                grad_accum: 2,
+                seq_len: 128,
+                eval_every: 20,
+                ..TrainSettings::default()
+            },
+        }
+    }
+}
+
+/// A setting that cannot be used, by its URL key, with what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingProblem {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl TrainSettings {
+    /// LoRA's multiplier on B·A: alpha / r, or alpha / √r with rsLoRA.
+    pub fn lora_scaling(&self) -> f64 {
+        lora_scaling(self.lora_alpha, self.lora_rank, self.use_rslora)
+    }
+
+    /// Every setting that is out of range or contradicts another, each named; empty when the run can start.
+    pub fn problems(&self) -> Vec<SettingProblem> {
+        let mut problems = Vec::new();
+        let mut check = |setting: &NumberSetting, value: f64| {
+            if !setting.contains(value) {
+                problems.push(SettingProblem {
+                    key: setting.key,
+                    message: format!("{} must be {}, not {value}.", setting.label, setting.range_text()),
+                });
+            }
+        };
+        if self.method == TrainingMethod::Lora {
+            check(&LORA_RANK, self.lora_rank as f64);
+            check(&LORA_ALPHA, self.lora_alpha);
+            check(&LORA_DROPOUT, self.lora_dropout);
+        }
+        check(&LEARNING_RATE, self.learning_rate);
+        check(&WARMUP_STEPS, self.warmup_steps as f64);
+        check(&STEPS, self.steps as f64);
+        check(&BATCH_SIZE, self.batch_size as f64);
+        check(&GRAD_ACCUM, self.grad_accum as f64);
+        check(&SEQ_LEN, self.seq_len as f64);
+        check(&EVAL_EVERY, self.eval_every as f64);
+        check(&SEED, self.seed as f64);
+        if self.method == TrainingMethod::Lora && self.lora_targets.is_empty() {
+            problems.push(SettingProblem {
+                key: TARGETS_KEY,
+                message: format!("Choose at least one projection for LoRA to adapt ({}).", Projection::names()),
+            });
+        }
+        if self.warmup_steps > self.steps {
+            problems.push(SettingProblem {
+                key: WARMUP_STEPS.key,
+                message: format!("Warmup ({} steps) cannot be longer than the run ({} steps).", self.warmup_steps, self.steps),
+            });
+        }
+        problems
+    }
+
+    /// Every setting as `(URL key, value)`, in the order the forms show them.
+    pub fn pairs(&self) -> [(&'static str, String); 15] {
+        let targets: Vec<&str> = self.lora_targets.iter().map(|p| p.name()).collect();
+        [
+            (METHOD_KEY, self.method.name().into()),
+            (LORA_RANK.key, self.lora_rank.to_string()),
+            (LORA_ALPHA.key, self.lora_alpha.to_string()),
+            (RSLORA_KEY, self.use_rslora.to_string()),
+            (LORA_DROPOUT.key, self.lora_dropout.to_string()),
+            (TARGETS_KEY, targets.join(",")),
+            (LEARNING_RATE.key, self.learning_rate.to_string()),
+            (SCHEDULE_KEY, self.schedule.name().into()),
+            (WARMUP_STEPS.key, self.warmup_steps.to_string()),
+            (STEPS.key, self.steps.to_string()),
+            (BATCH_SIZE.key, self.batch_size.to_string()),
+            (GRAD_ACCUM.key, self.grad_accum.to_string()),
+            (SEQ_LEN.key, self.seq_len.to_string()),
+            (EVAL_EVERY.key, self.eval_every.to_string()),
+            (SEED.key, self.seed.to_string()),
+        ]
+    }
+
+    /// The settings whose values differ from `other`'s, as `key=value` of `self`: what sets two runs apart.
+    pub fn differences(&self, other: &TrainSettings) -> Vec<String> {
+        self.pairs()
+            .into_iter()
+            .zip(other.pairs())
+            .filter(|(mine, theirs)| mine.1 != theirs.1)
+            .map(|((key, value), _)| format!("{key}={value}"))
+            .collect()
+    }
+
+    /// The settings as a URL query, every setting spelled out so a link keeps meaning the same run when
+    /// defaults change.
+    pub fn to_query(&self) -> String {
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(self.pairs()).finish()
+    }
+
+    /// Reads settings from a URL query (with or without the leading `?`). Missing settings take their default;
+    /// a bad value takes its default too, with a message naming the parameter and what it may be. Keys this
+    /// module does not know are left to the caller (an embed's `theme`, say).
+    pub fn from_query(query: &str) -> (TrainSettings, Vec<SettingProblem>) {
+        let mut settings = TrainSettings::default();
+        let defaults = TrainSettings::default();
+        let mut problems = Vec::new();
+        let query = query.strip_prefix('?').unwrap_or(query);
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = value.trim();
+            let mut number = |setting: &NumberSetting, default: String| -> Option<f64> {
+                match setting.parse(value) {
+                    Ok(number) => Some(number),
+                    Err(_) => {
+                        problems.push(SettingProblem {
+                            key: setting.key,
+                            message: format!(
+                                "`{}={value}` in the address: {} must be {}; using the default, {default}.",
+                                setting.key,
+                                setting.label,
+                                setting.range_text()
+                            ),
+                        });
+                        None
+                    }
+                }
+            };
+            match key.as_ref() {
+                k if k == LORA_RANK.key => {
+                    settings.lora_rank = number(&LORA_RANK, defaults.lora_rank.to_string()).map_or(defaults.lora_rank, |n| n as usize)
+                }
+                k if k == LORA_ALPHA.key => {
+                    settings.lora_alpha = number(&LORA_ALPHA, defaults.lora_alpha.to_string()).unwrap_or(defaults.lora_alpha)
+                }
+                k if k == LORA_DROPOUT.key => {
+                    settings.lora_dropout =
+                        number(&LORA_DROPOUT, defaults.lora_dropout.to_string()).unwrap_or(defaults.lora_dropout)
+                }
+                k if k == LEARNING_RATE.key => {
+                    settings.learning_rate =
+                        number(&LEARNING_RATE, defaults.learning_rate.to_string()).unwrap_or(defaults.learning_rate)
+                }
+                k if k == WARMUP_STEPS.key => {
+                    settings.warmup_steps = number(&WARMUP_STEPS, defaults.warmup_steps.to_string())
+                        .map_or(defaults.warmup_steps, |n| n as usize)
+                }
+                k if k == STEPS.key => {
+                    settings.steps = number(&STEPS, defaults.steps.to_string()).map_or(defaults.steps, |n| n as usize)
+                }
+                k if k == BATCH_SIZE.key => {
+                    settings.batch_size =
+                        number(&BATCH_SIZE, defaults.batch_size.to_string()).map_or(defaults.batch_size, |n| n as usize)
+                }
+                k if k == GRAD_ACCUM.key => {
+                    settings.grad_accum =
+                        number(&GRAD_ACCUM, defaults.grad_accum.to_string()).map_or(defaults.grad_accum, |n| n as usize)
+                }
+                k if k == SEQ_LEN.key => {
+                    settings.seq_len = number(&SEQ_LEN, defaults.seq_len.to_string()).map_or(defaults.seq_len, |n| n as usize)
+                }
+                k if k == EVAL_EVERY.key => {
+                    settings.eval_every =
+                        number(&EVAL_EVERY, defaults.eval_every.to_string()).map_or(defaults.eval_every, |n| n as usize)
+                }
+                k if k == SEED.key => {
+                    settings.seed = number(&SEED, defaults.seed.to_string()).map_or(defaults.seed, |n| n as u64)
+                }
+                METHOD_KEY => match TrainingMethod::from_name(value) {
+                    Some(method) => settings.method = method,
+                    None => problems.push(choice_problem::<TrainingMethod>(METHOD_KEY, value, defaults.method)),
+                },
+                SCHEDULE_KEY => match Schedule::from_name(value) {
+                    Some(schedule) => settings.schedule = schedule,
+                    None => problems.push(choice_problem::<Schedule>(SCHEDULE_KEY, value, defaults.schedule)),
+                },
+                RSLORA_KEY => match value {
+                    "true" | "1" => settings.use_rslora = true,
+                    "false" | "0" => settings.use_rslora = false,
+                    _ => problems.push(SettingProblem {
+                        key: RSLORA_KEY,
+                        message: format!("`rslora={value}` in the address: rsLoRA is true or false; using false."),
+                    }),
+                },
+                TARGETS_KEY => match parse_targets(value) {
+                    Ok(targets) => settings.lora_targets = targets,
+                    Err(message) => problems.push(SettingProblem {
+                        key: TARGETS_KEY,
+                        message: format!(
+                            "`targets={value}` in the address: {message}; using the default, {}.",
+                            names_of(&defaults.lora_targets)
+                        ),
+                    }),
+                },
+                _ => {}
+            }
+        }
+        // Each value may be fine alone and still clash with another (warmup longer than the run).
+        for problem in settings.problems() {
+            if problem.key == WARMUP_STEPS.key {
+                settings.warmup_steps = settings.warmup_steps.min(settings.steps);
+                problems.push(SettingProblem {
+                    key: problem.key,
+                    message: format!("{} Using {} warmup steps.", problem.message, settings.warmup_steps),
+                });
+            }
+        }
+        (settings, problems)
+    }
+}
+
+/// alpha / r, or alpha / √r for rank-stabilised LoRA (Kalajdzievski, 2023), as PEFT computes `scaling`.
+pub fn lora_scaling(alpha: f64, rank: usize, use_rslora: bool) -> f64 {
+    if use_rslora {
+        alpha / (rank as f64).sqrt()
+    } else {
+        alpha / rank as f64
+    }
+}
+
+fn choice_problem<C: Choice>(key: &'static str, value: &str, default: C) -> SettingProblem {
+    SettingProblem {
+        key,
+        message: format!("`{key}={value}` in the address: {key} is {}; using the default, {}.", C::names(), default.name()),
+    }
+}
+
+/// `"q_proj,v_proj"` or a preset name (`"all-linear"`) → projections, in the model's order, each once.
+pub fn parse_targets(text: &str) -> Result<Vec<Projection>, String> {
+    if let Some(preset) = TargetPreset::from_name(text.trim()) {
+        return Ok(preset.projections());
+    }
+    let mut targets = Vec::new();
+    for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        let projection = Projection::from_name(name).ok_or_else(|| {
+            format!("`{name}` is not a projection: choose among {} or a preset ({})", Projection::names(), TargetPreset::names())
+        })?;
+        targets.push(projection);
+    }
+    if targets.is_empty() {
+        return Err(format!("no projection given: choose among {}", Projection::names()));
+    }
+    targets.sort();
+    targets.dedup();
+    Ok(targets)
+}
+
+/// `"q_proj, v_proj"`.
+pub fn names_of(targets: &[Projection]) -> String {
+    targets.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_names_are_pefts_and_serde_uses_them_too() {
+        let names: Vec<&str> = Projection::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]);
+        for projection in Projection::ALL {
+            assert_eq!(serde_json::to_string(projection).unwrap(), format!("\"{}\"", projection.name()));
+        }
+        assert_eq!(serde_json::to_string(&TrainingMethod::Lora).unwrap(), "\"lora\"");
+        assert_eq!(serde_json::to_string(&Schedule::Cosine).unwrap(), "\"cosine\"");
+    }
+
+    #[test]
+    fn presets_are_attention_mlp_and_every_linear_layer() {
+        let names = |preset: TargetPreset| names_of(&preset.projections());
+        assert_eq!(names(TargetPreset::Attention), "q_proj, k_proj, v_proj, o_proj");
+        assert_eq!(names(TargetPreset::Mlp), "gate_proj, up_proj, down_proj");
+        assert_eq!(TargetPreset::AllLinear.projections().len(), 7);
+        let shuffled = [Projection::VProj, Projection::QProj, Projection::OProj, Projection::KProj];
+        assert_eq!(TargetPreset::matching(&shuffled), Some(TargetPreset::Attention));
+        assert_eq!(TargetPreset::matching(&[Projection::QProj, Projection::VProj]), None);
+    }
+
+    #[test]
+    fn rslora_divides_alpha_by_the_square_root_of_the_rank() {
+        // PEFT: scaling = lora_alpha / r, or lora_alpha / math.sqrt(r) with use_rslora.
+        assert_eq!(lora_scaling(16.0, 8, false), 2.0);
+        assert_eq!(lora_scaling(16.0, 16, true), 4.0);
+        assert_eq!(lora_scaling(16.0, 64, true), 2.0);
+    }
+
+    #[test]
+    fn a_query_round_trips_every_setting() {
+        let settings = TrainSettings {
+            method: TrainingMethod::Full,
+            lora_rank: 16,
+            lora_alpha: 8.5,
+            use_rslora: true,
+            lora_dropout: 0.05,
+            lora_targets: vec![Projection::QProj, Projection::DownProj],
+            learning_rate: 3e-4,
+            schedule: Schedule::Linear,
+            warmup_steps: 3,
+            steps: 30,
+            batch_size: 4,
+            grad_accum: 2,
+            seq_len: 128,
+            eval_every: 5,
+            seed: 7,
+        };
+        let query = settings.to_query();
+        assert_eq!(
+            query,
+            "method=full&r=16&alpha=8.5&rslora=true&dropout=0.05&targets=q_proj%2Cdown_proj&lr=0.0003\
+             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&eval=5&seed=7"
+        );
+        assert_eq!(TrainSettings::from_query(&format!("?{query}")), (settings, vec![]));
+        assert_eq!(TrainSettings::from_query(""), (TrainSettings::default(), vec![]));
+    }
+
+    #[test]
+    fn a_bad_value_in_the_address_is_named_with_its_range_and_replaced_by_the_default() {
+        let (settings, problems) = TrainSettings::from_query("r=500&lr=fast&method=qlora&targets=q_proj,wq&steps=20");
+        assert_eq!(settings, TrainSettings { steps: 20, ..TrainSettings::default() });
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`r=500` in the address: LoRA rank must be a whole number from 1 to 64; using the default, 8.",
+                "`lr=fast` in the address: Learning rate must be a number above 0, at most 1; using the default, 0.01.",
+                "`method=qlora` in the address: method is lora, full or frozen; using the default, lora.",
+                "`targets=q_proj,wq` in the address: `wq` is not a projection: choose among q_proj, k_proj, v_proj, \
+                 o_proj, gate_proj, up_proj or down_proj or a preset (attention, mlp or all-linear); using the \
+                 default, q_proj, k_proj, v_proj, o_proj.",
+            ]
+        );
+        assert_eq!(problems.iter().map(|p| p.key).collect::<Vec<_>>(), ["r", "lr", "method", "targets"]);
+    }
+
+    #[test]
+    fn differences_name_the_settings_that_set_two_runs_apart() {
+        let base = TrainSettings::default();
+        let other = TrainSettings { lora_rank: 16, learning_rate: 5e-3, ..base.clone() };
+        assert_eq!(other.differences(&base), ["r=16", "lr=0.005"]);
+        assert!(base.differences(&base).is_empty());
+    }
+
+    #[test]
+    fn presets_are_valid_runs() {
+        for preset in RunPreset::ALL {
+            assert_eq!(preset.settings().problems(), vec![], "{}", preset.label());
+        }
+    }
+
+    #[test]
+    fn warmup_longer_than_the_run_is_cut_to_the_run() {
+        let (settings, problems) = TrainSettings::from_query("steps=4&warmup=10");
+        assert_eq!((settings.steps, settings.warmup_steps), (4, 4));
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("Warmup (10 steps) cannot be longer than the run (4 steps)"));
+        assert!(settings.problems().is_empty());
+    }
+
+    #[test]
+    fn targets_take_a_preset_or_names_in_any_order_once_each() {
+        assert_eq!(parse_targets("all-linear").unwrap().len(), 7);
+        assert_eq!(parse_targets("v_proj, q_proj,v_proj").unwrap(), [Projection::QProj, Projection::VProj]);
+        assert!(parse_targets(" , ").unwrap_err().contains("no projection given"));
+    }
+
+    #[test]
+    fn problems_name_each_setting_and_ignore_lora_settings_for_other_methods() {
+        let bad = TrainSettings { lora_rank: 0, lora_targets: vec![], batch_size: 65, ..TrainSettings::default() };
+        let keys: Vec<&str> = bad.problems().iter().map(|p| p.key).collect();
+        assert_eq!(keys, ["r", "batch", "targets"]);
+        let full = TrainSettings { method: TrainingMethod::Full, ..bad };
+        assert_eq!(full.problems().iter().map(|p| p.key).collect::<Vec<_>>(), ["batch"]);
+        assert!(TrainSettings::default().problems().is_empty());
+    }
+
+    #[test]
+    fn typed_numbers_are_checked_against_the_range() {
+        assert_eq!(LEARNING_RATE.parse(" 5e-3 "), Ok(0.005));
+        assert_eq!(LEARNING_RATE.parse("0"), Err("Learning rate must be a number above 0, at most 1.".into()));
+        assert_eq!(LORA_RANK.parse_whole("8"), Ok(8));
+        assert_eq!(LORA_RANK.parse("8.5"), Err("LoRA rank must be a whole number from 1 to 64.".into()));
+        assert_eq!(LORA_DROPOUT.parse("1"), Err("LoRA dropout must be a number from 0 up to (not including) 1.".into()));
+        assert_eq!(LORA_DROPOUT.parse("0.1"), Ok(0.1));
+    }
+}

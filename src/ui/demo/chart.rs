@@ -1,0 +1,272 @@
+//! A line chart of losses against the step, for any set of series: one run's training, held-out and
+//! "ordinary stories" losses (the forgetting measure), or one loss of several runs overlaid. Hand-written SVG
+//! rather than a chart crate, which would add more to the bundle every visitor downloads than this whole file.
+//! Lines differ by dash pattern and marker as well as colour; a sentence summarises the chart for screen readers,
+//! and a table holds every number.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+
+use super::chart_scale::Axis;
+use super::live::LiveDemo;
+use super::numbers::describe_change;
+use crate::protocol::StepMetrics;
+
+// The drawing's own units; the SVG scales to its container's width.
+const WIDTH: f64 = 440.0;
+const HEIGHT: f64 = 250.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 22.0;
+const BOTTOM: f64 = 40.0;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Marker {
+    None,
+    Circle,
+    Square,
+}
+
+/// One line: what it is called, how it looks, and its points `(step, value)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub label: String,
+    /// After the label in the legend: what the line measures.
+    pub explanation: Option<String>,
+    /// CSS class; the colours live in the stylesheet, so they follow the theme.
+    pub class: String,
+    pub dash: Option<&'static str>,
+    pub marker: Marker,
+    pub points: Vec<(usize, f64)>,
+}
+
+/// Which loss of a step a series follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    Training,
+    HeldOut,
+    Ordinary,
+}
+
+impl Loss {
+    pub const ALL: [Loss; 3] = [Loss::Training, Loss::HeldOut, Loss::Ordinary];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Loss::Training => "Training loss",
+            Loss::HeldOut => "Held-out loss",
+            Loss::Ordinary => "Ordinary-stories loss",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Loss::Training => "on the batch it just trained on, every step",
+            Loss::HeldOut => "on examples of the data set it never trains on",
+            Loss::Ordinary => "on the kind of stories it was pretrained on: rising means forgetting",
+        }
+    }
+
+    pub fn value(self, metrics: &StepMetrics) -> Option<f64> {
+        match self {
+            Loss::Training => Some(metrics.loss),
+            Loss::HeldOut => metrics.eval_loss,
+            Loss::Ordinary => metrics.reference_eval_loss,
+        }
+    }
+
+    pub fn points(self, metrics: &[StepMetrics]) -> Vec<(usize, f64)> {
+        metrics.iter().filter_map(|m| self.value(m).filter(|v| v.is_finite()).map(|value| (m.step, value))).collect()
+    }
+
+    /// The look of this loss when a chart shows the three losses of one run.
+    fn style(self) -> (&'static str, Option<&'static str>, Marker) {
+        match self {
+            Loss::Training => ("train", None, Marker::None),
+            Loss::HeldOut => ("held-out", Some("7 4"), Marker::Circle),
+            Loss::Ordinary => ("ordinary", Some("2 3"), Marker::Square),
+        }
+    }
+}
+
+/// The three losses of one run.
+pub fn run_losses(metrics: &[StepMetrics]) -> Vec<Series> {
+    Loss::ALL
+        .iter()
+        .map(|&loss| {
+            let (class, dash, marker) = loss.style();
+            Series {
+                label: loss.label().into(),
+                explanation: Some(loss.explanation().into()),
+                class: class.into(),
+                dash,
+                marker,
+                points: loss.points(metrics),
+            }
+        })
+        .collect()
+}
+
+/// Dash patterns that tell up to eight runs apart without colour.
+const RUN_DASHES: [Option<&str>; 8] =
+    [None, Some("7 4"), Some("2 3"), Some("10 3 2 3"), Some("4 4"), Some("1 2"), Some("12 4"), Some("6 2 2 2")];
+
+/// One loss of several runs, each its own colour (`run-0` … `run-7` in the stylesheet) and dash pattern.
+pub fn runs_loss<'a>(loss: Loss, runs: impl IntoIterator<Item = (&'a str, &'a [StepMetrics])>) -> Vec<Series> {
+    runs.into_iter()
+        .enumerate()
+        .map(|(i, (name, metrics))| Series {
+            label: name.to_string(),
+            explanation: None,
+            class: format!("run-{}", i % RUN_DASHES.len()),
+            dash: RUN_DASHES[i % RUN_DASHES.len()],
+            marker: if i % 2 == 1 { Marker::Circle } else { Marker::None },
+            points: loss.points(metrics),
+        })
+        .collect()
+}
+
+/// A marker centred on `(x, y)`; `None` draws nothing.
+fn marker_view(marker: Marker, class: &str, x: f64, y: f64) -> Option<AnyView> {
+    let class = format!("marker {class}");
+    match marker {
+        Marker::None => None,
+        Marker::Circle => Some(view! { <circle class=class cx=x cy=y r="3.5" /> }.into_any()),
+        Marker::Square => Some(view! { <rect class=class x=x - 3.5 y=y - 3.5 width="7" height="7" /> }.into_any()),
+    }
+}
+
+/// "Training loss fell from 3.10 to 1.20 over 60 steps; held-out loss 1.40; …"
+fn summary(series: &[Series]) -> String {
+    let last_step = series.iter().filter_map(|s| s.points.last()).map(|&(step, _)| step).max().unwrap_or(0);
+    let mut parts = Vec::new();
+    for (i, line) in series.iter().enumerate() {
+        let values: Vec<f64> = line.points.iter().map(|&(_, value)| value).collect();
+        let what = if i == 0 { line.label.clone() } else { line.label.to_lowercase() };
+        if let Some(change) = describe_change(&what, &values) {
+            parts.push(if i == 0 { format!("{change} over {last_step} steps") } else { change });
+        }
+    }
+    format!("{}.", parts.join("; "))
+}
+
+#[component]
+pub fn LossChart(
+    /// Gives the chart its element ids.
+    demo: LiveDemo,
+    #[prop(into)] series: Signal<Vec<Series>>,
+    #[prop(into)] total_steps: Signal<usize>,
+    /// The table's caption: what its columns are.
+    #[prop(into)]
+    caption: Signal<String>,
+) -> impl IntoView {
+    let has_data = Memo::new(move |_| series.with(|series| series.iter().any(|s| !s.points.is_empty())));
+    let heading_id = demo.id("chart-heading");
+    let caption_id = demo.id("chart-table-caption");
+    view! {
+        <section class="demo-chart" aria-labelledby=heading_id.clone()>
+            <h4 id=heading_id.clone()>"Loss"</h4>
+            <Show
+                when=move || has_data.get()
+                fallback=|| view! { <p class="hint">"The chart fills in once training starts. Lower loss means better guesses."</p> }
+            >
+                {move || series.with(|series| view! { <ChartDrawing series=series.clone() total_steps=total_steps.get() /> })}
+                <ul class="chart-legend">
+                    {move || series.get().into_iter().map(|line| view! {
+                        <li>
+                            <svg class="legend-key" viewBox="0 0 36 12" aria-hidden="true">
+                                <line class=format!("series {}", line.class) x1="2" y1="6" x2="34" y2="6" stroke-dasharray=line.dash />
+                                {marker_view(line.marker, &line.class, 18.0, 6.0)}
+                            </svg>
+                            <strong>{line.label.clone()}</strong>
+                            {line.explanation.map(|explanation| format!(": {explanation}"))}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <DataTable series caption caption_id=caption_id.clone() />
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn ChartDrawing(series: Vec<Series>, total_steps: usize) -> impl IntoView {
+    let last_step = series.iter().filter_map(|s| s.points.last()).map(|&(step, _)| step).max().unwrap_or(0);
+    let x_axis = Axis::covering(0.0, total_steps.max(last_step).max(1) as f64, 6, 1.0);
+    let values = series.iter().flat_map(|s| s.points.iter()).map(|&(_, value)| value);
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), v| (low.min(v), high.max(v)));
+    // Before any finite loss arrives there is nothing to scale to: draw an empty 0–1 axis rather than NaNs.
+    let (low, high) = if low.is_finite() { (low, high) } else { (0.0, 1.0) };
+    let y_axis = Axis::covering(low, high, 5, 0.0);
+    let x = move |step: f64| LEFT + x_axis.fraction(step) * (WIDTH - LEFT - RIGHT);
+    let y = move |loss: f64| HEIGHT - BOTTOM - y_axis.fraction(loss) * (HEIGHT - TOP - BOTTOM);
+    let (plot_left, plot_right, plot_bottom) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM);
+
+    view! {
+        <svg class="loss-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary(&series)>
+            <text x="4" y="14">"Loss"</text>
+            {y_axis.ticks().into_iter().map(|tick| view! {
+                <line class="grid" x1=plot_left x2=plot_right y1=y(tick) y2=y(tick) />
+                <text x=plot_left - 6.0 y=y(tick) + 4.0 text-anchor="end">{y_axis.label(tick)}</text>
+            }).collect_view()}
+            {x_axis.ticks().into_iter().map(|tick| view! {
+                <line class="axis" x1=x(tick) x2=x(tick) y1=plot_bottom y2=plot_bottom + 5.0 />
+                <text x=x(tick) y=plot_bottom + 18.0 text-anchor="middle">{x_axis.label(tick)}</text>
+            }).collect_view()}
+            <line class="axis" x1=plot_left x2=plot_right y1=plot_bottom y2=plot_bottom />
+            <line class="axis" x1=plot_left x2=plot_left y1=TOP y2=plot_bottom />
+            <text x=(plot_left + plot_right) / 2.0 y=HEIGHT - 4.0 text-anchor="middle">"Step"</text>
+            {series.iter().map(|line| {
+                let path = line.points.iter().map(|&(step, value)| format!("{:.1},{:.1}", x(step as f64), y(value))).collect::<Vec<_>>().join(" ");
+                view! {
+                    <polyline class=format!("series {}", line.class) points=path stroke-dasharray=line.dash />
+                    {line.points.iter().map(|&(step, value)| marker_view(line.marker, &line.class, x(step as f64), y(value))).collect_view()}
+                }
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// Every step any series has, with each series' value there; outside the redrawn chart, so an open table stays
+/// open as steps arrive.
+#[component]
+fn DataTable(series: Signal<Vec<Series>>, caption: Signal<String>, caption_id: String) -> impl IntoView {
+    let cell = |value: Option<f64>| match value {
+        Some(value) => view! { <td>{format!("{value:.4}")}</td> }.into_any(),
+        None => {
+            view! { <td><span aria-hidden="true">"–"</span><span class="visually-hidden">"not measured"</span></td> }
+                .into_any()
+        }
+    };
+    let steps = move || {
+        series.with(|series| series.iter().flat_map(|s| s.points.iter().map(|&(step, _)| step)).collect::<BTreeSet<_>>())
+    };
+    view! {
+        <details class="demo-data">
+            <summary>"Show the data as a table"</summary>
+            // A region that scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too.
+            <div class="demo-table" role="region" tabindex="0" aria-labelledby=caption_id.clone()>
+                <table>
+                    <caption id=caption_id.clone()>{caption}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Step"</th>
+                            {move || series.get().into_iter().map(|line| view! { <th scope="col">{line.label}</th> }).collect_view()}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=steps key=|step| *step let:step>
+                            <tr>
+                                <th scope="row">{step}</th>
+                                {move || series.with(|series| series.iter().map(|line| {
+                                    cell(line.points.iter().find(|&&(s, _)| s == step).map(|&(_, value)| value))
+                                }).collect_view())}
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </details>
+    }
+}

@@ -1,0 +1,95 @@
+//! The run layer on the page: one [`LiveDemo`] per live element. It holds the demo's [`RunState`] (changed only by
+//! [`apply`] as the worker's events arrive), sends the demo's requests to the shared worker, and gives each of the
+//! demo's widgets its element ids. Widgets take a `LiveDemo` and read its state; they know no particular demo.
+
+use leptos::prelude::*;
+
+use crate::protocol::{BackendChoice, RunId, SampleSettings, ToWorker, TrainSettings};
+use crate::ui::run_state::{apply, RunState};
+use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
+
+#[derive(Clone, Copy)]
+pub struct LiveDemo {
+    pub state: RwSignal<RunState>,
+    pub trainer: TrainerClient,
+    prefix: StoredValue<String>,
+    model_url: StoredValue<String>,
+}
+
+impl LiveDemo {
+    /// A demo named `name` (the stem of its element ids) training on the model at `model_url` with the data set
+    /// at `dataset_url`. Events reach its state until the calling component leaves the page; leaving mid-run
+    /// stops the run, so the shared worker is free for the next demo.
+    pub fn new(name: &'static str, model_url: &str, dataset_url: &str) -> LiveDemo {
+        let trainer = use_trainer();
+        let state = RwSignal::new(RunState::new(dataset_url));
+        trainer.on_event(move |event| state.update(|state| apply(state, event)));
+        let demo = LiveDemo {
+            state,
+            trainer,
+            prefix: StoredValue::new(trainer.id_prefix(name)),
+            model_url: StoredValue::new(model_url.to_string()),
+        };
+        // The data set loads once the model has: a failed model load then shows its own message, not a second one.
+        let wants_dataset = Memo::new(move |_| state.with(|s| s.model.is_some() && s.dataset.is_none()));
+        Effect::new(move |_| {
+            if wants_dataset.get() {
+                let url = state.with_untracked(|s| s.dataset_url.clone());
+                trainer.send(&ToWorker::LoadDataset { url });
+            }
+        });
+        // A trainer that stopped for good takes the model and any run with it.
+        Effect::new(move |_| {
+            if matches!(trainer.state().get(), TrainerState::Stopped(_)) {
+                state.update(RunState::trainer_stopped);
+            }
+        });
+        on_cleanup(move || {
+            trainer.forget_prefix(name);
+            let running: Vec<RunId> = state
+                .try_with_untracked(|state| state.runs.iter().filter(|r| r.in_progress()).map(|r| r.id).collect())
+                .unwrap_or_default();
+            for run in running {
+                trainer.send(&ToWorker::Stop { run });
+            }
+        });
+        demo
+    }
+
+    /// `"{prefix}-{part}"`: an element id unique on the page.
+    pub fn id(&self, part: &str) -> String {
+        format!("{}-{part}", self.prefix.with_value(String::clone))
+    }
+
+    /// Loads the model on `backend`, then the demo's data set; anything loaded before is forgotten by the page.
+    pub fn load(&self, backend: BackendChoice) {
+        self.state.update(RunState::reload);
+        self.trainer.send(&ToWorker::Init { backend, model_url: self.model_url.get_value() });
+    }
+
+    pub fn start(&self, settings: TrainSettings) -> RunId {
+        let run = self.trainer.next_run_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.start(run, settings.clone()));
+        self.trainer.send(&ToWorker::Start { run, dataset_url, settings });
+        run
+    }
+
+    pub fn send(&self, message: &ToWorker) {
+        self.trainer.send(message);
+    }
+
+    /// Asks for a sample of `run`'s model (the base model without one) and returns the request's id, under which
+    /// the state will hold the text.
+    pub fn generate(&self, run: Option<RunId>, sample: SampleSettings, adapter_scale: f64) -> u32 {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request_sample(request_id));
+        self.trainer.send(&ToWorker::Generate { request_id, run, sample, adapter_scale });
+        request_id
+    }
+
+    pub fn export(&self, run: RunId) {
+        self.state.update(|state| state.request_export(run));
+        self.trainer.send(&ToWorker::ExportAdapter { run });
+    }
+}

@@ -1,0 +1,162 @@
+//! Live demos for other sites' documentation: `/embed/<demo>` in an `<iframe>`, without the site's header and
+//! footer. The query takes the playground's settings plus `controls=none|basic|all` and `theme=light|dark`; the
+//! page posts its height to the parent (`{"type": "tinytune-embed-height", "height": …}`) whenever it changes,
+//! so the frame can size itself, and links to the full site.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_params_map};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::demo::{
+    run_losses, Controls, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, TrainingForm, PIP_STORIES_URL,
+    STORIES_MODEL_URL,
+};
+use crate::protocol::{BackendChoice, TrainSettings};
+
+/// A demo another site can embed: its name in the address, its title, and what it trains on.
+struct Embeddable {
+    name: &'static str,
+    title: &'static str,
+    model_url: &'static str,
+    dataset_url: &'static str,
+}
+
+const EMBEDDABLE: [Embeddable; 1] = [Embeddable {
+    name: "first-lora",
+    title: "Fine-tune a tiny model with LoRA, in this page",
+    model_url: STORIES_MODEL_URL,
+    dataset_url: PIP_STORIES_URL,
+}];
+
+/// The message the parent page listens for.
+pub const HEIGHT_MESSAGE: &str = "tinytune-embed-height";
+
+/// The HTML another site pastes to embed the `first-lora` demo with `settings`, sized by the height messages.
+pub fn snippet(origin: &str, settings: &TrainSettings) -> String {
+    let embeddable = &EMBEDDABLE[0];
+    format!(
+        "<iframe id=\"tinytune-{name}\" src=\"{origin}/embed/{name}?{query}&amp;controls=basic\" title=\"{title}\" \
+         style=\"width:100%;max-width:800px;border:0\" height=\"900\" loading=\"lazy\"></iframe>\n\
+         <script>\n\
+         addEventListener(\"message\", (event) => {{\n\
+         \x20 const frame = document.getElementById(\"tinytune-{name}\");\n\
+         \x20 if (event.source === frame.contentWindow && event.data?.type === \"{HEIGHT_MESSAGE}\") frame.height = event.data.height;\n\
+         }});\n\
+         </script>",
+        name = embeddable.name,
+        title = embeddable.title,
+        query = settings.to_query().replace('&', "&amp;"),
+    )
+}
+
+/// The address of the page, without the site's header and footer: they are for the site itself.
+pub fn is_embed(path: &str) -> bool {
+    path.starts_with("/embed/")
+}
+
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = params.read_untracked().get("demo").unwrap_or_default();
+    match EMBEDDABLE.iter().find(|e| e.name == name) {
+        Some(embeddable) => view! { <EmbeddedDemo embeddable /> }.into_any(),
+        None => {
+            let known: Vec<&str> = EMBEDDABLE.iter().map(|e| e.name).collect();
+            view! {
+                <p class="demo-alert" role="alert">
+                    {format!("There is no demo “{name}” to embed. Embeddable demos: {}.", known.join(", "))}
+                </p>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
+    let query = use_location().search.get_untracked();
+    let (settings, mut problems) = TrainSettings::from_query(&query);
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
+    let value_of = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let controls = match value_of("controls") {
+        None => Controls::Basic,
+        Some(name) => Controls::from_name(&name).unwrap_or_else(|| {
+            problems.push(crate::settings::SettingProblem {
+                key: "controls",
+                message: format!("`controls={name}`: controls is none, basic or all; using basic."),
+            });
+            Controls::Basic
+        }),
+    };
+    if let Some(theme) = value_of("theme") {
+        super::theme::apply(&theme);
+    }
+    let demo = LiveDemo::new(embeddable.name, embeddable.model_url, embeddable.dataset_url);
+    let state = demo.state;
+    demo.load(BackendChoice::Auto);
+    let full_site = format!("/playground?{}", settings.to_query());
+    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    report_height();
+
+    view! {
+        <Title text=format!("{} · Tinytune", embeddable.title) />
+        <section class="demo embed" aria-labelledby=demo.id("title")>
+            <h1 class="embed-title" id=demo.id("title")>{embeddable.title}</h1>
+            {(!problems.is_empty()).then(|| view! {
+                <div class="demo-alert" role="alert">
+                    <ul>{problems.into_iter().map(|p| view! { <li>{p.message}</li> }).collect_view()}</ul>
+                </div>
+            })}
+            <LoadingProgress demo />
+            <TrainingForm
+                demo
+                controls
+                initial=Signal::stored(settings)
+                locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
+                on_train=move |settings| {
+                    demo.start(settings);
+                }
+            />
+            <RunProgress demo run=Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id))) />
+            <Notices demo on_retry=move || demo.load(BackendChoice::Auto) />
+            <LossChart
+                demo
+                series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))
+                total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
+                caption="Losses at each step"
+            />
+            <p class="embed-credit">
+                <a href=full_site target="_blank" rel="noopener">"Open in Tinytune"</a>
+                " — a course on fine-tuning that runs in your browser."
+            </p>
+        </section>
+    }
+}
+
+/// Posts the document's height to the parent page now and whenever it changes.
+fn report_height() {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(Some(parent)) = window.parent() else { return };
+    let Some(body) = window.document().and_then(|d| d.body()) else { return };
+    let post = move || {
+        let height = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .map_or(0, |root| root.scroll_height());
+        let message = web_sys::js_sys::Object::new();
+        let _ = web_sys::js_sys::Reflect::set(&message, &"type".into(), &HEIGHT_MESSAGE.into());
+        let _ = web_sys::js_sys::Reflect::set(&message, &"height".into(), &height.into());
+        // "*": the embedding page may be on any origin, and a height is no secret.
+        let _ = parent.post_message(&message, "*");
+    };
+    post();
+    let on_resize = Closure::<dyn FnMut()>::new(post);
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(&body);
+        // The observer and its callback live as long as the page.
+        std::mem::forget(observer);
+    }
+    on_resize.forget();
+}

@@ -1,0 +1,292 @@
+//! The hyperparameter playground (`/playground`): every setting a LoRA user expects, runs kept and overlaid on one
+//! chart, a list of what sets the runs apart, and the settings in the address so a copied link repeats a run (the
+//! same seed gives the same loss rows on the same backend). Finished runs are kept in the browser's storage.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+use super::demo::numbers::format_count;
+use super::demo::{
+    runs_loss, save_file, BackendLine, Controls, LiveDemo, LoadingProgress, Loss, LossChart, Notices, RunProgress,
+    Samples, TrainingForm, PIP_STORIES_URL, STORIES_MODEL_URL,
+};
+use super::embed;
+use super::run_state::{runs_csv, RunPhase, SavedRun};
+use crate::protocol::{BackendChoice, RunId, TrainSettings};
+use crate::settings::RunPreset;
+
+const STORAGE_KEY: &str = "tinytune.playground.runs";
+/// Runs on the chart at most; the oldest finished run makes way for a new one.
+const MAX_RUNS: usize = 8;
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn load_saved_runs() -> Vec<SavedRun> {
+    let json = local_storage().and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten());
+    json.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+}
+
+/// `Err` when the browser refuses (storage full, blocked, or private mode).
+fn store_runs(runs: &[SavedRun]) -> Result<(), ()> {
+    let json = serde_json::to_string(runs).map_err(drop)?;
+    local_storage().ok_or(())?.set_item(STORAGE_KEY, &json).map_err(drop)
+}
+
+#[component]
+pub fn PlaygroundPage() -> impl IntoView {
+    let location = use_location();
+    let (initial, problems) = TrainSettings::from_query(&location.search.get_untracked());
+    let form_settings = RwSignal::new(initial.clone());
+    let demo = LiveDemo::new("playground", STORIES_MODEL_URL, PIP_STORIES_URL);
+    let state = demo.state;
+    let backend_choice = RwSignal::new(BackendChoice::Auto);
+    let load = move || demo.load(backend_choice.get_untracked());
+    load();
+    for saved in load_saved_runs() {
+        let id = demo.trainer.next_run_id();
+        state.update(|s| s.restore(id, saved));
+    }
+    let shared = RwSignal::new(initial.clone());
+    let storage_problem = RwSignal::new(None::<String>);
+    // Keep the finished runs whenever they change; a refusal is said once, and the runs stay in memory.
+    let saved = Memo::new(move |_| state.with(|s| s.saved_runs()));
+    Effect::new(move |_| {
+        let problem = store_runs(&saved.get()).err().map(|_| {
+            "Your runs could not be saved in this browser (its storage is full or blocked): they stay until you \
+             close this tab."
+                .to_string()
+        });
+        storage_problem.set(problem);
+    });
+
+    let navigate = use_navigate();
+    let start = move |settings: TrainSettings| {
+        let query = settings.to_query();
+        navigate(&format!("/playground?{query}"), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        shared.set(settings.clone());
+        // Room for the new run: the oldest finished one goes.
+        state.update(|s| {
+            while s.runs.len() >= MAX_RUNS {
+                match s.runs.iter().find(|run| !run.in_progress()).map(|run| run.id) {
+                    Some(oldest) => s.remove(oldest),
+                    None => break,
+                }
+            }
+        });
+        demo.start(settings);
+    };
+    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
+    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let loss = RwSignal::new(Loss::Training);
+    let series = Signal::derive(move || {
+        state.with(|s| runs_loss(loss.get(), s.runs.iter().map(|run| (run.name.as_str(), run.metrics.as_slice()))))
+    });
+    let total_steps = Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
+    let loss_id = demo.id("loss-choice");
+
+    view! {
+        <Title text="Playground · Tinytune" />
+        <h1 tabindex="-1" node_ref=super::focus_on_mount()>"Playground"</h1>
+        <p>
+            "Every setting of a LoRA run, on a real model in this tab. Change one thing at a time, train, and compare "
+            "the runs on one chart. The address holds the settings: copy it to share a run."
+        </p>
+        {(!problems.is_empty()).then(|| view! {
+            <div class="demo-alert" role="alert">
+                <p>"Some settings in the address could not be used:"</p>
+                <ul>{problems.into_iter().map(|problem| view! { <li>{problem.message}</li> }).collect_view()}</ul>
+            </div>
+        })}
+        <section class="demo playground" aria-labelledby=demo.id("title")>
+            <h2 class="visually-hidden" id=demo.id("title")>"Training runs"</h2>
+            <div class="playground-controls">
+                <LoadingProgress demo />
+                <BackendLine demo choice=backend_choice on_change=load />
+                <div class="demo-presets" role="group" aria-label="Presets">
+                    <span>"Start from a preset: "</span>
+                    {RunPreset::ALL.into_iter().map(|preset| view! {
+                        <button type="button" class="secondary" on:click=move |_| form_settings.set(preset.settings())>
+                            {preset.label()}
+                        </button>
+                    }).collect_view()}
+                </div>
+                <TrainingForm
+                    demo
+                    controls=Controls::All
+                    initial=form_settings
+                    locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
+                    on_train=start
+                />
+                <div class="field">
+                    <label for=demo.id("link")>"Link to these settings"</label>
+                    <input
+                        id=demo.id("link")
+                        type="text"
+                        readonly
+                        prop:value=move || shared.with(|settings| format!("{}/playground?{}", origin(), settings.to_query()))
+                        on:focus=|ev| select_all(&ev)
+                    />
+                </div>
+                <div class="field">
+                    <label for=demo.id("embed")>"Embed these settings in your docs"</label>
+                    <textarea
+                        id=demo.id("embed")
+                        rows="6"
+                        readonly
+                        prop:value=move || shared.with(|settings| embed::snippet(&origin(), settings))
+                        on:focus=|ev| select_all(&ev)
+                    ></textarea>
+                </div>
+            </div>
+            <div class="playground-results">
+                <RunProgress demo run=latest_run />
+                <Notices demo on_retry=load />
+                {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
+                <div class="field">
+                    <label for=loss_id.clone()>"Compare the runs by"</label>
+                    <select id=loss_id.clone() on:change=move |ev| {
+                        let chosen = event_target_value(&ev);
+                        if let Some(choice) = Loss::ALL.into_iter().find(|l| l.label() == chosen) {
+                            loss.set(choice);
+                        }
+                    }>
+                        {Loss::ALL.into_iter().map(|choice| view! {
+                            <option value=choice.label() selected=move || loss.get() == choice>{choice.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <LossChart
+                    demo
+                    series
+                    total_steps
+                    caption=Signal::derive(move || format!("{} of each run at each step", loss.get().label()))
+                />
+                <RunList demo />
+                <Samples demo run=latest_run prediction=Signal::derive(String::new) />
+            </div>
+        </section>
+    }
+}
+
+/// `https://example.org`: where this site is served, for links that leave it.
+fn origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+/// Selects a read-only field's text when it gets focus, ready to copy.
+fn select_all(ev: &leptos::ev::FocusEvent) {
+    use wasm_bindgen::JsCast;
+    let target = ev.target();
+    if let Some(input) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlInputElement>()) {
+        input.select();
+    } else if let Some(area) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlTextAreaElement>()) {
+        area.select();
+    }
+}
+
+/// The runs, what sets each apart from the first, their final losses, and rename, delete and export.
+#[component]
+fn RunList(demo: LiveDemo) -> impl IntoView {
+    let state = demo.state;
+    let link = NodeRef::<leptos::html::A>::new();
+    let rows = move || {
+        state.with(|s| {
+            let first = s.runs.first().map(|run| run.settings.clone());
+            s.runs
+                .iter()
+                .map(|run| {
+                    let differs = first.as_ref().map(|first| run.settings.differences(first)).unwrap_or_default();
+                    let last_eval = run.metrics.iter().rev().find_map(|m| m.eval_loss);
+                    (run.id, run.name.clone(), differs, run.phase, run.metrics.last().map(|m| m.loss), last_eval)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let export = move |name: &str, mime: &str, text: String| {
+        if let Some(link) = link.get_untracked() {
+            if save_file(&link, name, mime, text.as_bytes()).is_err() {
+                state.update(|s| s.problem = Some(format!("The browser would not save {name}.")));
+            }
+        }
+    };
+    let caption_id = demo.id("runs-caption");
+    let table_labelled_by = caption_id.clone();
+    let loss = |value: Option<f64>| value.map_or("–".to_string(), |v| format!("{v:.4}"));
+
+    view! {
+        <section class="run-list" aria-labelledby=caption_id.clone()>
+            <h3 id=caption_id.clone()>"Runs"</h3>
+            <Show when=move || state.with(|s| !s.runs.is_empty()) fallback=|| view! { <p class="hint">"Runs appear here as you train."</p> }>
+                <div class="demo-table" role="region" tabindex="0" aria-labelledby=table_labelled_by.clone()>
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Run"</th>
+                                <th scope="col">"Differs from the first run in"</th>
+                                <th scope="col">"Steps"</th>
+                                <th scope="col">"Final training loss"</th>
+                                <th scope="col">"Last held-out loss"</th>
+                                <th scope="col">"Remove"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For each=rows key=|row| (row.0, row.1.clone(), row.3 == RunPhase::Training, row.4.map(f64::to_bits)) let:row>
+                                <RunRow demo row loss />
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
+                <p class="run-exports">
+                    <button type="button" class="secondary" on:click=move |_| export("tinytune-runs.csv", "text/csv", runs_csv(&state.with_untracked(|s| s.saved_runs())))>
+                        "Download all runs (CSV)"
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        let json = serde_json::to_string_pretty(&state.with_untracked(|s| s.saved_runs())).unwrap_or_default();
+                        export("tinytune-runs.json", "application/json", json)
+                    }>
+                        "Download all runs (JSON)"
+                    </button>
+                </p>
+            </Show>
+            <a node_ref=link hidden></a>
+        </section>
+    }
+}
+
+type Row = (RunId, String, Vec<String>, RunPhase, Option<f64>, Option<f64>);
+
+#[component]
+fn RunRow(demo: LiveDemo, row: Row, loss: fn(Option<f64>) -> String) -> impl IntoView {
+    let (id, name, differs, phase, final_loss, eval_loss) = row;
+    let state = demo.state;
+    let finished = matches!(phase, RunPhase::Finished { .. });
+    let steps = state.with_untracked(|s| s.run(id).map(|run| run.latest_step())).unwrap_or(0);
+    let name_id = demo.id(&format!("run-{id}-name"));
+    view! {
+        <tr>
+            <th scope="row">
+                <label class="visually-hidden" for=name_id.clone()>{format!("Name of {name}")}</label>
+                <input
+                    id=name_id.clone()
+                    type="text"
+                    class="run-name"
+                    prop:value=name.clone()
+                    on:change=move |ev| state.update(|s| s.rename(id, &event_target_value(&ev)))
+                />
+            </th>
+            <td>{if differs.is_empty() { "—".to_string() } else { differs.join(", ") }}</td>
+            <td>{format_count(steps)}</td>
+            <td>{loss(final_loss)}</td>
+            <td>{loss(eval_loss)}</td>
+            <td>
+                <button type="button" class="secondary" disabled=!finished on:click=move |_| state.update(|s| s.remove(id))>
+                    {format!("Remove {name}")}
+                </button>
+            </td>
+        </tr>
+    }
+}

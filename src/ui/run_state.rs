@@ -1,0 +1,604 @@
+//! What one live demo knows: the trainer's loading progress, the model and data set it loaded, this demo's runs
+//! with their metrics, samples and exports, and the status line and problem to show. The worker's events change it
+//! only through [`apply`], a pure function, so every rule here is tested natively; the widgets read it and know
+//! no particular demo.
+//!
+//! Several demos can share the page and the one worker: each keeps its own state, and events of runs or sample
+//! requests that it did not start change nothing in it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::demo::numbers::count_of;
+use crate::protocol::{
+    BackendKind, BackendReport, DatasetSummary, FinishReason, FromWorker, ModelShape, RunId, StepMetrics,
+    TrainSettings, TrainingMethod,
+};
+
+/// The base model the worker loaded, on which backend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedModel {
+    pub backend: BackendReport,
+    pub name: String,
+    pub shape: ModelShape,
+}
+
+/// One file's download, as the latest `Loading` event told it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileProgress {
+    pub file: String,
+    pub loaded_bytes: u64,
+    pub total_bytes: Option<u64>,
+    pub from_cache: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RunPhase {
+    /// `Start` is sent; the worker has not confirmed it yet.
+    Starting,
+    Training,
+    Paused,
+    Finished { reason: FinishReason, step: usize },
+}
+
+/// Where a run's adapter download stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Export {
+    None,
+    Preparing,
+    /// The zip arrived and waits for the page to hand it to the browser.
+    Ready { file_name: String, bytes: Arc<Vec<u8>> },
+    Saved { bytes: usize },
+}
+
+/// One training run, as far as the page knows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub id: RunId,
+    /// What the learner calls it: "Run 1", … until renamed.
+    pub name: String,
+    pub settings: TrainSettings,
+    pub phase: RunPhase,
+    /// The pieces the data set was cut into at this run's sequence length, once training started.
+    pub training_sequences: Option<usize>,
+    pub metrics: Vec<StepMetrics>,
+    pub export: Export,
+    /// Brought back from the browser's storage, or from before the model was loaded again: its metrics only,
+    /// the worker may have no model for it.
+    pub restored: bool,
+}
+
+impl Run {
+    pub fn in_progress(&self) -> bool {
+        !matches!(self.phase, RunPhase::Finished { .. })
+    }
+
+    /// The method the model now carries the result of: set once a run has ended after at least one step.
+    pub fn trained_method(&self) -> Option<TrainingMethod> {
+        match self.phase {
+            RunPhase::Finished { step, .. } if step > 0 && !self.restored => Some(self.settings.method),
+            _ => None,
+        }
+    }
+
+    pub fn latest_step(&self) -> usize {
+        self.metrics.last().map_or(0, |m| m.step)
+    }
+
+    /// Seconds until the last step, at the pace of the last `recent` steps; `None` until two steps are known.
+    pub fn seconds_left(&self, recent: usize) -> Option<f64> {
+        let window = &self.metrics[self.metrics.len().saturating_sub(recent)..];
+        let (first, last) = (window.first()?, window.last()?);
+        if last.step <= first.step || last.elapsed_seconds <= first.elapsed_seconds {
+            return None;
+        }
+        let per_step = (last.elapsed_seconds - first.elapsed_seconds) / (last.step - first.step) as f64;
+        Some(self.settings.steps.saturating_sub(last.step) as f64 * per_step)
+    }
+}
+
+/// A sample the page asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sample {
+    Writing,
+    Written(String),
+    /// An error arrived instead; the demo's alert says what.
+    Failed,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunState {
+    /// The data set this demo trains on; the worker may hold others for other demos.
+    pub dataset_url: String,
+    pub loading: Option<FileProgress>,
+    pub model: Option<LoadedModel>,
+    pub dataset: Option<DatasetSummary>,
+    /// This demo's runs, oldest first.
+    pub runs: Vec<Run>,
+    /// Sample requests this demo sent, by request id.
+    pub samples: BTreeMap<u32, Sample>,
+    /// The status line, read out politely by screen readers.
+    pub status: String,
+    /// What went wrong, shown as an alert until dismissed.
+    pub problem: Option<String>,
+}
+
+impl RunState {
+    pub fn new(dataset_url: impl Into<String>) -> RunState {
+        RunState { dataset_url: dataset_url.into(), ..RunState::default() }
+    }
+
+    pub fn run(&self, id: RunId) -> Option<&Run> {
+        self.runs.iter().find(|run| run.id == id)
+    }
+
+    fn run_mut(&mut self, id: RunId) -> Option<&mut Run> {
+        self.runs.iter_mut().find(|run| run.id == id)
+    }
+
+    pub fn latest_run(&self) -> Option<&Run> {
+        self.runs.last()
+    }
+
+    /// A run of this demo is starting, training or paused.
+    pub fn busy(&self) -> bool {
+        self.runs.iter().any(Run::in_progress)
+    }
+
+    /// The model and the data set are loaded: a run can start.
+    pub fn ready(&self) -> bool {
+        self.model.is_some() && self.dataset.is_some()
+    }
+
+    /// Loading again (another backend, or after a failure) starts a new session: the finished runs stay, as
+    /// metrics only (the worker's models of them may be gone), and a run in progress is forgotten.
+    pub fn reload(&mut self) {
+        let runs = std::mem::take(&mut self.runs)
+            .into_iter()
+            .filter(|run| !run.in_progress())
+            .map(|run| Run { restored: true, export: Export::None, ..run })
+            .collect();
+        *self = RunState { runs, ..RunState::new(std::mem::take(&mut self.dataset_url)) };
+    }
+
+    /// The page sent `Start` for this run.
+    pub fn start(&mut self, id: RunId, settings: TrainSettings) {
+        self.problem = None;
+        let name = self.next_name();
+        self.runs.push(Run {
+            id,
+            name,
+            settings,
+            phase: RunPhase::Starting,
+            training_sequences: None,
+            metrics: Vec::new(),
+            export: Export::None,
+            restored: false,
+        });
+    }
+
+    /// "Run N", one more than the highest such number so far.
+    fn next_name(&self) -> String {
+        let highest = self.runs.iter().filter_map(|run| run.name.strip_prefix("Run ")?.parse::<usize>().ok()).max();
+        format!("Run {}", highest.unwrap_or(0) + 1)
+    }
+
+    /// Brings back a run kept in the browser's storage, as finished, under a fresh id.
+    pub fn restore(&mut self, id: RunId, saved: SavedRun) {
+        let step = saved.metrics.last().map_or(0, |m| m.step);
+        self.runs.push(Run {
+            id,
+            name: saved.name,
+            settings: saved.settings,
+            phase: RunPhase::Finished { reason: saved.reason, step },
+            training_sequences: None,
+            metrics: saved.metrics,
+            export: Export::None,
+            restored: true,
+        });
+    }
+
+    pub fn rename(&mut self, id: RunId, name: &str) {
+        if let (Some(run), false) = (self.run_mut(id), name.trim().is_empty()) {
+            run.name = name.trim().to_string();
+        }
+    }
+
+    /// Forgets a finished run; one in progress stays.
+    pub fn remove(&mut self, id: RunId) {
+        self.runs.retain(|run| run.id != id || run.in_progress());
+    }
+
+    /// The finished runs, as kept in storage and exported.
+    pub fn saved_runs(&self) -> Vec<SavedRun> {
+        self.runs
+            .iter()
+            .filter_map(|run| match run.phase {
+                RunPhase::Finished { reason, .. } => Some(SavedRun {
+                    name: run.name.clone(),
+                    settings: run.settings.clone(),
+                    reason,
+                    metrics: run.metrics.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The page sent `Generate` with this id.
+    pub fn request_sample(&mut self, request_id: u32) {
+        self.samples.insert(request_id, Sample::Writing);
+    }
+
+    /// The page sent `ExportAdapter` for this run.
+    pub fn request_export(&mut self, id: RunId) {
+        if let Some(run) = self.run_mut(id) {
+            run.export = Export::Preparing;
+        }
+    }
+
+    /// The page handed the zip to the browser.
+    pub fn export_saved(&mut self, id: RunId) {
+        if let Some(run) = self.run_mut(id) {
+            if let Export::Ready { bytes, .. } = &run.export {
+                run.export = Export::Saved { bytes: bytes.len() };
+            }
+        }
+    }
+
+    /// The trainer stopped for good: the model and any run in progress go with it.
+    pub fn trainer_stopped(&mut self) {
+        self.model = None;
+        for run in self.runs.iter_mut().filter(|run| run.in_progress()) {
+            run.phase = RunPhase::Finished { reason: FinishReason::Stopped, step: run.latest_step() };
+        }
+    }
+}
+
+/// A finished run as the browser keeps it and as it is exported: its name, settings and every step's metrics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedRun {
+    pub name: String,
+    pub settings: TrainSettings,
+    pub reason: FinishReason,
+    pub metrics: Vec<StepMetrics>,
+}
+
+/// Every step of every run as CSV, one row per run and step, for a spreadsheet or pandas.
+pub fn runs_csv(runs: &[SavedRun]) -> String {
+    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    let number = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let mut csv = String::from("run,settings,step,loss,eval_loss,reference_eval_loss,learning_rate,grad_norm\n");
+    for run in runs {
+        let settings = run.settings.to_query();
+        for m in &run.metrics {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                quoted(&run.name),
+                quoted(&settings),
+                m.step,
+                m.loss,
+                number(m.eval_loss),
+                number(m.reference_eval_loss),
+                m.learning_rate,
+                m.grad_norm
+            ));
+        }
+    }
+    csv
+}
+
+/// Changes `state` as `event` says. Events of runs and requests this demo did not start change nothing.
+pub fn apply(state: &mut RunState, event: &FromWorker) {
+    match event {
+        FromWorker::Listening => {}
+        FromWorker::Loading { file, loaded_bytes, total_bytes, from_cache } => {
+            state.loading = Some(FileProgress {
+                file: file.clone(),
+                loaded_bytes: *loaded_bytes,
+                total_bytes: *total_bytes,
+                from_cache: *from_cache,
+            });
+        }
+        FromWorker::Ready { backend, model_name, model } => {
+            state.status = match backend.kind {
+                BackendKind::WebGpu => format!("{model_name} is ready to train on WebGPU"),
+                BackendKind::Cpu => format!("{model_name} is ready to train on the CPU"),
+            };
+            state.model = Some(LoadedModel { backend: backend.clone(), name: model_name.clone(), shape: *model });
+        }
+        FromWorker::DatasetLoaded(summary) if summary.url == state.dataset_url => state.dataset = Some(summary.clone()),
+        FromWorker::DatasetLoaded(_) => {}
+        FromWorker::TrainingStarted { run, total_steps, training_sequences, .. } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.phase == RunPhase::Starting) {
+                run.phase = RunPhase::Training;
+                run.settings.steps = *total_steps;
+                run.training_sequences = Some(*training_sequences);
+                state.status = "Training started".into();
+            }
+        }
+        FromWorker::Metrics { run, metrics } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.metrics.push(metrics.clone());
+            }
+        }
+        FromWorker::Paused { run, step } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.phase = RunPhase::Paused;
+                state.status = format!("Paused at step {step}");
+            }
+        }
+        FromWorker::Resumed { run, .. } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.phase = RunPhase::Training;
+                state.status = "Resumed".into();
+            }
+        }
+        FromWorker::Finished { run, reason, step } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.phase = RunPhase::Finished { reason: *reason, step: *step };
+                state.status = match reason {
+                    FinishReason::Completed => format!("Finished after {}", count_of(*step, "step")),
+                    FinishReason::Stopped => format!("Stopped at step {step}"),
+                };
+            }
+        }
+        FromWorker::Sample { request_id, text, .. } => {
+            if let Some(sample) = state.samples.get_mut(request_id) {
+                *sample = Sample::Written(text.clone());
+            }
+        }
+        FromWorker::AdapterZip { run, file_name, bytes } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.export == Export::Preparing) {
+                run.export = Export::Ready { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) };
+            }
+        }
+        FromWorker::Error { run, request_id, message } => {
+            let mine = match (run, request_id) {
+                (Some(run), _) => state.run(*run).is_some(),
+                (None, Some(request)) => state.samples.contains_key(request),
+                // Loading errors concern every demo on the page.
+                (None, None) => true,
+            };
+            if !mine {
+                return;
+            }
+            if let Some(sample) = request_id.and_then(|id| state.samples.get_mut(&id)) {
+                *sample = Sample::Failed;
+            }
+            if let Some(id) = run {
+                // A refused `Start` means no run began; errors during a run end it only through `Finished`.
+                state.runs.retain(|run| !(run.id == *id && run.phase == RunPhase::Starting));
+                if let Some(run) = state.run_mut(*id).filter(|run| run.export == Export::Preparing) {
+                    run.export = Export::None;
+                }
+            }
+            state.problem = Some(message.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::BackendKind;
+
+    fn metrics(step: usize, elapsed_seconds: f64) -> StepMetrics {
+        StepMetrics {
+            step,
+            loss: 3.0 - step as f64 / 10.0,
+            eval_loss: None,
+            reference_eval_loss: None,
+            learning_rate: 1e-2,
+            grad_norm: 1.0,
+            tokens_per_second: 2000.0,
+            elapsed_seconds,
+            trainable_params: 10,
+            total_params: 100,
+        }
+    }
+
+    fn started(state: &mut RunState, id: RunId) {
+        state.start(id, TrainSettings::default());
+        apply(
+            state,
+            &FromWorker::TrainingStarted {
+                run: id,
+                total_steps: 60,
+                training_sequences: 1063,
+                trainable_params: 10,
+                total_params: 100,
+            },
+        );
+    }
+
+    #[test]
+    fn a_run_goes_from_starting_through_training_and_pause_to_finished() {
+        let mut state = RunState::new("/d.jsonl");
+        state.start(1, TrainSettings::default());
+        assert!(state.busy());
+        assert_eq!(state.run(1).unwrap().phase, RunPhase::Starting);
+        apply(
+            &mut state,
+            &FromWorker::TrainingStarted {
+                run: 1,
+                total_steps: 60,
+                training_sequences: 1063,
+                trainable_params: 10,
+                total_params: 100,
+            },
+        );
+        assert_eq!(state.run(1).unwrap().phase, RunPhase::Training);
+        assert_eq!(state.run(1).unwrap().training_sequences, Some(1063));
+        apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(1, 0.25) });
+        apply(&mut state, &FromWorker::Paused { run: 1, step: 1 });
+        assert_eq!((state.run(1).unwrap().phase, state.status.as_str()), (RunPhase::Paused, "Paused at step 1"));
+        apply(&mut state, &FromWorker::Resumed { run: 1, step: 1 });
+        assert_eq!(state.run(1).unwrap().phase, RunPhase::Training);
+        apply(&mut state, &FromWorker::Finished { run: 1, reason: FinishReason::Completed, step: 1 });
+        let run = state.run(1).unwrap();
+        assert_eq!(run.phase, RunPhase::Finished { reason: FinishReason::Completed, step: 1 });
+        assert_eq!(run.trained_method(), Some(TrainingMethod::Lora));
+        assert_eq!(state.status, "Finished after 1 step");
+        assert!(!state.busy());
+    }
+
+    #[test]
+    fn events_of_runs_and_requests_this_demo_did_not_start_change_nothing() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        let before = state.clone();
+        for event in [
+            FromWorker::Metrics { run: 2, metrics: metrics(1, 0.1) },
+            FromWorker::Paused { run: 2, step: 1 },
+            FromWorker::Finished { run: 2, reason: FinishReason::Stopped, step: 3 },
+            FromWorker::Sample { request_id: 9, adapter_scale: 1.0, text: "Pip".into() },
+            FromWorker::AdapterZip { run: 2, file_name: "a.zip".into(), bytes: vec![1] },
+            FromWorker::Error { run: Some(2), request_id: None, message: "not ours".into() },
+            FromWorker::Error { run: None, request_id: Some(9), message: "not ours".into() },
+        ] {
+            apply(&mut state, &event);
+        }
+        assert_eq!(state, before);
+    }
+
+    #[test]
+    fn metrics_after_a_run_ended_are_ignored() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        apply(&mut state, &FromWorker::Finished { run: 1, reason: FinishReason::Stopped, step: 0 });
+        apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(1, 0.1) });
+        assert!(state.run(1).unwrap().metrics.is_empty());
+        assert_eq!(state.run(1).unwrap().trained_method(), None, "a run of no steps trained nothing");
+    }
+
+    #[test]
+    fn a_refused_start_forgets_the_run_and_shows_the_problem() {
+        let mut state = RunState::new("/d.jsonl");
+        state.start(4, TrainSettings::default());
+        apply(&mut state, &FromWorker::Error { run: Some(4), request_id: None, message: "too long".into() });
+        assert!(state.runs.is_empty());
+        assert_eq!(state.problem.as_deref(), Some("too long"));
+        state.start(5, TrainSettings::default());
+        assert_eq!(state.problem, None, "starting again clears the old problem");
+    }
+
+    #[test]
+    fn samples_are_filled_by_request_id_and_fail_only_on_their_own_error() {
+        let mut state = RunState::new("/d.jsonl");
+        state.request_sample(1);
+        state.request_sample(2);
+        apply(&mut state, &FromWorker::Sample { request_id: 2, adapter_scale: 0.0, text: "Once".into() });
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(1), message: "no".into() });
+        assert_eq!(state.samples[&1], Sample::Failed);
+        assert_eq!(state.samples[&2], Sample::Written("Once".into()));
+    }
+
+    #[test]
+    fn an_adapter_zip_waits_until_saved_and_then_only_its_size_is_kept() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        apply(&mut state, &FromWorker::AdapterZip { run: 1, file_name: "a.zip".into(), bytes: vec![1, 2] });
+        assert_eq!(state.run(1).unwrap().export, Export::None, "a zip nobody asked for is dropped");
+        state.request_export(1);
+        apply(&mut state, &FromWorker::AdapterZip { run: 1, file_name: "a.zip".into(), bytes: vec![1, 2] });
+        assert!(matches!(&state.run(1).unwrap().export, Export::Ready { file_name, .. } if file_name == "a.zip"));
+        state.export_saved(1);
+        assert_eq!(state.run(1).unwrap().export, Export::Saved { bytes: 2 });
+    }
+
+    #[test]
+    fn runs_are_named_in_order_renamed_removed_when_finished_and_restored_without_a_model() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        started(&mut state, 2);
+        assert_eq!(state.runs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Run 1", "Run 2"]);
+        state.rename(1, "  rank 16 ");
+        state.rename(2, "   ");
+        assert_eq!((state.run(1).unwrap().name.as_str(), state.run(2).unwrap().name.as_str()), ("rank 16", "Run 2"));
+        state.remove(2);
+        assert!(state.run(2).is_some(), "a run in progress is not removed");
+        apply(&mut state, &FromWorker::Metrics { run: 2, metrics: metrics(1, 0.1) });
+        apply(&mut state, &FromWorker::Finished { run: 2, reason: FinishReason::Completed, step: 1 });
+        let saved = state.saved_runs();
+        assert_eq!(saved.len(), 1, "only finished runs are kept");
+        state.remove(2);
+        assert!(state.run(2).is_none());
+        state.restore(7, saved[0].clone());
+        let restored = state.run(7).unwrap();
+        assert_eq!(restored.phase, RunPhase::Finished { reason: FinishReason::Completed, step: 1 });
+        assert_eq!(restored.trained_method(), None, "the worker has no model for a restored run");
+        started(&mut state, 8);
+        assert_eq!(state.run(8).unwrap().name, "Run 3");
+        state.reload();
+        assert_eq!(state.runs.len(), 1, "loading again keeps the finished run and forgets those in progress");
+        assert!(state.runs.iter().all(|run| run.restored));
+        assert_eq!(state.dataset_url, "/d.jsonl");
+    }
+
+    #[test]
+    fn the_csv_has_a_row_per_run_and_step_with_names_quoted() {
+        let run = SavedRun {
+            name: "rank \"16\", fast".into(),
+            settings: TrainSettings::default(),
+            reason: FinishReason::Completed,
+            metrics: vec![metrics(1, 0.1), StepMetrics { eval_loss: Some(2.5), ..metrics(2, 0.2) }],
+        };
+        let csv = runs_csv(&[run]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "run,settings,step,loss,eval_loss,reference_eval_loss,learning_rate,grad_norm");
+        assert!(lines[1].starts_with("\"rank \"\"16\"\", fast\",\"method=lora&r=8&"), "{}", lines[1]);
+        assert!(lines[1].ends_with(",1,2.9,,,0.01,1"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",2,2.8,2.5,,0.01,1"), "{}", lines[2]);
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn time_left_follows_the_pace_of_the_recent_steps() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(1, 1.0) });
+        assert_eq!(state.run(1).unwrap().seconds_left(10), None);
+        for step in 2..=10 {
+            apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(step, step as f64 * 0.5) });
+        }
+        // 0.5 s a step, 50 steps to go.
+        assert_eq!(state.run(1).unwrap().seconds_left(5), Some(25.0));
+    }
+
+    #[test]
+    fn ready_needs_the_model_and_the_data_set_and_a_lost_trainer_ends_the_run() {
+        let mut state = RunState::new("/d.jsonl");
+        let backend = BackendReport { kind: BackendKind::Cpu, adapter_name: None, fallback_reason: None };
+        let shape = ModelShape {
+            vocab_size: 512,
+            hidden_size: 64,
+            intermediate_size: 172,
+            num_hidden_layers: 5,
+            num_attention_heads: 8,
+            num_key_value_heads: 4,
+        };
+        apply(&mut state, &FromWorker::Ready { backend, model_name: "stories260K".into(), model: shape });
+        assert_eq!(state.status, "stories260K is ready to train on the CPU");
+        assert!(!state.ready());
+        let summary = DatasetSummary {
+            url: "/d.jsonl".into(),
+            name: "d.jsonl".into(),
+            training_examples: 277,
+            held_out_examples: 31,
+            training_tokens: 60_000,
+        };
+        let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
+        apply(&mut state, &FromWorker::DatasetLoaded(other));
+        assert!(!state.ready(), "another demo's data set is not this one's");
+        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        assert!(state.ready());
+        started(&mut state, 1);
+        apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(1, 0.1) });
+        state.trainer_stopped();
+        assert!(!state.ready());
+        assert_eq!(state.run(1).unwrap().phase, RunPhase::Finished { reason: FinishReason::Stopped, step: 1 });
+    }
+}

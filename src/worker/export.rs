@@ -1,0 +1,71 @@
+//! "Download adapter": a finished LoRA run as a zip of a PEFT adapter folder (adapter_config.json,
+//! adapter_model.safetensors) with a model card naming the base model, the data set, the settings and the
+//! final losses.
+
+use std::io::Write;
+
+use super::session::{Session, TrainedRun};
+use crate::export::{adapter_config_json, adapter_safetensors};
+use crate::protocol::{FromWorker, RunId, TrainingMethod};
+use crate::settings::names_of;
+use crate::train::TrainingConfig;
+
+pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
+    let run = session.trained(id).ok_or("train with LoRA first: there is no adapter to download yet")?;
+    if run.settings.method != TrainingMethod::Lora {
+        return Err("only a LoRA run produces an adapter; this run trained with another method".into());
+    }
+    let model_name = &session.manifest.model;
+    let lora = TrainingConfig::from_settings(&run.settings).lora;
+    let weights = adapter_safetensors(&run.model)?;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // Stored, not deflated: safetensors hardly compress, and it keeps a compressor out of the worker bundle.
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in [
+        ("tinytune-adapter/adapter_config.json", adapter_config_json(&lora, model_name).into_bytes()),
+        ("tinytune-adapter/adapter_model.safetensors", weights),
+        ("tinytune-adapter/README.md", model_card(model_name, run).into_bytes()),
+    ] {
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        zip.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    let bytes = zip.finish().map_err(|e| e.to_string())?.into_inner();
+    Ok(FromWorker::AdapterZip { run: id, file_name: "tinytune-adapter.zip".into(), bytes })
+}
+
+fn model_card(model_name: &str, run: &TrainedRun) -> String {
+    let TrainedRun { settings, dataset, last, .. } = run;
+    let loss = |value: Option<f64>| value.map_or("not measured".to_string(), |v| format!("{v:.4}"));
+    format!(
+        "---\nlibrary_name: peft\nbase_model: {model_name}\n---\n\n# A LoRA adapter for {model_name}\n\n\
+         Trained in the browser with Tinytune on the data set `{}` ({} training examples, {} held out).\n\n\
+         | setting | value |\n|---|---|\n| method | LoRA{} |\n| rank | {} |\n| alpha | {} |\n| dropout | {} |\n\
+         | targets | {} |\n| learning rate | {} ({} schedule, {} warmup steps) |\n| steps | {} |\n\
+         | batch size | {} × {} accumulated |\n| sequence length | {} |\n| seed | {} |\n\n\
+         ## Final losses (step {})\n\n| loss | value |\n|---|---|\n| training | {:.4} |\n| held-out examples | {} |\n\
+         | the base model's own stories (forgetting) | {} |\n\n\
+         Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
+         base = AutoModelForCausalLM.from_pretrained(\"path/to/{model_name}\")\n\
+         model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n",
+        dataset.name,
+        dataset.training_examples,
+        dataset.held_out_examples,
+        if settings.use_rslora { " (rsLoRA scaling)" } else { "" },
+        settings.lora_rank,
+        settings.lora_alpha,
+        settings.lora_dropout,
+        names_of(&settings.lora_targets),
+        settings.learning_rate,
+        crate::settings::Choice::name(settings.schedule),
+        settings.warmup_steps,
+        settings.steps,
+        settings.batch_size,
+        settings.grad_accum,
+        settings.seq_len,
+        settings.seed,
+        last.step,
+        last.loss,
+        loss(last.eval_loss),
+        loss(last.reference_eval_loss),
+    )
+}

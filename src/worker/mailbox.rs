@@ -1,0 +1,44 @@
+//! The worker's inbox: `onmessage` sends each message the page posts into a channel, and the worker's one task
+//! takes them out in order, waiting when there is none (a futures channel rather than a hand-made waker).
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use futures::StreamExt;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+
+use super::{post, scope};
+use crate::protocol::{FromWorker, ToWorker};
+
+pub struct Mailbox {
+    receiver: UnboundedReceiver<ToWorker>,
+}
+
+impl Mailbox {
+    /// Starts receiving the page's messages; one that cannot be read is answered with an error at once.
+    pub fn listen() -> Mailbox {
+        let (sender, receiver) = unbounded();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let parsed = event.data().as_string().ok_or_else(|| "messages must be JSON strings".to_string());
+            match parsed.and_then(|json| ToWorker::from_json(&json)) {
+                Ok(message) => drop(sender.unbounded_send(message)),
+                Err(message) => post(&FromWorker::Error { run: None, request_id: None, message }),
+            }
+        });
+        scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // The handler lives as long as the worker.
+        on_message.forget();
+        Mailbox { receiver }
+    }
+
+    /// The next message, waiting for one if none has arrived.
+    pub async fn next(&mut self) -> ToWorker {
+        // The sender lives in the `onmessage` handler, which is never dropped, so the channel never closes.
+        self.receiver.next().await.expect("the mailbox stays open")
+    }
+
+    /// A message that has already arrived, without waiting.
+    pub fn try_next(&mut self) -> Option<ToWorker> {
+        self.receiver.try_recv().ok()
+    }
+}

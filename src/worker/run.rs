@@ -1,0 +1,137 @@
+//! One training run in the worker: the training loop of [`crate::train`] with the page's messages handled
+//! between steps (pause, resume, stop, samples of the model so far), metrics posted after every step.
+
+use burn::prelude::*;
+
+use super::mailbox::Mailbox;
+use super::session::{Session, TrainedRun};
+use super::{post, Failure};
+use crate::protocol::{FinishReason, FromWorker, RunId, StepMetrics, ToWorker, TrainSettings};
+use crate::train::{Trainer, TrainingConfig};
+
+/// How many sequences of each held-out set the losses are measured on: evaluation runs in the middle of
+/// training, and a fixed sample keeps it to a few batches.
+const EVAL_SEQUENCES: usize = 32;
+
+/// What the training loop should do after the messages that arrived during a step.
+enum Control {
+    Continue,
+    Stop,
+}
+
+pub async fn train(
+    session: &mut Session,
+    mailbox: &mut Mailbox,
+    id: RunId,
+    dataset_url: &str,
+    settings: TrainSettings,
+) -> Result<(), Failure> {
+    let fail = |message: String| Failure::of_run(id, message);
+    if let Some(problem) = settings.problems().into_iter().next() {
+        return Err(fail(problem.message));
+    }
+    let max_len = session.config.max_position_embeddings;
+    if settings.seq_len > max_len {
+        return Err(fail(format!("{} reads at most {max_len} tokens at a time: choose a shorter sequence length", session.manifest.model)));
+    }
+    let dataset = session
+        .dataset(dataset_url)
+        .ok_or_else(|| fail(format!("the data set {dataset_url} is not loaded yet: wait for it")))?;
+    let summary = dataset.summary.clone();
+    let train = session.sequences(&dataset.train, settings.seq_len);
+    let mut held_out = session.sequences(&dataset.held_out, settings.seq_len);
+    let mut reference = session.sequences(&session.reference, settings.seq_len);
+    held_out.truncate(EVAL_SEQUENCES);
+    reference.truncate(EVAL_SEQUENCES);
+    let training_sequences = train.len();
+
+    let config = TrainingConfig::from_settings(&settings);
+    let device = session.device.clone().autodiff();
+    let model = session.fresh_model(&device).map_err(fail)?;
+    let mut trainer = Trainer::new(model, train, held_out, config, &device)
+        .map_err(|e| fail(e.to_string()))?
+        .with_reference_eval(reference);
+    let metrics = trainer.step().await.map_err(|e| fail(e.to_string()))?;
+    post(&FromWorker::TrainingStarted {
+        run: id,
+        total_steps: settings.steps,
+        training_sequences,
+        trainable_params: metrics.trainable_params,
+        total_params: metrics.total_params,
+    });
+    let mut last = metrics.clone();
+    post(&FromWorker::Metrics { run: id, metrics });
+    let mut reason = FinishReason::Completed;
+    while trainer.steps_done() < settings.steps {
+        // Let onmessage run: on the CPU backend nothing in a step awaits.
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        if let Control::Stop = between_steps(mailbox, session, id, &trainer).await {
+            reason = FinishReason::Stopped;
+            break;
+        }
+        match trainer.step().await {
+            Ok(metrics) => {
+                last = carry_evaluations(last, &metrics);
+                post(&FromWorker::Metrics { run: id, metrics });
+            }
+            Err(error) => {
+                post(&FromWorker::Error { run: Some(id), request_id: None, message: error.to_string() });
+                reason = FinishReason::Stopped;
+                break;
+            }
+        }
+    }
+    let step = trainer.steps_done();
+    session.keep_run(id, TrainedRun { model: trainer.into_model().valid(), settings, dataset: summary, last });
+    post(&FromWorker::Finished { run: id, reason, step });
+    Ok(())
+}
+
+/// The latest metrics, with the last evaluated losses carried forward for the model card.
+fn carry_evaluations(previous: StepMetrics, latest: &StepMetrics) -> StepMetrics {
+    StepMetrics {
+        eval_loss: latest.eval_loss.or(previous.eval_loss),
+        reference_eval_loss: latest.reference_eval_loss.or(previous.reference_eval_loss),
+        ..latest.clone()
+    }
+}
+
+/// Handles the messages that arrived while a step ran; while paused, waits here for Resume or Stop.
+async fn between_steps(mailbox: &mut Mailbox, session: &Session, id: RunId, trainer: &Trainer) -> Control {
+    let mut paused = false;
+    loop {
+        let message = if paused { Some(mailbox.next().await) } else { mailbox.try_next() };
+        let Some(message) = message else { return Control::Continue };
+        match message {
+            ToWorker::Pause { run } if run == id => {
+                paused = true;
+                post(&FromWorker::Paused { run: id, step: trainer.steps_done() });
+            }
+            ToWorker::Resume { run } if run == id && paused => {
+                paused = false;
+                post(&FromWorker::Resumed { run: id, step: trainer.steps_done() });
+            }
+            ToWorker::Stop { run } if run == id => return Control::Stop,
+            // Commands for runs that are not training have nothing to act on.
+            ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => {}
+            ToWorker::Generate { request_id, run, sample, adapter_scale } => {
+                let text = if run == Some(id) {
+                    session.sample(Some(&trainer.model().valid()), &sample, adapter_scale).await
+                } else {
+                    let model = run.and_then(|other| session.trained(other)).map(|trained| &trained.model);
+                    session.sample(model, &sample, adapter_scale).await
+                };
+                post(&FromWorker::Sample { request_id, adapter_scale, text });
+            }
+            ToWorker::Init { .. } => post(&busy(None, "changing the backend")),
+            ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
+            ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
+            ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
+        }
+    }
+}
+
+fn busy(run: Option<RunId>, what: &str) -> FromWorker {
+    let message = format!("{what} is not possible while a run trains: pause or stop it first");
+    FromWorker::Error { run, request_id: None, message }
+}

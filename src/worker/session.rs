@@ -1,0 +1,165 @@
+//! What the worker keeps between messages: the base model on the chosen backend, each data set it was asked
+//! for (parsed, split and tokenized once, cut into a run's sequence length when the run starts), and the models
+//! of recent runs, for samples and export.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use burn::prelude::*;
+
+use super::backend::choose_device;
+use super::fetch::{fetch_plain, manifest, model_file};
+use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
+use crate::data::TrainingSequence;
+use crate::export::load_model;
+use crate::generate::{generate, GenerationConfig};
+use crate::model::{LlamaConfig, LlamaForCausalLM};
+use crate::protocol::{
+    BackendChoice, BackendReport, DatasetSummary, FromWorker, ModelManifest, RunId, SampleSettings, StepMetrics,
+    TrainSettings,
+};
+use crate::tokenizer::TextTokenizer;
+
+/// Share of a data set held out to measure the loss on text the run never trains on.
+const HELD_OUT_FRACTION: f64 = 0.1;
+/// Finished runs whose models are kept; older ones are dropped (each keeps a copy of the model).
+const KEPT_RUNS: usize = 8;
+
+/// A data set, tokenized with its loss masks, split into training and held-out examples.
+pub struct Dataset {
+    pub summary: DatasetSummary,
+    pub train: Vec<TokenizedExample>,
+    pub held_out: Vec<TokenizedExample>,
+}
+
+/// A finished run: its model (adapters attached for LoRA), settings, the data set and its last metrics.
+pub struct TrainedRun {
+    pub model: LlamaForCausalLM,
+    pub settings: TrainSettings,
+    pub dataset: DatasetSummary,
+    /// The last step's metrics, with the last evaluated losses carried forward.
+    pub last: StepMetrics,
+}
+
+pub struct Session {
+    pub backend_choice: BackendChoice,
+    pub model_url: String,
+    pub manifest: ModelManifest,
+    pub backend: BackendReport,
+    pub device: Device,
+    pub config: LlamaConfig,
+    /// The base model, loaded once, for base-model samples.
+    base: LlamaForCausalLM,
+    /// The files the base model was loaded from, to build a fresh trainable copy on the autodiff device per run.
+    config_json: Vec<u8>,
+    weights: Vec<u8>,
+    pub tokenizer: TextTokenizer,
+    /// Stories the base model wrote itself: their loss rising during a run means forgetting.
+    pub reference: Vec<TokenizedExample>,
+    datasets: BTreeMap<String, Dataset>,
+    runs: VecDeque<(RunId, TrainedRun)>,
+}
+
+impl Session {
+    pub async fn load(backend_choice: BackendChoice, model_url: String) -> Result<Session, String> {
+        let (device, backend) = choose_device(backend_choice).await;
+        let manifest = manifest(&model_url).await?;
+        let config_json = model_file(&model_url, &manifest, "config.json").await?;
+        let weights = model_file(&model_url, &manifest, "model.safetensors").await?;
+        let tokenizer_json = model_file(&model_url, &manifest, "tokenizer.json").await?;
+        let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
+        let (config, base) = load_model(&config_json, &weights, &device)?;
+        let tokenizer = TextTokenizer::from_json_bytes(&tokenizer_json).map_err(|e| e.to_string())?;
+        let references = parse_dataset("reference-stories.jsonl", &reference_text).map_err(|e| e.to_string())?;
+        let reference = references.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+        Ok(Session {
+            backend_choice,
+            model_url,
+            manifest,
+            backend,
+            device,
+            config,
+            base,
+            config_json,
+            weights,
+            tokenizer,
+            reference,
+            datasets: BTreeMap::new(),
+            runs: VecDeque::new(),
+        })
+    }
+
+    pub fn ready_event(&self) -> FromWorker {
+        FromWorker::Ready {
+            backend: self.backend.clone(),
+            model_name: self.manifest.model.clone(),
+            model: self.config.shape(),
+        }
+    }
+
+    /// A fresh copy of the base model on `device` (the autodiff one, to train it).
+    pub fn fresh_model(&self, device: &Device) -> Result<LlamaForCausalLM, String> {
+        load_model(&self.config_json, &self.weights, device).map(|(_, model)| model)
+    }
+
+    /// Downloads and tokenizes the data set at `url`, or finds it already loaded.
+    pub async fn load_dataset(&mut self, url: &str) -> Result<DatasetSummary, String> {
+        if let Some(dataset) = self.datasets.get(url) {
+            return Ok(dataset.summary.clone());
+        }
+        let bytes = fetch_plain(url).await?;
+        let name = url.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("dataset.jsonl").to_string();
+        let examples = parse_dataset(&name, &bytes).map_err(|e| e.to_string())?;
+        let (train, held_out) = split_train_eval(&examples, HELD_OUT_FRACTION, 0);
+        let tokenize = |examples: &[crate::data::Example]| -> Vec<TokenizedExample> {
+            examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
+        };
+        let (train, held_out) = (tokenize(&train), tokenize(&held_out));
+        let summary = DatasetSummary {
+            url: url.to_string(),
+            name,
+            training_examples: train.len(),
+            held_out_examples: held_out.len(),
+            training_tokens: train.iter().map(|e| e.tokens.len()).sum(),
+        };
+        self.datasets.insert(url.to_string(), Dataset { summary: summary.clone(), train, held_out });
+        Ok(summary)
+    }
+
+    pub fn dataset(&self, url: &str) -> Option<&Dataset> {
+        self.datasets.get(url)
+    }
+
+    /// `examples` cut into training sequences of `seq_len` tokens (padded with EOS).
+    pub fn sequences(&self, examples: &[TokenizedExample], seq_len: usize) -> Vec<TrainingSequence> {
+        training_sequences(examples, seq_len, self.tokenizer.eos_id())
+    }
+
+    pub fn keep_run(&mut self, id: RunId, run: TrainedRun) {
+        if self.runs.len() == KEPT_RUNS {
+            self.runs.pop_front();
+        }
+        self.runs.push_back((id, run));
+    }
+
+    pub fn trained(&self, id: RunId) -> Option<&TrainedRun> {
+        self.runs.iter().find(|(run, _)| *run == id).map(|(_, trained)| trained)
+    }
+
+    /// Samples from `model` with its adapters scaled by `adapter_scale`, or from the base model at scale 0 or
+    /// without a model (also after a full fine-tune, whose changes are not an adapter to scale).
+    pub async fn sample(&self, model: Option<&LlamaForCausalLM>, sample: &SampleSettings, adapter_scale: f64) -> String {
+        let model = match model {
+            Some(model) if adapter_scale > 0.0 => model.clone().scale_adapters(adapter_scale),
+            _ => self.base.clone(),
+        };
+        let mut prompt = vec![self.tokenizer.bos_id()];
+        prompt.extend(self.tokenizer.encode(&sample.prompt));
+        let settings = GenerationConfig::new(sample.max_new_tokens)
+            .with_temperature(sample.temperature)
+            .with_top_p(sample.top_p)
+            .with_seed(sample.seed);
+        let max_len = self.config.max_position_embeddings;
+        let tokens = generate(&model, &prompt, &settings, self.tokenizer.eos_id(), max_len, &self.device).await;
+        self.tokenizer.decode(&tokens)
+    }
+}

@@ -1,0 +1,119 @@
+// The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
+// model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, and
+// runs kept across a reload.
+import { before, after, test } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openPage } from "./harness.mjs";
+
+let server, origin, browser;
+
+before(async () => {
+  ({ server, origin } = await startServer());
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const SHORT_RUN = "steps=3&eval=1&warmup=0&batch=4";
+
+function playground(page) {
+  return page.locator("section.playground");
+}
+
+async function open(page, query) {
+  await page.goto(`${origin}/playground?${query}`);
+  await playground(page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
+  await playground(page).getByRole("button", { name: "Train", exact: true }).waitFor();
+  await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
+    timeout: 120_000,
+  });
+}
+
+async function train(page, finishedRuns) {
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("section.playground .run-list tbody tr").length >= n &&
+      !document.querySelector("section.playground .demo-settings > fieldset").disabled,
+    finishedRuns,
+    { timeout: 240_000 },
+  );
+}
+
+/** The chart's table: the header's column names, and each row's cells as shown. */
+async function chartTable(page) {
+  const table = playground(page).locator(".demo-chart table");
+  const header = await table.locator("thead th").allTextContents();
+  const rows = await table.locator("tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((cell) => cell.textContent.trim())),
+  );
+  return { header, rows };
+}
+
+test("two runs are overlaid on one chart, with a legend entry and a table column each", async () => {
+  const { page, context } = await openPage(browser, origin);
+  await open(page, SHORT_RUN);
+  await train(page, 1);
+  await playground(page).getByLabel("LoRA rank", { exact: true }).fill("2");
+  await train(page, 2);
+  assert.deepEqual(await playground(page).locator(".chart-legend li strong").allTextContents(), ["Run 1", "Run 2"]);
+  const { header, rows } = await chartTable(page);
+  assert.deepEqual(header, ["Step", "Run 1", "Run 2"]);
+  assert.equal(rows.length, 3);
+  assert.ok(rows.every((row) => row.length === 3 && row.slice(1).every((cell) => Number.isFinite(Number(cell)))));
+  const differs = await playground(page).locator(".run-list tbody tr").nth(1).locator("td").first().textContent();
+  assert.equal(differs, "r=2", "the run list says what sets the second run apart");
+  page.assertClean();
+  await context.close();
+});
+
+test("a link copied from the playground repeats the same loss rows in a fresh browser context", async () => {
+  const first = await openPage(browser, origin);
+  await open(first.page, `${SHORT_RUN}&seed=5&lr=0.02&schedule=linear&targets=all-linear`);
+  await train(first.page, 1);
+  const link = await playground(first.page).getByLabel("Link to these settings").inputValue();
+  assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/playground\?method=lora&/);
+  assert.match(link, /seed=5/);
+  assert.match(link, /targets=q_proj%2Ck_proj%2Cv_proj%2Co_proj%2Cgate_proj%2Cup_proj%2Cdown_proj/);
+  const expected = (await chartTable(first.page)).rows;
+  first.page.assertClean();
+  await first.context.close();
+
+  const second = await openPage(browser, origin);
+  await second.page.goto(link);
+  await playground(second.page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
+  await second.page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
+    timeout: 120_000,
+  });
+  await train(second.page, 1);
+  assert.deepEqual((await chartTable(second.page)).rows, expected);
+  second.page.assertClean();
+  await second.context.close();
+});
+
+test("an invalid value in the address is named with its range, and the default is used", async () => {
+  const { page, context } = await openPage(browser, origin);
+  await open(page, "r=500&lr=fast&steps=7");
+  const alert = await page.getByRole("alert").first().textContent();
+  assert.match(alert, /`r=500` in the address: LoRA rank must be a whole number from 1 to 64; using the default, 8\./);
+  assert.match(alert, /`lr=fast` in the address: Learning rate must be a number above 0, at most 1/);
+  assert.equal(await playground(page).getByLabel("LoRA rank", { exact: true }).inputValue(), "8");
+  assert.equal(await playground(page).getByLabel("Steps", { exact: true }).inputValue(), "7", "valid values are kept");
+  page.assertClean();
+  await context.close();
+});
+
+test("finished runs survive a reload", async () => {
+  const { page, context } = await openPage(browser, origin);
+  await open(page, SHORT_RUN);
+  await train(page, 1);
+  const before = (await chartTable(page)).rows;
+  await page.reload();
+  await playground(page).locator(".run-list tbody tr").first().waitFor({ timeout: 60_000 });
+  assert.equal(await playground(page).locator(".run-list tbody tr").count(), 1);
+  assert.equal(await playground(page).locator(".run-name").inputValue(), "Run 1");
+  assert.deepEqual((await chartTable(page)).rows, before);
+  page.assertClean();
+  await context.close();
+});
