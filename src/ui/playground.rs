@@ -121,26 +121,17 @@ pub fn PlaygroundPage() -> impl IntoView {
                     locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
                     on_train=start
                 />
-                <div class="field">
-                    <label for=demo.id("link")>"Link to these settings"</label>
-                    <input
-                        id=demo.id("link")
-                        type="text"
-                        readonly
-                        prop:value=move || shared.with(|settings| format!("{}/playground?{}", origin(), settings.to_query()))
-                        on:focus=|ev| select_all(&ev)
-                    />
-                </div>
-                <div class="field">
-                    <label for=demo.id("embed")>"Embed these settings in your docs"</label>
-                    <textarea
-                        id=demo.id("embed")
-                        rows="6"
-                        readonly
-                        prop:value=move || shared.with(|settings| embed::snippet(&origin(), settings))
-                        on:focus=|ev| select_all(&ev)
-                    ></textarea>
-                </div>
+                <CopyField
+                    id=demo.id("link")
+                    label="Link to these settings"
+                    value=Signal::derive(move || shared.with(|settings| format!("{}/playground?{}", origin(), settings.to_query())))
+                />
+                <CopyField
+                    id=demo.id("embed")
+                    label="Embed these settings in your docs"
+                    value=Signal::derive(move || shared.with(|settings| embed::snippet(&origin(), settings)))
+                    multiline=true
+                />
             </div>
             <div class="playground-results">
                 <RunProgress demo run=latest_run />
@@ -177,14 +168,33 @@ fn origin() -> String {
     web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
-/// Selects a read-only field's text when it gets focus, ready to copy.
-fn select_all(ev: &leptos::ev::FocusEvent) {
-    use wasm_bindgen::JsCast;
-    let target = ev.target();
-    if let Some(input) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlInputElement>()) {
-        input.select();
-    } else if let Some(area) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlTextAreaElement>()) {
-        area.select();
+/// A read-only field whose text is selected on focus, ready to copy.
+#[component]
+fn CopyField(
+    id: String,
+    label: &'static str,
+    value: Signal<String>,
+    #[prop(optional)] multiline: bool,
+) -> impl IntoView {
+    let select_all = |ev: leptos::ev::FocusEvent| {
+        use wasm_bindgen::JsCast;
+        let target = ev.target();
+        if let Some(input) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlInputElement>()) {
+            input.select();
+        } else if let Some(area) = target.as_ref().and_then(|t| t.dyn_ref::<web_sys::HtmlTextAreaElement>()) {
+            area.select();
+        }
+    };
+    let field = if multiline {
+        view! { <textarea id=id.clone() rows="6" readonly prop:value=value on:focus=select_all></textarea> }.into_any()
+    } else {
+        view! { <input id=id.clone() type="text" readonly prop:value=value on:focus=select_all /> }.into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            {field}
+        </div>
     }
 }
 
