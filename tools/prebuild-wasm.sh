@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
-python3 - <<'PY' | while read -r -a args; do cargo build --offline --locked --target wasm32-unknown-unknown "${args[@]}" < /dev/null; done
+python3 - <<'PY' | while read -r -a args; do cargo build --offline --locked --target-dir "$TINYTUNE_WASM_TARGET" --target wasm32-unknown-unknown "${args[@]}" < /dev/null; done
 from html.parser import HTMLParser
 
 class RustLinks(HTMLParser):

@@ -17,7 +17,7 @@ ln -s "$shared" "$dir/shared"
 rehearse() {
   cd "$dir/main"
   local started=$SECONDS status=0
-  env -u CARGO_TARGET_DIR -u TINYTUNE_PYTHON -u RUSTFLAGS \
+  env -u CARGO_TARGET_DIR -u TINYTUNE_TARGET -u TINYTUNE_WASM_TARGET -u TINYTUNE_PYTHON -u RUSTFLAGS \
     CI=true CARGO_HOME="$dir/cargo" TINYTUNE_CACHE="$dir/cache" npm_config_cache="$dir/npm" \
     PIP_CACHE_DIR="$dir/pip" XDG_CACHE_HOME="$dir/xdg" \
     bash tools/test.sh < /dev/null > "$dir/log" 2>&1 || status=$?

@@ -53,12 +53,13 @@ wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = 
 wasm_bindgen_version="${wasm_bindgen_version:-0.2.130}"
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$wasm_bindgen_version"; then
   say "installing wasm-bindgen-cli $wasm_bindgen_version (about 5 minutes on 2 cores, once)"
-  # Not --locked: one of its locked dependencies is no longer on the registry.
-  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
+  # Not --locked: one of its locked dependencies is no longer on the registry. Its own temporary build folder
+  # (not CARGO_TARGET_DIR, which the project's builds hold), so it compiles while they do.
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
 fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
   # Without the default features: no TLS stack and no update check, neither of which a local build uses.
-  cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features
+  env -u CARGO_TARGET_DIR cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features
 fi

@@ -62,7 +62,7 @@ fi
 wait "$wasm" || true
 
 step "building the site (trunk build --release)"
-if trunk build --release --offline > "$logs/site.log" 2>&1; then
+if site_trunk build --release --offline > "$logs/site.log" 2>&1; then
   grep -E "Compiling tinytune|applying new distribution" "$logs/site.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 3
   step "browser tests (headless Chromium)"
   node --test --test-reporter=spec tests/browser/ 2>&1 | tee "$logs/browser.log"
