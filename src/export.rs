@@ -15,8 +15,8 @@ use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, Sa
 use serde_json::json;
 
 use crate::lora::LoraConfig;
-use crate::settings::{Choice, Projection};
 use crate::model::{LlamaConfig, LlamaForCausalLM};
+use crate::settings::{Choice, Projection};
 
 /// `config.json` for `LlamaForCausalLM`.
 pub fn hf_config_json(config: &LlamaConfig) -> String {
@@ -140,9 +140,7 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
     if field("peft_type")? != "LORA" {
         return Err("adapter_config.json: only LoRA adapters (`peft_type: LORA`) are supported".into());
     }
-    for (flag, meaning) in
-        [("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")]
-    {
+    for (flag, meaning) in [("use_dora", "DoRA"), ("fan_in_fan_out", "fan_in_fan_out")] {
         if value.get(flag).and_then(|v| v.as_bool()) == Some(true) {
             return Err(format!("adapter_config.json: {meaning} (`{flag}: true`) is not supported"));
         }

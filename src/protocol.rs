@@ -15,8 +15,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 use crate::settings::Choice;
+pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 
 /// Names a run across the page and the worker; the page picks it, unique for the worker's lifetime.
 pub type RunId = u32;
@@ -80,17 +80,39 @@ impl Default for SampleSettings {
 pub enum ToWorker {
     /// Choose a backend and load the base model: a Hugging Face folder served at `model_url`, with a
     /// `manifest.json`. Repeating it with the same backend and URL reuses what is loaded.
-    Init { backend: BackendChoice, model_url: String },
+    Init {
+        backend: BackendChoice,
+        model_url: String,
+    },
     /// Read and tokenize a data set (JSONL or text at `url`), once; later runs on it reuse the tokens.
-    LoadDataset { url: String },
-    Start { run: RunId, dataset_url: String, settings: TrainSettings },
-    Pause { run: RunId },
-    Resume { run: RunId },
-    Stop { run: RunId },
+    LoadDataset {
+        url: String,
+    },
+    Start {
+        run: RunId,
+        dataset_url: String,
+        settings: TrainSettings,
+    },
+    Pause {
+        run: RunId,
+    },
+    Resume {
+        run: RunId,
+    },
+    Stop {
+        run: RunId,
+    },
     /// Sample from the base model plus `run`'s adapter scaled by `adapter_scale` (0: the base model, 1: the
     /// fine-tuned one). Without a run, or for a run that trained nothing yet, it samples the base model.
-    Generate { request_id: u32, run: Option<RunId>, sample: SampleSettings, adapter_scale: f64 },
-    ExportAdapter { run: RunId },
+    Generate {
+        request_id: u32,
+        run: Option<RunId>,
+        sample: SampleSettings,
+        adapter_scale: f64,
+    },
+    ExportAdapter {
+        run: RunId,
+    },
 }
 
 /// One optimizer step, as plain data for charts and logs.
@@ -138,8 +160,17 @@ pub enum FromWorker {
     /// page holds them until it hears this.
     Listening,
     /// Download progress of one file of the base model or data; `from_cache` when no network was needed.
-    Loading { file: String, loaded_bytes: u64, total_bytes: Option<u64>, from_cache: bool },
-    Ready { backend: BackendReport, model_name: String, model: ModelShape },
+    Loading {
+        file: String,
+        loaded_bytes: u64,
+        total_bytes: Option<u64>,
+        from_cache: bool,
+    },
+    Ready {
+        backend: BackendReport,
+        model_name: String,
+        model: ModelShape,
+    },
     DatasetLoaded(DatasetSummary),
     TrainingStarted {
         run: RunId,
@@ -149,11 +180,28 @@ pub enum FromWorker {
         trainable_params: usize,
         total_params: usize,
     },
-    Metrics { run: RunId, metrics: StepMetrics },
-    Paused { run: RunId, step: usize },
-    Resumed { run: RunId, step: usize },
-    Finished { run: RunId, reason: FinishReason, step: usize },
-    Sample { request_id: u32, adapter_scale: f64, text: String },
+    Metrics {
+        run: RunId,
+        metrics: StepMetrics,
+    },
+    Paused {
+        run: RunId,
+        step: usize,
+    },
+    Resumed {
+        run: RunId,
+        step: usize,
+    },
+    Finished {
+        run: RunId,
+        reason: FinishReason,
+        step: usize,
+    },
+    Sample {
+        request_id: u32,
+        adapter_scale: f64,
+        text: String,
+    },
     /// A zip of the PEFT adapter folder plus a model card. The bytes cross as a transferred `ArrayBuffer`
     /// beside the JSON, not inside it.
     AdapterZip {
@@ -164,7 +212,11 @@ pub enum FromWorker {
     },
     /// What went wrong, and what it belongs to: a run (which then ends with `Finished`, or never started), a
     /// sample request, or neither (loading).
-    Error { run: Option<RunId>, request_id: Option<u32>, message: String },
+    Error {
+        run: Option<RunId>,
+        request_id: Option<u32>,
+        message: String,
+    },
 }
 
 impl ToWorker {
@@ -244,12 +296,9 @@ impl ModelShape {
 
     /// Every weight of the model, with a tied classifier.
     pub fn total_params(&self) -> usize {
-        let per_layer: usize = Projection::ALL
-            .iter()
-            .map(|&p| self.projection_dims(p))
-            .map(|(i, o)| i * o)
-            .sum::<usize>()
-            + 2 * self.hidden_size;
+        let per_layer: usize =
+            Projection::ALL.iter().map(|&p| self.projection_dims(p)).map(|(i, o)| i * o).sum::<usize>()
+                + 2 * self.hidden_size;
         self.vocab_size * self.hidden_size + self.num_hidden_layers * per_layer + self.hidden_size
     }
 
@@ -305,8 +354,11 @@ mod tests {
 
     #[test]
     fn lora_trains_rank_times_in_plus_out_per_adapted_projection() {
-        let settings =
-            TrainSettings { lora_rank: 4, lora_targets: vec![Projection::QProj, Projection::VProj], ..Default::default() };
+        let settings = TrainSettings {
+            lora_rank: 4,
+            lora_targets: vec![Projection::QProj, Projection::VProj],
+            ..Default::default()
+        };
         assert_eq!(STORIES260K.trainable_params(&settings), 5 * (4 * (64 + 64) + 4 * (64 + 32)));
         let frozen = TrainSettings { method: TrainingMethod::Frozen, ..settings.clone() };
         assert_eq!(STORIES260K.trainable_params(&frozen), 0);

@@ -168,9 +168,14 @@ impl TargetPreset {
 /// The values a number setting may take.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Range {
-    Whole { min: u64, max: u64 },
+    Whole {
+        min: u64,
+        max: u64,
+    },
     /// Above zero, up to and including `max`.
-    Positive { max: f64 },
+    Positive {
+        max: f64,
+    },
     /// A probability that is not certain: from 0 up to, not including, 1.
     Fraction,
 }
@@ -224,7 +229,8 @@ pub const LEARNING_RATE: NumberSetting =
     NumberSetting { key: "lr", label: "Learning rate", range: Range::Positive { max: 1.0 } };
 pub const WARMUP_STEPS: NumberSetting =
     NumberSetting { key: "warmup", label: "Warmup steps", range: Range::Whole { min: 0, max: 1000 } };
-pub const STEPS: NumberSetting = NumberSetting { key: "steps", label: "Steps", range: Range::Whole { min: 1, max: 1000 } };
+pub const STEPS: NumberSetting =
+    NumberSetting { key: "steps", label: "Steps", range: Range::Whole { min: 1, max: 1000 } };
 pub const BATCH_SIZE: NumberSetting =
     NumberSetting { key: "batch", label: "Batch size", range: Range::Whole { min: 1, max: 64 } };
 pub const GRAD_ACCUM: NumberSetting =
@@ -233,7 +239,8 @@ pub const SEQ_LEN: NumberSetting =
     NumberSetting { key: "seq", label: "Sequence length", range: Range::Whole { min: 8, max: 256 } };
 pub const EVAL_EVERY: NumberSetting =
     NumberSetting { key: "eval", label: "Evaluate every", range: Range::Whole { min: 1, max: 1000 } };
-pub const SEED: NumberSetting = NumberSetting { key: "seed", label: "Seed", range: Range::Whole { min: 0, max: 1_000_000 } };
+pub const SEED: NumberSetting =
+    NumberSetting { key: "seed", label: "Seed", range: Range::Whole { min: 0, max: 1_000_000 } };
 
 /// Keys of the settings that are not numbers.
 pub const METHOD_KEY: &str = "method";
@@ -379,7 +386,10 @@ impl TrainSettings {
         if self.warmup_steps > self.steps {
             problems.push(SettingProblem {
                 key: WARMUP_STEPS.key,
-                message: format!("Warmup ({} steps) cannot be longer than the run ({} steps).", self.warmup_steps, self.steps),
+                message: format!(
+                    "Warmup ({} steps) cannot be longer than the run ({} steps).",
+                    self.warmup_steps, self.steps
+                ),
             });
         }
         problems
@@ -452,10 +462,12 @@ impl TrainSettings {
             };
             match key.as_ref() {
                 k if k == LORA_RANK.key => {
-                    settings.lora_rank = number(&LORA_RANK, defaults.lora_rank.to_string()).map_or(defaults.lora_rank, |n| n as usize)
+                    settings.lora_rank =
+                        number(&LORA_RANK, defaults.lora_rank.to_string()).map_or(defaults.lora_rank, |n| n as usize)
                 }
                 k if k == LORA_ALPHA.key => {
-                    settings.lora_alpha = number(&LORA_ALPHA, defaults.lora_alpha.to_string()).unwrap_or(defaults.lora_alpha)
+                    settings.lora_alpha =
+                        number(&LORA_ALPHA, defaults.lora_alpha.to_string()).unwrap_or(defaults.lora_alpha)
                 }
                 k if k == LORA_DROPOUT.key => {
                     settings.lora_dropout =
@@ -481,7 +493,8 @@ impl TrainSettings {
                         number(&GRAD_ACCUM, defaults.grad_accum.to_string()).map_or(defaults.grad_accum, |n| n as usize)
                 }
                 k if k == SEQ_LEN.key => {
-                    settings.seq_len = number(&SEQ_LEN, defaults.seq_len.to_string()).map_or(defaults.seq_len, |n| n as usize)
+                    settings.seq_len =
+                        number(&SEQ_LEN, defaults.seq_len.to_string()).map_or(defaults.seq_len, |n| n as usize)
                 }
                 k if k == EVAL_EVERY.key => {
                     settings.eval_every =
@@ -545,7 +558,11 @@ pub fn lora_scaling(alpha: f64, rank: usize, use_rslora: bool) -> f64 {
 fn choice_problem<C: Choice>(key: &'static str, value: &str, default: C) -> SettingProblem {
     SettingProblem {
         key,
-        message: format!("`{key}={value}` in the address: {key} is {}; using the default, {}.", C::names(), default.name()),
+        message: format!(
+            "`{key}={value}` in the address: {key} is {}; using the default, {}.",
+            C::names(),
+            default.name()
+        ),
     }
 }
 
@@ -557,7 +574,11 @@ pub fn parse_targets(text: &str) -> Result<Vec<Projection>, String> {
     let mut targets = Vec::new();
     for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
         let projection = Projection::from_name(name).ok_or_else(|| {
-            format!("`{name}` is not a projection: choose among {} or a preset ({})", Projection::names(), TargetPreset::names())
+            format!(
+                "`{name}` is not a projection: choose among {} or a preset ({})",
+                Projection::names(),
+                TargetPreset::names()
+            )
         })?;
         targets.push(projection);
     }
@@ -703,7 +724,10 @@ mod tests {
         assert_eq!(LEARNING_RATE.parse("0"), Err("Learning rate must be a number above 0, at most 1.".into()));
         assert_eq!(LORA_RANK.parse_whole("8"), Ok(8));
         assert_eq!(LORA_RANK.parse("8.5"), Err("LoRA rank must be a whole number from 1 to 64.".into()));
-        assert_eq!(LORA_DROPOUT.parse("1"), Err("LoRA dropout must be a number from 0 up to (not including) 1.".into()));
+        assert_eq!(
+            LORA_DROPOUT.parse("1"),
+            Err("LoRA dropout must be a number from 0 up to (not including) 1.".into())
+        );
         assert_eq!(LORA_DROPOUT.parse("0.1"), Ok(0.1));
     }
 }

@@ -12,8 +12,8 @@ fn logits_after(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Ve
     pollster::block_on(last_position_logits(model, tokens, device))
 }
 use tinytune::lora::LoraConfig;
-use tinytune::settings::{Choice, Projection};
 use tinytune::model::LlamaForCausalLM;
+use tinytune::settings::{Choice, Projection};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
@@ -145,8 +145,9 @@ fn train_steps(config: TrainingConfig, data: Vec<TrainingSequence>, device: &Dev
 fn gradient_accumulation_equals_one_larger_batch() {
     let device = Device::flex().autodiff();
     let data = sequences(16, 24, 3);
-    let base =
-        TrainingConfig::new(TrainingMethod::Lora, all_projections(), 2).with_seq_len(24).with_schedule(Schedule::Constant);
+    let base = TrainingConfig::new(TrainingMethod::Lora, all_projections(), 2)
+        .with_seq_len(24)
+        .with_schedule(Schedule::Constant);
     let (big_losses, big) = train_steps(base.clone().with_batch_size(8), data.clone(), &device);
     let (accum_losses, accumulated) = train_steps(base.with_batch_size(4).with_grad_accum(2), data, &device);
     for (a, b) in big_losses.iter().zip(&accum_losses) {
@@ -244,8 +245,10 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
 #[test]
 fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
     let run = |device: Device| {
-        let config =
-            TrainingConfig::new(TrainingMethod::Lora, all_projections(), 20).with_batch_size(4).with_seq_len(32).with_seed(9);
+        let config = TrainingConfig::new(TrainingMethod::Lora, all_projections(), 20)
+            .with_batch_size(4)
+            .with_seq_len(32)
+            .with_seed(9);
         train_steps(config, sequences(12, 32, 7), &device.autodiff()).0
     };
     let on_cpu = run(Device::flex());
@@ -262,7 +265,8 @@ fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
     let shape = tinytune::export::parse_hf_config(&config_json).unwrap().shape();
     let device = Device::flex().autodiff();
     for method in [TrainingMethod::Lora, TrainingMethod::Full, TrainingMethod::Frozen] {
-        let settings = TrainSettings { method, steps: 1, warmup_steps: 0, batch_size: 2, seq_len: 16, ..TrainSettings::default() };
+        let settings =
+            TrainSettings { method, steps: 1, warmup_steps: 0, batch_size: 2, seq_len: 16, ..TrainSettings::default() };
         let config = TrainingConfig::from_settings(&settings);
         let mut trainer = Trainer::new(load(&device), sequences(2, 16, 8), vec![], config, &device).unwrap();
         let metrics = pollster::block_on(trainer.step()).unwrap();

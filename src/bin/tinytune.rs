@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 
-
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TrainingSequence};
@@ -16,8 +15,8 @@ use tinytune::generate::{generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
-use tinytune::tokenizer::TextTokenizer;
 use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{Trainer, TrainingConfig};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
@@ -372,12 +371,13 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         })
         .collect();
     let targets = TargetPreset::Attention.projections();
-    let training = TrainingConfig::new(TrainingMethod::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
-        .with_batch_size(BATCH)
-        .with_seq_len(SEQ_LEN)
-        .with_schedule(Schedule::Constant)
-        .with_weight_decay(0.01)
-        .with_max_grad_norm(0.0);
+    let training =
+        TrainingConfig::new(TrainingMethod::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
+            .with_batch_size(BATCH)
+            .with_seq_len(SEQ_LEN)
+            .with_schedule(Schedule::Constant)
+            .with_weight_decay(0.01)
+            .with_max_grad_norm(0.0);
     let mut trainer = Trainer::new(model, sequences, vec![], training, &device).map_err(|e| e.to_string())?;
     for _ in 0..WARMUP {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;

@@ -78,7 +78,8 @@ pub fn EmbedPage() -> impl IntoView {
 fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     let query = use_location().search.get_untracked();
     let (settings, mut problems) = TrainSettings::from_query(&query);
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
     let value_of = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let controls = match value_of("controls") {
         None => Controls::Basic,

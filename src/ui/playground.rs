@@ -66,7 +66,10 @@ pub fn PlaygroundPage() -> impl IntoView {
     let navigate = use_navigate();
     let start = move |settings: TrainSettings| {
         let query = settings.to_query();
-        navigate(&format!("/playground?{query}"), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        navigate(
+            &format!("/playground?{query}"),
+            NavigateOptions { replace: true, scroll: false, ..Default::default() },
+        );
         shared.set(settings.clone());
         // Room for the new run: the oldest finished one goes.
         state.update(|s| {
@@ -85,7 +88,8 @@ pub fn PlaygroundPage() -> impl IntoView {
     let series = Signal::derive(move || {
         state.with(|s| runs_loss(loss.get(), s.runs.iter().map(|run| (run.name.as_str(), run.metrics.as_slice()))))
     });
-    let total_steps = Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
+    let total_steps =
+        Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
     let loss_id = demo.id("loss-choice");
 
     view! {

@@ -40,7 +40,10 @@ pub enum RunPhase {
     Starting,
     Training,
     Paused,
-    Finished { reason: FinishReason, step: usize },
+    Finished {
+        reason: FinishReason,
+        step: usize,
+    },
 }
 
 /// Where a run's adapter download stands.
@@ -49,8 +52,13 @@ pub enum Export {
     None,
     Preparing,
     /// The zip arrived and waits for the page to hand it to the browser.
-    Ready { file_name: String, bytes: Arc<Vec<u8>> },
-    Saved { bytes: usize },
+    Ready {
+        file_name: String,
+        bytes: Arc<Vec<u8>>,
+    },
+    Saved {
+        bytes: usize,
+    },
 }
 
 /// One training run, as far as the page knows.

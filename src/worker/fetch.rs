@@ -28,9 +28,7 @@ pub async fn model_file(model_url: &str, manifest: &ModelManifest, name: &str) -
 async fn fetch_cached(url: &str, cache_key: &str, label: &str) -> Result<Vec<u8>, String> {
     let scope = scope();
     let cache = match scope.caches() {
-        Ok(caches) => {
-            JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(|c| c.unchecked_into::<web_sys::Cache>())
-        }
+        Ok(caches) => JsFuture::from(caches.open(CACHE_NAME)).await.ok().map(|c| c.unchecked_into::<web_sys::Cache>()),
         Err(_) => None,
     };
     if let Some(cache) = &cache {

@@ -32,7 +32,10 @@ pub async fn train(
     }
     let max_len = session.config.max_position_embeddings;
     if settings.seq_len > max_len {
-        return Err(fail(format!("{} reads at most {max_len} tokens at a time: choose a shorter sequence length", session.manifest.model)));
+        return Err(fail(format!(
+            "{} reads at most {max_len} tokens at a time: choose a shorter sequence length",
+            session.manifest.model
+        )));
     }
     let dataset = session
         .dataset(dataset_url)

@@ -8,8 +8,8 @@ use burn::prelude::*;
 
 use super::backend::choose_device;
 use super::fetch::{fetch_plain, manifest, model_file};
-use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
 use crate::data::TrainingSequence;
+use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
 use crate::export::load_model;
 use crate::generate::{generate, GenerationConfig};
 use crate::model::{LlamaConfig, LlamaForCausalLM};
@@ -147,7 +147,12 @@ impl Session {
 
     /// Samples from `model` with its adapters scaled by `adapter_scale`, or from the base model at scale 0 or
     /// without a model (also after a full fine-tune, whose changes are not an adapter to scale).
-    pub async fn sample(&self, model: Option<&LlamaForCausalLM>, sample: &SampleSettings, adapter_scale: f64) -> String {
+    pub async fn sample(
+        &self,
+        model: Option<&LlamaForCausalLM>,
+        sample: &SampleSettings,
+        adapter_scale: f64,
+    ) -> String {
         let model = match model {
             Some(model) if adapter_scale > 0.0 => model.clone().scale_adapters(adapter_scale),
             _ => self.base.clone(),

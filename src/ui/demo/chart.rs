@@ -240,7 +240,8 @@ fn DataTable(series: Signal<Vec<Series>>, caption: Signal<String>, caption_id: S
         }
     };
     let steps = move || {
-        series.with(|series| series.iter().flat_map(|s| s.points.iter().map(|&(step, _)| step)).collect::<BTreeSet<_>>())
+        series
+            .with(|series| series.iter().flat_map(|s| s.points.iter().map(|&(step, _)| step)).collect::<BTreeSet<_>>())
     };
     view! {
         <details class="demo-data">

@@ -5,19 +5,18 @@
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::{PIP_STORIES_URL, STORIES_MODEL_URL};
+use super::chart::{run_losses, LossChart};
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
-use super::chart::{run_losses, LossChart};
 use super::notices::Notices;
 use super::numbers::{count_of, format_count};
 use super::prediction::{saved_prediction, Prediction};
 use super::run_progress::RunProgress;
 use super::samples::Samples;
 use super::settings_form::TrainingForm;
+use super::{PIP_STORIES_URL, STORIES_MODEL_URL};
 use crate::protocol::{BackendChoice, TrainSettings};
-
 
 #[component]
 pub fn FirstLoraDemo() -> impl IntoView {

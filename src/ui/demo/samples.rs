@@ -92,7 +92,9 @@ pub fn Samples(
     });
     // The held-out loss was just measured: a good moment to see what the model writes so far.
     let evaluated_step = Memo::new(move |_| {
-        current.with(|run| run.as_ref().and_then(|run| run.metrics.iter().rev().find(|m| m.eval_loss.is_some()).map(|m| m.step)))
+        current.with(|run| {
+            run.as_ref().and_then(|run| run.metrics.iter().rev().find(|m| m.eval_loss.is_some()).map(|m| m.step))
+        })
     });
     Effect::new(move |_| {
         if let Some(step) = evaluated_step.get() {

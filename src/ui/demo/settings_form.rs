@@ -249,7 +249,11 @@ pub fn TrainingForm(
 
 /// The seven projections as checkboxes, with the presets as buttons that tick a set of them.
 #[component]
-fn TargetChoice(demo: LiveDemo, targets: RwSignal<Vec<Projection>>, #[prop(into)] disabled: Signal<bool>) -> impl IntoView {
+fn TargetChoice(
+    demo: LiveDemo,
+    targets: RwSignal<Vec<Projection>>,
+    #[prop(into)] disabled: Signal<bool>,
+) -> impl IntoView {
     let toggle = move |projection: Projection, on: bool| {
         targets.update(|targets| {
             targets.retain(|p| *p != projection);
