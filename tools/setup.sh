@@ -61,5 +61,8 @@ fi
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   say "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
   # Without the default features: no TLS stack and no update check, neither of which a local build uses.
-  env -u CARGO_TARGET_DIR cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features
+  # Trunk's own release profile asks for fat LTO in one codegen unit: minutes of linking on two cores for a tool
+  # that waits on cargo anyway, so the install overrides it.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    env -u CARGO_TARGET_DIR cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features
 fi
