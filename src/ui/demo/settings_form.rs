@@ -120,6 +120,7 @@ pub fn TrainingForm(
     });
     let attempted = RwSignal::new(false);
     let form = NodeRef::<leptos::html::Form>::new();
+    let all = controls == Controls::All;
 
     let uses_lora = move || method.get() == TrainingMethod::Lora;
     // LoRA's settings count only for LoRA: the other methods ignore them, so they cannot be wrong.
@@ -137,7 +138,12 @@ pub fn TrainingForm(
             lora_targets: targets.get(),
             learning_rate: learning_rate.value().ok()?,
             schedule: schedule.get(),
-            warmup_steps: warmup.value().ok()? as usize,
+            // A form without the warmup field cannot be asked to fix it: there it never outlasts the run.
+            warmup_steps: if all {
+                warmup.value().ok()? as usize
+            } else {
+                (warmup.value().ok()? as usize).min(steps.value().ok()? as usize)
+            },
             steps: steps.value().ok()? as usize,
             batch_size: batch_size.value().ok()? as usize,
             grad_accum: grad_accum.value().ok()? as usize,
@@ -152,7 +158,7 @@ pub fn TrainingForm(
         let warmup_text = warmup.value().ok()?;
         let steps_text = steps.value().ok()?;
         let mut messages = Vec::new();
-        if warmup_text > steps_text {
+        if all && warmup_text > steps_text {
             messages.push(format!("Warmup ({warmup_text} steps) cannot be longer than the run ({steps_text} steps)."));
         }
         if uses_lora() && targets.with(Vec::is_empty) {
@@ -188,7 +194,6 @@ pub fn TrainingForm(
         }
     };
     let method_name = demo.id("method");
-    let all = controls == Controls::All;
     let any = controls != Controls::None;
 
     view! {
