@@ -150,8 +150,6 @@ pub struct DatasetSummary {
     pub name: String,
     pub training_examples: usize,
     pub held_out_examples: usize,
-    /// Tokens in the training examples, including BOS and EOS.
-    pub training_tokens: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -253,20 +251,6 @@ impl FromWorker {
             (_, None) => {}
         }
         Ok(event)
-    }
-
-    /// The run this event belongs to, if it belongs to one.
-    pub fn run(&self) -> Option<RunId> {
-        match self {
-            FromWorker::TrainingStarted { run, .. }
-            | FromWorker::Metrics { run, .. }
-            | FromWorker::Paused { run, .. }
-            | FromWorker::Resumed { run, .. }
-            | FromWorker::Finished { run, .. }
-            | FromWorker::AdapterZip { run, .. } => Some(*run),
-            FromWorker::Error { run, .. } => *run,
-            _ => None,
-        }
     }
 }
 

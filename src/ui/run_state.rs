@@ -596,7 +596,6 @@ mod tests {
             name: "d.jsonl".into(),
             training_examples: 277,
             held_out_examples: 31,
-            training_tokens: 60_000,
         };
         let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
         apply(&mut state, &FromWorker::DatasetLoaded(other));

@@ -7,7 +7,7 @@ use std::io::Write;
 use super::session::{Session, TrainedRun};
 use crate::export::{adapter_config_json, adapter_safetensors};
 use crate::protocol::{FromWorker, RunId, TrainingMethod};
-use crate::settings::names_of;
+use crate::settings::{names_of, Choice};
 use crate::train::TrainingConfig;
 
 pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
@@ -56,7 +56,7 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
         settings.lora_dropout,
         names_of(&settings.lora_targets),
         settings.learning_rate,
-        crate::settings::Choice::name(settings.schedule),
+        settings.schedule.name(),
         settings.warmup_steps,
         settings.steps,
         settings.batch_size,

@@ -119,7 +119,6 @@ impl Session {
             name,
             training_examples: train.len(),
             held_out_examples: held_out.len(),
-            training_tokens: train.iter().map(|e| e.tokens.len()).sum(),
         };
         self.datasets.insert(url.to_string(), Dataset { summary: summary.clone(), train, held_out });
         Ok(summary)
