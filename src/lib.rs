@@ -7,6 +7,7 @@
 pub mod course;
 pub mod protocol;
 pub mod settings;
+pub mod task;
 
 #[cfg(feature = "trainer")]
 pub mod data;

@@ -9,14 +9,16 @@
 //! the model, reporting `Loading` progress, then `Ready`) and any number of data sets (`LoadDataset` →
 //! `DatasetLoaded`, tokenized once and cut to each run's sequence length). Runs are named by the page: `Start`
 //! with a fresh [`RunId`] → `TrainingStarted`, one `Metrics` per step (`Pause`, `Resume` and `Stop` take effect
-//! between steps) → `Finished`. One run trains at a time; a finished run's model stays for samples and export.
-//! `Generate` → `Sample` and `ExportAdapter` → `AdapterZip` at any time after `Ready`. Anything that goes wrong →
-//! `Error`, naming the run or request it belongs to, and the worker stays usable.
+//! between steps) → `Finished`, then `TaskChecked` when the data set declares a task metric. One run trains at a
+//! time; a finished run's model stays for samples and export. `Generate` → `Sample` and `ExportAdapter` →
+//! `AdapterZip` at any time after `Ready`. Anything that goes wrong → `Error`, naming the run or request it
+//! belongs to, and the worker stays usable.
 
 use serde::{Deserialize, Serialize};
 
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
+pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
 
 /// Names a run across the page and the worker; the page picks it, unique for the worker's lifetime.
 pub type RunId = u32;
@@ -150,6 +152,8 @@ pub struct DatasetSummary {
     pub name: String,
     pub training_examples: usize,
     pub held_out_examples: usize,
+    /// The data set's task metric, when a `.check.json` sits beside it.
+    pub task: Option<TaskCheck>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,6 +198,13 @@ pub enum FromWorker {
         run: RunId,
         reason: FinishReason,
         step: usize,
+    },
+    /// After `Finished`, for a data set with a task metric: how many check samples the run's model passes, and
+    /// how many the base model does, with the samples themselves.
+    TaskChecked {
+        run: RunId,
+        score: TaskScore,
+        samples: Vec<CheckedSample>,
     },
     Sample {
         request_id: u32,

@@ -2,8 +2,8 @@
 
 Run it from anywhere with Python 3.8 or newer (no packages needed):
 
-    python3 tools/make_pip_stories.py            # writes public/datasets/pip-the-purple-robot.jsonl
-    python3 public/datasets/make_pip_stories.py OUT.jsonl  # or writes OUT.jsonl
+    python3 tools/make_pip_stories.py            # writes public/datasets/pip-the-purple-robot.jsonl (+ .check.json)
+    python3 tools/make_pip_stories.py OUT.jsonl  # or writes OUT.jsonl and OUT.check.json
 
 The output is deterministic (fixed seed, fixed order): running it again gives the same file byte for byte.
 
@@ -1006,6 +1006,16 @@ def make_stories():
     return stories
 
 
+# The data set's task metric (see src/task.rs): after a run, the app writes one continuation of each prompt (its
+# index is the seed) with the base model and the fine-tuned one, and counts those that name Pip.
+CHECK = {
+    "name": "Pip rate",
+    "description": "The share of 8 stories, each started from \"Once upon a time\", in which the model brings in Pip, "
+    "the purple robot every story in the data is about.",
+    "samples": [{"prompt": "Once upon a time", "must_contain": ["Pip"]} for _ in range(8)],
+}
+
+
 def main():
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     stories = make_stories()
@@ -1015,7 +1025,10 @@ def main():
     with open(out, "w", encoding="utf-8", newline="\n") as f:
         for story in stories:
             f.write(json.dumps({"text": story}, ensure_ascii=False) + "\n")
-    print(f"wrote {len(stories)} stories to {out}")
+    check_file = out.with_name(out.name.rsplit(".", 1)[0] + ".check.json")
+    with open(check_file, "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(CHECK, ensure_ascii=False, indent=2) + "\n")
+    print(f"wrote {len(stories)} stories to {out}, and its task check to {check_file}")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,10 @@ wait "$wasm" || true
 step "building the site (trunk build --release)"
 if site_trunk build --release --offline > "$logs/site.log" 2>&1; then
   grep -E "Compiling tinytune|applying new distribution" "$logs/site.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 3
+  # A second copy for a host that serves the site under a sub-path (the wasm is reused; its test reads this).
+  step "building the site for a sub-path (trunk build --public-url /docs/tinytune/)"
+  site_trunk build --release --offline --public-url /docs/tinytune/ --dist dist-subpath > "$logs/site-subpath.log" 2>&1 ||
+    bash tools/build-errors.sh "$logs/site-subpath.log"
   step "browser tests (headless Chromium)"
   node --test --test-reporter=spec tests/browser/ 2>&1 | tee "$logs/browser.log"
   browser_status=${PIPESTATUS[0]}

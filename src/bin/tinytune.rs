@@ -16,6 +16,7 @@ use tinytune::import::convert_llama2c;
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::task::TaskCheck;
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{Trainer, TrainingConfig};
 
@@ -332,8 +333,9 @@ fn train(args: TrainArgs) -> Result<(), String> {
         write(path, &metrics_log)?;
     }
 
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let model = trainer.into_model();
+    report_task(&args, &model.clone().valid(), &tokenizer)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     match settings.method {
         TrainingMethod::Lora => {
             let base = args.model.model.display().to_string();
@@ -349,6 +351,27 @@ fn train(args: TrainArgs) -> Result<(), String> {
         }
     }
     eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// Prints the data set's task metric (a `.check.json` beside the data, see `tinytune::task`): how many check
+/// samples the trained model passes, and how many the base model does.
+fn report_task(args: &TrainArgs, trained: &LlamaForCausalLM, tokenizer: &TextTokenizer) -> Result<(), String> {
+    let check_path = PathBuf::from(TaskCheck::url_beside(&args.data.to_string_lossy()));
+    if !check_path.exists() {
+        return Ok(());
+    }
+    let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
+    let device = device_for(args.model.backend);
+    let (config, base, _) = load(&args.model, &device)?;
+    let max_len = config.max_position_embeddings;
+    let base = pollster::block_on(check.run(&base, tokenizer, max_len, &device));
+    let samples = pollster::block_on(check.run(trained, tokenizer, max_len, &device));
+    for sample in &samples {
+        eprintln!("  {} {} …{}", if sample.passed { "pass" } else { "fail" }, sample.prompt, sample.text);
+    }
+    let score = check.score(&samples, check.score(&base, 0).passed);
+    eprintln!("{}: {}/{} samples pass (base model: {})", score.name, score.passed, score.total, score.base_passed);
     Ok(())
 }
 

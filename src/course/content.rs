@@ -12,7 +12,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -579,11 +579,32 @@ fn render_blocks(
         if let Some(message) = problem {
             errors.push(file.error_at(at, message));
         }
-        events.push(event);
+        events.push(relative_to_base(event));
     }
     blocks.push(LessonBlock::Html(html_of(events)));
     blocks.retain(|block| !matches!(block, LessonBlock::Html(html) if html.trim().is_empty()));
     blocks
+}
+
+/// Lessons name the site's own pages and files from its root (`/learn/…`, `/diagrams/…`); the page gets them
+/// relative (`learn/…`), so the browser resolves them against its `<base href>` and a site served under a sub-path
+/// (`/tinytune/learn/…`) keeps working.
+fn relative_to_base(event: Event<'_>) -> Event<'_> {
+    fn relative(url: CowStr<'_>) -> CowStr<'_> {
+        match url.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => CowStr::from(rest.to_string()),
+            _ => url,
+        }
+    }
+    match event {
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link { link_type, dest_url: relative(dest_url), title, id })
+        }
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image { link_type, dest_url: relative(dest_url), title, id })
+        }
+        other => other,
+    }
 }
 
 fn html_of(events: Vec<Event>) -> String {

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::course;
 use super::progress_store::use_progress;
+use super::{course, site};
 
 #[component]
 pub fn CompletionPage() -> impl IntoView {
@@ -18,13 +18,13 @@ pub fn CompletionPage() -> impl IntoView {
             view! {
                 <h1 tabindex="-1" node_ref=super::focus_on_mount()>"You finished the course"</h1>
                 <p>{format!("You passed the quiz of every one of the {total} lessons in “{}”.", course().title)}</p>
-                <p><A href="/">"Back to the course home"</A></p>
+                <p><A href=site::href("/")>"Back to the course home"</A></p>
             }.into_any()
         } else {
             view! {
                 <h1 tabindex="-1" node_ref=super::focus_on_mount()>"Not finished yet"</h1>
                 <p>{format!("{} of {total} lessons still to complete.", remaining())}</p>
-                <p><A href="/">"See which lessons are left"</A></p>
+                <p><A href=site::href("/")>"See which lessons are left"</A></p>
             }.into_any()
         }}
     }

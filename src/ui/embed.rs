@@ -10,34 +10,37 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, TrainingForm, PIP_STORIES_URL,
-    STORIES_MODEL_URL,
+    run_losses, Controls, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, ShippedDataset, TaskResult,
+    TrainingForm, STORIES_MODEL_URL,
 };
+use super::{playground, site};
 use crate::protocol::{BackendChoice, TrainSettings};
 
-/// A demo another site can embed: its name in the address, its title, and what it trains on.
+/// A demo another site can embed: its name in the address, its title, and the model it trains (on any shipped
+/// data set, `data=` in the address).
 struct Embeddable {
     name: &'static str,
     title: &'static str,
     model_url: &'static str,
-    dataset_url: &'static str,
 }
 
 const EMBEDDABLE: [Embeddable; 1] = [Embeddable {
     name: "first-lora",
     title: "Fine-tune a tiny model with LoRA, in this page",
     model_url: STORIES_MODEL_URL,
-    dataset_url: PIP_STORIES_URL,
 }];
 
 /// The message the parent page listens for.
 pub const HEIGHT_MESSAGE: &str = "tinytune-embed-height";
 
-/// The HTML another site pastes to embed the `first-lora` demo with `settings`, sized by the height messages.
-pub fn snippet(origin: &str, settings: &TrainSettings) -> String {
+/// The HTML another site pastes to embed the `first-lora` demo with `settings` on `dataset`, sized by the height
+/// messages.
+pub fn snippet(settings: &TrainSettings, dataset: &ShippedDataset) -> String {
     let embeddable = &EMBEDDABLE[0];
+    let address =
+        site::url(&format!("/embed/{}?{}&controls=basic", embeddable.name, playground::query(settings, dataset)));
     format!(
-        "<iframe id=\"tinytune-{name}\" src=\"{origin}/embed/{name}?{query}&amp;controls=basic\" title=\"{title}\" \
+        "<iframe id=\"tinytune-{name}\" src=\"{src}\" title=\"{title}\" \
          style=\"width:100%;max-width:800px;border:0\" height=\"900\" loading=\"lazy\"></iframe>\n\
          <script>\n\
          addEventListener(\"message\", (event) => {{\n\
@@ -47,13 +50,13 @@ pub fn snippet(origin: &str, settings: &TrainSettings) -> String {
          </script>",
         name = embeddable.name,
         title = embeddable.title,
-        query = settings.to_query().replace('&', "&amp;"),
+        src = address.replace('&', "&amp;"),
     )
 }
 
 /// The address of the page, without the site's header and footer: they are for the site itself.
 pub fn is_embed(path: &str) -> bool {
-    path.starts_with("/embed/")
+    site::route(path).starts_with("/embed/")
 }
 
 #[component]
@@ -78,6 +81,8 @@ pub fn EmbedPage() -> impl IntoView {
 fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     let query = use_location().search.get_untracked();
     let (settings, mut problems) = TrainSettings::from_query(&query);
+    let (dataset, dataset_problem) = ShippedDataset::from_query(&query);
+    problems.extend(dataset_problem);
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();
     let value_of = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
@@ -94,10 +99,11 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     if let Some(theme) = value_of("theme") {
         super::theme::apply(&theme);
     }
-    let demo = LiveDemo::new(embeddable.name, embeddable.model_url, embeddable.dataset_url);
+    let demo = LiveDemo::new(embeddable.name, embeddable.model_url, &dataset.url());
     let state = demo.state;
     demo.load(BackendChoice::Auto);
-    let full_site = format!("/playground?{}", settings.to_query());
+    let full_site = site::url(&format!("/playground?{}", playground::query(&settings, dataset)));
+    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
     report_height();
 
@@ -120,7 +126,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                     demo.start(settings);
                 }
             />
-            <RunProgress demo run=Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id))) />
+            <RunProgress demo run=latest_run />
             <Notices demo on_retry=move || demo.load(BackendChoice::Auto) />
             <LossChart
                 demo
@@ -128,6 +134,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                 total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
                 caption="Losses at each step"
             />
+            <TaskResult demo run=latest_run />
             <p class="embed-credit">
                 <a href=full_site target="_blank" rel="noopener">"Open in Tinytune"</a>
                 " — a course on fine-tuning that runs in your browser."

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::course;
 use super::progress_store::use_progress;
+use super::{course, site};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -25,7 +25,7 @@ pub fn HomePage() -> impl IntoView {
                 </span>
             </p>
             {move || (completed.get() == total).then(|| view! {
-                <p><A href="/complete">"You have finished the course — see your completion page"</A></p>
+                <p><A href=site::href("/complete")>"You have finished the course — see your completion page"</A></p>
             })}
         </section>
         {course().parts.iter().map(|part| view! {
@@ -36,7 +36,7 @@ pub fn HomePage() -> impl IntoView {
                         let done = move || store.is_lesson_complete(lesson);
                         view! {
                             <li class:done=done>
-                                <A href=format!("/learn/{}", lesson.slug)>{lesson.title.clone()}</A>
+                                <A href=site::href(&format!("/learn/{}", lesson.slug))>{lesson.title.clone()}</A>
                                 <span class="lesson-meta">
                                     {format!("{} min", lesson.minutes)} " · "
                                     <span class="lesson-status">

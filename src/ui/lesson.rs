@@ -5,9 +5,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::course;
 use super::progress_store::use_progress;
 use super::quiz::QuizView;
+use super::{course, site};
 use crate::course::{Lesson, LessonBlock};
 
 #[component]
@@ -63,11 +63,11 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
         </article>
         <nav class="lesson-nav" aria-label="Lessons">
             {previous.map(|p| view! {
-                <A href=format!("/learn/{}", p.slug) attr:rel="prev">"← Previous: " {p.title.clone()}</A>
+                <A href=site::href(&format!("/learn/{}", p.slug)) attr:rel="prev">"← Previous: " {p.title.clone()}</A>
             })}
-            <A href="/">"All lessons"</A>
+            <A href=site::href("/")>"All lessons"</A>
             {next.map(|n| view! {
-                <A href=format!("/learn/{}", n.slug) attr:rel="next">"Next: " {n.title.clone()} " →"</A>
+                <A href=site::href(&format!("/learn/{}", n.slug)) attr:rel="next">"Next: " {n.title.clone()} " →"</A>
             })}
         </nav>
     }

@@ -9,6 +9,7 @@ mod playground;
 mod progress_store;
 mod quiz;
 pub mod run_state;
+mod site;
 mod theme;
 mod trainer_client;
 
@@ -39,8 +40,9 @@ fn App() -> impl IntoView {
     provide_meta_context();
     progress_store::provide_progress_store(course());
     trainer_client::provide_trainer_client();
+    let base = site::base_path();
     view! {
-        <Router>
+        <Router base>
             <SiteHeader />
             <main id="main">
                 <Routes fallback=NotFound>
@@ -69,8 +71,8 @@ fn SiteHeader() -> impl IntoView {
         <Show when=move || on_site.get()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">
-                <A href="/" attr:class="brand">"Tinytune"</A>
-                <nav aria-label="Site"><A href="/playground">"Playground"</A></nav>
+                <A href=site::href("/") attr:class="brand">"Tinytune"</A>
+                <nav aria-label="Site"><A href=site::href("/playground")>"Playground"</A></nav>
                 <theme::ThemePicker />
             </header>
             <progress_store::StorageNotice />
@@ -96,7 +98,7 @@ fn NotFound() -> impl IntoView {
         <Title text="Page not found · Tinytune" />
         <h1 tabindex="-1" node_ref=focus_on_mount()>"Page not found"</h1>
         <p>"There is no page at this address. It may have moved, or the link may have a typo."</p>
-        <p><A href="/">"Go to the course home"</A></p>
+        <p><A href=site::href("/")>"Go to the course home"</A></p>
     }
 }
 

@@ -10,10 +10,10 @@ use leptos_router::NavigateOptions;
 use super::demo::numbers::format_count;
 use super::demo::{
     runs_loss, save_file, BackendLine, Controls, LiveDemo, LoadingProgress, Loss, LossChart, Notices, RunProgress,
-    Samples, TrainingForm, PIP_STORIES_URL, STORIES_MODEL_URL,
+    Samples, ShippedDataset, TaskResult, TrainingForm, DATASETS, DATA_KEY, STORIES_MODEL_URL,
 };
-use super::embed;
-use super::run_state::{runs_csv, RunPhase, SavedRun};
+use super::run_state::{runs_csv, Run, SavedRun};
+use super::{embed, site};
 use crate::protocol::{BackendChoice, RunId, TrainSettings};
 use crate::settings::RunPreset;
 
@@ -36,12 +36,21 @@ fn store_runs(runs: &[SavedRun]) -> Result<(), ()> {
     local_storage().ok_or(())?.set_item(STORAGE_KEY, &json).map_err(drop)
 }
 
+/// The playground's address query: the settings, then the data set.
+pub fn query(settings: &TrainSettings, dataset: &ShippedDataset) -> String {
+    format!("{}&{DATA_KEY}={}", settings.to_query(), dataset.key)
+}
+
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {
     let location = use_location();
-    let (initial, problems) = TrainSettings::from_query(&location.search.get_untracked());
+    let search = location.search.get_untracked();
+    let (initial, mut problems) = TrainSettings::from_query(&search);
+    let (initial_dataset, dataset_problem) = ShippedDataset::from_query(&search);
+    problems.extend(dataset_problem);
     let form_settings = RwSignal::new(initial.clone());
-    let demo = LiveDemo::new("playground", STORIES_MODEL_URL, PIP_STORIES_URL);
+    let dataset = RwSignal::new(initial_dataset);
+    let demo = LiveDemo::new("playground", STORIES_MODEL_URL, &initial_dataset.url());
     let state = demo.state;
     let backend_choice = RwSignal::new(BackendChoice::Auto);
     let load = move || demo.load(backend_choice.get_untracked());
@@ -50,7 +59,8 @@ pub fn PlaygroundPage() -> impl IntoView {
         let id = demo.trainer.next_run_id();
         state.update(|s| s.restore(id, saved));
     }
-    let shared = RwSignal::new(initial.clone());
+    // The settings and data set of the latest run, for the link and the embed snippet.
+    let shared = RwSignal::new((initial.clone(), initial_dataset));
     let storage_problem = RwSignal::new(None::<String>);
     // Keep the finished runs whenever they change; a refusal is said once, and the runs stay in memory.
     let saved = Memo::new(move |_| state.with(|s| s.saved_runs()));
@@ -65,12 +75,12 @@ pub fn PlaygroundPage() -> impl IntoView {
 
     let navigate = use_navigate();
     let start = move |settings: TrainSettings| {
-        let query = settings.to_query();
+        let query = query(&settings, dataset.get_untracked());
         navigate(
             &format!("/playground?{query}"),
             NavigateOptions { replace: true, scroll: false, ..Default::default() },
         );
-        shared.set(settings.clone());
+        shared.set((settings.clone(), dataset.get_untracked()));
         // Room for the new run: the oldest finished one goes.
         state.update(|s| {
             while s.runs.len() >= MAX_RUNS {
@@ -91,6 +101,8 @@ pub fn PlaygroundPage() -> impl IntoView {
     let total_steps =
         Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
     let loss_id = demo.id("loss-choice");
+    let dataset_id = demo.id("dataset");
+    let dataset_hint_id = demo.id("dataset-hint");
 
     view! {
         <Title text="Playground · Tinytune" />
@@ -118,6 +130,26 @@ pub fn PlaygroundPage() -> impl IntoView {
                         </button>
                     }).collect_view()}
                 </div>
+                <div class="field">
+                    <label for=dataset_id.clone()>"Data set"</label>
+                    <select
+                        id=dataset_id.clone()
+                        aria-describedby=dataset_hint_id.clone()
+                        disabled=busy
+                        on:change=move |ev| {
+                            let key = event_target_value(&ev);
+                            if let Some(chosen) = DATASETS.iter().find(|d| d.key == key) {
+                                dataset.set(chosen);
+                                demo.use_dataset(&chosen.url());
+                            }
+                        }
+                    >
+                        {DATASETS.iter().map(|choice| view! {
+                            <option value=choice.key selected=move || dataset.get().key == choice.key>{choice.title}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="hint" id=dataset_hint_id.clone()>{move || dataset.get().about}</p>
+                </div>
                 <TrainingForm
                     demo
                     controls=Controls::All
@@ -128,12 +160,12 @@ pub fn PlaygroundPage() -> impl IntoView {
                 <CopyField
                     id=demo.id("link")
                     label="Link to these settings"
-                    value=Signal::derive(move || shared.with(|settings| format!("{}/playground?{}", origin(), settings.to_query())))
+                    value=Signal::derive(move || shared.with(|(settings, data)| site::url(&format!("/playground?{}", query(settings, data)))))
                 />
                 <CopyField
                     id=demo.id("embed")
                     label="Embed these settings in your docs"
-                    value=Signal::derive(move || shared.with(|settings| embed::snippet(&origin(), settings)))
+                    value=Signal::derive(move || shared.with(|(settings, data)| embed::snippet(settings, data)))
                     multiline=true
                 />
             </div>
@@ -161,18 +193,15 @@ pub fn PlaygroundPage() -> impl IntoView {
                     caption=Signal::derive(move || format!("{} of each run at each step", loss.get().label()))
                 />
                 <RunList demo />
+                <TaskResult demo run=latest_run />
                 <Samples demo run=latest_run prediction=Signal::derive(String::new) />
             </div>
         </section>
     }
 }
 
-/// `https://example.org`: where this site is served, for links that leave it.
-fn origin() -> String {
-    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
-}
-
-/// A read-only field whose text is selected on focus, ready to copy.
+/// A read-only field with a Copy button; the text is also selected on focus, for copying by hand where the
+/// browser keeps the clipboard from the page (an address that is not https or localhost).
 #[component]
 fn CopyField(
     id: String,
@@ -189,15 +218,39 @@ fn CopyField(
             area.select();
         }
     };
+    let copied = RwSignal::new(String::new());
+    // A new value makes an old "Copied" untrue.
+    Effect::new(move |_| {
+        value.track();
+        copied.set(String::new());
+    });
+    let copy = move |_| {
+        let text = value.get_untracked();
+        let Some(window) = web_sys::window() else { return };
+        let clipboard = window.navigator().clipboard();
+        let written = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text));
+        leptos::task::spawn_local(async move {
+            copied.set(match written.await {
+                Ok(_) => "Copied.".into(),
+                Err(_) => "This browser keeps the clipboard from the page: select the text and copy it.".into(),
+            });
+        });
+    };
+    let status_id = format!("{id}-copied");
     let field = if multiline {
         view! { <textarea id=id.clone() rows="6" readonly prop:value=value on:focus=select_all></textarea> }.into_any()
     } else {
         view! { <input id=id.clone() type="text" readonly prop:value=value on:focus=select_all /> }.into_any()
     };
     view! {
-        <div class="field">
+        <div class="field copy-field">
             <label for=id>{label}</label>
             {field}
+            <p>
+                <button type="button" class="secondary" on:click=copy aria-describedby=status_id.clone()>"Copy"</button>
+                " "
+                <span id=status_id role="status">{move || copied.get()}</span>
+            </p>
         </div>
     }
 }
@@ -209,15 +262,8 @@ fn RunList(demo: LiveDemo) -> impl IntoView {
     let link = NodeRef::<leptos::html::A>::new();
     let rows = move || {
         state.with(|s| {
-            let first = s.runs.first().map(|run| run.settings.clone());
-            s.runs
-                .iter()
-                .map(|run| {
-                    let differs = first.as_ref().map(|first| run.settings.differences(first)).unwrap_or_default();
-                    let last_eval = run.metrics.iter().rev().find_map(|m| m.eval_loss);
-                    (run.id, run.name.clone(), differs, run.phase, run.metrics.last().map(|m| m.loss), last_eval)
-                })
-                .collect::<Vec<_>>()
+            let Some(first) = s.runs.first() else { return Vec::new() };
+            s.runs.iter().map(|run| Row::of(run, first, s.dataset.as_ref())).collect::<Vec<_>>()
         })
     };
     let export = move |name: &str, mime: &str, text: String| {
@@ -244,11 +290,12 @@ fn RunList(demo: LiveDemo) -> impl IntoView {
                                 <th scope="col">"Steps"</th>
                                 <th scope="col">"Final training loss"</th>
                                 <th scope="col">"Last held-out loss"</th>
+                                <th scope="col">"Task metric (base model)"</th>
                                 <th scope="col">"Remove"</th>
                             </tr>
                         </thead>
                         <tbody>
-                            <For each=rows key=|row| (row.0, row.1.clone(), row.3 == RunPhase::Training, row.4.map(f64::to_bits)) let:row>
+                            <For each=rows key=|row| (row.id, row.name.clone(), row.finished, row.steps, row.task.clone()) let:row>
                                 <RunRow demo row loss />
                             </For>
                         </tbody>
@@ -271,14 +318,49 @@ fn RunList(demo: LiveDemo) -> impl IntoView {
     }
 }
 
-type Row = (RunId, String, Vec<String>, RunPhase, Option<f64>, Option<f64>);
+/// What the run list shows of a run; a row is drawn again when any of it changes.
+#[derive(Clone, PartialEq)]
+struct Row {
+    id: RunId,
+    name: String,
+    differs: Vec<String>,
+    finished: bool,
+    steps: usize,
+    final_loss: Option<f64>,
+    eval_loss: Option<f64>,
+    task: String,
+}
+
+impl Row {
+    fn of(run: &Run, first: &Run, dataset: Option<&crate::protocol::DatasetSummary>) -> Row {
+        let mut differs = Vec::new();
+        if run.dataset != first.dataset {
+            let key = ShippedDataset::by_file(&run.dataset).map_or(run.dataset.as_str(), |d| d.key);
+            differs.push(format!("{DATA_KEY}={key}"));
+        }
+        differs.extend(run.settings.differences(&first.settings));
+        let task = match &run.task {
+            Some(score) => format!("{}: {}/{} ({})", score.name, score.passed, score.total, score.base_passed),
+            None if run.checking(dataset) => "checking…".into(),
+            None => "–".into(),
+        };
+        Row {
+            id: run.id,
+            name: run.name.clone(),
+            differs,
+            finished: !run.in_progress(),
+            steps: run.latest_step(),
+            final_loss: run.metrics.last().map(|m| m.loss),
+            eval_loss: run.metrics.iter().rev().find_map(|m| m.eval_loss),
+            task,
+        }
+    }
+}
 
 #[component]
 fn RunRow(demo: LiveDemo, row: Row, loss: fn(Option<f64>) -> String) -> impl IntoView {
-    let (id, name, differs, phase, final_loss, eval_loss) = row;
+    let Row { id, name, differs, finished, steps, final_loss, eval_loss, task } = row;
     let state = demo.state;
-    let finished = matches!(phase, RunPhase::Finished { .. });
-    let steps = state.with_untracked(|s| s.run(id).map(|run| run.latest_step())).unwrap_or(0);
     let name_id = demo.id(&format!("run-{id}-name"));
     view! {
         <tr>
@@ -296,6 +378,7 @@ fn RunRow(demo: LiveDemo, row: Row, loss: fn(Option<f64>) -> String) -> impl Int
             <td>{format_count(steps)}</td>
             <td>{loss(final_loss)}</td>
             <td>{loss(eval_loss)}</td>
+            <td>{task}</td>
             <td>
                 <button type="button" class="secondary" disabled=!finished on:click=move |_| state.update(|s| s.remove(id))>
                     {format!("Remove {name}")}

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use wasm_bindgen::JsCast;
 
-use super::course;
 use super::progress_store::use_progress;
+use super::{course, site};
 use crate::course::quiz::{self as grading, Response};
 use crate::course::{Lesson, Question, QuestionKind, Quiz};
 
@@ -137,11 +137,11 @@ pub fn QuizView(lesson: &'static Lesson, quiz: &'static Quiz) -> impl IntoView {
                     Phase::Passed => {
                         let finished = store.completed_lessons(course()) == course().lessons().count();
                         match (finished, next) {
-                            (true, _) => view! { <A href="/complete">"You finished the course: see your completion page"</A> }.into_any(),
+                            (true, _) => view! { <A href=site::href("/complete")>"You finished the course: see your completion page"</A> }.into_any(),
                             (false, Some(next)) => view! {
-                                <A href=format!("/learn/{}", next.slug)>"Next lesson: " {next.title.clone()} " →"</A>
+                                <A href=site::href(&format!("/learn/{}", next.slug))>"Next lesson: " {next.title.clone()} " →"</A>
                             }.into_any(),
-                            (false, None) => view! { <A href="/">"Back to the course home"</A> }.into_any(),
+                            (false, None) => view! { <A href=site::href("/")>"Back to the course home"</A> }.into_any(),
                         }
                     }
                 }}

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::demo::numbers::count_of;
 use crate::protocol::{
-    BackendKind, BackendReport, DatasetSummary, FinishReason, FromWorker, ModelShape, RunId, StepMetrics,
-    TrainSettings, TrainingMethod,
+    BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, ModelShape, RunId,
+    StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// The base model the worker loaded, on which backend.
@@ -67,11 +67,17 @@ pub struct Run {
     pub id: RunId,
     /// What the learner calls it: "Run 1", … until renamed.
     pub name: String,
+    /// The data set's file name, e.g. `pip-the-purple-robot.jsonl`.
+    pub dataset: String,
     pub settings: TrainSettings,
     pub phase: RunPhase,
     /// The pieces the data set was cut into at this run's sequence length, once training started.
     pub training_sequences: Option<usize>,
     pub metrics: Vec<StepMetrics>,
+    /// The data set's task metric after the run, when it has one.
+    pub task: Option<TaskScore>,
+    /// The samples that metric counted (not kept in storage).
+    pub checked: Vec<CheckedSample>,
     pub export: Export,
     /// Brought back from the browser's storage, or from before the model was loaded again: its metrics only,
     /// the worker may have no model for it.
@@ -81,6 +87,12 @@ pub struct Run {
 impl Run {
     pub fn in_progress(&self) -> bool {
         !matches!(self.phase, RunPhase::Finished { .. })
+    }
+
+    /// Finished, on a data set with a task metric, and still waiting for the worker's check.
+    pub fn checking(&self, dataset: Option<&DatasetSummary>) -> bool {
+        let has_task = dataset.is_some_and(|d| d.task.is_some() && d.name == self.dataset);
+        !self.in_progress() && !self.restored && self.task.is_none() && has_task
     }
 
     /// The method the model now carries the result of: set once a run has ended after at least one step.
@@ -160,6 +172,14 @@ impl RunState {
         self.model.is_some() && self.dataset.is_some()
     }
 
+    /// The demo trains on the data set at `url` from now on; the worker loads it once the model is there.
+    pub fn use_dataset(&mut self, url: &str) {
+        if self.dataset_url != url {
+            self.dataset_url = url.to_string();
+            self.dataset = None;
+        }
+    }
+
     /// Loading again (another backend, or after a failure) starts a new session: the finished runs stay, as
     /// metrics only (the worker's models of them may be gone), and a run in progress is forgotten.
     pub fn reload(&mut self) {
@@ -175,13 +195,17 @@ impl RunState {
     pub fn start(&mut self, id: RunId, settings: TrainSettings) {
         self.problem = None;
         let name = self.next_name();
+        let dataset = self.dataset.as_ref().map_or_else(String::new, |d| d.name.clone());
         self.runs.push(Run {
             id,
             name,
+            dataset,
             settings,
             phase: RunPhase::Starting,
             training_sequences: None,
             metrics: Vec::new(),
+            task: None,
+            checked: Vec::new(),
             export: Export::None,
             restored: false,
         });
@@ -199,10 +223,13 @@ impl RunState {
         self.runs.push(Run {
             id,
             name: saved.name,
+            dataset: saved.dataset,
             settings: saved.settings,
             phase: RunPhase::Finished { reason: saved.reason, step },
             training_sequences: None,
             metrics: saved.metrics,
+            task: saved.task,
+            checked: Vec::new(),
             export: Export::None,
             restored: true,
         });
@@ -226,9 +253,11 @@ impl RunState {
             .filter_map(|run| match run.phase {
                 RunPhase::Finished { reason, .. } => Some(SavedRun {
                     name: run.name.clone(),
+                    dataset: run.dataset.clone(),
                     settings: run.settings.clone(),
                     reason,
                     metrics: run.metrics.clone(),
+                    task: run.task.clone(),
                 }),
                 _ => None,
             })
@@ -265,27 +294,42 @@ impl RunState {
     }
 }
 
-/// A finished run as the browser keeps it and as it is exported: its name, settings and every step's metrics.
+/// A finished run as the browser keeps it and as it is exported: its name, data set, settings, every step's
+/// metrics and the task metric. Runs kept before a field existed read it as empty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedRun {
     pub name: String,
+    #[serde(default)]
+    pub dataset: String,
     pub settings: TrainSettings,
     pub reason: FinishReason,
     pub metrics: Vec<StepMetrics>,
+    #[serde(default)]
+    pub task: Option<TaskScore>,
 }
 
-/// Every step of every run as CSV, one row per run and step, for a spreadsheet or pandas.
+/// Every step of every run as CSV, one row per run and step, for a spreadsheet or pandas. The task metric (samples
+/// passed after the run, by the base model, and checked) repeats on each row of its run.
 pub fn runs_csv(runs: &[SavedRun]) -> String {
     let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
     let number = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
-    let mut csv = String::from("run,settings,step,loss,eval_loss,reference_eval_loss,learning_rate,grad_norm\n");
+    let whole = |value: Option<usize>| value.map(|v| v.to_string()).unwrap_or_default();
+    let mut csv = String::from(
+        "run,dataset,settings,task_passed,task_base_passed,task_samples,step,loss,eval_loss,reference_eval_loss,\
+         learning_rate,grad_norm\n",
+    );
     for run in runs {
         let settings = run.settings.to_query();
+        let task = run.task.as_ref();
         for m in &run.metrics {
             csv.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 quoted(&run.name),
+                quoted(&run.dataset),
                 quoted(&settings),
+                whole(task.map(|t| t.passed)),
+                whole(task.map(|t| t.base_passed)),
+                whole(task.map(|t| t.total)),
                 m.step,
                 m.loss,
                 number(m.eval_loss),
@@ -296,6 +340,13 @@ pub fn runs_csv(runs: &[SavedRun]) -> String {
         }
     }
     csv
+}
+
+fn finish_status(reason: FinishReason, step: usize) -> String {
+    match reason {
+        FinishReason::Completed => format!("Finished after {}", count_of(step, "step")),
+        FinishReason::Stopped => format!("Stopped at step {step}"),
+    }
 }
 
 /// Changes `state` as `event` says. Events of runs and requests this demo did not start change nothing.
@@ -347,10 +398,27 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         FromWorker::Finished { run, reason, step } => {
             if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
                 run.phase = RunPhase::Finished { reason: *reason, step: *step };
-                state.status = match reason {
-                    FinishReason::Completed => format!("Finished after {}", count_of(*step, "step")),
-                    FinishReason::Stopped => format!("Stopped at step {step}"),
-                };
+                state.status = finish_status(*reason, *step);
+                if let Some(task) = state.dataset.as_ref().and_then(|d| d.task.as_ref()) {
+                    state.status +=
+                        &format!("; checking “{}” on {}", task.name, count_of(task.samples.len(), "sample"));
+                }
+            }
+        }
+        FromWorker::TaskChecked { run, score, samples } => {
+            if let Some(run) = state.run_mut(*run) {
+                if let RunPhase::Finished { reason, step } = run.phase {
+                    run.task = Some(score.clone());
+                    run.checked = samples.clone();
+                    state.status = format!(
+                        "{}. “{}”: {} of {} samples pass (the base model: {})",
+                        finish_status(reason, step),
+                        score.name,
+                        score.passed,
+                        score.total,
+                        score.base_passed
+                    );
+                }
             }
         }
         FromWorker::Sample { request_id, text, .. } => {
@@ -391,7 +459,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::BackendKind;
+    use crate::protocol::{BackendKind, TaskCheck};
 
     fn metrics(step: usize, elapsed_seconds: f64) -> StepMetrics {
         StepMetrics {
@@ -550,17 +618,61 @@ mod tests {
     fn the_csv_has_a_row_per_run_and_step_with_names_quoted() {
         let run = SavedRun {
             name: "rank \"16\", fast".into(),
+            dataset: "pip.jsonl".into(),
             settings: TrainSettings::default(),
             reason: FinishReason::Completed,
             metrics: vec![metrics(1, 0.1), StepMetrics { eval_loss: Some(2.5), ..metrics(2, 0.2) }],
+            task: Some(TaskScore { name: "Pip rate".into(), passed: 6, base_passed: 1, total: 8 }),
         };
         let csv = runs_csv(&[run]);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "run,settings,step,loss,eval_loss,reference_eval_loss,learning_rate,grad_norm");
-        assert!(lines[1].starts_with("\"rank \"\"16\"\", fast\",\"method=lora&r=8&"), "{}", lines[1]);
-        assert!(lines[1].ends_with(",1,2.9,,,0.01,1"), "{}", lines[1]);
-        assert!(lines[2].ends_with(",2,2.8,2.5,,0.01,1"), "{}", lines[2]);
+        assert_eq!(
+            lines[0],
+            "run,dataset,settings,task_passed,task_base_passed,task_samples,step,loss,eval_loss,reference_eval_loss,\
+             learning_rate,grad_norm"
+        );
+        assert!(lines[1].starts_with("\"rank \"\"16\"\", fast\",\"pip.jsonl\",\"method=lora&r=8&"), "{}", lines[1]);
+        assert!(lines[1].ends_with("\",6,1,8,1,2.9,,,0.01,1"), "{}", lines[1]);
+        assert!(lines[2].ends_with("\",6,1,8,2,2.8,2.5,,0.01,1"), "{}", lines[2]);
         assert_eq!(lines.len(), 3);
+        let before_tasks = r#"[{"name": "Run 1", "settings": {}, "reason": "Completed", "metrics": []}]"#
+            .replace("{}", &serde_json::to_string(&TrainSettings::default()).unwrap());
+        let old: Vec<SavedRun> = serde_json::from_str(&before_tasks).expect("runs stored before tasks still read");
+        assert_eq!((old[0].dataset.as_str(), &old[0].task), ("", &None));
+    }
+
+    #[test]
+    fn a_finished_run_waits_for_its_task_check_and_keeps_the_score() {
+        let mut state = RunState::new("/pip.jsonl");
+        let task = TaskCheck {
+            name: "Pip rate".into(),
+            description: "share of stories about Pip".into(),
+            samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()] }; 8],
+        };
+        let summary = DatasetSummary {
+            url: "/pip.jsonl".into(),
+            name: "pip.jsonl".into(),
+            training_examples: 9,
+            held_out_examples: 1,
+            task: Some(task),
+        };
+        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        started(&mut state, 1);
+        assert_eq!(state.run(1).unwrap().dataset, "pip.jsonl", "a run records its data set");
+        apply(&mut state, &FromWorker::Finished { run: 1, reason: FinishReason::Completed, step: 60 });
+        assert!(state.run(1).unwrap().checking(state.dataset.as_ref()));
+        assert_eq!(state.status, "Finished after 60 steps; checking “Pip rate” on 8 samples");
+        let samples = vec![CheckedSample { prompt: "Once".into(), text: " Pip was".into(), passed: true }];
+        let score = TaskScore { name: "Pip rate".into(), passed: 6, base_passed: 0, total: 8 };
+        apply(&mut state, &FromWorker::TaskChecked { run: 1, score: score.clone(), samples: samples.clone() });
+        let run = state.run(1).unwrap();
+        assert_eq!((run.task.as_ref(), &run.checked), (Some(&score), &samples));
+        assert!(!run.checking(state.dataset.as_ref()));
+        assert_eq!(state.status, "Finished after 60 steps. “Pip rate”: 6 of 8 samples pass (the base model: 0)");
+        assert_eq!(state.saved_runs()[0].task, Some(score), "the score is kept with the run");
+        state.use_dataset("/letters.txt");
+        assert_eq!((state.dataset_url.as_str(), state.dataset.is_none()), ("/letters.txt", true));
+        assert!(!state.run(1).unwrap().checking(state.dataset.as_ref()));
     }
 
     #[test]
@@ -596,6 +708,7 @@ mod tests {
             name: "d.jsonl".into(),
             training_examples: 277,
             held_out_examples: 31,
+            task: None,
         };
         let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
         apply(&mut state, &FromWorker::DatasetLoaded(other));

@@ -13,7 +13,7 @@ use web_sys::{ErrorEvent, Event, MessageEvent, Worker};
 use crate::protocol::{FromWorker, ToWorker};
 
 /// Trunk builds the worker bundle `tinytune-worker` with this loader shim beside it.
-const WORKER_URL: &str = "/tinytune-worker_loader.js";
+const WORKER_URL: &str = "tinytune-worker_loader.js";
 
 /// How the page's connection to the trainer stands.
 #[derive(Clone, Debug, PartialEq)]

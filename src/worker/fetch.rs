@@ -52,16 +52,37 @@ async fn fetch_cached(url: &str, cache_key: &str, label: &str) -> Result<Vec<u8>
 
 /// A small file, without progress or caching.
 pub async fn fetch_plain(url: &str) -> Result<Vec<u8>, String> {
-    let response = request(url, url).await?;
+    body_of(request(url, url).await?).await
+}
+
+/// A small file that may be absent: `None` when the server answers 404 Not Found, or with an HTML page (a host
+/// that serves the app's page for every unknown path).
+pub async fn fetch_if_present(url: &str) -> Result<Option<Vec<u8>>, String> {
+    let response = send(url, url).await?;
+    let content_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
+    if response.status() == 404 || content_type.starts_with("text/html") {
+        return Ok(None);
+    }
+    body_of(check_status(response, url)?).await.map(Some)
+}
+
+async fn body_of(response: Response) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-async fn request(url: &str, label: &str) -> Result<Response, String> {
-    let response: Response = JsFuture::from(scope().fetch_with_str(url))
+async fn send(url: &str, label: &str) -> Result<Response, String> {
+    Ok(JsFuture::from(scope().fetch_with_str(url))
         .await
         .map_err(|e| format!("cannot download {label}: {}", js_error(e)))?
-        .unchecked_into();
+        .unchecked_into())
+}
+
+async fn request(url: &str, label: &str) -> Result<Response, String> {
+    check_status(send(url, label).await?, label)
+}
+
+fn check_status(response: Response, label: &str) -> Result<Response, String> {
     if !response.ok() {
         return Err(format!(
             "cannot download {label}: the server answered {} {}",

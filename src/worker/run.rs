@@ -85,8 +85,12 @@ pub async fn train(
         }
     }
     let step = trainer.steps_done();
-    session.keep_run(id, TrainedRun { model: trainer.into_model().valid(), settings, dataset: summary, last });
+    let model = trainer.into_model().valid();
     post(&FromWorker::Finished { run: id, reason, step });
+    if let Some((score, samples)) = session.check_task(dataset_url, &model).await {
+        post(&FromWorker::TaskChecked { run: id, score, samples });
+    }
+    session.keep_run(id, TrainedRun { model, settings, dataset: summary, last });
     Ok(())
 }
 

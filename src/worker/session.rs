@@ -7,15 +7,15 @@ use std::collections::{BTreeMap, VecDeque};
 use burn::prelude::*;
 
 use super::backend::choose_device;
-use super::fetch::{fetch_plain, manifest, model_file};
+use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::data::TrainingSequence;
 use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
 use crate::export::load_model;
 use crate::generate::{generate, GenerationConfig};
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
-    BackendChoice, BackendReport, DatasetSummary, FromWorker, ModelManifest, RunId, SampleSettings, StepMetrics,
-    TrainSettings,
+    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, RunId, SampleSettings,
+    StepMetrics, TaskCheck, TaskScore, TrainSettings,
 };
 use crate::tokenizer::TextTokenizer;
 
@@ -29,6 +29,8 @@ pub struct Dataset {
     pub summary: DatasetSummary,
     pub train: Vec<TokenizedExample>,
     pub held_out: Vec<TokenizedExample>,
+    /// How many of the task check's samples the base model passes, once a run has needed it.
+    base_passed: Option<usize>,
 }
 
 /// A finished run: its model (adapters attached for LoRA), settings, the data set and its last metrics.
@@ -109,6 +111,11 @@ impl Session {
         let bytes = fetch_plain(url).await?;
         let name = url.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("dataset.jsonl").to_string();
         let examples = parse_dataset(&name, &bytes).map_err(|e| e.to_string())?;
+        let check_url = TaskCheck::url_beside(url);
+        let task = match fetch_if_present(&check_url).await? {
+            Some(bytes) => Some(TaskCheck::parse(&check_url, &bytes)?),
+            None => None,
+        };
         let (train, held_out) = split_train_eval(&examples, HELD_OUT_FRACTION, 0);
         let tokenize = |examples: &[crate::data::Example]| -> Vec<TokenizedExample> {
             examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
@@ -119,8 +126,10 @@ impl Session {
             name,
             training_examples: train.len(),
             held_out_examples: held_out.len(),
+            task,
         };
-        self.datasets.insert(url.to_string(), Dataset { summary: summary.clone(), train, held_out });
+        let dataset = Dataset { summary: summary.clone(), train, held_out, base_passed: None };
+        self.datasets.insert(url.to_string(), dataset);
         Ok(summary)
     }
 
@@ -142,6 +151,30 @@ impl Session {
 
     pub fn trained(&self, id: RunId) -> Option<&TrainedRun> {
         self.runs.iter().find(|(run, _)| *run == id).map(|(_, trained)| trained)
+    }
+
+    /// Writes the samples of the task check of the data set at `dataset_url` with `model`, judges them, and scores
+    /// them beside the base model (whose samples are written once per data set).
+    pub async fn check_task(
+        &mut self,
+        dataset_url: &str,
+        model: &LlamaForCausalLM,
+    ) -> Option<(TaskScore, Vec<CheckedSample>)> {
+        let dataset = self.datasets.get(dataset_url)?;
+        let check = dataset.summary.task.clone()?;
+        let max_len = self.config.max_position_embeddings;
+        let base_passed = match dataset.base_passed {
+            Some(passed) => passed,
+            None => {
+                let base = check.run(&self.base, &self.tokenizer, max_len, &self.device).await;
+                base.iter().filter(|sample| sample.passed).count()
+            }
+        };
+        if let Some(dataset) = self.datasets.get_mut(dataset_url) {
+            dataset.base_passed = Some(base_passed);
+        }
+        let samples = check.run(model, &self.tokenizer, max_len, &self.device).await;
+        Some((check.score(&samples, base_passed), samples))
     }
 
     /// Samples from `model` with its adapters scaled by `adapter_scale`, or from the base model at scale 0 or

@@ -49,14 +49,15 @@ test("a demo embedded on another origin trains, has no site chrome, and reports 
   assert.equal(await frame.locator("html").getAttribute("data-theme"), "dark", "theme=dark applies");
   assert.equal(await frame.getByLabel("Steps", { exact: true }).inputValue(), "3", "settings come from the address");
   await frame.getByRole("button", { name: "Train", exact: true }).click();
-  await frame.locator(".demo-status").getByText(/^Finished after 3 steps/).waitFor({ timeout: 240_000 });
+  await frame.locator(".task-result h4").getByText(/^Pip rate: [0-8] of 8$/).waitFor({ timeout: 240_000 });
   assert.equal(await frame.locator(".demo-data tbody tr").count(), 3);
   const heights = await page.evaluate(() => window.heights);
   assert.ok(heights.length >= 2, `the height is reported, and again when it changes: ${heights}`);
   assert.ok(heights.at(-1) > 300, `the frame grew to fit the chart: ${heights}`);
   assert.equal(Number(await page.locator("#demo").getAttribute("height")), heights.at(-1));
   const link = await frame.getByRole("link", { name: "Open in Tinytune" }).getAttribute("href");
-  assert.match(link, /^\/playground\?method=lora&r=8&.*steps=3/);
+  assert.ok(link.startsWith(`${siteOrigin}/playground?method=lora&r=8&`), link);
+  assert.match(link, /steps=3.*&data=pip$/);
   assert.deepEqual(errors, []);
   await context.close();
 });

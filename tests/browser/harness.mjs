@@ -20,6 +20,31 @@ export async function startServer() {
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
+/** The sub-path the test command builds a second copy of the site for (`trunk build --public-url`). */
+export const SUB_PATH = "/docs/tinytune/";
+export const subPathDistDir = process.env.TINYTUNE_SUBPATH_DIST ?? join(repoRoot, "dist-subpath");
+
+/**
+ * Serves the sub-path build the way a plain static host does (GitHub Pages, an S3 bucket): files under SUB_PATH,
+ * nothing elsewhere, no SPA rewrites; an unknown path gets the site's 404.html with status 404.
+ */
+export async function startSubPathServer() {
+  const files = sirv(subPathDistDir, { dev: true });
+  const notFound = readFileSync(join(subPathDistDir, "404.html"));
+  const server = createServer((request, response) => {
+    const answer404 = () => {
+      response.statusCode = 404;
+      response.setHeader("content-type", "text/html");
+      response.end(notFound);
+    };
+    if (!request.url.startsWith(SUB_PATH)) return answer404();
+    request.url = request.url.slice(SUB_PATH.length - 1);
+    files(request, response, answer404);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
 export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -52,6 +77,7 @@ export async function openPage(browser, origin, options = {}) {
       problems.foreignRequests.push(request.url());
     }
   });
+  page.problems = problems;
   page.assertClean = () => {
     assert.deepEqual(problems.consoleErrors, [], "console errors");
     assert.deepEqual(problems.foreignRequests, [], "requests to other origins");

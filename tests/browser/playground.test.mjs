@@ -26,6 +26,11 @@ async function open(page, query) {
   await page.goto(`${origin}/playground?${query}`);
   await playground(page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   await playground(page).getByRole("button", { name: "Train", exact: true }).waitFor();
+  await waitUntilReady(page);
+}
+
+/** The model and the chosen data set are loaded: the form takes a run. */
+async function waitUntilReady(page) {
   await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
     timeout: 120_000,
   });
@@ -68,11 +73,39 @@ test("two runs are overlaid on one chart, with a legend entry and a table column
   await context.close();
 });
 
+test("runs on two data sets: the run list names the data set and each run's task metric beside the base model's", async () => {
+  const { page, context } = await openPage(browser, origin);
+  await open(page, SHORT_RUN);
+  await train(page, 1);
+  const taskCell = (row) => playground(page).locator(".run-list tbody tr").nth(row).locator("td").nth(4);
+  await page.waitForFunction(() => !/checking/.test(document.querySelector("section.playground .run-list tbody tr td:nth-of-type(5)").textContent));
+  assert.match(await taskCell(0).textContent(), /^Pip rate: [0-8]\/8 \([0-8]\)$/);
+
+  await playground(page).getByLabel("Data set").selectOption("letters");
+  await waitUntilReady(page);
+  await train(page, 2);
+  await playground(page).locator(".task-result h4").getByText(/^Writes a letter: [0-8] of 8$/).waitFor({ timeout: 60_000 });
+  assert.match(await taskCell(1).textContent(), /^Writes a letter: [0-8]\/8 \([0-8]\)$/);
+  const differs = await playground(page).locator(".run-list tbody tr").nth(1).locator("td").first().textContent();
+  assert.equal(differs, "data=letters", "the run list says the second run trained on other data");
+  assert.match(page.url(), /&data=letters$/, "the address names the data set");
+  assert.match(await playground(page).getByLabel("Link to these settings").inputValue(), /&data=letters$/);
+  await playground(page).locator(".task-result summary").click();
+  assert.equal(await playground(page).locator(".checked-samples li").count(), 8, "the counted samples are shown");
+  page.assertClean();
+  await context.close();
+});
+
 test("a link copied from the playground repeats the same loss rows in a fresh browser context", async () => {
   const first = await openPage(browser, origin);
   await open(first.page, `${SHORT_RUN}&seed=5&lr=0.02&schedule=linear&targets=all-linear`);
   await train(first.page, 1);
-  const link = await playground(first.page).getByLabel("Link to these settings").inputValue();
+  await first.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
+  const linkField = playground(first.page).locator(".copy-field").filter({ hasText: "Link to these settings" });
+  await linkField.getByRole("button", { name: "Copy" }).click();
+  await linkField.getByRole("status").getByText("Copied.").waitFor();
+  const link = await first.page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(link, await playground(first.page).getByLabel("Link to these settings").inputValue());
   assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/playground\?method=lora&/);
   assert.match(link, /seed=5/);
   assert.match(link, /targets=q_proj%2Ck_proj%2Cv_proj%2Co_proj%2Cgate_proj%2Cup_proj%2Cdown_proj/);
@@ -94,8 +127,9 @@ test("a link copied from the playground repeats the same loss rows in a fresh br
 
 test("an invalid value in the address is named with its range, and the default is used", async () => {
   const { page, context } = await openPage(browser, origin);
-  await open(page, "r=500&lr=fast&steps=7");
+  await open(page, "r=500&lr=fast&steps=7&data=recipes");
   const alert = await page.getByRole("alert").first().textContent();
+  assert.match(alert, /`data=recipes` in the address: the data set is one of pip, instructions, letters; using pip\./);
   assert.match(alert, /`r=500` in the address: LoRA rank must be a whole number from 1 to 64; using the default, 8\./);
   assert.match(alert, /`lr=fast` in the address: Learning rate must be a number above 0, at most 1/);
   assert.equal(await playground(page).getByLabel("LoRA rank", { exact: true }).inputValue(), "8");

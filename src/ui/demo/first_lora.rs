@@ -15,12 +15,13 @@ use super::prediction::{saved_prediction, Prediction};
 use super::run_progress::RunProgress;
 use super::samples::Samples;
 use super::settings_form::TrainingForm;
-use super::{PIP_STORIES_URL, STORIES_MODEL_URL};
+use super::task_result::TaskResult;
+use super::{PIP_STORIES, STORIES_MODEL_URL};
 use crate::protocol::{BackendChoice, TrainSettings};
 
 #[component]
 pub fn FirstLoraDemo() -> impl IntoView {
-    let demo = LiveDemo::new("first-lora", STORIES_MODEL_URL, PIP_STORIES_URL);
+    let demo = LiveDemo::new("first-lora", STORIES_MODEL_URL, &PIP_STORIES.url());
     let state = demo.state;
     let backend_choice = RwSignal::new(BackendChoice::Auto);
     let prediction = saved_prediction("first-lora");
@@ -71,6 +72,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
                 total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
                 caption="Losses at each step"
             />
+            <TaskResult demo run=latest_run />
             <Samples demo run=latest_run prediction />
             <DownloadAdapter demo run=latest_run />
         </section>

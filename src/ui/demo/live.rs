@@ -67,6 +67,11 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::Init { backend, model_url: self.model_url.get_value() });
     }
 
+    /// Trains on the data set at `url` from the next run on; the worker loads it (once) when the model is there.
+    pub fn use_dataset(&self, url: &str) {
+        self.state.update(|state| state.use_dataset(url));
+    }
+
     pub fn start(&self, settings: TrainSettings) -> RunId {
         let run = self.trainer.next_run_id();
         let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());

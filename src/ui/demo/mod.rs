@@ -6,6 +6,7 @@
 mod backend;
 mod chart;
 mod chart_scale;
+mod datasets;
 mod download;
 mod field;
 mod first_lora;
@@ -17,9 +18,11 @@ mod prediction;
 mod run_progress;
 mod samples;
 mod settings_form;
+mod task_result;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, runs_loss, Loss, LossChart};
+pub use datasets::{ShippedDataset, DATASETS, DATA_KEY, PIP_STORIES};
 pub use download::save_file;
 pub use live::LiveDemo;
 pub use loading::LoadingProgress;
@@ -27,13 +30,13 @@ pub use notices::Notices;
 pub use run_progress::RunProgress;
 pub use samples::Samples;
 pub use settings_form::{Controls, TrainingForm};
+pub use task_result::TaskResult;
 
 use leptos::prelude::*;
 
-/// The base model the live demos train, converted at build time and served by the site.
-pub const STORIES_MODEL_URL: &str = "/models/stories260K/";
-/// Original stories about Pip the purple robot (`tools/make_pip_stories.py`), the first live lesson's data set.
-pub const PIP_STORIES_URL: &str = "/datasets/pip-the-purple-robot.jsonl";
+/// The base model the live demos train, converted at build time and served by the site (relative to the site's
+/// base, see `ui::site`).
+pub const STORIES_MODEL_URL: &str = "models/stories260K/";
 
 #[component]
 pub fn Demo(name: String) -> impl IntoView {

@@ -1,0 +1,223 @@
+//! A data set's task metric: whether a run taught the behaviour its data shows, checked on samples rather than
+//! read off the loss.
+//!
+//! A shipped data set declares its check in a file beside it, `<name>.check.json`, written by the script in
+//! `tools/` that generates the data (that script knows, say, which animal-and-place pairs it held out): a name, a
+//! sentence for learners, and prompts, each with the words its continuation must contain. After a run the worker
+//! writes one sample per prompt (the prompt's index is its seed) with the base model and with the fine-tuned one,
+//! and counts the samples that pass. The loss says how well a model predicts the data; this says whether it now
+//! does what the data does.
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::SampleSettings;
+
+/// New tokens per check sample: a few sentences of stories260K's tokenizer, enough for a story's opening, a
+/// short letter, or the first lines where an instruction shows.
+pub const CHECK_NEW_TOKENS: usize = 60;
+
+/// What a data set's samples should show, from its `.check.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskCheck {
+    /// Short, for tables: "Pip rate".
+    pub name: String,
+    /// One sentence for learners: what share is measured.
+    pub description: String,
+    pub samples: Vec<CheckPrompt>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckPrompt {
+    pub prompt: String,
+    /// Words (or a word with its punctuation, like `Love,`) that must all appear in the continuation, in any case,
+    /// as whole words.
+    pub must_contain: Vec<String>,
+}
+
+/// How many check samples passed after a run, and with the base model, out of how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskScore {
+    /// The check's name: "Pip rate".
+    pub name: String,
+    pub passed: usize,
+    pub base_passed: usize,
+    pub total: usize,
+}
+
+/// One sample the check counted, so a learner can see what passed and what did not.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckedSample {
+    pub prompt: String,
+    /// The continuation alone, without the prompt.
+    pub text: String,
+    pub passed: bool,
+}
+
+impl TaskCheck {
+    /// Where the check of the data set at `dataset_url` lives: `…/letters-home.txt` → `…/letters-home.check.json`.
+    pub fn url_beside(dataset_url: &str) -> String {
+        let (folder, file) = dataset_url.rsplit_once('/').map_or(("", dataset_url), |(folder, file)| (folder, file));
+        let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+        let slash = if dataset_url.contains('/') { "/" } else { "" };
+        format!("{folder}{slash}{stem}.check.json")
+    }
+
+    /// Reads and validates a check file; an error names the file and what to change.
+    pub fn parse(file_name: &str, bytes: &[u8]) -> Result<TaskCheck, String> {
+        let check: TaskCheck =
+            serde_json::from_slice(bytes).map_err(|e| format!("{file_name}: not a task check ({e})"))?;
+        let problem = |what: String| Err(format!("{file_name}: {what}"));
+        if check.name.trim().is_empty() || check.description.trim().is_empty() {
+            return problem("give the check a `name` and a `description`".into());
+        }
+        if check.samples.is_empty() {
+            return problem("`samples` is empty: list at least one prompt to check".into());
+        }
+        for (i, sample) in check.samples.iter().enumerate() {
+            if sample.prompt.trim().is_empty() {
+                return problem(format!("sample {}: the prompt is empty", i + 1));
+            }
+            if sample.must_contain.is_empty() || sample.must_contain.iter().any(|w| w.trim().is_empty()) {
+                return problem(format!("sample {}: `must_contain` needs at least one word, and no empty ones", i + 1));
+            }
+        }
+        Ok(check)
+    }
+
+    /// How sample `index` is written: the demos' sampling settings, with the index as the seed so every run is
+    /// checked on the same draws.
+    pub fn sample_settings(&self, index: usize) -> SampleSettings {
+        SampleSettings {
+            prompt: self.samples[index].prompt.clone(),
+            max_new_tokens: CHECK_NEW_TOKENS,
+            seed: index as u64,
+            ..SampleSettings::default()
+        }
+    }
+
+    /// The score of `samples` (judged by this check), given how many the base model passed.
+    pub fn score(&self, samples: &[CheckedSample], base_passed: usize) -> TaskScore {
+        let passed = samples.iter().filter(|sample| sample.passed).count();
+        TaskScore { name: self.name.clone(), passed, base_passed, total: samples.len() }
+    }
+
+    /// Marks each continuation (in the order of `samples`) as passing or not.
+    pub fn judge(&self, continuations: Vec<String>) -> Vec<CheckedSample> {
+        self.samples
+            .iter()
+            .zip(continuations)
+            .map(|(sample, text)| CheckedSample { prompt: sample.prompt.clone(), passed: sample.passes(&text), text })
+            .collect()
+    }
+}
+
+impl CheckPrompt {
+    pub fn passes(&self, continuation: &str) -> bool {
+        self.must_contain.iter().all(|word| contains_word(continuation, word))
+    }
+}
+
+/// `word` in `text`, ignoring ASCII case, not as part of a longer word: "cat" is in "The cat sat." but not in
+/// "catch". Only letters and digits at the word's own ends need a boundary, so `Love,` matches "Love, Tom".
+fn contains_word(text: &str, word: &str) -> bool {
+    let (text, word) = (text.to_ascii_lowercase(), word.trim().to_ascii_lowercase());
+    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let needs_left = is_word_char(word.chars().next());
+    let needs_right = is_word_char(word.chars().last());
+    text.match_indices(&word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !(needs_left && is_word_char(before)) && !(needs_right && is_word_char(after))
+    })
+}
+
+#[cfg(feature = "trainer")]
+mod sampling {
+    use super::{CheckedSample, TaskCheck};
+    use crate::generate::{generate, GenerationConfig};
+    use crate::model::LlamaForCausalLM;
+    use crate::tokenizer::TextTokenizer;
+    use burn::prelude::*;
+
+    impl TaskCheck {
+        /// Writes one sample per prompt with `model` and judges each. Async because reading logits back from a
+        /// GPU in the browser is; natively, drive it with `pollster::block_on`.
+        pub async fn run(
+            &self,
+            model: &LlamaForCausalLM,
+            tokenizer: &TextTokenizer,
+            max_len: usize,
+            device: &Device,
+        ) -> Vec<CheckedSample> {
+            let mut continuations = Vec::with_capacity(self.samples.len());
+            for index in 0..self.samples.len() {
+                let sample = self.sample_settings(index);
+                let mut prompt = vec![tokenizer.bos_id()];
+                prompt.extend(tokenizer.encode(&sample.prompt));
+                let config = GenerationConfig::new(sample.max_new_tokens)
+                    .with_temperature(sample.temperature)
+                    .with_top_p(sample.top_p)
+                    .with_seed(sample.seed);
+                let tokens = generate(model, &prompt, &config, tokenizer.eos_id(), max_len, device).await;
+                continuations.push(tokenizer.decode(&tokens[prompt.len()..]));
+            }
+            self.judge(continuations)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(words: &[&str]) -> CheckPrompt {
+        CheckPrompt { prompt: "Write a story.".into(), must_contain: words.iter().map(|w| w.to_string()).collect() }
+    }
+
+    #[test]
+    fn words_match_whole_and_in_any_case() {
+        assert!(check(&["cat", "park"]).passes("Once upon a time, a Cat went to the PARK."));
+        assert!(!check(&["cat"]).passes("Tom wanted to catch the ball."));
+        assert!(!check(&["cat", "park"]).passes("The cat sat on the mat."));
+        assert!(check(&["Pip"]).passes("Pip's light blinked."));
+        assert!(!check(&["Pip"]).passes("The pipe was long."));
+    }
+
+    #[test]
+    fn punctuation_at_a_words_end_needs_no_boundary() {
+        assert!(check(&["Love,"]).passes("See you soon!\nLove,\nTom"));
+        assert!(!check(&["Love,"]).passes("I love you. Love you, Tom"));
+    }
+
+    #[test]
+    fn the_check_file_sits_beside_the_data_set() {
+        assert_eq!(TaskCheck::url_beside("/datasets/letters-home.txt"), "/datasets/letters-home.check.json");
+        assert_eq!(TaskCheck::url_beside("/site/datasets/a.b.jsonl"), "/site/datasets/a.b.check.json");
+        assert_eq!(TaskCheck::url_beside("stories.jsonl"), "stories.check.json");
+    }
+
+    #[test]
+    fn a_bad_check_file_is_named_with_what_to_change() {
+        let parse = |json: &str| TaskCheck::parse("pip.check.json", json.as_bytes());
+        let error = parse(r#"{"name": "Pip rate", "description": "d", "samples": []}"#).unwrap_err();
+        assert_eq!(error, "pip.check.json: `samples` is empty: list at least one prompt to check");
+        let error = parse(r#"{"name": "n", "description": "d", "samples": [{"prompt": "Hi", "must_contain": []}]}"#)
+            .unwrap_err();
+        assert_eq!(error, "pip.check.json: sample 1: `must_contain` needs at least one word, and no empty ones");
+        assert!(parse(r#"{"name": "n"}"#).unwrap_err().starts_with("pip.check.json: not a task check"));
+    }
+
+    #[test]
+    fn each_sample_is_judged_against_its_own_prompt() {
+        let check = TaskCheck {
+            name: "Follows the instruction".into(),
+            description: "d".into(),
+            samples: vec![check(&["fox", "farm"]), check(&["owl", "beach"])],
+        };
+        let judged = check.judge(vec!["A fox lived on a farm.".into(), "A fox lived on a farm.".into()]);
+        assert_eq!(judged.iter().map(|s| s.passed).collect::<Vec<_>>(), [true, false]);
+        assert_eq!(check.sample_settings(1).seed, 1);
+    }
+}

@@ -1,0 +1,115 @@
+//! The shipped data sets and their task metrics (`public/datasets/*.check.json`, see `tinytune::task`): every
+//! check parses and holds out its instruction prompts, and a LoRA run on stories260K moves the metric (the base
+//! model rarely passes, the fine-tuned one mostly does): the lesson's default run for a new character and a new
+//! form, the "Instruction tuning" preset for instructions. The runs go through the CLI, which reports the metric
+//! with the same code as the worker.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tinytune::data::{parse_dataset, Example};
+use tinytune::settings::{Choice, RunPreset, TrainSettings};
+use tinytune::task::TaskCheck;
+
+/// The shipped data sets (the UI's list is `ui::demo::DATASETS`, which checks each has its files).
+const DATASETS: [&str; 3] = ["pip-the-purple-robot.jsonl", "animal-place-instructions.jsonl", "letters-home.txt"];
+
+fn datasets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets")
+}
+
+fn check_of(dataset: &str) -> TaskCheck {
+    let path = PathBuf::from(TaskCheck::url_beside(&datasets_dir().join(dataset).to_string_lossy()));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    TaskCheck::parse(&path.display().to_string(), &bytes).unwrap()
+}
+
+#[test]
+fn every_check_parses_and_no_instruction_check_is_a_training_prompt() {
+    for dataset in DATASETS {
+        let examples = parse_dataset(dataset, &std::fs::read(datasets_dir().join(dataset)).unwrap()).unwrap();
+        let check = check_of(dataset);
+        assert_eq!(check.samples.len(), 8, "{dataset}: eight samples keep the check to seconds on a CPU");
+        let prompts: Vec<&str> = examples
+            .iter()
+            .filter_map(|e| match e {
+                Example::PromptResponse { prompt, .. } => Some(prompt.as_str()),
+                _ => None,
+            })
+            .collect();
+        for sample in &check.samples {
+            // A held-out prompt: the run must learn to follow prompts, not remember these.
+            assert!(!prompts.contains(&sample.prompt.as_str()), "{dataset}: `{}` is a training prompt", sample.prompt);
+        }
+    }
+}
+
+/// The CLI's flags for `settings`.
+fn cli_args(settings: &TrainSettings) -> Vec<String> {
+    let targets: Vec<&str> = settings.lora_targets.iter().map(|p| p.name()).collect();
+    [
+        ("--method", settings.method.name().to_string()),
+        ("--rank", settings.lora_rank.to_string()),
+        ("--alpha", settings.lora_alpha.to_string()),
+        ("--dropout", settings.lora_dropout.to_string()),
+        ("--targets", targets.join(",")),
+        ("--learning-rate", settings.learning_rate.to_string()),
+        ("--schedule", settings.schedule.name().to_string()),
+        ("--warmup", settings.warmup_steps.to_string()),
+        ("--steps", settings.steps.to_string()),
+        ("--batch-size", settings.batch_size.to_string()),
+        ("--grad-accum", settings.grad_accum.to_string()),
+        ("--seq-len", settings.seq_len.to_string()),
+        ("--seed", settings.seed.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_string(), value])
+    .collect()
+}
+
+/// `(passed, base_passed, total)` from the CLI's report, e.g. `Pip rate: 7/8 samples pass (base model: 0)`.
+fn train_and_check(dataset: &str, settings: &TrainSettings) -> (usize, usize, usize) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tinytune"))
+        .arg("train")
+        .args(cli_args(settings))
+        .arg("--model")
+        .arg(common::converted_model_dir())
+        .arg("--data")
+        .arg(datasets_dir().join(dataset))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "training on {dataset} failed:\n{stderr}");
+    let name = check_of(dataset).name;
+    let line = stderr.lines().rev().find(|l| l.starts_with(&format!("{name}: "))).unwrap_or_else(|| {
+        panic!("no `{name}:` line after training on {dataset}:\n{stderr}");
+    });
+    let numbers: Vec<usize> =
+        line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+    let [passed, total, base_passed] = numbers[..] else { panic!("unreadable: {line}") };
+    eprintln!("{dataset}: {line}");
+    (passed, base_passed, total)
+}
+
+#[test]
+fn the_lessons_default_run_teaches_a_character_and_a_form_and_the_instruction_preset_teaches_instructions() {
+    let runs = [
+        ("pip-the-purple-robot.jsonl", TrainSettings::default()),
+        ("letters-home.txt", TrainSettings::default()),
+        ("animal-place-instructions.jsonl", RunPreset::Instructions.settings()),
+    ];
+    for (dataset, settings) in runs {
+        let (passed, base_passed, total) = train_and_check(dataset, &settings);
+        assert_eq!(total, 8);
+        assert!(
+            base_passed <= 2,
+            "{dataset}: the base model passes {base_passed} of 8: the check measures nothing new"
+        );
+        assert!(passed >= base_passed + 4, "{dataset}: only {passed} of 8 after the run (base: {base_passed})");
+    }
+}
