@@ -1,13 +1,16 @@
 //! Text generation: greedy, or temperature and nucleus (top-p) sampling with a seed, stopping at EOS or a limit.
 //!
-//! Each new token re-runs the model over the whole sequence. That is O(n²) in the sequence length but needs no
-//! cache bookkeeping, and at 260K parameters and a few hundred tokens it takes milliseconds.
+//! The prompt runs through the model once, then each new token alone, attending to the keys and values the model
+//! cached for the positions before it ([`KvCache`]). Without the cache every new token re-runs the whole
+//! sequence (kept for the benchmark that compares the two, and for the test that checks they agree).
 
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::model::LlamaForCausalLM;
+use crate::model::{KvCache, LlamaForCausalLM};
+use crate::protocol::SampleSettings;
+use crate::tokenizer::TextTokenizer;
 
 #[derive(Config, Debug)]
 pub struct GenerationConfig {
@@ -20,6 +23,18 @@ pub struct GenerationConfig {
     pub top_p: f64,
     #[config(default = 0)]
     pub seed: u64,
+    /// Reuse the keys and values of earlier positions (the same tokens, far less work).
+    #[config(default = true)]
+    pub kv_cache: bool,
+}
+
+impl From<&SampleSettings> for GenerationConfig {
+    fn from(sample: &SampleSettings) -> Self {
+        GenerationConfig::new(sample.max_new_tokens)
+            .with_temperature(sample.temperature)
+            .with_top_p(sample.top_p)
+            .with_seed(sample.seed)
+    }
 }
 
 /// Continues `prompt` (token ids, BOS included) and returns prompt and continuation together.
@@ -33,27 +48,74 @@ pub async fn generate(
     max_len: usize,
     device: &Device,
 ) -> Vec<u32> {
+    generate_unless(model, prompt, config, eos_id, max_len, device, || false).await.expect("never interrupted")
+}
+
+/// [`generate`], giving up (`None`) as soon as `interrupted` says so; it is asked before every token.
+pub async fn generate_unless(
+    model: &LlamaForCausalLM,
+    prompt: &[u32],
+    config: &GenerationConfig,
+    eos_id: u32,
+    max_len: usize,
+    device: &Device,
+    mut interrupted: impl FnMut() -> bool,
+) -> Option<Vec<u32>> {
     let mut tokens = prompt.to_vec();
     let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut cache = KvCache::default();
     for _ in 0..config.max_new_tokens {
         if tokens.len() >= max_len {
             break;
         }
-        let next_logits = last_position_logits(model, &tokens, device).await;
+        if interrupted() {
+            return None;
+        }
+        let next_logits = if config.kv_cache {
+            // The first time the whole prompt, then only the token picked last.
+            let new = &tokens[cache.positions()..];
+            read_last_position(model.forward_cached(token_tensor(new, device), &mut cache)).await
+        } else {
+            last_position_logits(model, &tokens, device).await
+        };
         let next = pick_token(&next_logits, config, &mut rng);
         tokens.push(next);
         if next == eos_id {
             break;
         }
     }
-    tokens
+    Some(tokens)
 }
 
-/// The logits for the token after `tokens`.
+/// One sample as the page and the task checks ask for it: BOS, the prompt, and the continuation. Returns the
+/// tokens and how many of them are BOS and prompt, or `None` if `interrupted` said so before it was done.
+pub async fn sample(
+    model: &LlamaForCausalLM,
+    tokenizer: &TextTokenizer,
+    settings: &SampleSettings,
+    max_len: usize,
+    device: &Device,
+    interrupted: impl FnMut() -> bool,
+) -> Option<(Vec<u32>, usize)> {
+    let mut prompt = vec![tokenizer.bos_id()];
+    prompt.extend(tokenizer.encode(&settings.prompt));
+    let config = settings.into();
+    let tokens = generate_unless(model, &prompt, &config, tokenizer.eos_id(), max_len, device, interrupted).await?;
+    Some((tokens, prompt.len()))
+}
+
+/// The logits for the token after `tokens`, running the model over all of them.
 pub async fn last_position_logits(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
-    let input = Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), device)
-        .unsqueeze::<2>(); // [1, seq]
-    let logits = model.forward(input); // [1, seq, vocab]
+    read_last_position(model.forward(token_tensor(tokens, device))).await
+}
+
+/// `[1, seq]` token ids.
+fn token_tensor(tokens: &[u32], device: &Device) -> Tensor<2, Int> {
+    Tensor::<1, Int>::from_ints(tokens.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), device).unsqueeze()
+}
+
+/// The last position's row of `[1, seq, vocab]` logits, read back from the device.
+async fn read_last_position(logits: Tensor<3>) -> Vec<f32> {
     let [_, seq_len, vocab] = logits.dims();
     let last = logits.slice(s![0, seq_len - 1, ..]).reshape([vocab]);
     last.into_data_async().await.expect("reading logits from the device").try_to_vec::<f32>().expect("f32 logits")

@@ -93,18 +93,49 @@ impl LlamaConfig {
     }
 }
 
-/// Rotary position embeddings in Hugging Face's "rotate half" form: dimension j is paired with j + head_dim/2.
-/// (llama2.c pairs neighbours instead; the importer permutes q/k rows so both give the same model.)
-fn apply_rotary(x: Tensor<4>, theta: f64) -> Tensor<4> {
-    let [_, _, seq_len, head_dim] = x.dims();
-    let half = head_dim / 2;
-    let device = x.device();
-    let inv_freq: Vec<f32> = (0..half).map(|j| 1.0 / theta.powf(2.0 * j as f64 / head_dim as f64) as f32).collect();
-    let positions = Tensor::<1, Int>::arange(0..seq_len as i64, &device).float().reshape([seq_len, 1]);
-    let freqs = positions.matmul(Tensor::<1>::from_floats(inv_freq.as_slice(), &device).reshape([1, half])); // [seq, half]
-    let angles = Tensor::cat(vec![freqs.clone(), freqs], 1).unsqueeze::<4>(); // [1, 1, seq, head_dim]
-    let rotated = Tensor::cat(vec![x.clone().narrow(3, half, half).neg(), x.clone().narrow(3, 0, half)], 3);
-    x * angles.clone().cos() + rotated * angles.sin()
+/// What every layer's attention needs to know about the positions of one forward pass (`start..start + seq`, after
+/// those in a KV cache): the rotary angles and the causal mask, made once per pass on the host and uploaded rather
+/// than built by a chain of small tensor operations in every layer.
+pub struct Positions {
+    /// `[1, 1, seq, head_dim]`
+    cos: Tensor<4>,
+    sin: Tensor<4>,
+    /// `[1, 1, seq, start + seq]`: 0 where query i (at position start + i) may see key j, that is j ≤ start + i;
+    /// −∞ for later positions.
+    causal: Tensor<4>,
+}
+
+impl Positions {
+    fn new(start: usize, seq_len: usize, head_dim: usize, theta: f64, device: &Device) -> Self {
+        let attended = start + seq_len;
+        // Hugging Face's "rotate half" form: dimension j is paired with j + head_dim/2, both at angle
+        // position × inv_freq[j], computed in f32 as transformers does. (llama2.c pairs neighbours instead; the
+        // importer permutes q/k rows so both give the same model.)
+        let half = head_dim / 2;
+        let inv_freq: Vec<f32> = (0..half).map(|j| 1.0 / theta.powf(2.0 * j as f64 / head_dim as f64) as f32).collect();
+        let angles: Vec<f32> = (start..start + seq_len)
+            .flat_map(|position| (0..head_dim).map(move |d| (d, position)))
+            .map(|(d, position)| position as f32 * inv_freq[d % half])
+            .collect();
+        let upload = |values: Vec<f32>, columns: usize| {
+            Tensor::<2>::from_data(TensorData::new(values, [seq_len, columns]), device).unsqueeze::<4>()
+        };
+        let mask = (0..seq_len)
+            .flat_map(|i| (0..attended).map(move |j| if j <= start + i { 0.0 } else { f32::NEG_INFINITY }))
+            .collect();
+        Positions {
+            cos: upload(angles.iter().map(|a| a.cos()).collect(), head_dim),
+            sin: upload(angles.iter().map(|a| a.sin()).collect(), head_dim),
+            causal: upload(mask, attended),
+        }
+    }
+
+    /// Rotary position embeddings: `x` is `[batch, heads, seq, head_dim]`.
+    fn rotate(&self, x: Tensor<4>) -> Tensor<4> {
+        let half = x.dims()[3] / 2;
+        let rotated = Tensor::cat(vec![x.clone().narrow(3, half, half).neg(), x.clone().narrow(3, 0, half)], 3);
+        x * self.cos.clone() + rotated * self.sin.clone()
+    }
 }
 
 #[derive(Module, Debug)]
@@ -121,32 +152,63 @@ pub struct LlamaAttention {
 
 impl LlamaAttention {
     /// Causal grouped-query self-attention: `num_heads / num_kv_heads` query heads share each key/value head.
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+    /// `x` holds the positions after those in `cache` (none in training), whose keys and values it attends to as
+    /// well; the new positions' keys and values are appended to it.
+    pub fn forward(&self, x: Tensor<3>, positions: &Positions, cache: &mut LayerCache) -> Tensor<3> {
         let [batch, seq_len, hidden] = x.dims();
         let heads = |projected: Tensor<3>, count: usize| {
             projected.reshape([batch, seq_len, count, self.head_dim]).swap_dims(1, 2)
             // [batch, heads, seq, head_dim]
         };
-        let q = apply_rotary(heads(self.q_proj.forward(x.clone()), self.num_heads), self.rope_theta);
-        let k = apply_rotary(heads(self.k_proj.forward(x.clone()), self.num_kv_heads), self.rope_theta);
+        let q = positions.rotate(heads(self.q_proj.forward(x.clone()), self.num_heads));
+        let k = positions.rotate(heads(self.k_proj.forward(x.clone()), self.num_kv_heads));
         let v = heads(self.v_proj.forward(x), self.num_kv_heads);
+        let (k, v) = cache.append(k, v);
+        let attended = k.dims()[2]; // the cached positions and these
 
         // Repeat each key/value head for the query heads that share it (query head h uses kv head h / group).
         let group = self.num_heads / self.num_kv_heads;
         let repeat = |t: Tensor<4>| {
-            t.unsqueeze_dim::<5>(2).repeat_dim(2, group).reshape([batch, self.num_heads, seq_len, self.head_dim])
+            t.unsqueeze_dim::<5>(2).repeat_dim(2, group).reshape([batch, self.num_heads, attended, self.head_dim])
         };
         let (k, v) = (repeat(k), repeat(v));
 
-        let scores = q.matmul(k.swap_dims(2, 3)) / (self.head_dim as f64).sqrt(); // [batch, heads, seq, seq]
-                                                                                  // True above the diagonal: Burn's `tril_mask` marks what lies outside the lower triangle.
-        let future = Tensor::<2, Bool>::tril_mask([seq_len, seq_len], 0, &scores.device());
-        let causal = Tensor::<2>::zeros([seq_len, seq_len], &scores.device())
-            .mask_fill(future, f32::NEG_INFINITY)
-            .unsqueeze::<4>();
-        let attention = softmax(scores + causal, 3);
+        let scores = q.matmul(k.swap_dims(2, 3)) / (self.head_dim as f64).sqrt(); // [batch, heads, seq, attended]
+        let attention = softmax(scores + positions.causal.clone(), 3);
         let out = attention.matmul(v).swap_dims(1, 2).reshape([batch, seq_len, hidden]); // [batch, seq, hidden]
         self.o_proj.forward(out)
+    }
+}
+
+/// One layer's keys and values so far (`[batch, kv_heads, positions, head_dim]`, rotary applied), so that
+/// generation runs each new token through the model once instead of re-running the whole sequence.
+#[derive(Default)]
+pub struct LayerCache(Option<(Tensor<4>, Tensor<4>)>);
+
+impl LayerCache {
+    fn positions(&self) -> usize {
+        self.0.as_ref().map_or(0, |(k, _)| k.dims()[2])
+    }
+
+    /// Appends the new positions and returns the keys and values of all positions.
+    fn append(&mut self, k: Tensor<4>, v: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let all = match self.0.take() {
+            Some((past_k, past_v)) => (Tensor::cat(vec![past_k, k], 2), Tensor::cat(vec![past_v, v], 2)),
+            None => (k, v),
+        };
+        self.0 = Some(all.clone());
+        all
+    }
+}
+
+/// Every layer's [`LayerCache`]: what a model has seen of one sequence.
+#[derive(Default)]
+pub struct KvCache(Vec<LayerCache>);
+
+impl KvCache {
+    /// How many positions the cache holds (where the next token goes).
+    pub fn positions(&self) -> usize {
+        self.0.first().map_or(0, LayerCache::positions)
     }
 }
 
@@ -174,8 +236,8 @@ pub struct LlamaDecoderLayer {
 }
 
 impl LlamaDecoderLayer {
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = x.clone() + self.self_attn.forward(self.input_layernorm.forward(x));
+    pub fn forward(&self, x: Tensor<3>, positions: &Positions, cache: &mut LayerCache) -> Tensor<3> {
+        let x = x.clone() + self.self_attn.forward(self.input_layernorm.forward(x), positions, cache);
         x.clone() + self.mlp.forward(self.post_attention_layernorm.forward(x))
     }
 }
@@ -197,9 +259,19 @@ pub struct LlamaForCausalLM {
 impl LlamaForCausalLM {
     /// Next-token logits for every position: tokens `[batch, seq]` → `[batch, seq, vocab]`.
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_cached(tokens, &mut KvCache::default())
+    }
+
+    /// [`forward`](Self::forward) for tokens that continue the sequence in `cache`, which then holds them too.
+    pub fn forward_cached(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
+        cache.0.resize_with(self.model.layers.len(), LayerCache::default);
+        let [_, seq_len] = tokens.dims();
+        let attention = &self.model.layers[0].self_attn;
+        let positions =
+            Positions::new(cache.positions(), seq_len, attention.head_dim, attention.rope_theta, &tokens.device());
         let mut x = self.model.embed_tokens.forward(tokens); // [batch, seq, hidden]
-        for layer in &self.model.layers {
-            x = layer.forward(x);
+        for (layer, layer_cache) in self.model.layers.iter().zip(&mut cache.0) {
+            x = layer.forward(x, &positions, layer_cache);
         }
         let x = self.model.norm.forward(x);
         match &self.lm_head {

@@ -303,7 +303,7 @@ pub enum RunPreset {
     CarefulRun,
     /// What following instructions takes beyond a change of style: adapters on every linear layer, more steps, and
     /// sequences long enough to hold a prompt with the start of its answer (60 attention-only steps barely move
-    /// the instruction data set's task metric; this takes it to most samples, `tests/task_metric.rs`).
+    /// the instruction data set's task metric; this takes it to most samples, `tests/native/task_metric.rs`).
     Instructions,
 }
 

@@ -129,14 +129,14 @@ fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(&word).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
-        !(needs_left && is_word_char(before)) && !(needs_right && is_word_char(after))
+        !(needs_left && is_word_char(before) || needs_right && is_word_char(after))
     })
 }
 
 #[cfg(feature = "trainer")]
 mod sampling {
     use super::{CheckedSample, TaskCheck};
-    use crate::generate::{generate, GenerationConfig};
+    use crate::generate::sample;
     use crate::model::LlamaForCausalLM;
     use crate::tokenizer::TextTokenizer;
     use burn::prelude::*;
@@ -153,15 +153,10 @@ mod sampling {
         ) -> Vec<CheckedSample> {
             let mut continuations = Vec::with_capacity(self.samples.len());
             for index in 0..self.samples.len() {
-                let sample = self.sample_settings(index);
-                let mut prompt = vec![tokenizer.bos_id()];
-                prompt.extend(tokenizer.encode(&sample.prompt));
-                let config = GenerationConfig::new(sample.max_new_tokens)
-                    .with_temperature(sample.temperature)
-                    .with_top_p(sample.top_p)
-                    .with_seed(sample.seed);
-                let tokens = generate(model, &prompt, &config, tokenizer.eos_id(), max_len, device).await;
-                continuations.push(tokenizer.decode(&tokens[prompt.len()..]));
+                let settings = self.sample_settings(index);
+                let (tokens, prompt_len) =
+                    sample(model, tokenizer, &settings, max_len, device, || false).await.expect("never interrupted");
+                continuations.push(tokenizer.decode(&tokens[prompt_len..]));
             }
             self.judge(continuations)
         }

@@ -36,7 +36,8 @@ struct Cli {
 enum Backend {
     /// Burn's pure-Rust CPU backend.
     Flex,
-    /// Burn's wgpu backend (a GPU, or Mesa lavapipe on a machine without one).
+    /// Burn's wgpu backend (a GPU, or Mesa lavapipe on a machine without one); built with `--features gpu`.
+    #[cfg(feature = "gpu")]
     Wgpu,
 }
 
@@ -174,6 +175,9 @@ struct BenchArgs {
     steps: usize,
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Time greedy generation instead of training: tokens/s with and without the KV cache.
+    #[arg(long)]
+    generate: bool,
     /// The Python with torch, transformers and peft (tools/python-env.sh makes one).
     #[arg(long, env = "TINYTUNE_PYTHON")]
     python: Option<PathBuf>,
@@ -200,6 +204,7 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
 fn device_for(backend: Backend) -> Device {
     match backend {
         Backend::Flex => Device::flex(),
+        #[cfg(feature = "gpu")]
         Backend::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
     }
 }
@@ -383,6 +388,9 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     const WARMUP: usize = 2;
     // Read by the CPU backend's thread pool when it starts, which is after this line.
     std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    if args.generate {
+        return bench_generate(&args);
+    }
     let device = Device::flex().autodiff();
     let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
     let (config, model, _) = load(&model_args, &device)?;
@@ -451,5 +459,38 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         peer["peft"].as_str().unwrap_or("?")
     );
     println!("ratio tinytune / PyTorch: {:.2}× (target ≥ 1.5×)", ours / theirs);
+    Ok(())
+}
+
+/// Greedy generation from BOS to the model's context length (or EOS), with and without the KV cache: the same
+/// tokens (checked), and the time each takes.
+fn bench_generate(args: &BenchArgs) -> Result<(), String> {
+    let device = Device::flex();
+    let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
+    let (config, model, tokenizer) = load(&model_args, &device)?;
+    let max_len = config.max_position_embeddings;
+    println!("greedy generation from BOS, up to {max_len} tokens · {} threads", args.threads);
+    let mut outputs = Vec::new();
+    for kv_cache in [true, false] {
+        let settings = GenerationConfig::new(max_len).with_kv_cache(kv_cache);
+        let started = web_time::Instant::now();
+        let tokens = pollster::block_on(generate(
+            &model,
+            &[tokenizer.bos_id()],
+            &settings,
+            tokenizer.eos_id(),
+            max_len,
+            &device,
+        ));
+        let seconds = started.elapsed().as_secs_f64();
+        let new_tokens = tokens.len() - 1;
+        let label = if kv_cache { "with the KV cache" } else { "without (re-run all)" };
+        println!("{label:<28} {:>10.0} tokens/s  ({new_tokens} tokens in {seconds:.2} s)", new_tokens as f64 / seconds);
+        outputs.push(tokens);
+    }
+    if outputs[0] != outputs[1] {
+        return Err("the cached and uncached generations differ".into());
+    }
+    println!("both wrote the same {} tokens", outputs[0].len() - 1);
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The worker's inbox: `onmessage` sends each message the page posts into a channel, and the worker's one task
 //! takes them out in order, waiting when there is none (a futures channel rather than a hand-made waker).
 
+use std::collections::VecDeque;
+
 use futures::channel::mpsc::{unbounded, UnboundedReceiver};
 use futures::StreamExt;
 use wasm_bindgen::prelude::*;
@@ -12,6 +14,8 @@ use crate::protocol::{FromWorker, ToWorker};
 
 pub struct Mailbox {
     receiver: UnboundedReceiver<ToWorker>,
+    /// Messages already taken from the channel to look at, still to be handled in order.
+    held: VecDeque<ToWorker>,
 }
 
 impl Mailbox {
@@ -28,17 +32,28 @@ impl Mailbox {
         scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The handler lives as long as the worker.
         on_message.forget();
-        Mailbox { receiver }
+        Mailbox { receiver, held: VecDeque::new() }
     }
 
     /// The next message, waiting for one if none has arrived.
     pub async fn next(&mut self) -> ToWorker {
+        if let Some(message) = self.held.pop_front() {
+            return message;
+        }
         // The sender lives in the `onmessage` handler, which is never dropped, so the channel never closes.
         self.receiver.next().await.expect("the mailbox stays open")
     }
 
     /// A message that has already arrived, without waiting.
     pub fn try_next(&mut self) -> Option<ToWorker> {
-        self.receiver.try_recv().ok()
+        self.held.pop_front().or_else(|| self.receiver.try_recv().ok())
+    }
+
+    /// Whether the page has asked to load the model again (an `Init` is waiting), without taking any message.
+    pub fn init_waiting(&mut self) -> bool {
+        while let Ok(message) = self.receiver.try_recv() {
+            self.held.push_back(message);
+        }
+        self.held.iter().any(|message| matches!(message, ToWorker::Init { .. }))
     }
 }

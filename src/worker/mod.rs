@@ -71,6 +71,7 @@ impl From<String> for Failure {
 }
 
 const NOT_READY: &str = "the trainer is not ready yet: wait for the model to load";
+const SAMPLE_INTERRUPTED: &str = "the sample was left unfinished: the model is loading again";
 
 /// Starts listening for messages. Called once from the worker bundle's `main`.
 pub fn start() {
@@ -119,7 +120,10 @@ async fn handle(message: ToWorker, session: &mut Option<Session>, mailbox: &mut 
         ToWorker::Generate { request_id, run, sample, adapter_scale } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             let model = run.and_then(|id| session.trained(id)).map(|trained| &trained.model);
-            let text = session.sample(model, &sample, adapter_scale).await;
+            // A page that loads the model again (say, on the CPU instead) does not wait for this sample: on an
+            // emulated GPU one takes minutes.
+            let text = session.sample(model, &sample, adapter_scale, || mailbox.init_waiting()).await;
+            let text = text.ok_or_else(|| Failure::of_request(request_id, SAMPLE_INTERRUPTED))?;
             post(&FromWorker::Sample { request_id, adapter_scale, text });
             Ok(())
         }

@@ -122,12 +122,14 @@ async fn between_steps(mailbox: &mut Mailbox, session: &Session, id: RunId, trai
             // Commands for runs that are not training have nothing to act on.
             ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => {}
             ToWorker::Generate { request_id, run, sample, adapter_scale } => {
+                // During a run the page cannot load the model again (below), so nothing interrupts a sample.
                 let text = if run == Some(id) {
-                    session.sample(Some(&trainer.model().valid()), &sample, adapter_scale).await
+                    session.sample(Some(&trainer.model().valid()), &sample, adapter_scale, || false).await
                 } else {
                     let model = run.and_then(|other| session.trained(other)).map(|trained| &trained.model);
-                    session.sample(model, &sample, adapter_scale).await
+                    session.sample(model, &sample, adapter_scale, || false).await
                 };
+                let text = text.expect("never interrupted");
                 post(&FromWorker::Sample { request_id, adapter_scale, text });
             }
             ToWorker::Init { .. } => post(&busy(None, "changing the backend")),

@@ -11,7 +11,7 @@ use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::data::TrainingSequence;
 use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
 use crate::export::load_model;
-use crate::generate::{generate, GenerationConfig};
+use crate::generate;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
     BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, RunId, SampleSettings,
@@ -178,25 +178,21 @@ impl Session {
     }
 
     /// Samples from `model` with its adapters scaled by `adapter_scale`, or from the base model at scale 0 or
-    /// without a model (also after a full fine-tune, whose changes are not an adapter to scale).
+    /// without a model (also after a full fine-tune, whose changes are not an adapter to scale). `None` when
+    /// `interrupted` said to give up first.
     pub async fn sample(
         &self,
         model: Option<&LlamaForCausalLM>,
         sample: &SampleSettings,
         adapter_scale: f64,
-    ) -> String {
+        interrupted: impl FnMut() -> bool,
+    ) -> Option<String> {
         let model = match model {
             Some(model) if adapter_scale > 0.0 => model.clone().scale_adapters(adapter_scale),
             _ => self.base.clone(),
         };
-        let mut prompt = vec![self.tokenizer.bos_id()];
-        prompt.extend(self.tokenizer.encode(&sample.prompt));
-        let settings = GenerationConfig::new(sample.max_new_tokens)
-            .with_temperature(sample.temperature)
-            .with_top_p(sample.top_p)
-            .with_seed(sample.seed);
         let max_len = self.config.max_position_embeddings;
-        let tokens = generate(&model, &prompt, &settings, self.tokenizer.eos_id(), max_len, &self.device).await;
-        self.tokenizer.decode(&tokens)
+        let (tokens, _) = generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, interrupted).await?;
+        Some(self.tokenizer.decode(&tokens))
     }
 }

@@ -1,8 +1,7 @@
 //! A data set with a problem must be refused with the file, the line and what to fix; good files of each
 //! format must become examples and training sequences.
-#![cfg(feature = "trainer")]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,8 @@
 //! The trainer core on the real stories260K model: import, generation against the published output, LoRA
-//! invariants, gradient accumulation, divergence handling, adapter round trips, and flex versus wgpu.
+//! invariants, the KV cache, gradient accumulation, divergence handling, adapter round trips, and (with the `gpu`
+//! feature) flex versus wgpu.
 
-mod common;
+use crate::common;
 
 use burn::prelude::*;
 use tinytune::data::TrainingSequence;
@@ -80,6 +81,46 @@ fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
     // llama2.c doc/stories260K.md, temperature 0 from BOS.
     let published = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
     assert!(text.starts_with(published), "generated: {text:?}");
+}
+
+#[test]
+fn generation_with_the_kv_cache_writes_what_re_running_the_whole_sequence_writes() {
+    let device = Device::flex();
+    let model = load(&device).with_lora(&all_projections(), 3, &device); // adapters on every projection too
+    let tokenizer = tokenizer();
+    let mut prompt = vec![tokenizer.bos_id()];
+    prompt.extend(tokenizer.encode("Tom and his dog"));
+    for config in
+        [GenerationConfig::new(120), GenerationConfig::new(120).with_temperature(0.9).with_top_p(0.9).with_seed(5)]
+    {
+        let write = |kv_cache| {
+            let config = GenerationConfig { kv_cache, ..config.clone() };
+            pollster::block_on(generate(&model, &prompt, &config, tokenizer.eos_id(), 512, &device))
+        };
+        let (cached, uncached) = (write(true), write(false));
+        assert!(cached.len() > prompt.len() + 20, "{cached:?}");
+        assert_eq!(cached, uncached, "temperature {}", config.temperature);
+    }
+}
+
+#[test]
+fn the_cached_forward_over_chunks_gives_the_logits_of_one_pass() {
+    use tinytune::model::KvCache;
+    let device = Device::flex();
+    let model = load(&device);
+    let tokens = tokenizer().encode("Once upon a time, there was a big red ball in the park.");
+    let ids = |range: std::ops::Range<usize>| {
+        Tensor::<1, Int>::from_ints(tokens[range].iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &device)
+            .unsqueeze::<2>()
+    };
+    let whole = model.forward(ids(0..tokens.len()));
+    let mut cache = KvCache::default();
+    let cut = [0, 5, 6, 11, tokens.len()];
+    let chunks: Vec<Tensor<3>> = cut.windows(2).map(|w| model.forward_cached(ids(w[0]..w[1]), &mut cache)).collect();
+    assert_eq!(cache.positions(), tokens.len());
+    let pieced = Tensor::cat(chunks, 1);
+    let diff: f32 = (whole - pieced).abs().max().into_scalar();
+    assert!(diff < 1e-4, "largest difference {diff}");
 }
 
 #[test]
@@ -242,6 +283,9 @@ fn an_exported_adapter_and_merged_model_load_back_to_the_same_logits() {
     assert!(max_abs_diff(&expected, &logits_after(&merged_model, &tokens, &device)) < 1e-4);
 }
 
+/// Needs Burn's native wgpu backend: `cargo test --release --features gpu --test native trainer::` (the default build leaves
+/// it out; the browser tests compare the shipped WebGPU backend with the CPU).
+#[cfg(feature = "gpu")]
 #[test]
 fn flex_and_wgpu_give_the_same_loss_curve_for_twenty_steps() {
     let run = |device: Device| {

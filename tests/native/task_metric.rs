@@ -4,7 +4,7 @@
 //! form, the "Instruction tuning" preset for instructions. The runs go through the CLI, which reports the metric
 //! with the same code as the worker.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Parity with the reference implementations practitioners use: PyTorch + transformers + PEFT, installed from
 //! PyPI by tools/python-env.sh. Our CLI's outputs are compared with the scripts in tests/reference/.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,8 +1,7 @@
 //! The converted stories260K tokenizer must give llama2.c's ids for every text, and Hugging Face transformers,
 //! loading the files we write, must give the same ids.
-#![cfg(feature = "trainer")]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Write;

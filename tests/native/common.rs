@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 /// The stories260K folder (tok512.bin, stories260K.bin): `TINYTUNE_MODEL_DIR`, or `../shared/models/stories260K`
 /// beside the crate.
-#[allow(dead_code)]
 pub fn stories260k_dir() -> PathBuf {
     std::env::var_os("TINYTUNE_MODEL_DIR")
         .map(PathBuf::from)
@@ -12,7 +11,6 @@ pub fn stories260k_dir() -> PathBuf {
 }
 
 /// Reads a file of the stories260K folder, failing the test with what to set if it is not there.
-#[allow(dead_code)]
 pub fn stories260k_file(name: &str) -> Vec<u8> {
     let path = stories260k_dir().join(name);
     std::fs::read(&path).unwrap_or_else(|error| {
@@ -22,7 +20,6 @@ pub fn stories260k_file(name: &str) -> Vec<u8> {
 
 /// The Python interpreter with `tokenizers` and `transformers` for reference checks: `TINYTUNE_PYTHON`, or the
 /// virtual environment at `$HOME/.cache/tinytune/venv` (tools/test.sh sets it up).
-#[allow(dead_code)]
 pub fn python() -> PathBuf {
     if let Some(python) = std::env::var_os("TINYTUNE_PYTHON") {
         return PathBuf::from(python);
@@ -32,7 +29,6 @@ pub fn python() -> PathBuf {
 }
 
 /// stories260K converted by our importer into a Hugging Face folder, once per test process.
-#[allow(dead_code)]
 pub fn converted_model_dir() -> &'static std::path::Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {

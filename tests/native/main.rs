@@ -1,0 +1,13 @@
+//! The native integration tests, one module per concern, built as one test binary: one link and one copy of
+//! Burn's generic code instead of one per file.
+
+mod common;
+
+#[cfg(feature = "trainer")]
+mod bad_data;
+mod content_validation;
+mod parity;
+mod task_metric;
+#[cfg(feature = "trainer")]
+mod tokenizer_parity;
+mod trainer;
