@@ -8,9 +8,11 @@ export TINYTUNE_CACHE="${TINYTUNE_CACHE:-$HOME/.cache/tinytune}"
 export TINYTUNE_TARGET="${TINYTUNE_TARGET:-${CARGO_TARGET_DIR:-$TINYTUNE_CACHE/target}}"
 export TINYTUNE_WASM_TARGET="${TINYTUNE_WASM_TARGET:-$TINYTUNE_TARGET-wasm}"
 export CARGO_TARGET_DIR="$TINYTUNE_TARGET"
-# `cargo install` puts tools in $CARGO_HOME/bin; rustup's proxies (cargo, rustc) stay in ~/.cargo/bin even when
-# CARGO_HOME points elsewhere (the fresh-machine rehearsal does that).
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$TINYTUNE_CACHE/node/node_modules/.bin:$PATH"
+# `cargo install` puts tools in $CARGO_HOME/bin. rustup's proxies (cargo, rustc) live in ~/.cargo/bin, which is
+# usually on PATH already: add it only when cargo is not found, so that with CARGO_HOME pointing elsewhere (the
+# fresh-machine rehearsal) the tools installed into ~/.cargo/bin earlier are not found and are installed again.
+command -v cargo > /dev/null || PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$TINYTUNE_CACHE/node/node_modules/.bin:$PATH"
 export TRUNK_OFFLINE=true TRUNK_SKIP_VERSION_CHECK=true
 
 # Trunk, building into the wasm folder.
