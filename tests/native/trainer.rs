@@ -7,7 +7,7 @@ use crate::common;
 use burn::prelude::*;
 use tinytune::data::TrainingSequence;
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
-use tinytune::generate::{generate, last_position_logits, GenerationConfig};
+use tinytune::generate::{generate, generate_unless, last_position_logits, GenerationConfig};
 
 fn logits_after(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Vec<f32> {
     pollster::block_on(last_position_logits(model, tokens, device))
@@ -101,6 +101,30 @@ fn generation_with_the_kv_cache_writes_what_re_running_the_whole_sequence_writes
         assert!(cached.len() > prompt.len() + 20, "{cached:?}");
         assert_eq!(cached, uncached, "temperature {}", config.temperature);
     }
+}
+
+#[test]
+fn generation_gives_up_at_the_first_token_after_it_is_interrupted() {
+    let device = Device::flex();
+    let model = load(&device);
+    let tokenizer = tokenizer();
+    let mut asked = 0;
+    let interrupted = || {
+        asked += 1;
+        asked == 6
+    };
+    let config = GenerationConfig::new(30);
+    let out = pollster::block_on(generate_unless(
+        &model,
+        &[tokenizer.bos_id()],
+        &config,
+        tokenizer.eos_id(),
+        512,
+        &device,
+        interrupted,
+    ));
+    assert_eq!(out, None);
+    assert_eq!(asked, 6, "asked once before each token, and no more after giving up");
 }
 
 #[test]
