@@ -10,6 +10,8 @@ pub mod settings;
 pub mod task;
 
 #[cfg(feature = "trainer")]
+pub mod attention;
+#[cfg(feature = "trainer")]
 pub mod data;
 #[cfg(feature = "trainer")]
 pub mod export;

@@ -7,12 +7,13 @@
 
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{silu, softmax};
+use burn::tensor::activation::silu;
 use burn::tensor::module::linear;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
+use crate::attention::causal_attention;
 use crate::lora::{LoraConfig, LoraLinear};
 use crate::settings::{Choice, Projection};
 
@@ -93,21 +94,16 @@ impl LlamaConfig {
     }
 }
 
-/// What every layer's attention needs to know about the positions of one forward pass (`start..start + seq`, after
-/// those in a KV cache): the rotary angles and the causal mask, made once per pass on the host and uploaded rather
-/// than built by a chain of small tensor operations in every layer.
+/// The rotary angles of the positions in one forward pass (`start..start + seq`, after those in a KV cache), made
+/// once per pass on the host and uploaded rather than built by a chain of small tensor operations in every layer.
 pub struct Positions {
     /// `[1, 1, seq, head_dim]`
     cos: Tensor<4>,
     sin: Tensor<4>,
-    /// `[1, 1, seq, start + seq]`: 0 where query i (at position start + i) may see key j, that is j ≤ start + i;
-    /// −∞ for later positions.
-    causal: Tensor<4>,
 }
 
 impl Positions {
     fn new(start: usize, seq_len: usize, head_dim: usize, theta: f64, device: &Device) -> Self {
-        let attended = start + seq_len;
         // Hugging Face's "rotate half" form: dimension j is paired with j + head_dim/2, both at angle
         // position × inv_freq[j], computed in f32 as transformers does. (llama2.c pairs neighbours instead; the
         // importer permutes q/k rows so both give the same model.)
@@ -117,16 +113,12 @@ impl Positions {
             .flat_map(|position| (0..head_dim).map(move |d| (d, position)))
             .map(|(d, position)| position as f32 * inv_freq[d % half])
             .collect();
-        let upload = |values: Vec<f32>, columns: usize| {
-            Tensor::<2>::from_data(TensorData::new(values, [seq_len, columns]), device).unsqueeze::<4>()
+        let upload = |values: Vec<f32>| {
+            Tensor::<2>::from_data(TensorData::new(values, [seq_len, head_dim]), device).unsqueeze::<4>()
         };
-        let mask = (0..seq_len)
-            .flat_map(|i| (0..attended).map(move |j| if j <= start + i { 0.0 } else { f32::NEG_INFINITY }))
-            .collect();
         Positions {
-            cos: upload(angles.iter().map(|a| a.cos()).collect(), head_dim),
-            sin: upload(angles.iter().map(|a| a.sin()).collect(), head_dim),
-            causal: upload(mask, attended),
+            cos: upload(angles.iter().map(|a| a.cos()).collect()),
+            sin: upload(angles.iter().map(|a| a.sin()).collect()),
         }
     }
 
@@ -151,7 +143,8 @@ pub struct LlamaAttention {
 }
 
 impl LlamaAttention {
-    /// Causal grouped-query self-attention: `num_heads / num_kv_heads` query heads share each key/value head.
+    /// Causal grouped-query self-attention: `num_heads / num_kv_heads` query heads share each key/value head
+    /// ([`causal_attention`]).
     /// `x` holds the positions after those in `cache` (none in training), whose keys and values it attends to as
     /// well; the new positions' keys and values are appended to it.
     pub fn forward(&self, x: Tensor<3>, positions: &Positions, cache: &mut LayerCache) -> Tensor<3> {
@@ -164,18 +157,8 @@ impl LlamaAttention {
         let k = positions.rotate(heads(self.k_proj.forward(x.clone()), self.num_kv_heads));
         let v = heads(self.v_proj.forward(x), self.num_kv_heads);
         let (k, v) = cache.append(k, v);
-        let attended = k.dims()[2]; // the cached positions and these
-
-        // Repeat each key/value head for the query heads that share it (query head h uses kv head h / group).
-        let group = self.num_heads / self.num_kv_heads;
-        let repeat = |t: Tensor<4>| {
-            t.unsqueeze_dim::<5>(2).repeat_dim(2, group).reshape([batch, self.num_heads, attended, self.head_dim])
-        };
-        let (k, v) = (repeat(k), repeat(v));
-
-        let scores = q.matmul(k.swap_dims(2, 3)) / (self.head_dim as f64).sqrt(); // [batch, heads, seq, attended]
-        let attention = softmax(scores + positions.causal.clone(), 3);
-        let out = attention.matmul(v).swap_dims(1, 2).reshape([batch, seq_len, hidden]); // [batch, seq, hidden]
+        // [batch, heads, seq, head_dim] → [batch, seq, hidden]
+        let out = causal_attention(q, k, v).swap_dims(1, 2).reshape([batch, seq_len, hidden]);
         self.o_proj.forward(out)
     }
 }

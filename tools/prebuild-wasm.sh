@@ -9,6 +9,8 @@ python3 - <<'PY' | while read -r -a args; do cargo build --offline --locked --ta
 from html.parser import HTMLParser
 
 class RustLinks(HTMLParser):
+    builds = []
+
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag != "link" or "data-trunk" not in a or a.get("rel") != "rust":
@@ -22,7 +24,10 @@ class RustLinks(HTMLParser):
             args += ["--no-default-features"]
         if a.get("data-cargo-features"):
             args += ["--features", a["data-cargo-features"]]
-        print(" ".join(args))
+        # The worker (Burn) first: the longest build of a cold run, and so its critical path.
+        self.builds.insert(0 if a.get("data-type") == "worker" else len(self.builds), " ".join(args))
 
-RustLinks().feed(open("index.html").read())
+links = RustLinks()
+links.feed(open("index.html").read())
+print("\n".join(links.builds))
 PY

@@ -17,8 +17,13 @@ for file in stories260K.bin tok512.bin; do
   fi
 done
 
-cargo build --release --locked --quiet --bin tinytune
-tinytune="$CARGO_TARGET_DIR/release/tinytune"
+# TINYTUNE_CLI: a CLI the caller has just built from this tree (tools/test.sh, while its test build holds cargo's
+# build folder); otherwise build it.
+tinytune="${TINYTUNE_CLI:-}"
+if [ -z "$tinytune" ]; then
+  cargo build --release --locked --quiet --bin tinytune
+  tinytune="$CARGO_TARGET_DIR/release/tinytune"
+fi
 key=$(cat "$model_dir/stories260K.bin" "$model_dir/tok512.bin" "$tinytune" | sha256sum | cut -c1-16)
 built="$TINYTUNE_CACHE/site-model/$key"
 if [ ! -f "$built/manifest.json" ]; then

@@ -19,49 +19,56 @@ bash tools/setup.sh fetch || give_up "could not fetch the crates: see the cargo 
 source tools/env.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"  # silences a harmless wgpu warning
 
-# On two cores a single cargo build leaves one idle for long stretches (big crates, linking), so the slow parts of
-# a first run overlap: the PyPI environment (torch, transformers, peft: mostly download), the tool installs
-# (Chromium, Trunk, wasm-bindgen-cli), the wasm bundles and the native tests. A second run finds all of them done.
-bash tools/python-env.sh > "$logs/python-env.out" 2> "$logs/python-env.log" &
-python_env=$!
-bash tools/setup.sh --test > "$logs/setup.log" 2>&1 &
-tools=$!
+# On two cores the first run is a matter of keeping both busy with what is on the critical path: the wasm bundles
+# (the trainer worker, Burn for the browser, is the longest compile), then the site build (its hook converts the
+# model with the native CLI), then the browser tests. Beside them run the tool installs (Chromium, Trunk,
+# wasm-bindgen-cli: needed when the bundles are done), the PyPI environment (torch, transformers, peft: mostly
+# download) and the native CLI; at a lower priority, so they take only what the critical path leaves (gaps in the
+# wasm build, the browser tests), the native and UI tests build and run. A second run finds everything built.
 bash tools/prebuild-wasm.sh > "$logs/wasm.log" 2>&1 &
 wasm=$!
+bash tools/setup.sh --test > "$logs/setup.log" 2>&1 &
+tools=$!
+(bash tools/python-env.sh > "$logs/python-env.out" 2> "$logs/python-env.log"; echo $? > "$logs/python-env.status") &
+# Whether a background step succeeded, once it has written its status file.
+succeeded() {
+  while [ ! -f "$logs/$1.status" ]; do sleep 5; done
+  [ "$(cat "$logs/$1.status")" -eq 0 ]
+}
+python_env_ok() { succeeded python-env; }
+native_chain() {
+  cargo build --release --locked --bin tinytune > "$logs/native-build.log" 2>&1
+  echo $? > "$logs/cli.status"
+  if ! succeeded cli || ! nice -n 10 cargo test --release --locked --no-run >> "$logs/native-build.log" 2>&1; then
+    bash tools/build-errors.sh "$logs/native-build.log" > "$logs/native.failed"
+    echo "the native tests did not build" >> "$logs/native.failed"
+    return
+  fi
+  if ! python_env_ok; then
+    echo "the Python reference environment could not be set up (tools/python-env.sh): no native tests run" > "$logs/native.failed"
+    return
+  fi
+  export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
+  nice -n 10 cargo test --release --locked > "$logs/native.log" 2>&1
+  echo $? > "$logs/native.status"
+  nice -n 10 cargo test --release --locked --lib --no-default-features --features ui > "$logs/ui.log" 2>&1
+  echo $? > "$logs/ui.status"
+}
+native_chain &
+native=$!
 
-step "building the native tests (cargo test --release --no-run), while tools install and the wasm bundles build"
-if ! cargo test --release --locked --no-run > "$logs/native-build.log" 2>&1; then
-  bash tools/build-errors.sh "$logs/native-build.log"
-  give_up "the native tests did not build"
-fi
-if ! wait "$python_env"; then
-  tail -n 30 "$logs/python-env.log"; give_up "the Python reference environment could not be set up"
-fi
-export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
-
-step "native tests (cargo test --release: unit, content, trainer, PyTorch/PEFT parity)"
-cargo test --release --locked 2>&1 | tee "$logs/native.log"
-native_status=${PIPESTATUS[0]}
-read -r p f s < <(cargo_counts "$logs/native.log")
-# A build failure runs no test: count it as a failure rather than as nothing.
-[ "$native_status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-add_counts "$p" "$f" "$s"
-
-step "UI tests (cargo test --lib --features ui: the run reducer, numbers, chart scales, natively)"
-cargo test --release --locked --lib --no-default-features --features ui 2>&1 | tee "$logs/ui.log"
-ui_status=${PIPESTATUS[0]}
-read -r p f s < <(cargo_counts "$logs/ui.log")
-[ "$ui_status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-add_counts "$p" "$f" "$s"
-
+step "building the wasm bundles, while tools install and (at a lower priority) the native tests build and run"
+# A failed wasm build fails again, with its errors shown, in the Trunk build below.
+wait "$wasm" || true
 step "waiting for the tool installs"
 if ! wait "$tools"; then
   tail -n 40 "$logs/setup.log"; give_up "setup failed (tools/setup.sh --test): see its output above"
 fi
-# A failed wasm build fails again, with its errors shown, in the Trunk build below.
-wait "$wasm" || true
 
 step "building the site (trunk build --release)"
+# Its hook converts the model with the CLI, built by now; told so, it does not run cargo, whose build folder the
+# test build may be holding.
+succeeded cli && export TINYTUNE_CLI="$CARGO_TARGET_DIR/release/tinytune"
 if site_trunk build --release --offline > "$logs/site.log" 2>&1; then
   grep -E "Compiling tinytune|applying new distribution" "$logs/site.log" | sed 's/\x1b\[[0-9;]*m//g' | tail -n 3
   # A second copy for a host that serves the site under a sub-path (the wasm is reused; its test reads this).
@@ -69,6 +76,11 @@ if site_trunk build --release --offline > "$logs/site.log" 2>&1; then
   site_trunk build --release --offline --public-url /docs/tinytune/ --dist dist-subpath > "$logs/site-subpath.log" 2>&1 ||
     bash tools/build-errors.sh "$logs/site-subpath.log"
   step "browser tests (headless Chromium)"
+  # One of them checks the downloaded adapter in PEFT.
+  if ! python_env_ok; then
+    tail -n 30 "$logs/python-env.log"; give_up "the Python reference environment could not be set up"
+  fi
+  export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
   node --test --test-reporter=spec tests/browser/ 2>&1 | tee "$logs/browser.log"
   browser_status=${PIPESTATUS[0]}
   read -r p f s < <(awk '/^ℹ pass / { p = $3 } /^ℹ fail / { f = $3 } /^ℹ skipped / { s = $3 } END { print p+0, f+0, s+0 }' "$logs/browser.log")
@@ -83,6 +95,21 @@ else
   bash tools/build-errors.sh "$logs/site.log"
   echo "the site did not build: browser tests not run"
   add_counts 0 1 0
+fi
+
+step "native tests (cargo test --release: unit, content, trainer, PyTorch/PEFT parity), then UI tests (--features ui)"
+wait "$native"
+if [ -f "$logs/native.failed" ]; then
+  cat "$logs/native.failed"
+  add_counts 0 1 0
+else
+  for suite in native ui; do
+    cat "$logs/$suite.log"
+    read -r p f s < <(cargo_counts "$logs/$suite.log")
+    # A build failure runs no test: count it as a failure rather than as nothing.
+    [ "$(cat "$logs/$suite.status")" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    add_counts "$p" "$f" "$s"
+  done
 fi
 
 step "done in $(( $(date +%s) - started ))s"

@@ -108,8 +108,11 @@ test("on WebGPU the demo trains, the loss falls, and the first steps equal the C
   const onGpu = await lossTable(page);
   assert.equal(onGpu.length, steps);
   assert.ok(onGpu.at(-1).heldOut < onGpu[0].heldOut, `held-out loss falls on WebGPU: ${JSON.stringify(onGpu)}`);
+  // Closed before the CPU run: its worker would go on writing samples on SwiftShader, taking the CPU from it.
+  page.assertClean();
+  await context.close();
 
-  // The same run on the CPU, in a fresh page: this one's worker is still writing samples on SwiftShader.
+  // The same run on the CPU, in a fresh page.
   const cpu = await openPage(cpuOnlyBrowser, origin);
   await openDemo(cpu.page);
   await setSteps(cpu.page, steps);
@@ -124,8 +127,6 @@ test("on WebGPU the demo trains, the loss falls, and the first steps equal the C
     assert.ok(Math.abs(onGpu[i].training - onCpu[i].training) <= 1e-3, `step ${i + 1}: WebGPU ${onGpu[i].training} vs CPU ${onCpu[i].training}`);
   }
   console.log(`figure: WebGPU (SwiftShader) ${steps} steps in ${gpuMs} ms, first step included; CPU ${steps} steps in ${cpuMs} ms`);
-  page.assertClean();
-  await context.close();
 });
 
 test("a learner can choose the CPU even when WebGPU is available", async () => {

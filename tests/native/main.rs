@@ -4,6 +4,8 @@
 mod common;
 
 #[cfg(feature = "trainer")]
+mod attention;
+#[cfg(feature = "trainer")]
 mod bad_data;
 mod content_validation;
 mod parity;
