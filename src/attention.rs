@@ -58,6 +58,11 @@ pub trait CausalAttentionBackend: Backend {
     }
 }
 
+/// What the scores `q·k` are multiplied by.
+fn scale(head_dim: usize) -> f64 {
+    1.0 / (head_dim as f64).sqrt()
+}
+
 /// Causal grouped-query attention of `query` over `key` and `value` (shapes in the module documentation).
 pub fn causal_attention(query: Tensor<4>, key: Tensor<4>, value: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(Dispatch::causal_attention(query.into_dispatch(), key.into_dispatch(), value.into_dispatch()))
@@ -75,8 +80,8 @@ impl CausalAttentionBackend for Flex {
         let shape = cpu::Dims::of(&query.shape(), &key.shape());
         let (output, lse) =
             cpu::forward(&shape, f32s(&query).as_slice(), f32s(&key).as_slice(), f32s(&value).as_slice());
-        let [batch, heads, queries, head_dim] = [shape.batch, shape.heads, shape.queries, shape.head_dim];
-        (flex_tensor(output, [batch, heads, queries, head_dim]), flex_tensor(lse, [batch, heads, queries, 1]))
+        let [batch, heads, queries, _] = shape.query_shape();
+        (flex_tensor(output, shape.query_shape()), flex_tensor(lse, [batch, heads, queries, 1]))
     }
 
     fn causal_attention_backward(
@@ -99,8 +104,7 @@ impl CausalAttentionBackend for Flex {
             },
             f32s(&grad).as_slice(),
         );
-        let query_shape = [shape.batch, shape.heads, shape.queries, shape.head_dim];
-        let key_shape = [shape.batch, shape.kv_heads, shape.keys, shape.head_dim];
+        let (query_shape, key_shape) = (shape.query_shape(), shape.key_shape());
         (flex_tensor(grad_query, query_shape), flex_tensor(grad_key, key_shape), flex_tensor(grad_value, key_shape))
     }
 }
@@ -192,7 +196,6 @@ pub mod composed {
     ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
         let [_, heads, _, head_dim] = query.shape().dims();
         let kv_heads = key.shape()[1];
-        let scale = 1.0 / (head_dim as f64).sqrt();
         let (key, value) = (repeat_heads::<B>(key, heads), repeat_heads::<B>(value, heads));
         // The probabilities again, from the scores and each row's log-sum-exp.
         let probabilities = B::float_exp(B::float_sub(scores::<B>(query.clone(), key.clone()), lse));
@@ -200,8 +203,10 @@ pub mod composed {
         let grad_probabilities = B::float_matmul(grad.clone(), B::float_transpose(value));
         // Softmax backward: p · (dp − Σⱼ pⱼ·dpⱼ), where Σⱼ pⱼ·dpⱼ = Σ_d grad·output for each row.
         let row_dot = B::float_sum_dim(B::float_mul(grad, output), 3);
-        let grad_scores =
-            B::float_mul_scalar(B::float_mul(probabilities, B::float_sub(grad_probabilities, row_dot)), scale.into());
+        let grad_scores = B::float_mul_scalar(
+            B::float_mul(probabilities, B::float_sub(grad_probabilities, row_dot)),
+            scale(head_dim).into(),
+        );
         let grad_query = B::float_matmul(grad_scores.clone(), key);
         let grad_key = B::float_matmul(B::float_transpose(grad_scores), query);
         (grad_query, sum_groups::<B>(grad_key, kv_heads), sum_groups::<B>(grad_value, kv_heads))
@@ -212,10 +217,7 @@ pub mod composed {
         let [_, _, queries, head_dim] = query.shape().dims();
         let keys = key.shape()[2];
         let device = query.device();
-        let scaled = B::float_mul_scalar(
-            B::float_matmul(query, B::float_transpose(key)),
-            (1.0 / (head_dim as f64).sqrt()).into(),
-        );
+        let scaled = B::float_mul_scalar(B::float_matmul(query, B::float_transpose(key)), scale(head_dim).into());
         let offset = keys - queries;
         let mask: Vec<f32> = (0..queries)
             .flat_map(|i| (0..keys).map(move |j| if j <= offset + i { 0.0 } else { f32::NEG_INFINITY }))
@@ -265,12 +267,20 @@ mod cpu {
             Dims { batch, heads, kv_heads, queries, keys, head_dim }
         }
 
+        pub fn query_shape(&self) -> [usize; 4] {
+            [self.batch, self.heads, self.queries, self.head_dim]
+        }
+
+        pub fn key_shape(&self) -> [usize; 4] {
+            [self.batch, self.kv_heads, self.keys, self.head_dim]
+        }
+
         fn group(&self) -> usize {
             self.heads / self.kv_heads
         }
 
         fn scale(&self) -> f32 {
-            1.0 / (self.head_dim as f32).sqrt()
+            super::scale(self.head_dim) as f32
         }
 
         /// How many keys query row `i` sees.
