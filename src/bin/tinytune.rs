@@ -13,7 +13,6 @@ use tinytune::data::{parse_dataset, split_train_eval, tokenize_example, training
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
-use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
 use tinytune::task::TaskCheck;
@@ -175,6 +174,10 @@ struct BenchArgs {
     steps: usize,
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Train with the lesson demo's settings (LoRA r 8 on q, k, v, o, batch 8 × 64, gradient clipping) instead of
+    /// batches of 16 × 256 without clipping: the native figure the browser benchmark prints beside the tab's.
+    #[arg(long)]
+    demo: bool,
     /// Time greedy generation instead of training: tokens/s with and without the KV cache.
     #[arg(long)]
     generate: bool,
@@ -380,11 +383,10 @@ fn report_task(args: &TrainArgs, trained: &LlamaForCausalLM, tokenizer: &TextTok
     Ok(())
 }
 
-/// Trains LoRA (r 8, alpha 16, q/k/v/o) on batches of 16 × 256 random tokens, timing `steps` steps after two
-/// untimed warm-up steps, then runs tests/reference/bench_peft.py on the same model and settings.
+/// Trains LoRA on random tokens, timing `steps` steps after two untimed warm-up steps, then runs
+/// tests/reference/bench_peft.py on the same model and settings. Without `--demo`: r 8, alpha 16, q/k/v/o, batches
+/// of 16 × 256, constant learning rate, no clipping; with it, the lesson demo's settings without evaluations.
 fn bench(args: BenchArgs) -> Result<(), String> {
-    const BATCH: usize = 16;
-    const SEQ_LEN: usize = 256;
     const WARMUP: usize = 2;
     // Read by the CPU backend's thread pool when it starts, which is after this line.
     std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
@@ -394,21 +396,35 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     let device = Device::flex().autodiff();
     let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
     let (config, model, _) = load(&model_args, &device)?;
+    let settings = if args.demo {
+        TrainSettings::default()
+    } else {
+        TrainSettings {
+            lora_rank: 8,
+            lora_alpha: 16.0,
+            lora_targets: TargetPreset::Attention.projections(),
+            learning_rate: 1e-3,
+            schedule: Schedule::Constant,
+            warmup_steps: 0,
+            batch_size: 16,
+            seq_len: 256,
+            ..TrainSettings::default()
+        }
+    };
+    let steps = args.steps + WARMUP;
+    let settings = TrainSettings { steps, warmup_steps: settings.warmup_steps.min(steps), eval_every: 0, ..settings };
+    let (batch, seq_len) = (settings.batch_size * settings.grad_accum, settings.seq_len);
+    let mut training = TrainingConfig::from_settings(&settings);
+    if !args.demo {
+        training = training.with_weight_decay(0.01).with_max_grad_norm(0.0);
+    }
     let mut rng = StdRng::seed_from_u64(0);
-    let sequences: Vec<TrainingSequence> = (0..BATCH * (args.steps + WARMUP))
+    let sequences: Vec<TrainingSequence> = (0..batch * steps)
         .map(|_| TrainingSequence {
-            tokens: (0..=SEQ_LEN).map(|_| rng.random_range(3..config.vocab_size as u32)).collect(),
-            targets_mask: vec![true; SEQ_LEN],
+            tokens: (0..=seq_len).map(|_| rng.random_range(3..config.vocab_size as u32)).collect(),
+            targets_mask: vec![true; seq_len],
         })
         .collect();
-    let targets = TargetPreset::Attention.projections();
-    let training =
-        TrainingConfig::new(TrainingMethod::Lora, LoraConfig::new(8, 16.0, targets.clone()), args.steps + WARMUP)
-            .with_batch_size(BATCH)
-            .with_seq_len(SEQ_LEN)
-            .with_schedule(Schedule::Constant)
-            .with_weight_decay(0.01)
-            .with_max_grad_norm(0.0);
     let mut trainer = Trainer::new(model, sequences, vec![], training, &device).map_err(|e| e.to_string())?;
     for _ in 0..WARMUP {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
@@ -418,10 +434,14 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let ours = (args.steps * BATCH * SEQ_LEN) as f64 / seconds;
+    let ours = (args.steps * batch * seq_len) as f64 / seconds;
+    let targets: Vec<&str> = settings.lora_targets.iter().map(|p| p.name()).collect();
     println!(
-        "LoRA r8 on q,k,v,o · batch {BATCH} × seq {SEQ_LEN} · {} timed steps · {} threads",
-        args.steps, args.threads
+        "LoRA r{} on {} · batch {batch} × seq {seq_len} · {} timed steps · {} threads",
+        settings.lora_rank,
+        targets.join(","),
+        args.steps,
+        args.threads
     );
     println!(
         "{:<28} {:>10.0} tokens/s  ({:.3} s/step)",
@@ -440,8 +460,9 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         .arg("--model")
         .arg(&args.model)
         .args(["--steps", &args.steps.to_string(), "--threads", &args.threads.to_string()])
-        .args(["--batch-size", &BATCH.to_string(), "--seq-len", &SEQ_LEN.to_string(), "--rank", "8", "--alpha", "16"])
-        .args(["--targets", &targets.iter().map(|p| p.name()).collect::<Vec<_>>().join(",")])
+        .args(["--batch-size", &batch.to_string(), "--seq-len", &seq_len.to_string()])
+        .args(["--rank", &settings.lora_rank.to_string(), "--alpha", &settings.lora_alpha.to_string()])
+        .args(["--targets", &targets.join(",")])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !output.status.success() {
