@@ -174,8 +174,8 @@ struct BenchArgs {
     steps: usize,
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Train with the lesson demo's settings (LoRA r 8 on q, k, v, o, batch 8 × 64, gradient clipping) instead of
-    /// batches of 16 × 256 without clipping: the native figure the browser benchmark prints beside the tab's.
+    /// Train with the lesson demo's settings (`TrainSettings::default()`, without evaluations) instead of batches
+    /// of 16 × 256 without clipping: the native figure the browser benchmark prints beside the tab's.
     #[arg(long)]
     demo: bool,
     /// Time greedy generation instead of training: tokens/s with and without the KV cache.
@@ -396,28 +396,31 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     let device = Device::flex().autodiff();
     let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
     let (config, model, _) = load(&model_args, &device)?;
-    let settings = if args.demo {
-        TrainSettings::default()
+    let steps = args.steps + WARMUP;
+    let (settings, training) = if args.demo {
+        let default = TrainSettings::default();
+        let settings = TrainSettings { steps, warmup_steps: default.warmup_steps.min(steps), eval_every: 0, ..default };
+        let training = TrainingConfig::from_settings(&settings);
+        (settings, training)
     } else {
-        TrainSettings {
+        // bench_peft.py's optimizer: AdamW at 1e-3, constant, no clipping.
+        let settings = TrainSettings {
             lora_rank: 8,
             lora_alpha: 16.0,
             lora_targets: TargetPreset::Attention.projections(),
             learning_rate: 1e-3,
             schedule: Schedule::Constant,
             warmup_steps: 0,
+            steps,
             batch_size: 16,
             seq_len: 256,
+            eval_every: 0,
             ..TrainSettings::default()
-        }
+        };
+        let training = TrainingConfig::from_settings(&settings).with_weight_decay(0.01).with_max_grad_norm(0.0);
+        (settings, training)
     };
-    let steps = args.steps + WARMUP;
-    let settings = TrainSettings { steps, warmup_steps: settings.warmup_steps.min(steps), eval_every: 0, ..settings };
     let (batch, seq_len) = (settings.batch_size * settings.grad_accum, settings.seq_len);
-    let mut training = TrainingConfig::from_settings(&settings);
-    if !args.demo {
-        training = training.with_weight_decay(0.01).with_max_grad_norm(0.0);
-    }
     let mut rng = StdRng::seed_from_u64(0);
     let sequences: Vec<TrainingSequence> = (0..batch * steps)
         .map(|_| TrainingSequence {

@@ -44,7 +44,7 @@ function recordWorkerEvents() {
 }
 
 /** Runs the demo's default settings in a fresh page of `browser`; returns its figures. */
-async function runDemo(browser, origin, { emulatedSteps }) {
+async function runDemo(browser, origin) {
   const { page, context } = await openPage(browser, origin);
   await context.addInitScript(recordWorkerEvents);
   const demo = page.locator("section.demo");
@@ -54,7 +54,7 @@ async function runDemo(browser, origin, { emulatedSteps }) {
   const ready = (await events()).find((e) => e.event.Ready)?.event.Ready;
   const backend = ready.backend;
   const emulated = backend.kind === "WebGpu" && /swiftshader/i.test(backend.adapter_name ?? "");
-  if (emulated) await demo.getByLabel("Steps", { exact: true }).fill(String(emulatedSteps));
+  if (emulated) await demo.getByLabel("Steps", { exact: true }).fill(String(EMULATED_GPU_STEPS));
   // The worker writes the base model's sample first (minutes on SwiftShader): Train would wait for it, so the
   // first step is timed after it.
   await demo.locator(".demo-sample-text").first().waitFor({ timeout: 900_000 });
@@ -118,8 +118,8 @@ const gpuBrowser = await launchBrowser(["--enable-unsafe-webgpu"]);
 try {
   const version = cpuBrowser.version();
   const opening = await openToFirstStep(cpuBrowser, origin);
-  const cpu = await runDemo(cpuBrowser, origin, { emulatedSteps: EMULATED_GPU_STEPS });
-  const gpu = await runDemo(gpuBrowser, origin, { emulatedSteps: EMULATED_GPU_STEPS });
+  const cpu = await runDemo(cpuBrowser, origin);
+  const gpu = await runDemo(gpuBrowser, origin);
   const native = nativeFigures(NATIVE_STEPS);
   const pad = (text, width) => String(text).padEnd(width);
   const num = (value, width) => value.toFixed(0).padStart(width);
