@@ -5,6 +5,7 @@
 //! tests, benchmarks) and, in the browser, in a worker.
 
 pub mod course;
+pub mod dataset;
 pub mod protocol;
 pub mod settings;
 pub mod task;
@@ -28,6 +29,8 @@ pub mod tokenizer;
 #[cfg(feature = "trainer")]
 pub mod train;
 
+#[cfg(all(any(feature = "ui", feature = "worker"), target_arch = "wasm32"))]
+pub mod transfer;
 #[cfg(feature = "ui")]
 pub mod ui;
 

@@ -13,9 +13,17 @@
 //! time; a finished run's model stays for samples and export. `Generate` → `Sample` and `ExportAdapter` →
 //! `AdapterZip` at any time after `Ready`. Anything that goes wrong → `Error`, naming the run or request it
 //! belongs to, and the worker stays usable.
+//!
+//! The data studio's messages start with `Studio`: the learner's file goes in with `StudioOpen` (its bytes
+//! transferred beside the JSON), is read, judged and tokenized in the worker (`StudioProgress`), and comes back as
+//! a `StudioReport`; each decision, edit or setting answers with a new report. The worker keeps the data set in
+//! the browser's storage, so `StudioRestore` after a reload finds it again, and trains on it as the data set
+//! [`STUDIO_DATASET_URL`].
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
+pub use crate::dataset::{ColumnMapping, Format, ProblemKind, TablePreview};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -115,6 +123,165 @@ pub enum ToWorker {
     ExportAdapter {
         run: RunId,
     },
+    /// Read a data set the learner brought (picked, dropped or pasted), replacing the studio's current one. A
+    /// table without a `mapping` is read with the columns its header suggests, or answered with
+    /// `StudioNeedsMapping`.
+    StudioOpen {
+        file_name: String,
+        format: Format,
+        mapping: Option<ColumnMapping>,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// Open a shipped data set (its address) in the studio, to look inside it.
+    StudioOpenUrl {
+        url: String,
+    },
+    /// Find the data set the studio kept in the browser's storage: a `StudioReport`, or `StudioEmpty`.
+    StudioRestore,
+    /// Decide for these entries (indices into the data set).
+    StudioDecide {
+        entries: Vec<usize>,
+        decision: Decision,
+    },
+    /// Decide for every entry with an open problem of this kind.
+    StudioDecideKind {
+        kind: ProblemKind,
+        decision: Decision,
+    },
+    /// Replace an entry's JSONL line (fix it in place).
+    StudioEdit {
+        entry: usize,
+        source: String,
+    },
+    StudioSettings(StudioSettings),
+    /// One entry in full, with its tokens: answered with `StudioEntry`.
+    StudioShowEntry {
+        entry: usize,
+    },
+    /// The cleaned data set as JSONL: answered with `StudioFile`.
+    StudioDownload {
+        part: DownloadPart,
+    },
+    /// Forget the studio's data set, here and in the browser's storage.
+    StudioClose,
+}
+
+/// The address the worker answers `LoadDataset` and `Start` with the studio's data set for: its usable examples,
+/// split as the studio shows.
+pub const STUDIO_DATASET_URL: &str = "studio:your-data-set";
+
+/// How the studio splits and measures the data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudioSettings {
+    pub split: SplitSettings,
+    /// The sequence length examples are measured against (the playground's setting).
+    pub seq_len: usize,
+}
+
+impl Default for StudioSettings {
+    fn default() -> Self {
+        StudioSettings { split: SplitSettings::default(), seq_len: TrainSettings::default().seq_len }
+    }
+}
+
+/// Which examples a download holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DownloadPart {
+    /// Every usable example, in file order.
+    All,
+    Train,
+    HeldOut,
+}
+
+/// A problem as the page lists it, with what the learner decided for its entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProblemRow {
+    pub at: ProblemAt,
+    pub decision: Decision,
+    /// The entry was edited in the studio.
+    pub edited: bool,
+}
+
+/// How many problems of a kind there are, and how many of those the learner has not decided on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCount {
+    pub kind: ProblemKind,
+    pub total: usize,
+    pub open: usize,
+}
+
+/// Token counts of the training examples, and their lengths as a histogram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenStats {
+    /// Tokens of the training examples, and how many of those are targets (trained on).
+    pub tokens: usize,
+    pub trained_tokens: usize,
+    /// The training pieces of `seq_len + 1` tokens the examples are cut into.
+    pub pieces: usize,
+    pub longest: usize,
+    /// `histogram[i]` examples have `i * bin_tokens ..< (i + 1) * bin_tokens` tokens.
+    pub histogram: Vec<usize>,
+    pub bin_tokens: usize,
+}
+
+/// Whether the studio's data set survives a reload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Kept {
+    /// Saved in the browser's storage.
+    Saved,
+    /// Only in this tab's memory: why, in words a learner can act on.
+    InMemory(String),
+}
+
+/// The studio's data set as the learner's decisions leave it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudioReport {
+    pub file_name: String,
+    pub format: Format,
+    pub settings: StudioSettings,
+    pub entries: usize,
+    pub train: usize,
+    pub held_out: usize,
+    pub dropped: usize,
+    /// (entry, line) of the dropped entries, at most [`PROBLEMS_PER_KIND`] of them, for the learner to undo.
+    pub dropped_entries: Vec<(usize, usize)>,
+    /// Entries that are not examples yet (a blocking problem) and not dropped: left out until fixed or dropped.
+    pub blocked: usize,
+    pub kinds: Vec<KindCount>,
+    /// The problems, at most [`PROBLEMS_PER_KIND`] of each kind, in file order.
+    pub problems: Vec<ProblemRow>,
+    pub tokens: TokenStats,
+    pub kept: Kept,
+}
+
+/// How many problems of each kind a report lists (the counts cover all of them).
+pub const PROBLEMS_PER_KIND: usize = 200;
+
+/// One token of an example as the model sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenChip {
+    /// The token's text (a special token's name, e.g. `</s>`; a byte as `<0x0A>`).
+    pub text: String,
+    /// Whether the model is trained to predict it (loss mask); otherwise it is only context.
+    pub trained: bool,
+    /// BOS, EOS and other special tokens.
+    pub special: bool,
+}
+
+/// One entry in full: its line, what it is, its problems, and (for an example) its tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudioEntryView {
+    pub entry: usize,
+    pub line: usize,
+    pub source: String,
+    pub decision: Decision,
+    /// `Some(true)` held out, `Some(false)` trained on, `None` not used.
+    pub held_out: Option<bool>,
+    /// The example's shape in words, when it is one.
+    pub shape: Option<String>,
+    pub problems: Vec<ProblemAt>,
+    pub tokens: Vec<TokenChip>,
 }
 
 /// One optimizer step, as plain data for charts and logs.
@@ -219,6 +386,32 @@ pub enum FromWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// The studio reads, judges or tokenizes a data set: `done` of `total` (bytes or examples) in `stage`.
+    StudioProgress {
+        stage: String,
+        done: u64,
+        total: u64,
+    },
+    /// A table whose header does not say which column is which: the page asks the learner.
+    StudioNeedsMapping {
+        file_name: String,
+        format: Format,
+        preview: TablePreview,
+    },
+    StudioReport(StudioReport),
+    StudioEntry(StudioEntryView),
+    /// The browser's storage holds no studio data set.
+    StudioEmpty,
+    /// A download: the bytes cross beside the JSON, like an adapter's.
+    StudioFile {
+        file_name: String,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// The studio could not do what was asked; its data set stays as it was.
+    StudioError {
+        message: String,
+    },
     /// What went wrong, and what it belongs to: a run (which then ends with `Finished`, or never started), a
     /// sample request, or neither (loading).
     Error {
@@ -233,8 +426,20 @@ impl ToWorker {
         serde_json::to_string(self).expect("messages serialise")
     }
 
-    pub fn from_json(json: &str) -> Result<Self, String> {
-        serde_json::from_str(json).map_err(|e| format!("unreadable message for the worker: {e}"))
+    /// The bytes that travel beside the JSON, if the message has any.
+    pub fn payload(&self) -> Option<&[u8]> {
+        match self {
+            ToWorker::StudioOpen { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// Reads a message from its JSON and the bytes that came with it.
+    pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
+        with_payload(json, payload, "for the worker", |message| match message {
+            ToWorker::StudioOpen { bytes, .. } => Some(bytes),
+            _ => None,
+        })
     }
 }
 
@@ -246,23 +451,36 @@ impl FromWorker {
     /// The bytes that travel beside the JSON, if the event has any.
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
-            FromWorker::AdapterZip { bytes, .. } => Some(bytes),
+            FromWorker::AdapterZip { bytes, .. } | FromWorker::StudioFile { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
 
     /// Reads an event from its JSON and the bytes that came with it.
     pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
-        let mut event: FromWorker =
-            serde_json::from_str(json).map_err(|e| format!("unreadable message from the worker: {e}"))?;
-        match (&mut event, payload) {
-            (FromWorker::AdapterZip { bytes, .. }, Some(payload)) => *bytes = payload,
-            (FromWorker::AdapterZip { .. }, None) => return Err("the worker sent an adapter without its bytes".into()),
-            (_, Some(_)) => return Err("the worker sent bytes with an event that takes none".into()),
-            (_, None) => {}
-        }
-        Ok(event)
+        with_payload(json, payload, "from the worker", |event| match event {
+            FromWorker::AdapterZip { bytes, .. } | FromWorker::StudioFile { bytes, .. } => Some(bytes),
+            _ => None,
+        })
     }
+}
+
+/// A message read from its JSON, with `payload` put where `slot` says its bytes go: an error when bytes come
+/// with a message that takes none, or a message that takes bytes comes without.
+fn with_payload<T: serde::de::DeserializeOwned>(
+    json: &str,
+    payload: Option<Vec<u8>>,
+    direction: &str,
+    slot: impl FnOnce(&mut T) -> Option<&mut Vec<u8>>,
+) -> Result<T, String> {
+    let mut message: T = serde_json::from_str(json).map_err(|e| format!("unreadable message {direction}: {e}"))?;
+    match (slot(&mut message), payload) {
+        (Some(bytes), Some(payload)) => *bytes = payload,
+        (Some(_), None) => return Err(format!("a message {direction} came without its bytes")),
+        (None, Some(_)) => return Err(format!("bytes came {direction} with a message that takes none")),
+        (None, None) => {}
+    }
+    Ok(message)
 }
 
 /// The sizes that decide parameter counts and memory (a Llama model's `config.json`, in brief).
@@ -377,11 +595,11 @@ mod tests {
             ToWorker::Generate { request_id: 3, run: Some(3), sample: SampleSettings::default(), adapter_scale: 0.5 },
         ];
         for message in messages {
-            assert_eq!(ToWorker::from_json(&message.to_json()).unwrap(), message);
+            assert_eq!(ToWorker::from_message(&message.to_json(), None).unwrap(), message);
         }
         let event = FromWorker::Finished { run: 2, reason: FinishReason::Stopped, step: 12 };
         assert_eq!(FromWorker::from_message(&event.to_json(), None).unwrap(), event);
-        assert!(ToWorker::from_json("{\"Launch\":1}").unwrap_err().contains("unreadable message"));
+        assert!(ToWorker::from_message("{\"Launch\":1}", None).unwrap_err().contains("unreadable message"));
     }
 
     #[test]
@@ -394,6 +612,15 @@ mod tests {
         assert!(FromWorker::from_message(&json, None).unwrap_err().contains("without its bytes"));
         let listening = FromWorker::Listening.to_json();
         assert!(FromWorker::from_message(&listening, Some(vec![1])).unwrap_err().contains("takes none"));
+        let file = ToWorker::StudioOpen {
+            file_name: "mine.csv".into(),
+            format: Format::Csv,
+            mapping: None,
+            bytes: b"text\nhi\n".to_vec(),
+        };
+        assert_eq!(file.to_json(), r#"{"StudioOpen":{"file_name":"mine.csv","format":"Csv","mapping":null}}"#);
+        assert_eq!(ToWorker::from_message(&file.to_json(), file.payload().map(<[u8]>::to_vec)).unwrap(), file);
+        assert!(ToWorker::from_message(&file.to_json(), None).unwrap_err().contains("without its bytes"));
     }
 
     #[test]

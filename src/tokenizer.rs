@@ -280,6 +280,16 @@ impl TextTokenizer {
         self.inner.decode(ids, true).unwrap_or_default()
     }
 
+    /// One token as the vocabulary writes it (`▁Once`, `<0x0A>`, `</s>`); an id outside it as `<id N>`.
+    pub fn token_text(&self, id: u32) -> String {
+        self.inner.id_to_token(id).unwrap_or_else(|| format!("<id {id}>"))
+    }
+
+    /// Whether `id` is a special token (BOS, EOS, unknown) rather than text.
+    pub fn is_special(&self, id: u32) -> bool {
+        id == self.bos_id || id == self.eos_id || self.inner.id_to_token(id).is_some_and(|t| t == "<unk>")
+    }
+
     /// The id of `<s>`, the beginning-of-sequence token.
     pub fn bos_id(&self) -> u32 {
         self.bos_id

@@ -9,7 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tinytune::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TrainingSequence};
+use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
+use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
+use tinytune::dataset::source::read_entries;
+use tinytune::dataset::{parse_dataset, Format};
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
@@ -97,6 +100,15 @@ enum Command {
         /// Comma-separated token ids, e.g. 1,403,407.
         #[arg(long, value_delimiter = ',', required = true)]
         tokens: Vec<u32>,
+    },
+    /// Print what the model trains on for each example of a data file, one JSON object per line: the example's
+    /// line, its tokens (as the vocabulary writes them) and, for each, whether it is trained on (the loss mask).
+    Tokens {
+        /// A tokenizer.json (a converted model folder has one).
+        #[arg(long)]
+        tokenizer: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
@@ -273,6 +285,21 @@ fn run(command: Command) -> Result<(), String> {
             println!("{}", serde_json::to_string(&rows).map_err(|e| e.to_string())?);
             Ok(())
         }
+        Command::Tokens { tokenizer, data } => {
+            let tokenizer = TextTokenizer::from_json_bytes(&read(&tokenizer)?)
+                .map_err(|e| format!("{}: {e}", tokenizer.display()))?;
+            let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let format = Format::from_name(&name).map_err(|e| format!("{name}: {e}"))?;
+            for entry in read_entries(&read(&data)?, format, None).map_err(|e| format!("{name}: {e}"))? {
+                // Entries that are not examples are what the studio lists as problems; they have no tokens.
+                let Ok(example) = EntryFacts::of(&entry).example else { continue };
+                let tokenized = tokenize_example(&example, &tokenizer);
+                let tokens: Vec<String> = tokenized.tokens.iter().map(|&id| tokenizer.token_text(id)).collect();
+                let line = serde_json::json!({ "line": entry.line, "tokens": tokens, "trained": tokenized.loss_mask });
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Train(args) => train(args),
         Command::Bench(args) => bench(args),
     }
@@ -283,7 +310,8 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let (_, model, tokenizer) = load(&args.model, &device)?;
     let name = args.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let examples = parse_dataset(&name, &read(&args.data)?).map_err(|e| e.to_string())?;
-    let (train_examples, eval_examples) = split_train_eval(&examples, args.eval_fraction, args.seed);
+    let split = SplitSettings { held_out_fraction: args.eval_fraction, seed: args.seed, grouped: true };
+    let (train_examples, eval_examples) = split_examples(examples, &split);
     let sequences = |examples: &[_]| {
         let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
         training_sequences(&tokenized, args.seq_len, tokenizer.eos_id())

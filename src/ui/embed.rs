@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, ShippedDataset, TaskResult,
+    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, TaskResult,
     TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
@@ -35,7 +35,7 @@ pub const HEIGHT_MESSAGE: &str = "tinytune-embed-height";
 
 /// The HTML another site pastes to embed the `first-lora` demo with `settings` on `dataset`, sized by the height
 /// messages.
-pub fn snippet(settings: &TrainSettings, dataset: &ShippedDataset) -> String {
+pub fn snippet(settings: &TrainSettings, dataset: &DatasetChoice) -> String {
     let embeddable = &EMBEDDABLE[0];
     let address =
         site::url(&format!("/embed/{}?{}&controls=basic", embeddable.name, playground::query(settings, dataset)));
@@ -81,7 +81,7 @@ pub fn EmbedPage() -> impl IntoView {
 fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     let query = use_location().search.get_untracked();
     let (settings, mut problems) = TrainSettings::from_query(&query);
-    let (dataset, dataset_problem) = ShippedDataset::from_query(&query);
+    let (dataset, dataset_problem) = DatasetChoice::from_query(&query);
     problems.extend(dataset_problem);
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(query.trim_start_matches('?').as_bytes()).into_owned().collect();

@@ -10,6 +10,7 @@ mod progress_store;
 mod quiz;
 pub mod run_state;
 mod site;
+mod studio;
 mod theme;
 mod trainer_client;
 
@@ -50,6 +51,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/learn/:slug") view=lesson::LessonPage />
                     <Route path=path!("/complete") view=complete::CompletionPage />
                     <Route path=path!("/playground") view=playground::PlaygroundPage />
+                    <Route path=path!("/studio") view=studio::StudioPage />
                     <Route path=path!("/embed/:demo") view=embed::EmbedPage />
                 </Routes>
             </main>
@@ -72,7 +74,10 @@ fn SiteHeader() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">
                 <A href=site::href("/") attr:class="brand">"Tinytune"</A>
-                <nav aria-label="Site"><A href=site::href("/playground")>"Playground"</A></nav>
+                <nav aria-label="Site">
+                    <A href=site::href("/playground")>"Playground"</A>
+                    <A href=site::href("/studio")>"Data studio"</A>
+                </nav>
                 <theme::ThemePicker />
             </header>
             <progress_store::StorageNotice />

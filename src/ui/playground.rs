@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    runs_loss, save_file, BackendLine, Controls, LiveDemo, LoadingProgress, Loss, LossChart, Notices, RunProgress,
-    Samples, ShippedDataset, TaskResult, TrainingForm, DATASETS, DATA_KEY, STORIES_MODEL_URL,
+    runs_loss, save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Loss, LossChart, Notices,
+    RunProgress, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -37,7 +37,7 @@ fn store_runs(runs: &[SavedRun]) -> Result<(), ()> {
 }
 
 /// The playground's address query: the settings, then the data set.
-pub fn query(settings: &TrainSettings, dataset: &ShippedDataset) -> String {
+pub fn query(settings: &TrainSettings, dataset: &DatasetChoice) -> String {
     format!("{}&{DATA_KEY}={}", settings.to_query(), dataset.key)
 }
 
@@ -46,7 +46,7 @@ pub fn PlaygroundPage() -> impl IntoView {
     let location = use_location();
     let search = location.search.get_untracked();
     let (initial, mut problems) = TrainSettings::from_query(&search);
-    let (initial_dataset, dataset_problem) = ShippedDataset::from_query(&search);
+    let (initial_dataset, dataset_problem) = DatasetChoice::from_query(&search);
     problems.extend(dataset_problem);
     let form_settings = RwSignal::new(initial.clone());
     let dataset = RwSignal::new(initial_dataset);
@@ -138,13 +138,13 @@ pub fn PlaygroundPage() -> impl IntoView {
                         disabled=busy
                         on:change=move |ev| {
                             let key = event_target_value(&ev);
-                            if let Some(chosen) = DATASETS.iter().find(|d| d.key == key) {
+                            if let Some(chosen) = CHOICES.into_iter().find(|d| d.key == key) {
                                 dataset.set(chosen);
                                 demo.use_dataset(&chosen.url());
                             }
                         }
                     >
-                        {DATASETS.iter().map(|choice| view! {
+                        {CHOICES.into_iter().map(|choice| view! {
                             <option value=choice.key selected=move || dataset.get().key == choice.key>{choice.title}</option>
                         }).collect_view()}
                     </select>
@@ -335,7 +335,7 @@ impl Row {
     fn of(run: &Run, first: &Run, dataset: Option<&crate::protocol::DatasetSummary>) -> Row {
         let mut differs = Vec::new();
         if run.dataset != first.dataset {
-            let key = ShippedDataset::by_file(&run.dataset).map_or(run.dataset.as_str(), |d| d.key);
+            let key = DatasetChoice::by_file(&run.dataset).map_or(run.dataset.as_str(), |d| d.key);
             differs.push(format!("{DATA_KEY}={key}"));
         }
         differs.extend(run.settings.differences(&first.settings));

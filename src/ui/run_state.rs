@@ -353,6 +353,14 @@ fn finish_status(reason: FinishReason, step: usize) -> String {
 pub fn apply(state: &mut RunState, event: &FromWorker) {
     match event {
         FromWorker::Listening => {}
+        // The data studio's events are its own (see `ui::studio::state`).
+        FromWorker::StudioProgress { .. }
+        | FromWorker::StudioNeedsMapping { .. }
+        | FromWorker::StudioReport(_)
+        | FromWorker::StudioEntry(_)
+        | FromWorker::StudioEmpty
+        | FromWorker::StudioFile { .. }
+        | FromWorker::StudioError { .. } => {}
         FromWorker::Loading { file, loaded_bytes, total_bytes, from_cache } => {
             state.loading = Some(FileProgress {
                 file: file.clone(),

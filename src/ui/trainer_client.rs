@@ -7,7 +7,6 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::js_sys::{Array, Uint8Array};
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
@@ -40,7 +39,7 @@ pub struct TrainerClient {
     worker: StoredValue<Option<LiveWorker>, LocalStorage>,
     handlers: StoredValue<Vec<(u64, Handler)>, LocalStorage>,
     /// Messages sent before the worker said it is listening, in order.
-    waiting: StoredValue<Vec<String>, LocalStorage>,
+    waiting: StoredValue<Vec<ToWorker>, LocalStorage>,
     next_handler_id: StoredValue<u64>,
     next_request_id: StoredValue<u32>,
     next_run_id: StoredValue<u32>,
@@ -81,15 +80,20 @@ impl TrainerClient {
             self.start();
         }
         if self.state.get_untracked() == TrainerState::Starting {
-            self.waiting.update_value(|waiting| waiting.push(message.to_json()));
+            self.waiting.update_value(|waiting| waiting.push(message.clone()));
             return;
         }
-        self.post(message.to_json());
+        self.post(message);
     }
 
-    fn post(&self, json: String) {
+    /// Posts `message`, its bytes transferred beside it (see [`crate::transfer`]).
+    fn post(&self, message: &ToWorker) {
+        let (value, transfer) = crate::transfer::pack(&message.to_json(), message.payload());
         let posted = self.worker.with_value(|live| {
-            live.as_ref().map_or(Ok(()), |live| live.worker.post_message(&JsValue::from_str(&json)))
+            live.as_ref().map_or(Ok(()), |live| match &transfer {
+                None => live.worker.post_message(&value),
+                Some(transfer) => live.worker.post_message_with_transfer(&value, transfer),
+            })
         });
         if let Err(error) = posted {
             self.stop(format!("a message could not be sent to it ({})", describe_js_error(&error)));
@@ -152,7 +156,8 @@ impl TrainerClient {
             Err(error) => return self.stop(format!("the browser would not start it ({})", describe_js_error(&error))),
         };
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
-            let event = read_event(message.data());
+            let event = crate::transfer::unpack(message.data())
+                .and_then(|(json, payload)| FromWorker::from_message(&json, payload));
             match event {
                 Ok(event) => self.deliver(&event),
                 Err(reason) => self.stop(reason),
@@ -175,8 +180,8 @@ impl TrainerClient {
     fn deliver(self, event: &FromWorker) {
         if *event == FromWorker::Listening && self.state.get_untracked() == TrainerState::Starting {
             self.state.set(TrainerState::Running);
-            for json in self.waiting.try_update_value(std::mem::take).unwrap_or_default() {
-                self.post(json);
+            for message in self.waiting.try_update_value(std::mem::take).unwrap_or_default() {
+                self.post(&message);
             }
         }
         // Copied out first: a handler may subscribe or send, which touches the list.
@@ -196,17 +201,6 @@ impl TrainerClient {
         });
         self.state.set(TrainerState::Stopped(reason));
     }
-}
-
-/// An event is its JSON, or `[json, ArrayBuffer]` when bytes travel with it.
-fn read_event(data: JsValue) -> Result<FromWorker, String> {
-    if let Some(json) = data.as_string() {
-        return FromWorker::from_message(&json, None);
-    }
-    let parts = data.dyn_into::<Array>().map_err(|_| "the worker sent something other than text".to_string())?;
-    let json = parts.get(0).as_string().ok_or("the worker sent bytes without a message")?;
-    let bytes = Uint8Array::new(&parts.get(1)).to_vec();
-    FromWorker::from_message(&json, Some(bytes))
 }
 
 fn describe_js_error(error: &JsValue) -> String {

@@ -23,8 +23,8 @@ impl Mailbox {
     pub fn listen() -> Mailbox {
         let (sender, receiver) = unbounded();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let parsed = event.data().as_string().ok_or_else(|| "messages must be JSON strings".to_string());
-            match parsed.and_then(|json| ToWorker::from_json(&json)) {
+            let parsed = crate::transfer::unpack(event.data());
+            match parsed.and_then(|(json, payload)| ToWorker::from_message(&json, payload)) {
                 Ok(message) => drop(sender.unbounded_send(message)),
                 Err(message) => post(&FromWorker::Error { run: None, request_id: None, message }),
             }

@@ -5,7 +5,8 @@
 //! between steps, so Pause and Stop take effect within one step, and yields to the event loop after each step so
 //! messages keep arriving on the CPU backend too, whose reads never await. [`backend`] picks WebGPU or the CPU,
 //! [`fetch`] downloads and caches the model's files, [`session`] holds the loaded model, data sets and finished
-//! runs, and [`export`] packs an adapter for PEFT.
+//! runs, [`export`] packs an adapter for PEFT, and [`studio`] reviews the learner's own data set, kept across
+//! reloads by [`storage`].
 
 mod backend;
 mod export;
@@ -13,30 +14,27 @@ mod fetch;
 mod mailbox;
 mod run;
 mod session;
+mod storage;
+mod studio;
 
-use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
 
-use crate::protocol::{FromWorker, RunId, ToWorker};
+use crate::protocol::{FromWorker, RunId, ToWorker, STUDIO_DATASET_URL};
 use mailbox::Mailbox;
 use session::Session;
+use studio::Studio;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Posts `event` to the page: its JSON alone, or `[json, ArrayBuffer]` with the buffer transferred (not copied)
-/// when the event carries bytes.
+/// Posts `event` to the page, its bytes transferred beside it (see [`crate::transfer`]).
 fn post(event: &FromWorker) {
-    let json = JsValue::from_str(&event.to_json());
-    let _ = match event.payload() {
-        None => scope().post_message(&json),
-        Some(bytes) => {
-            let buffer: ArrayBuffer = Uint8Array::from(bytes).buffer();
-            scope().post_message_with_transfer(&Array::of2(&json, &buffer), &Array::of1(&buffer))
-        }
+    let _ = match crate::transfer::pack(&event.to_json(), event.payload()) {
+        (value, None) => scope().post_message(&value),
+        (value, Some(transfer)) => scope().post_message_with_transfer(&value, &transfer),
     };
 }
 
@@ -88,15 +86,55 @@ pub fn start() {
 
 async fn serve(mut mailbox: Mailbox) {
     let mut session: Option<Session> = None;
+    let mut studio = Studio::default();
     loop {
         let message = mailbox.next().await;
-        if let Err(Failure { run, request_id, message }) = handle(message, &mut session, &mut mailbox).await {
+        if let Err(Failure { run, request_id, message }) =
+            handle(message, &mut session, &mut studio, &mut mailbox).await
+        {
             post(&FromWorker::Error { run, request_id, message });
         }
     }
 }
 
-async fn handle(message: ToWorker, session: &mut Option<Session>, mailbox: &mut Mailbox) -> Result<(), Failure> {
+/// Whether a message is for the studio, which works the same while a run trains.
+fn is_for_studio(message: &ToWorker) -> bool {
+    matches!(
+        message,
+        ToWorker::StudioOpen { .. }
+            | ToWorker::StudioOpenUrl { .. }
+            | ToWorker::StudioRestore
+            | ToWorker::StudioDecide { .. }
+            | ToWorker::StudioDecideKind { .. }
+            | ToWorker::StudioEdit { .. }
+            | ToWorker::StudioSettings(_)
+            | ToWorker::StudioShowEntry { .. }
+            | ToWorker::StudioDownload { .. }
+            | ToWorker::StudioClose
+    )
+}
+
+/// Hands a studio message to the studio, which needs the model's tokenizer; its failures are the studio's.
+async fn handle_studio(message: ToWorker, session: Option<&Session>, studio: &mut Studio) {
+    let result = match session {
+        Some(session) => studio.handle(message, &session.tokenizer).await,
+        None => Err(NOT_READY.to_string()),
+    };
+    if let Err(message) = result {
+        post(&FromWorker::StudioError { message });
+    }
+}
+
+async fn handle(
+    message: ToWorker,
+    session: &mut Option<Session>,
+    studio: &mut Studio,
+    mailbox: &mut Mailbox,
+) -> Result<(), Failure> {
+    if is_for_studio(&message) {
+        handle_studio(message, session.as_ref(), studio).await;
+        return Ok(());
+    }
     match message {
         ToWorker::Init { backend, model_url } => {
             let reuse = session.as_ref().is_some_and(|s| s.backend_choice == backend && s.model_url == model_url);
@@ -107,6 +145,18 @@ async fn handle(message: ToWorker, session: &mut Option<Session>, mailbox: &mut 
             post(&session.as_ref().expect("loaded above").ready_event());
             Ok(())
         }
+        ToWorker::LoadDataset { url } if url == STUDIO_DATASET_URL => {
+            let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
+            let (name, train, held_out) = studio.examples().ok_or(
+                "the studio has no data set: bring one in the data studio first, then choose it here".to_string(),
+            )?;
+            if train.is_empty() {
+                return Err(format!("{name} has no example to train on: fix or keep some in the data studio").into());
+            }
+            // Loaded afresh each time: the learner may have changed it in the studio since.
+            post(&FromWorker::DatasetLoaded(session.add_dataset(&url, name, &train, &held_out, None)));
+            Ok(())
+        }
         ToWorker::LoadDataset { url } => {
             let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
             let summary = session.load_dataset(&url).await?;
@@ -115,7 +165,7 @@ async fn handle(message: ToWorker, session: &mut Option<Session>, mailbox: &mut 
         }
         ToWorker::Start { run: id, dataset_url, settings } => {
             let session = session.as_mut().ok_or_else(|| Failure::of_run(id, NOT_READY))?;
-            run::train(session, mailbox, id, &dataset_url, settings).await
+            run::train(session, studio, mailbox, id, &dataset_url, settings).await
         }
         ToWorker::Generate { request_id, run, sample, adapter_scale } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
@@ -132,7 +182,7 @@ async fn handle(message: ToWorker, session: &mut Option<Session>, mailbox: &mut 
             post(&export::adapter_zip(session, run).map_err(|message| Failure::of_run(run, message))?);
             Ok(())
         }
-        // Outside a run there is nothing to pause, resume or stop.
-        ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => Ok(()),
+        // Outside a run there is nothing to pause, resume or stop; studio messages went to the studio above.
+        _ => Ok(()),
     }
 }

@@ -5,7 +5,8 @@ use burn::prelude::*;
 
 use super::mailbox::Mailbox;
 use super::session::{Session, TrainedRun};
-use super::{post, Failure};
+use super::studio::Studio;
+use super::{handle_studio, is_for_studio, post, Failure};
 use crate::protocol::{FinishReason, FromWorker, RunId, StepMetrics, ToWorker, TrainSettings};
 use crate::train::{Trainer, TrainingConfig};
 
@@ -21,6 +22,7 @@ enum Control {
 
 pub async fn train(
     session: &mut Session,
+    studio: &mut Studio,
     mailbox: &mut Mailbox,
     id: RunId,
     dataset_url: &str,
@@ -68,7 +70,7 @@ pub async fn train(
     while trainer.steps_done() < settings.steps {
         // Let onmessage run: on the CPU backend nothing in a step awaits.
         gloo_timers::future::TimeoutFuture::new(0).await;
-        if let Control::Stop = between_steps(mailbox, session, id, &trainer).await {
+        if let Control::Stop = between_steps(mailbox, session, studio, id, &trainer).await {
             reason = FinishReason::Stopped;
             break;
         }
@@ -104,11 +106,21 @@ fn carry_evaluations(previous: StepMetrics, latest: &StepMetrics) -> StepMetrics
 }
 
 /// Handles the messages that arrived while a step ran; while paused, waits here for Resume or Stop.
-async fn between_steps(mailbox: &mut Mailbox, session: &Session, id: RunId, trainer: &Trainer) -> Control {
+async fn between_steps(
+    mailbox: &mut Mailbox,
+    session: &Session,
+    studio: &mut Studio,
+    id: RunId,
+    trainer: &Trainer,
+) -> Control {
     let mut paused = false;
     loop {
         let message = if paused { Some(mailbox.next().await) } else { mailbox.try_next() };
         let Some(message) = message else { return Control::Continue };
+        if is_for_studio(&message) {
+            handle_studio(message, Some(session), studio).await;
+            continue;
+        }
         match message {
             ToWorker::Pause { run } if run == id => {
                 paused = true;
@@ -136,6 +148,8 @@ async fn between_steps(mailbox: &mut Mailbox, session: &Session, id: RunId, trai
             ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
             ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
+            // The studio's messages were handled above.
+            _ => {}
         }
     }
 }

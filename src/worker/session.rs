@@ -9,7 +9,9 @@ use burn::prelude::*;
 use super::backend::choose_device;
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::data::TrainingSequence;
-use crate::data::{parse_dataset, split_train_eval, tokenize_example, training_sequences, TokenizedExample};
+use crate::data::{tokenize_example, training_sequences, TokenizedExample};
+use crate::dataset::review::{split_examples, SplitSettings};
+use crate::dataset::{parse_dataset, Example};
 use crate::export::load_model;
 use crate::generate;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
@@ -19,8 +21,6 @@ use crate::protocol::{
 };
 use crate::tokenizer::TextTokenizer;
 
-/// Share of a data set held out to measure the loss on text the run never trains on.
-const HELD_OUT_FRACTION: f64 = 0.1;
 /// Finished runs whose models are kept; older ones are dropped (each keeps a copy of the model).
 const KEPT_RUNS: usize = 8;
 
@@ -116,11 +116,23 @@ impl Session {
             Some(bytes) => Some(TaskCheck::parse(&check_url, &bytes)?),
             None => None,
         };
-        let (train, held_out) = split_train_eval(&examples, HELD_OUT_FRACTION, 0);
-        let tokenize = |examples: &[crate::data::Example]| -> Vec<TokenizedExample> {
+        let (train, held_out) = split_examples(examples, &SplitSettings::default());
+        Ok(self.add_dataset(url, name, &train, &held_out, task))
+    }
+
+    /// Tokenizes a data set split elsewhere (the studio's) and keeps it under `url`, replacing what was there.
+    pub fn add_dataset(
+        &mut self,
+        url: &str,
+        name: String,
+        train: &[Example],
+        held_out: &[Example],
+        task: Option<TaskCheck>,
+    ) -> DatasetSummary {
+        let tokenize = |examples: &[Example]| -> Vec<TokenizedExample> {
             examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
         };
-        let (train, held_out) = (tokenize(&train), tokenize(&held_out));
+        let (train, held_out) = (tokenize(train), tokenize(held_out));
         let summary = DatasetSummary {
             url: url.to_string(),
             name,
@@ -130,7 +142,7 @@ impl Session {
         };
         let dataset = Dataset { summary: summary.clone(), train, held_out, base_passed: None };
         self.datasets.insert(url.to_string(), dataset);
-        Ok(summary)
+        summary
     }
 
     pub fn dataset(&self, url: &str) -> Option<&Dataset> {

@@ -5,7 +5,8 @@ use crate::common;
 
 use std::path::Path;
 
-use tinytune::data::{parse_dataset, tokenize_example, training_sequences, ChatMessage, DataError, Example};
+use tinytune::data::{tokenize_example, training_sequences};
+use tinytune::dataset::{parse_dataset, ChatMessage, DataError, Example};
 use tinytune::tokenizer::{tokenizer_json_from_llama2c, TextTokenizer};
 
 const FIXTURES: &str = "tests/fixtures/data";
@@ -42,7 +43,7 @@ fn unknown_field_lists_found_and_expected_fields() {
     assert_error_starts(
         "wrong_fields.jsonl",
         Some(2),
-        r#"wrong_fields.jsonl line 2: unknown field `answer` (found `answer`, `prompt`; expected {"text"}, {"prompt", "response"} or {"messages"})"#,
+        r#"wrong_fields.jsonl line 2: unknown field `answer` (found `answer`, `prompt`; expected {"text"}, {"prompt", "response"}, {"messages"} or {"prompt", "chosen", "rejected"}); rename `answer` → `response`"#,
     );
 }
 
@@ -109,9 +110,9 @@ fn huge_line_is_refused_without_parsing() {
 
 #[test]
 fn unsupported_extension_names_the_supported_ones() {
-    let error = parse_dataset("train.csv", b"text\nhello\n").unwrap_err();
+    let error = parse_dataset("train.parquet", b"text\nhello\n").unwrap_err();
     assert_eq!(error.line, None);
-    assert!(error.to_string().starts_with("train.csv: unsupported file type (`.csv`); use .jsonl"), "{error}");
+    assert!(error.to_string().starts_with("train.parquet: unsupported file type (`.parquet`); use .jsonl"), "{error}");
     assert!(error.message.contains(".txt"), "{error}");
     let error = parse_dataset("train", b"hello").unwrap_err();
     assert!(error.to_string().starts_with("train: unsupported file type (no extension)"), "{error}");

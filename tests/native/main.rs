@@ -8,6 +8,10 @@ mod attention;
 #[cfg(feature = "trainer")]
 mod bad_data;
 mod content_validation;
+#[cfg(feature = "trainer")]
+mod data_fuzz;
+#[cfg(feature = "trainer")]
+mod data_studio;
 mod parity;
 mod task_metric;
 #[cfg(feature = "trainer")]

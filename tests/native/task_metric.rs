@@ -9,7 +9,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tinytune::data::{parse_dataset, Example};
+use tinytune::dataset::{parse_dataset, Example};
 use tinytune::settings::{Choice, RunPreset, TrainSettings};
 use tinytune::task::TaskCheck;
 

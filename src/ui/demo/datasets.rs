@@ -1,13 +1,14 @@
-//! The data sets the site ships for stories260K, in `public/datasets/`: each written by a script in `tools/`, with
-//! its task check (`<name>.check.json`) beside it. The playground and the embeds offer them, named by `data=` in
-//! their addresses.
+//! The data sets a run can train on: the ones the site ships for stories260K, in `public/datasets/` (each written
+//! by a script in `tools/`, with its task check `<name>.check.json` beside it), and the learner's own from the data
+//! studio. The playground and the embeds offer them, named by `data=` in their addresses.
 
+use crate::protocol::STUDIO_DATASET_URL;
 use crate::settings::SettingProblem;
 
-pub struct ShippedDataset {
+pub struct DatasetChoice {
     /// The name in addresses: `data=letters`.
     pub key: &'static str,
-    /// The file in `public/datasets/`.
+    /// The file in `public/datasets/`; empty for the studio's data set.
     pub file: &'static str,
     pub title: &'static str,
     /// What it teaches, in a sentence.
@@ -17,16 +18,16 @@ pub struct ShippedDataset {
 /// The address key that names the data set.
 pub const DATA_KEY: &str = "data";
 
-pub const PIP_STORIES: ShippedDataset = ShippedDataset {
+pub const PIP_STORIES: DatasetChoice = DatasetChoice {
     key: "pip",
     file: "pip-the-purple-robot.jsonl",
     title: "Pip the purple robot (style)",
     about: "Stories in the style the model knows, all about one new character: a little purple robot called Pip.",
 };
 
-pub const DATASETS: [ShippedDataset; 3] = [
+pub const DATASETS: [DatasetChoice; 3] = [
     PIP_STORIES,
-    ShippedDataset {
+    DatasetChoice {
         key: "instructions",
         file: "animal-place-instructions.jsonl",
         title: "Stories on request (instructions)",
@@ -34,7 +35,7 @@ pub const DATASETS: [ShippedDataset; 3] = [
                 model learns to follow the prompt, not to write it. A change of style takes 60 steps; this takes \
                 more (try the Instruction tuning preset).",
     },
-    ShippedDataset {
+    DatasetChoice {
         key: "letters",
         file: "letters-home.txt",
         title: "Letters home (raw text of a new domain)",
@@ -42,27 +43,43 @@ pub const DATASETS: [ShippedDataset; 3] = [
     },
 ];
 
-impl ShippedDataset {
-    /// Relative to the site's base, so it works under a sub-path (see `ui::site`).
+/// The learner's own data set, as the data studio leaves it.
+pub const STUDIO_DATASET: DatasetChoice = DatasetChoice {
+    key: "studio",
+    file: "",
+    title: "Your data set (from the data studio)",
+    about: "The data set you brought to the data studio, with your fixes, drops and split. Open the studio to change             it.",
+};
+
+/// Every data set a run can choose, in the order the page lists them.
+pub const CHOICES: [&DatasetChoice; 4] = [&DATASETS[0], &DATASETS[1], &DATASETS[2], &STUDIO_DATASET];
+
+impl DatasetChoice {
+    /// Relative to the site's base, so it works under a sub-path (see `ui::site`); the studio's is the name the
+    /// worker holds it under.
     pub fn url(&self) -> String {
-        format!("datasets/{}", self.file)
+        if self.file.is_empty() {
+            STUDIO_DATASET_URL.to_string()
+        } else {
+            format!("datasets/{}", self.file)
+        }
     }
 
-    pub fn by_file(file: &str) -> Option<&'static ShippedDataset> {
+    pub fn by_file(file: &str) -> Option<&'static DatasetChoice> {
         DATASETS.iter().find(|d| d.file == file)
     }
 
     /// The data set a query names with `data=`; without one, the first; a name that is not shipped is reported,
     /// and the first is used.
-    pub fn from_query(query: &str) -> (&'static ShippedDataset, Option<SettingProblem>) {
+    pub fn from_query(query: &str) -> (&'static DatasetChoice, Option<SettingProblem>) {
         let query = query.strip_prefix('?').unwrap_or(query);
         let Some((_, name)) = form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == DATA_KEY) else {
             return (&DATASETS[0], None);
         };
-        match DATASETS.iter().find(|d| d.key == name.trim()) {
+        match CHOICES.into_iter().find(|d| d.key == name.trim()) {
             Some(dataset) => (dataset, None),
             None => {
-                let keys: Vec<&str> = DATASETS.iter().map(|d| d.key).collect();
+                let keys: Vec<&str> = CHOICES.iter().map(|d| d.key).collect();
                 let message = format!(
                     "`{DATA_KEY}={name}` in the address: the data set is one of {}; using {}.",
                     keys.join(", "),
@@ -80,15 +97,17 @@ mod tests {
 
     #[test]
     fn the_address_names_a_shipped_data_set_or_gets_the_first_with_a_message() {
-        assert_eq!(ShippedDataset::from_query("?r=8&data=letters").0.file, "letters-home.txt");
-        let (dataset, problem) = ShippedDataset::from_query("r=8");
+        assert_eq!(DatasetChoice::from_query("?r=8&data=letters").0.file, "letters-home.txt");
+        let (dataset, problem) = DatasetChoice::from_query("r=8");
         assert_eq!((dataset.key, problem), ("pip", None));
-        let (dataset, problem) = ShippedDataset::from_query("data=recipes");
+        let (dataset, problem) = DatasetChoice::from_query("data=recipes");
         assert_eq!(dataset.key, "pip");
         assert_eq!(
             problem.unwrap().message,
-            "`data=recipes` in the address: the data set is one of pip, instructions, letters; using pip."
+            "`data=recipes` in the address: the data set is one of pip, instructions, letters, studio; using pip."
         );
+        let (dataset, problem) = DatasetChoice::from_query("data=studio");
+        assert_eq!((dataset.url().as_str(), problem), (STUDIO_DATASET_URL, None));
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod task_result;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, runs_loss, Loss, LossChart};
-pub use datasets::{ShippedDataset, DATASETS, DATA_KEY, PIP_STORIES};
+pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET};
 pub use download::save_file;
 pub use live::LiveDemo;
 pub use loading::LoadingProgress;

@@ -1,0 +1,110 @@
+//! The train / held-out split: seeded, so the same data set and seed always hold out the same examples, and
+//! grouped, so duplicates and near-duplicates land on the same side (otherwise the held-out loss partly measures
+//! memory).
+//!
+//! The shuffle is SplitMix64 + Fisher–Yates written out rather than `rand`'s: `rand` documents that its seeded
+//! generators may change between versions, and the split must not move under a learner's saved data set (nor
+//! differ between the native tests and the tab).
+
+/// A seeded stream of 64-bit numbers (SplitMix64).
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..bound` (Lemire's multiply-shift; the bias is below 2^-32 for the sizes here).
+    fn below(&mut self, bound: usize) -> usize {
+        (((self.next() >> 32) * bound as u64) >> 32) as usize
+    }
+}
+
+/// How many of `count` examples to hold out: `fraction` of them, rounded, at least one when there are two or
+/// more, and never all of them.
+pub fn held_out_count(count: usize, fraction: f64) -> usize {
+    if count < 2 {
+        return 0;
+    }
+    let fraction = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    ((count as f64 * fraction).round() as usize).clamp(1, count - 1)
+}
+
+/// Which examples are held out. `groups[i]` names example i's group (any id; examples with `None` take no part
+/// and are never held out). Whole groups are taken in a seeded random order until the held-out side has
+/// [`held_out_count`] examples; a group that would overshoot is passed over for a smaller one, so the size is met
+/// exactly whenever the groups allow it. With `grouped` false every example is its own group.
+pub fn held_out(groups: &[Option<usize>], fraction: f64, seed: u64, grouped: bool) -> Vec<bool> {
+    let mut members: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (index, group) in groups.iter().enumerate() {
+        if let Some(group) = group {
+            members.entry(if grouped { *group } else { index }).or_default().push(index);
+        }
+    }
+    let count: usize = members.values().map(Vec::len).sum();
+    let target = held_out_count(count, fraction);
+    let mut order: Vec<Vec<usize>> = members.into_values().collect();
+    let mut rng = SplitMix64(seed);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let mut held_out = vec![false; groups.len()];
+    let mut taken = 0;
+    for group in order {
+        if taken + group.len() <= target && taken + group.len() < count {
+            taken += group.len();
+            for index in group {
+                held_out[index] = true;
+            }
+        }
+        if taken == target {
+            break;
+        }
+    }
+    held_out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_is_seeded_and_holds_out_the_fraction() {
+        let groups: Vec<Option<usize>> = (0..20).map(Some).collect();
+        let split = held_out(&groups, 0.2, 7, true);
+        assert_eq!(split.iter().filter(|&&h| h).count(), 4);
+        assert_eq!(held_out(&groups, 0.2, 7, true), split);
+        assert_ne!(held_out(&groups, 0.2, 8, true), split);
+    }
+
+    #[test]
+    fn groups_stay_on_one_side_and_ungrouped_splits_may_part_them() {
+        // Ten pairs of near-duplicates: 0 and 1 are a group, 2 and 3, and so on.
+        let groups: Vec<Option<usize>> = (0..20).map(|i| Some(i / 2 * 2)).collect();
+        for seed in 0..50 {
+            let split = held_out(&groups, 0.3, seed, true);
+            assert_eq!(split.iter().filter(|&&h| h).count(), 6, "seed {seed}");
+            assert!(split.chunks(2).all(|pair| pair[0] == pair[1]), "seed {seed}: {split:?}");
+        }
+        let parted = (0..50).any(|seed| held_out(&groups, 0.3, seed, false).chunks(2).any(|pair| pair[0] != pair[1]));
+        assert!(parted, "an ungrouped split never parted a pair in 50 seeds");
+    }
+
+    #[test]
+    fn skipped_examples_are_never_held_out_and_tiny_sets_keep_one_for_training() {
+        let groups = [Some(0), None, Some(2), Some(3)];
+        for seed in 0..20 {
+            let split = held_out(&groups, 0.5, seed, true);
+            assert!(!split[1]);
+            assert_eq!(split.iter().filter(|&&h| h).count(), 2);
+        }
+        assert_eq!(held_out(&[Some(0)], 0.5, 0, true), vec![false]);
+        assert_eq!(held_out(&[Some(0), Some(0)], 0.5, 0, true), vec![false, false], "one group cannot be split");
+        assert_eq!(held_out_count(4, f64::NAN), 1);
+        assert_eq!(held_out_count(3, 1.0), 2);
+    }
+}
