@@ -155,9 +155,10 @@ pub enum ToWorker {
         source: String,
     },
     StudioSettings(StudioSettings),
-    /// One entry in full, with its tokens: answered with `StudioEntry`.
-    StudioShowEntry {
-        entry: usize,
+    /// The entry on (or starting before) this line of the file, in full with its tokens: answered with
+    /// `StudioEntry`.
+    StudioShowLine {
+        line: usize,
     },
     /// The cleaned data set as JSONL: answered with `StudioFile`.
     StudioDownload {

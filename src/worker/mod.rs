@@ -108,7 +108,7 @@ fn is_for_studio(message: &ToWorker) -> bool {
             | ToWorker::StudioDecideKind { .. }
             | ToWorker::StudioEdit { .. }
             | ToWorker::StudioSettings(_)
-            | ToWorker::StudioShowEntry { .. }
+            | ToWorker::StudioShowLine { .. }
             | ToWorker::StudioDownload { .. }
             | ToWorker::StudioClose
     )
@@ -147,7 +147,7 @@ async fn handle(
         }
         ToWorker::LoadDataset { url } if url == STUDIO_DATASET_URL => {
             let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
-            let (name, train, held_out) = studio.examples().ok_or(
+            let (name, train, held_out) = studio.examples(&session.tokenizer).await.ok_or(
                 "the studio has no data set: bring one in the data studio first, then choose it here".to_string(),
             )?;
             if train.is_empty() {

@@ -111,8 +111,13 @@ impl Studio {
                 post(&FromWorker::StudioEmpty);
                 Ok(())
             }
-            ToWorker::StudioShowEntry { entry } => {
+            ToWorker::StudioShowLine { line } => {
                 let data = self.data.as_ref().ok_or(NOTHING_OPEN)?;
+                // The last entry that starts on or before the line: a line inside a paragraph or a quoted
+                // multi-line cell finds its example.
+                let entry = data.entries.partition_point(|entry| entry.line <= line).checked_sub(1).ok_or_else(|| {
+                    format!("{} has no example on line {line}: its first starts on line {}", data.file_name, data.entries[0].line)
+                })?;
                 post(&FromWorker::StudioEntry(data.view(entry, tokenizer)?));
                 Ok(())
             }
@@ -135,8 +140,12 @@ impl Studio {
         }
     }
 
-    /// The usable examples, split as the studio shows, for a run: (file name, training, held-out).
-    pub fn examples(&self) -> Option<(String, Vec<Example>, Vec<Example>)> {
+    /// The usable examples, split as the studio shows, for a run: (file name, training, held-out). After a
+    /// reload the data set comes from the browser's storage.
+    pub async fn examples(&mut self, tokenizer: &TextTokenizer) -> Option<(String, Vec<Example>, Vec<Example>)> {
+        if self.data.is_none() {
+            self.data = restore(tokenizer).await;
+        }
         let data = self.data.as_ref()?;
         let side = |held_out: bool| -> Vec<Example> {
             data.review.side(held_out).filter_map(|i| data.facts[i].example.as_ref().ok().cloned()).collect()

@@ -25,3 +25,27 @@ test("every integrity hash in the built pages matches its file", () => {
   }
   assert.ok(checked >= 8, `only ${checked} integrity hashes found: expected the UI's script and wasm in 2 pages × 2 builds`);
 });
+
+test("every page declares a Content-Security-Policy that allows each inline script by its hash and nothing else", () => {
+  for (const dir of [distDir, subPathDistDir]) {
+    for (const page of ["index.html", "404.html"]) {
+      const html = readFileSync(join(dir, page), "utf8");
+      const meta = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+      assert.ok(meta, `${dir}/${page} has no Content-Security-Policy`);
+      assert.ok(html.indexOf(meta[0]) < html.indexOf("<script"), `${page}: the policy must come before any script`);
+      const directives = new Map(meta[1].split(/;\s*/).map((d) => { const [name, ...values] = d.split(" "); return [name, values]; }));
+      const scripts = directives.get("script-src");
+      assert.deepEqual(scripts.filter((s) => !s.startsWith("'sha256-")), ["'self'", "'wasm-unsafe-eval'"], `${page}: script-src`);
+      assert.deepEqual(directives.get("connect-src"), ["'self'"]);
+      assert.deepEqual(directives.get("default-src"), ["'none'"]);
+      assert.ok(!meta[1].includes("unsafe-inline") && !meta[1].includes("'unsafe-eval'"), meta[1]);
+      const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).filter((s) => s.trim());
+      assert.ok(inline.length >= 2, `${page}: expected Trunk's loader and the theme script inline`);
+      for (const script of inline) {
+        const hash = `'sha256-${createHash("sha256").update(script).digest("base64")}'`;
+        assert.ok(scripts.includes(hash), `${page}: an inline script is not in the policy: ${script.slice(0, 80)}`);
+      }
+      assert.equal(scripts.length - 2, inline.length, `${page}: the policy allows a script the page does not have`);
+    }
+  }
+});

@@ -71,6 +71,12 @@ export async function openPage(browser, origin, options = {}) {
     if (message.type() === "error") problems.consoleErrors.push(message.text());
   });
   page.on("pageerror", (error) => problems.consoleErrors.push(String(error)));
+  // The site's Content-Security-Policy: a violation (a blocked script, style, connection or worker) is an error.
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) =>
+      console.error(`Content-Security-Policy violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`),
+    );
+  });
   page.on("request", (request) => {
     const url = new URL(request.url());
     if (url.origin !== origin && url.protocol !== "data:" && url.protocol !== "blob:") {

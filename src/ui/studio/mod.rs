@@ -65,8 +65,9 @@ impl Studio {
         }
     }
 
-    pub fn show(&self, entry: usize) {
-        self.send(&ToWorker::StudioShowEntry { entry });
+    /// Shows the example on `line` of the file.
+    pub fn show(&self, line: usize) {
+        self.send(&ToWorker::StudioShowLine { line });
     }
 }
 
@@ -179,6 +180,8 @@ fn Status(studio: Studio) -> impl IntoView {
 fn Overview(studio: Studio) -> impl IntoView {
     let state = studio.state;
     let report = move || state.with(|s| s.report.clone());
+    let goto_line = RwSignal::new("1".to_string());
+    let goto_id = studio.id("goto-line");
     move || {
         report().map(|report: StudioReport| {
             let kept = match &report.kept {
@@ -200,6 +203,19 @@ fn Overview(studio: Studio) -> impl IntoView {
                         )}
                     </p>
                     <p class="hint">{kept}</p>
+                    <form class="studio-goto" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        if let Ok(line) = goto_line.get_untracked().trim().parse::<usize>() {
+                            studio.show(line);
+                        }
+                    }>
+                        <label for=goto_id.clone()>"Show the example on line"</label>
+                        " "
+                        <input id=goto_id.clone() type="number" min="1" step="1" prop:value=move || goto_line.get()
+                            on:input=move |ev| goto_line.set(event_target_value(&ev)) />
+                        " "
+                        <button type="submit" class="secondary">"Show"</button>
+                    </form>
                     <button type="button" class="secondary" on:click=move |_| studio.send(&ToWorker::StudioClose)>
                         "Close this data set (and forget it in this browser)"
                     </button>

@@ -58,7 +58,7 @@ fn Dropped(studio: Studio) -> impl IntoView {
                     {entries.into_iter().map(|(entry, line)| view! {
                         <li class="problem decided">
                             {format!("Line {line} is left out of training and downloads. ")}
-                            <button type="button" class="secondary" on:click=move |_| studio.show(entry)>{format!("Show line {line}")}</button>
+                            <button type="button" class="secondary" on:click=move |_| studio.show(line)>{format!("Show line {line}")}</button>
                             <button type="button" class="secondary" on:click=move |_| studio.send(&ToWorker::StudioDecide { entries: vec![entry], decision: Decision::Undecided })>
                                 {format!("Undo dropping line {line}")}
                             </button>
@@ -123,7 +123,7 @@ fn ProblemItem(studio: Studio, row: ProblemRow, blocks: bool) -> impl IntoView {
             ": "
             <span class="problem-message">{row.at.problem.message.clone()}</span>
             <span class="problem-buttons">
-                <button type="button" class="secondary" on:click=move |_| studio.show(entry)>{format!("Show line {}", row.at.line)}</button>
+                <button type="button" class="secondary" on:click=move |_| studio.show(row.at.line)>{format!("Show line {}", row.at.line)}</button>
                 {match decided {
                     Some(label) => view! {
                         <span class="problem-decision">{label}</span>
