@@ -29,7 +29,7 @@ pub mod tokenizer;
 #[cfg(feature = "trainer")]
 pub mod train;
 
-#[cfg(all(any(feature = "ui", feature = "worker"), target_arch = "wasm32"))]
+#[cfg(any(feature = "ui", feature = "worker"))]
 pub mod transfer;
 #[cfg(feature = "ui")]
 pub mod ui;

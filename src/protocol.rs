@@ -23,7 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
-pub use crate::dataset::{ColumnMapping, Format, ProblemKind, TablePreview};
+pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -163,9 +163,15 @@ pub enum ToWorker {
     /// The cleaned data set as JSONL: answered with `StudioFile`.
     StudioDownload {
         part: DownloadPart,
+        layout: Layout,
     },
     /// Forget the studio's data set, here and in the browser's storage.
     StudioClose,
+    /// Time training steps on the studio's data set with `settings` on the worker's backend: answered with
+    /// `StudioPace`, for the studio's training-time estimate.
+    StudioMeasurePace {
+        settings: TrainSettings,
+    },
 }
 
 /// The address the worker answers `LoadDataset` and `Start` with the studio's data set for: its usable examples,
@@ -409,6 +415,12 @@ pub enum FromWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// How long one training step takes on this device with the settings measured.
+    StudioPace {
+        seconds_per_step: f64,
+        backend: BackendKind,
+        settings: TrainSettings,
+    },
     /// The studio could not do what was asked; its data set stays as it was.
     StudioError {
         message: String,
@@ -548,10 +560,11 @@ impl ModelShape {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const STORIES260K: ModelShape = ModelShape {
+    /// stories260K's shape, for the tests of code that reads one.
+    pub(crate) const STORIES260K: ModelShape = ModelShape {
         vocab_size: 512,
         hidden_size: 64,
         intermediate_size: 172,

@@ -28,6 +28,30 @@ pub struct ChatMessage {
     pub content: String,
 }
 
+/// How a download writes examples: as read, or in the conversational or prompt-completion forms TRL's trainers
+/// take (plain text stays `{"text"}` in every layout; conversations stay `{"messages"}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Layout {
+    /// The shapes [`SHAPES`] lists.
+    AsRead,
+    /// Prompts and responses as `{"messages": [user, assistant]}`; preference pairs with message lists.
+    Messages,
+    /// Prompts and responses as `{"prompt", "completion"}`.
+    PromptCompletion,
+}
+
+impl Layout {
+    pub const ALL: [Layout; 3] = [Layout::AsRead, Layout::Messages, Layout::PromptCompletion];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Layout::AsRead => "as read ({\"prompt\", \"response\"}, {\"messages\"}, ...)",
+            Layout::Messages => "conversations ({\"messages\"}: TRL, Axolotl's chat_template)",
+            Layout::PromptCompletion => "prompt-completion ({\"prompt\", \"completion\"}: TRL)",
+        }
+    }
+}
+
 /// The roles a conversation may use, in the order a conversation usually has them.
 pub const ROLES: [&str; 3] = ["system", "user", "assistant"];
 
@@ -81,6 +105,28 @@ impl Example {
             }
         };
         serde_json::to_string(&line).expect("strings always serialise")
+    }
+
+    /// The example as one line of JSONL in `layout`: the shapes other trainers read.
+    pub fn to_json_line_as(&self, layout: Layout) -> String {
+        let message = |role: &str, content: &str| ChatMessage { role: role.into(), content: content.into() };
+        match (layout, self) {
+            (Layout::Messages, Example::PromptResponse { prompt, response }) => {
+                Example::Chat(vec![message("user", prompt), message("assistant", response)]).to_json_line()
+            }
+            // TRL's conversational preference form.
+            (Layout::Messages, Example::Preference { prompt, chosen, rejected }) => serde_json::json!({
+                "prompt": [message("user", prompt)],
+                "chosen": [message("assistant", chosen)],
+                "rejected": [message("assistant", rejected)],
+            })
+            .to_string(),
+            // TRL's prompt-completion form.
+            (Layout::PromptCompletion, Example::PromptResponse { prompt, response }) => {
+                serde_json::json!({ "completion": response, "prompt": prompt }).to_string()
+            }
+            _ => self.to_json_line(),
+        }
     }
 
     /// Every text of the example, joined by newlines: what duplicates are judged on.
@@ -360,6 +406,25 @@ mod tests {
             Example::from_json_line(lines[2]).unwrap(),
             Example::Chat(vec![message("user", "Hi"), message("assistant", "Hello")])
         );
+    }
+
+    #[test]
+    fn downloads_take_the_layouts_trl_reads() {
+        let pair = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
+        assert_eq!(
+            pair.to_json_line_as(Layout::Messages),
+            r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#
+        );
+        assert_eq!(pair.to_json_line_as(Layout::PromptCompletion), r#"{"completion":"Hello","prompt":"Hi"}"#);
+        let preference = Example::Preference { prompt: "Q".into(), chosen: "A".into(), rejected: "B".into() };
+        assert_eq!(
+            preference.to_json_line_as(Layout::Messages),
+            r#"{"chosen":[{"content":"A","role":"assistant"}],"prompt":[{"content":"Q","role":"user"}],"rejected":[{"content":"B","role":"assistant"}]}"#
+        );
+        let text = Example::Text("Once.".into());
+        for layout in Layout::ALL {
+            assert_eq!(text.to_json_line_as(layout), r#"{"text":"Once."}"#);
+        }
     }
 
     #[test]

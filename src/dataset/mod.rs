@@ -21,7 +21,7 @@ pub mod split;
 
 use std::fmt;
 
-pub use example::{ChatMessage, Example};
+pub use example::{ChatMessage, Example, Layout};
 pub use problem::{Problem, ProblemKind};
 pub use source::{ColumnMapping, Entry, Field, Format, TablePreview};
 

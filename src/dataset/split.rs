@@ -1,28 +1,11 @@
 //! The train / held-out split: seeded, so the same data set and seed always hold out the same examples, and
 //! grouped, so duplicates and near-duplicates land on the same side (otherwise the held-out loss partly measures
-//! memory).
-//!
-//! The shuffle is SplitMix64 + Fisher–Yates written out rather than `rand`'s: `rand` documents that its seeded
-//! generators may change between versions, and the split must not move under a learner's saved data set (nor
-//! differ between the native tests and the tab).
+//! memory). Without duplicates it holds out exactly the examples a plain shuffle with `rand`'s `StdRng` would (the
+//! generator is pinned by Cargo.lock, so a saved data set keeps its split).
 
-/// A seeded stream of 64-bit numbers (SplitMix64).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound` (Lemire's multiply-shift; the bias is below 2^-32 for the sizes here).
-    fn below(&mut self, bound: usize) -> usize {
-        (((self.next() >> 32) * bound as u64) >> 32) as usize
-    }
-}
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
 
 /// How many of `count` examples to hold out: `fraction` of them, rounded, at least one when there are two or
 /// more, and never all of them.
@@ -48,10 +31,7 @@ pub fn held_out(groups: &[Option<usize>], fraction: f64, seed: u64, grouped: boo
     let count: usize = members.values().map(Vec::len).sum();
     let target = held_out_count(count, fraction);
     let mut order: Vec<Vec<usize>> = members.into_values().collect();
-    let mut rng = SplitMix64(seed);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
+    order.shuffle(&mut StdRng::seed_from_u64(seed));
     let mut held_out = vec![false; groups.len()];
     let mut taken = 0;
     for group in order {

@@ -360,6 +360,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         | FromWorker::StudioEntry(_)
         | FromWorker::StudioEmpty
         | FromWorker::StudioFile { .. }
+        | FromWorker::StudioPace { .. }
         | FromWorker::StudioError { .. } => {}
         FromWorker::Loading { file, loaded_bytes, total_bytes, from_cache } => {
             state.loading = Some(FileProgress {
@@ -700,14 +701,7 @@ mod tests {
     fn ready_needs_the_model_and_the_data_set_and_a_lost_trainer_ends_the_run() {
         let mut state = RunState::new("/d.jsonl");
         let backend = BackendReport { kind: BackendKind::Cpu, adapter_name: None, fallback_reason: None };
-        let shape = ModelShape {
-            vocab_size: 512,
-            hidden_size: 64,
-            intermediate_size: 172,
-            num_hidden_layers: 5,
-            num_attention_heads: 8,
-            num_key_value_heads: 4,
-        };
+        let shape = crate::protocol::tests::STORIES260K;
         apply(&mut state, &FromWorker::Ready { backend, model_name: "stories260K".into(), model: shape });
         assert_eq!(state.status, "stories260K is ready to train on the CPU");
         assert!(!state.ready());

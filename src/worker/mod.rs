@@ -157,6 +157,20 @@ async fn handle(
             post(&FromWorker::DatasetLoaded(session.add_dataset(&url, name, &train, &held_out, None)));
             Ok(())
         }
+        ToWorker::StudioMeasurePace { settings } => {
+            let session = session.as_ref().ok_or_else(|| NOT_READY.to_string())?;
+            let measured = match studio.examples(&session.tokenizer).await {
+                Some((_, train, _)) => run::seconds_per_step(session, &train, &settings).await,
+                None => Err("the studio has no data set to time".to_string()),
+            };
+            match measured {
+                Ok(seconds_per_step) => {
+                    post(&FromWorker::StudioPace { seconds_per_step, backend: session.backend.kind, settings })
+                }
+                Err(message) => post(&FromWorker::StudioError { message }),
+            }
+            Ok(())
+        }
         ToWorker::LoadDataset { url } => {
             let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
             let summary = session.load_dataset(&url).await?;

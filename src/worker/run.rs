@@ -7,6 +7,8 @@ use super::mailbox::Mailbox;
 use super::session::{Session, TrainedRun};
 use super::studio::Studio;
 use super::{handle_studio, is_for_studio, post, Failure};
+use crate::data::tokenize_example;
+use crate::dataset::Example;
 use crate::protocol::{FinishReason, FromWorker, RunId, StepMetrics, ToWorker, TrainSettings};
 use crate::train::{Trainer, TrainingConfig};
 
@@ -96,6 +98,34 @@ pub async fn train(
     Ok(())
 }
 
+/// Steps timed for the studio's estimate: the first is left out (it compiles kernels on WebGPU).
+const PACE_STEPS: usize = 3;
+
+/// Seconds per optimizer step with `settings` on the session's backend, timed on `examples` (the studio's data
+/// set) without evaluations: the second and third steps, after a first that warms up.
+pub async fn seconds_per_step(
+    session: &Session,
+    examples: &[Example],
+    settings: &TrainSettings,
+) -> Result<f64, String> {
+    let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &session.tokenizer)).collect();
+    let sequences = session.sequences(&tokenized, settings.seq_len);
+    if sequences.is_empty() {
+        return Err("the data set has nothing to train on at this sequence length".into());
+    }
+    let settings = TrainSettings { steps: PACE_STEPS, eval_every: 0, ..settings.clone() };
+    let device = session.device.clone().autodiff();
+    let model = session.fresh_model(&device)?;
+    let mut trainer = Trainer::new(model, sequences, Vec::new(), TrainingConfig::from_settings(&settings), &device)
+        .map_err(|e| e.to_string())?;
+    trainer.step().await.map_err(|e| e.to_string())?;
+    let started = web_time::Instant::now();
+    for _ in 1..PACE_STEPS {
+        trainer.step().await.map_err(|e| e.to_string())?;
+    }
+    Ok(started.elapsed().as_secs_f64() / (PACE_STEPS - 1) as f64)
+}
+
 /// The latest metrics, with the last evaluated losses carried forward for the model card.
 fn carry_evaluations(previous: StepMetrics, latest: &StepMetrics) -> StepMetrics {
     StepMetrics {
@@ -148,6 +178,9 @@ async fn between_steps(
             ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
             ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
+            ToWorker::StudioMeasurePace { .. } => {
+                post(&FromWorker::StudioError { message: "the pace cannot be measured while a run trains".into() })
+            }
             // The studio's messages were handled above.
             _ => {}
         }

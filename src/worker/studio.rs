@@ -14,7 +14,7 @@ use super::storage::Folder;
 use crate::data::tokenize_example;
 use crate::dataset::review::{review, Decision, EntryFacts, Review, TokenFacts};
 use crate::dataset::source::{read_entries, table_preview};
-use crate::dataset::{ColumnMapping, Entry, Example, Format};
+use crate::dataset::{ColumnMapping, Entry, Example, Format, Layout};
 use crate::protocol::{
     DownloadPart, FromWorker, Kept, KindCount, ProblemKind, ProblemRow, StudioEntryView, StudioReport, StudioSettings,
     ToWorker, TokenChip, TokenStats, PROBLEMS_PER_KIND,
@@ -115,15 +115,19 @@ impl Studio {
                 let data = self.data.as_ref().ok_or(NOTHING_OPEN)?;
                 // The last entry that starts on or before the line: a line inside a paragraph or a quoted
                 // multi-line cell finds its example.
-                let entry = data.entries.partition_point(|entry| entry.line <= line).checked_sub(1).ok_or_else(|| {
-                    format!("{} has no example on line {line}: its first starts on line {}", data.file_name, data.entries[0].line)
-                })?;
+                let entry =
+                    data.entries.partition_point(|entry| entry.line <= line).checked_sub(1).ok_or_else(|| {
+                        format!(
+                            "{} has no example on line {line}: its first starts on line {}",
+                            data.file_name, data.entries[0].line
+                        )
+                    })?;
                 post(&FromWorker::StudioEntry(data.view(entry, tokenizer)?));
                 Ok(())
             }
-            ToWorker::StudioDownload { part } => {
+            ToWorker::StudioDownload { part, layout } => {
                 let data = self.data.as_ref().ok_or(NOTHING_OPEN)?;
-                let (file_name, bytes) = data.download(part);
+                let (file_name, bytes) = data.download(part, layout);
                 post(&FromWorker::StudioFile { file_name, bytes });
                 Ok(())
             }
@@ -446,7 +450,7 @@ impl Data {
         })
     }
 
-    fn download(&self, part: DownloadPart) -> (String, Vec<u8>) {
+    fn download(&self, part: DownloadPart, layout: Layout) -> (String, Vec<u8>) {
         let stem = self.file_name.rsplit_once('.').map_or(self.file_name.as_str(), |(stem, _)| stem);
         let (suffix, indices): (&str, Vec<usize>) = match part {
             DownloadPart::All => ("clean", (0..self.entries.len()).filter(|&i| self.review.usable[i]).collect()),
@@ -456,7 +460,7 @@ impl Data {
         let mut bytes = Vec::new();
         for index in indices {
             if let Ok(example) = &self.facts[index].example {
-                bytes.extend(example.to_json_line().as_bytes());
+                bytes.extend(example.to_json_line_as(layout).as_bytes());
                 bytes.push(b'\n');
             }
         }

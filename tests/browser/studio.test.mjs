@@ -4,7 +4,8 @@
 // the data set survives a reload and trains in the playground; and no request carries the data anywhere.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -173,4 +174,48 @@ test("a table whose header says nothing asks which column is which", async () =>
   assert.equal(trained.replaceAll("▁", " "), " A colour.</s>", "only the response and EOS are trained");
   page.assertClean();
   await context.close();
+});
+
+test("a 20 MB file is read off the main thread: the page keeps answering and shows progress", async () => {
+  // 20 MB of prompt/response lines, made here with a fixed seed.
+  const words = "once upon a time there was a little robot called pip who loved the red ball in the garden".split(" ");
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const lines = [];
+  let bytes = 0;
+  while (bytes < 20_000_000) {
+    const story = Array.from({ length: 20 + Math.floor(next() * 100) }, () => words[Math.floor(next() * words.length)]).join(" ");
+    const line = JSON.stringify({ prompt: "Tell me a story.", response: story });
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "tinytune-studio-"));
+  const path = join(dir, "twenty-megabytes.jsonl");
+  writeFileSync(path, lines.join("\n") + "\n");
+
+  const { page, context } = await openPage(browser, origin);
+  await openStudio(page);
+  // The longest gap between ticks of a 20 ms timer on the page's main thread, from now on.
+  await page.evaluate(() => {
+    window.longestGap = 0;
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      window.longestGap = Math.max(window.longestGap, now - last);
+      last = now;
+    }, 20);
+  });
+  const started = Date.now();
+  await page.locator(".studio-bring input[type=file]").setInputFiles(path);
+  await page.locator(".studio-status progress").first().waitFor({ timeout: 30_000 });
+  const progressShown = await page.locator(".studio-status").textContent();
+  await page.locator(".studio-overview h2", { hasText: "twenty-megabytes.jsonl" }).waitFor({ timeout: 300_000 });
+  const readMs = Date.now() - started;
+  const longestGap = await page.evaluate(() => window.longestGap);
+  assert.match(await page.locator(".studio-overview").textContent(), new RegExp(`${lines.length.toLocaleString("en")} entries`));
+  console.log(`figure: studio — ${(bytes / 1e6).toFixed(1)} MB, ${lines.length} examples read, checked and tokenized in ${readMs} ms; longest main-thread gap ${longestGap.toFixed(0)} ms; progress: ${progressShown.trim()}`);
+  assert.ok(longestGap < 500, `the main thread stalled for ${longestGap.toFixed(0)} ms`);
+  page.assertClean();
+  await context.close();
+  rmSync(dir, { recursive: true, force: true });
 });

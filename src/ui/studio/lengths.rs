@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::state::Pace;
 use super::Studio;
-use crate::protocol::{TokenStats, TrainSettings};
+use crate::protocol::{BackendKind, ToWorker, TokenStats, TrainSettings};
 use crate::ui::demo::numbers::format_count;
 
 const WIDTH: f64 = 640.0;
@@ -75,7 +76,59 @@ pub fn Lengths(studio: Studio) -> impl IntoView {
                         }}
                     </figcaption>
                 </figure>
+                <TrainingTime studio steps_per_pass />
             </section>
         })
+    }
+}
+
+/// "about 3 min", "12 s", for an estimate.
+fn duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 1.0 => "under a second".into(),
+        s if s < 90.0 => format!("about {s:.0} s"),
+        s if s < 5400.0 => format!("about {:.0} min", s / 60.0),
+        s => format!("about {:.1} h", s / 3600.0),
+    }
+}
+
+/// The training time of one pass over the data and of the default run, from a step timed here on request.
+#[component]
+fn TrainingTime(studio: Studio, steps_per_pass: usize) -> impl IntoView {
+    let state = studio.state;
+    let measure = move |_| {
+        let seq_len = state.with_untracked(|s| s.report.as_ref().map(|r| r.settings.seq_len)).unwrap_or_default();
+        let settings = TrainSettings { seq_len, ..TrainSettings::default() };
+        state.update(|s| s.pace = Pace::Measuring);
+        studio.send(&ToWorker::StudioMeasurePace { settings });
+    };
+    let estimate = move || match state.with(|s| s.pace.clone()) {
+        Pace::Unknown => String::new(),
+        Pace::Measuring => "Timing three training steps…".into(),
+        Pace::Measured { seconds_per_step, backend, settings } => {
+            let device = match backend {
+                BackendKind::WebGpu => "on this device's GPU (WebGPU)",
+                BackendKind::Cpu => "on this device's CPU",
+            };
+            format!(
+                "A step of {} pieces of {} tokens takes {:.2} s {device}: one pass over the data ({} steps) takes {}, \
+                 the default run of {} steps {}.",
+                settings.batch_size * settings.grad_accum,
+                settings.seq_len + 1,
+                seconds_per_step,
+                format_count(steps_per_pass),
+                duration(seconds_per_step * steps_per_pass as f64),
+                settings.steps,
+                duration(seconds_per_step * settings.steps as f64),
+            )
+        }
+    };
+    view! {
+        <p>
+            <button type="button" class="secondary" disabled=move || state.with(|s| s.pace == Pace::Measuring) on:click=measure>
+                "Time a training step on this device"
+            </button>
+        </p>
+        <p role="status">{estimate}</p>
     }
 }

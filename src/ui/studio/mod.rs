@@ -20,7 +20,7 @@ use super::demo::numbers::{format_bytes, format_count};
 use super::demo::{save_file, STORIES_MODEL_URL, STUDIO_DATASET};
 use super::site;
 use super::trainer_client::{use_trainer, TrainerClient, TrainerState};
-use crate::dataset::Format;
+use crate::dataset::{Format, Layout};
 use crate::protocol::{BackendChoice, DownloadPart, FromWorker, Kept, StudioReport, StudioSettings, ToWorker};
 use state::{apply, Phase, StudioState};
 
@@ -279,7 +279,10 @@ fn Split(studio: Studio) -> impl IntoView {
 fn UseIt(studio: Studio) -> impl IntoView {
     let state = studio.state;
     let train = move || state.with(|s| s.report.as_ref().map_or(0, |r| r.train));
-    let download = move |part: DownloadPart| studio.send(&ToWorker::StudioDownload { part });
+    let layout = RwSignal::new(Layout::AsRead);
+    let download =
+        move |part: DownloadPart| studio.send(&ToWorker::StudioDownload { part, layout: layout.get_untracked() });
+    let layout_id = studio.id("layout");
     let title = studio.id("use-title");
     view! {
         <section class="studio-use" aria-labelledby=title.clone()>
@@ -296,10 +299,19 @@ fn UseIt(studio: Studio) -> impl IntoView {
                     "Train on this in the playground"
                 </A>
             </p>
-            <p class="hint">
-                "Downloads are JSONL, one example per line in the shapes TRL, Axolotl and most trainers read: "
-                "{\"text\"}, {\"prompt\", \"response\"}, {\"messages\"} or {\"prompt\", \"chosen\", \"rejected\"}."
-            </p>
+            <div class="field">
+                <label for=layout_id.clone()>"Downloads are JSONL, one example per line, written"</label>
+                <select id=layout_id on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    if let Some(choice) = Layout::ALL.into_iter().find(|l| format!("{l:?}") == chosen) {
+                        layout.set(choice);
+                    }
+                }>
+                    {Layout::ALL.into_iter().map(|choice| view! {
+                        <option value=format!("{choice:?}") selected=move || layout.get() == choice>{choice.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
             <p class="run-exports">
                 <button type="button" class="secondary" on:click=move |_| download(DownloadPart::All)>"Download the clean data set"</button>
                 <button type="button" class="secondary" on:click=move |_| download(DownloadPart::Train)>"Download the training split"</button>

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::dataset::Format;
-use crate::protocol::{FromWorker, StudioEntryView, StudioReport, TablePreview};
+use crate::protocol::{BackendKind, FromWorker, StudioEntryView, StudioReport, TablePreview, TrainSettings};
 
 /// Where the studio stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +33,20 @@ pub struct StudioState {
     pub download: Option<(String, Arc<Vec<u8>>)>,
     /// What went wrong last, in words for the learner; cleared by the next report.
     pub problem: Option<String>,
+    /// The training pace measured on this device: asked for (`Measuring`) or known.
+    pub pace: Pace,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Pace {
+    #[default]
+    Unknown,
+    Measuring,
+    Measured {
+        seconds_per_step: f64,
+        backend: BackendKind,
+        settings: TrainSettings,
+    },
 }
 
 impl Default for StudioState {
@@ -43,6 +57,7 @@ impl Default for StudioState {
             entry: None,
             download: None,
             problem: None,
+            pace: Pace::Unknown,
         }
     }
 }
@@ -100,7 +115,14 @@ pub fn apply(state: &mut StudioState, event: &FromWorker) {
         FromWorker::StudioFile { file_name, bytes } => {
             state.download = Some((file_name.clone(), Arc::new(bytes.clone())))
         }
+        FromWorker::StudioPace { seconds_per_step, backend, settings } => {
+            state.pace =
+                Pace::Measured { seconds_per_step: *seconds_per_step, backend: *backend, settings: settings.clone() };
+        }
         FromWorker::StudioError { message } => {
+            if state.pace == Pace::Measuring {
+                state.pace = Pace::Unknown;
+            }
             state.problem = Some(message.clone());
             if !matches!(state.phase, Phase::Mapping { .. }) {
                 state.phase = state.settled();
@@ -159,14 +181,7 @@ mod tests {
             },
         );
         assert!(matches!(&state.phase, Phase::LoadingModel { loaded_bytes: 5, .. }));
-        let shape = crate::protocol::ModelShape {
-            vocab_size: 512,
-            hidden_size: 64,
-            intermediate_size: 172,
-            num_hidden_layers: 5,
-            num_attention_heads: 8,
-            num_key_value_heads: 4,
-        };
+        let shape = crate::protocol::tests::STORIES260K;
         let backend = crate::protocol::BackendReport {
             kind: crate::protocol::BackendKind::Cpu,
             adapter_name: None,
@@ -222,5 +237,17 @@ mod tests {
         assert!(state.entry.is_none());
         apply(&mut state, &FromWorker::StudioEmpty);
         assert_eq!(state, StudioState { phase: Phase::Empty, ..StudioState::default() });
+    }
+
+    #[test]
+    fn a_measured_pace_is_kept_and_a_failed_measurement_can_be_asked_again() {
+        let mut state = StudioState { pace: Pace::Measuring, ..StudioState::default() };
+        apply(&mut state, &FromWorker::StudioError { message: "nothing to train on".into() });
+        assert_eq!(state.pace, Pace::Unknown);
+        let settings = TrainSettings::default();
+        let pace =
+            FromWorker::StudioPace { seconds_per_step: 0.09, backend: BackendKind::Cpu, settings: settings.clone() };
+        apply(&mut state, &pace);
+        assert_eq!(state.pace, Pace::Measured { seconds_per_step: 0.09, backend: BackendKind::Cpu, settings });
     }
 }
