@@ -156,8 +156,8 @@ test("a dropped file's problems are listed by line, fixed in place, kept across 
   await context.close();
 });
 
-test("a table whose header says nothing asks which column is which", async () => {
-  const { page, context } = await openPage(browser, origin);
+test("a table whose header says nothing asks which column is which; the clean data downloads as TRL reads it", async () => {
+  const { page, context } = await openPage(browser, origin, { acceptDownloads: true });
   await openStudio(page);
   await page.getByLabel("Or paste examples").fill("question one\tanswer one\nWhat is red?\tA colour.\nName a fruit.\tAn apple.\n");
   await page.getByLabel("Pasted text is").selectOption("tsv");
@@ -172,6 +172,20 @@ test("a table whose header says nothing asks which column is which", async () =>
   await showLine(page, 2);
   const trained = (await chips(page)).filter((c) => c.trained).map((c) => c.text).join("");
   assert.equal(trained.replaceAll("▁", " "), " A colour.</s>", "only the response and EOS are trained");
+
+  // The clean data set downloads in the layout chosen: here TRL's conversational one.
+  await page.getByLabel("Downloads are JSONL, one example per line, written").selectOption("Messages");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download the clean data set" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "pasted.clean.jsonl");
+  const downloaded = readFileSync(await download.path(), "utf8");
+  assert.equal(downloaded, [
+    '{"messages":[{"role":"user","content":"What is red?"},{"role":"assistant","content":"A colour."}]}',
+    '{"messages":[{"role":"user","content":"Name a fruit."},{"role":"assistant","content":"An apple."}]}',
+    "",
+  ].join("\n"));
   page.assertClean();
   await context.close();
 });

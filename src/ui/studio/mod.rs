@@ -24,13 +24,16 @@ use crate::dataset::{Format, Layout};
 use crate::protocol::{BackendChoice, DownloadPart, FromWorker, Kept, StudioReport, StudioSettings, ToWorker};
 use state::{apply, Phase, StudioState};
 
+/// A file sent to be read: its name, format and bytes.
+type PendingFile = (String, Format, Rc<Vec<u8>>);
+
 /// The studio's handle for its widgets: its state, the worker, and the learner's last file until the worker has
 /// read it (a table may need its columns mapped, and its bytes are sent again with the mapping).
 #[derive(Clone, Copy)]
 pub struct Studio {
     pub state: RwSignal<StudioState>,
     trainer: TrainerClient,
-    pending: StoredValue<Option<(String, Format, Rc<Vec<u8>>)>, LocalStorage>,
+    pending: StoredValue<Option<PendingFile>, LocalStorage>,
     prefix: StoredValue<String>,
 }
 

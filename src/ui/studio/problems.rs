@@ -119,7 +119,7 @@ fn ProblemItem(studio: Studio, row: ProblemRow, blocks: bool) -> impl IntoView {
     view! {
         <li class="problem" class:decided=decided.is_some()>
             <span class="problem-place">{place(&row)}</span>
-            {row.edited.then(|| " (edited)")}
+            {row.edited.then_some(" (edited)")}
             ": "
             <span class="problem-message">{row.at.problem.message.clone()}</span>
             <span class="problem-buttons">
