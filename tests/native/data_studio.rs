@@ -144,9 +144,8 @@ fn every_trained_span_of_every_shipped_example_ends_with_eos() {
 }
 
 #[test]
-fn the_trainers_split_of_a_shipped_data_set_keeps_near_duplicates_together() {
-    // The instructions data set repeats its prompts' template; no two of its examples are near-duplicates, so
-    // the split holds out exactly the share asked for.
+fn the_trainers_split_of_a_shipped_data_set_without_near_duplicates_holds_out_the_share_asked_for() {
+    // The instructions data set repeats its prompts' template, yet no two of its examples are near-duplicates.
     let bytes =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets/animal-place-instructions.jsonl"))
             .unwrap();

@@ -56,9 +56,10 @@ impl Studio {
         mapping: Option<crate::dataset::ColumnMapping>,
     ) {
         self.state.update(|s| s.reading(&file_name));
-        let bytes = Rc::new(bytes);
-        self.pending.set_value(Some((file_name.clone(), format, bytes.clone())));
-        self.trainer.send(&ToWorker::StudioOpen { file_name, format, mapping, bytes: (*bytes).clone() });
+        // Only a table may need its bytes again (for the column mapping); other files are not copied to keep.
+        let kept = matches!(format, Format::Csv | Format::Tsv).then(|| Rc::new(bytes.clone()));
+        self.pending.set_value(kept.map(|kept| (file_name.clone(), format, kept)));
+        self.trainer.send(&ToWorker::StudioOpen { file_name, format, mapping, bytes });
     }
 
     /// The table waiting for its columns, read again with `mapping`.
