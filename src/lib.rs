@@ -36,3 +36,13 @@ pub mod ui;
 
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 pub mod worker;
+
+#[cfg(test)]
+mod tests {
+    /// The crate's folder, read when the test runs (cargo sets it for test binaries) rather than baked in when it
+    /// is compiled: the build folder is shared by every clone on a machine, so a binary built in one clone may run
+    /// in another.
+    pub(crate) fn crate_dir() -> std::path::PathBuf {
+        std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+    }
+}

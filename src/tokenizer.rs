@@ -315,7 +315,7 @@ pub(crate) mod tests {
     pub(crate) fn stories260k_tok_bin() -> Vec<u8> {
         let dir = std::env::var_os("TINYTUNE_MODEL_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/models/stories260K"));
+            .unwrap_or_else(|| crate::tests::crate_dir().join("../shared/models/stories260K"));
         let path = dir.join("tok512.bin");
         std::fs::read(&path).unwrap_or_else(|error| {
             panic!("cannot read {} ({error}); set TINYTUNE_MODEL_DIR to the stories260K folder", path.display())

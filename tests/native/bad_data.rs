@@ -3,8 +3,6 @@
 
 use crate::common;
 
-use std::path::Path;
-
 use tinytune::data::{tokenize_example, training_sequences};
 use tinytune::dataset::{parse_dataset, ChatMessage, DataError, Example};
 use tinytune::tokenizer::{tokenizer_json_from_llama2c, TextTokenizer};
@@ -12,7 +10,7 @@ use tinytune::tokenizer::{tokenizer_json_from_llama2c, TextTokenizer};
 const FIXTURES: &str = "tests/fixtures/data";
 
 fn parse_fixture(name: &str) -> Result<Vec<Example>, DataError> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES).join(name);
+    let path = crate::common::crate_dir().join(FIXTURES).join(name);
     let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     parse_dataset(name, &bytes)
 }

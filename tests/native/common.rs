@@ -2,12 +2,18 @@
 
 use std::path::PathBuf;
 
+/// The crate's folder, read when the test runs (cargo sets it for test binaries) rather than baked in when it is
+/// compiled: the build folder is shared by every clone on a machine, so a binary built in one clone may run in another.
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+}
+
 /// The stories260K folder (tok512.bin, stories260K.bin): `TINYTUNE_MODEL_DIR`, or `../shared/models/stories260K`
 /// beside the crate.
 pub fn stories260k_dir() -> PathBuf {
     std::env::var_os("TINYTUNE_MODEL_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/models/stories260K"))
+        .unwrap_or_else(|| crate_dir().join("../shared/models/stories260K"))
 }
 
 /// Reads a file of the stories260K folder, failing the test with what to set if it is not there.

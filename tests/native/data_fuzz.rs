@@ -9,7 +9,6 @@
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -30,7 +29,7 @@ const MAX_INPUT: usize = 320;
 const INTERESTING: &[u8] = b"{}[]\":,\\\n\r\t \x00\xff\xc3\xa9\xe2\x80\xa8\xef\xbb\xbfnu0123456789.-+eE";
 
 fn seeds() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::common::crate_dir();
     let mut seeds = Vec::new();
     for folder in ["tests/fixtures/data", "tests/fixtures/studio", "public/datasets"] {
         let mut names: Vec<_> = std::fs::read_dir(root.join(folder)).unwrap().map(|e| e.unwrap().path()).collect();

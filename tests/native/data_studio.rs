@@ -1,8 +1,6 @@
 //! The data studio's judgement of whole files: every format, every kind of problem with its line, the masks the
 //! model trains on, and the grouped split, on fixtures whose problems are known line by line.
 
-use std::path::Path;
-
 use tinytune::data::tokenize_example;
 use tinytune::dataset::review::{review, split_examples, Decision, EntryFacts, SplitSettings, TokenFacts};
 use tinytune::dataset::source::{read_entries, table_preview};
@@ -12,7 +10,7 @@ use tinytune::tokenizer::{tokenizer_json_from_llama2c, TextTokenizer};
 use crate::common;
 
 fn fixture(path: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path);
+    let path = crate::common::crate_dir().join("tests/fixtures").join(path);
     std::fs::read(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
@@ -124,7 +122,7 @@ fn preference_pairs_train_on_the_chosen_answer_and_need_two_different_answers() 
 #[test]
 fn every_trained_span_of_every_shipped_example_ends_with_eos() {
     let tokenizer = tokenizer();
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets");
+    let folder = crate::common::crate_dir().join("public/datasets");
     for name in ["pip-the-purple-robot.jsonl", "animal-place-instructions.jsonl", "letters-home.txt"] {
         let bytes = std::fs::read(folder.join(name)).unwrap();
         let entries = read_entries(&bytes, Format::from_name(name).unwrap(), None).unwrap();
@@ -147,8 +145,7 @@ fn every_trained_span_of_every_shipped_example_ends_with_eos() {
 fn the_trainers_split_of_a_shipped_data_set_without_near_duplicates_holds_out_the_share_asked_for() {
     // The instructions data set repeats its prompts' template, yet no two of its examples are near-duplicates.
     let bytes =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets/animal-place-instructions.jsonl"))
-            .unwrap();
+        std::fs::read(crate::common::crate_dir().join("public/datasets/animal-place-instructions.jsonl")).unwrap();
     let examples = tinytune::dataset::parse_dataset("animal-place-instructions.jsonl", &bytes).unwrap();
     let count = examples.len();
     let (train, held_out) = split_examples(examples, &SplitSettings::default());

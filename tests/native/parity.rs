@@ -26,7 +26,7 @@ fn tinytune() -> Command {
 
 fn reference_script(name: &str) -> Command {
     let mut command = Command::new(common::python());
-    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name));
+    command.arg(crate::common::crate_dir().join("tests/reference").join(name));
     command
 }
 

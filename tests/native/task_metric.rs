@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use tinytune::dataset::{parse_dataset, Example};
@@ -17,7 +17,7 @@ use tinytune::task::TaskCheck;
 const DATASETS: [&str; 3] = ["pip-the-purple-robot.jsonl", "animal-place-instructions.jsonl", "letters-home.txt"];
 
 fn datasets_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets")
+    crate::common::crate_dir().join("public/datasets")
 }
 
 fn check_of(dataset: &str) -> TaskCheck {

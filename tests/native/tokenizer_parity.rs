@@ -220,7 +220,7 @@ fn transformers_auto_tokenizer_gives_bos_and_the_same_ids() {
     std::fs::write(folder.path().join("tokenizer.json"), converted_json()).unwrap();
     std::fs::write(folder.path().join("tokenizer_config.json"), tokenizer_config_json(512)).unwrap();
 
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/tokenizer_ids.py");
+    let script = crate::common::crate_dir().join("tests/reference/tokenizer_ids.py");
     let texts = test_texts();
     let mut child = Command::new(&python)
         .arg(&script)

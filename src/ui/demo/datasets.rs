@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn every_shipped_data_set_and_its_check_is_in_public() {
-        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("public/datasets");
+        let folder = crate::tests::crate_dir().join("public/datasets");
         for dataset in &DATASETS {
             assert!(folder.join(dataset.file).is_file(), "{} is missing from public/datasets", dataset.file);
             let check = crate::task::TaskCheck::url_beside(&dataset.url());
