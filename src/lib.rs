@@ -37,7 +37,7 @@ pub mod ui;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 pub mod worker;
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "trainer", feature = "ui")))]
 mod tests {
     /// The crate's folder, read when the test runs (cargo sets it for test binaries) rather than baked in when it
     /// is compiled: the build folder is shared by every clone on a machine, so a binary built in one clone may run

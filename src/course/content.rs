@@ -16,9 +16,9 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::progress::question_key;
+use super::progress::{prediction_key, question_key};
 use super::quiz::normalise_answer;
-use super::schema::{Choice, Course, Lesson, LessonBlock, Part, Question, QuestionKind, Quiz};
+use super::schema::{Choice, Course, Lesson, LessonBlock, Part, Prediction, Question, QuestionKind, Quiz};
 
 /// One problem in the content, pointing at the file and line to fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +200,7 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
 
     // Lesson id → its quiz, or `None` when the quiz file exists but has errors (already reported).
     let mut quizzes: HashMap<String, Option<(PathBuf, Quiz)>> = HashMap::new();
+    let mut patterns = Vec::new();
     for path in quiz_paths {
         let file = match SourceFile::read(path) {
             Ok(file) => file,
@@ -214,7 +215,8 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
             errors.push(file.error_at(0, message));
             continue;
         }
-        let quiz = read_quiz(&file, &lesson_id, &links, &mut errors).map(|quiz| (file.path.clone(), quiz));
+        let quiz =
+            read_quiz(&file, &lesson_id, &links, &mut patterns, &mut errors).map(|quiz| (file.path.clone(), quiz));
         quizzes.insert(lesson_id, quiz);
     }
 
@@ -222,7 +224,12 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
     for source in &lessons {
         let id = source.front.id.get_ref().clone();
         let body = source.file.text[source.body.clone()].to_string();
-        let body = render_blocks(&source.file, source.body.start, &body, &links, &mut errors);
+        let mut body = render_blocks(&source.file, source.body.start, &body, &links, &mut errors);
+        for block in &mut body {
+            if let LessonBlock::Prediction(prediction) = block {
+                prediction.key = prediction_key(&id, prediction);
+            }
+        }
         let quiz = quizzes.remove(&id);
         if quiz.is_none() {
             let stem = source.file.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -247,6 +254,7 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
         );
     }
 
+    errors.extend(predictable_answers(&patterns));
     let course = read_manifest(lessons_dir, &lessons, &known, &mut built, &mut errors);
     if errors.is_empty() {
         Ok(course.expect("a manifest without errors yields a course"))
@@ -344,7 +352,13 @@ fn read_quiz_owner(file: &SourceFile, known: &KnownLessons, errors: &mut Vec<Con
     Some(lesson.into_inner())
 }
 
-fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut Vec<ContentError>) -> Option<Quiz> {
+fn read_quiz(
+    file: &SourceFile,
+    lesson_id: &str,
+    links: &LinkRules,
+    patterns: &mut Vec<AnswerPattern>,
+    errors: &mut Vec<ContentError>,
+) -> Option<Quiz> {
     let quiz_file: QuizFile = match file.parse_toml(0..file.text.len()) {
         Ok(quiz) => quiz,
         Err(e) => {
@@ -367,6 +381,10 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
                 file.error_at(at, format!("duplicate question id `{}` (first used on line {first_line})", entry.id)),
             );
         }
+        if entry.context.trim().is_empty() {
+            let message = format!("question `{}` has an empty `context`: say what the question is about", entry.id);
+            errors.push(file.error_at(at, message));
+        }
         let mut render = |text: &str| render_inline_markdown(file, at, text, links, errors);
         let prompt_html = render(&entry.prompt);
         let context_html = render(&entry.context);
@@ -375,6 +393,13 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
                 if choices.len() < 2 {
                     errors.push(file.error_at(at, format!("question `{}` needs at least two choices", entry.id)));
                 }
+                patterns.push(AnswerPattern {
+                    file: file.path.clone(),
+                    line,
+                    id: entry.id.clone(),
+                    correct: (0..choices.len()).filter(|&i| choices[i].get_ref().correct).collect(),
+                    lengths: choices.iter().map(|c| c.get_ref().text.trim().chars().count()).collect(),
+                });
                 if !choices.iter().any(|c| c.get_ref().correct) {
                     let message = format!(
                         "question `{}` has no correct choice: mark at least one with `correct = true`",
@@ -386,6 +411,14 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
                     .iter()
                     .map(|choice| {
                         let (at, choice) = (choice.span().start, choice.get_ref());
+                        if choice.explanation.trim().is_empty() {
+                            let message = format!(
+                                "choice `{}` has an empty `explanation`: say why it is right, or why it is tempting \
+                                 and wrong",
+                                choice.text.trim()
+                            );
+                            errors.push(file.error_at(at, message));
+                        }
                         Choice {
                             text_html: render_inline_markdown(file, at, &choice.text, links, errors),
                             correct: choice.correct,
@@ -429,6 +462,83 @@ fn read_quiz(file: &SourceFile, lesson_id: &str, links: &LinkRules, errors: &mut
         questions.push(question);
     }
     Some(Quiz { questions })
+}
+
+/// Where a multiple-choice question's right answers are in its file, and how long each choice is: what a reader
+/// could guess the answer from without reading.
+struct AnswerPattern {
+    file: PathBuf,
+    line: usize,
+    id: String,
+    /// Indices of the right choices, in file order.
+    correct: Vec<usize>,
+    /// Characters in each choice's text.
+    lengths: Vec<usize>,
+}
+
+impl AnswerPattern {
+    fn error(&self, message: String) -> ContentError {
+        ContentError { file: self.file.clone(), line: self.line, message: format!("question `{}`: {message}", self.id) }
+    }
+
+    /// The right choice is longer than every other one.
+    fn right_is_longest(&self) -> bool {
+        let [right] = self.correct[..] else { return false };
+        self.lengths.iter().enumerate().all(|(i, &length)| i == right || length < self.lengths[right])
+    }
+}
+
+/// Fewer single-answer questions than this say nothing about a pattern (three right answers in one place can be
+/// chance); from this many on, the checks on them apply. Select-all questions are checked from two on.
+const PATTERN_MIN_QUESTIONS: usize = 4;
+
+/// The checks that keep a quiz from being passed without reading, over the whole course: the right answer of a
+/// single-answer question is not in the same place (in the file) in more than half of them, nor the longest choice
+/// in more than half; the right answers of select-all questions are not always the first ones. Each offending
+/// question is reported at its line. (The page also shuffles choices per learner: `choice_order`.)
+fn predictable_answers(patterns: &[AnswerPattern]) -> Vec<ContentError> {
+    let mut errors = Vec::new();
+    let single: Vec<&AnswerPattern> = patterns.iter().filter(|p| p.correct.len() == 1).collect();
+    if single.len() >= PATTERN_MIN_QUESTIONS {
+        let total = single.len();
+        let mut at_position: BTreeMap<usize, Vec<&AnswerPattern>> = BTreeMap::new();
+        for pattern in &single {
+            at_position.entry(pattern.correct[0]).or_default().push(pattern);
+        }
+        for (position, same) in at_position.into_iter().filter(|(_, same)| same.len() * 2 > total) {
+            for pattern in &same {
+                errors.push(pattern.error(format!(
+                    "the right answer is choice {} here and in {} of the course's {total} single-answer questions \
+                     (more than half): put right answers in varied places",
+                    position + 1,
+                    same.len()
+                )));
+            }
+        }
+        let longest: Vec<&&AnswerPattern> = single.iter().filter(|p| p.right_is_longest()).collect();
+        if longest.len() * 2 > total {
+            for pattern in &longest {
+                errors.push(pattern.error(format!(
+                    "the right answer is the longest choice here and in {} of the course's {total} single-answer \
+                     questions (more than half), so length gives it away: tighten it, or make a distractor as \
+                     specific",
+                    longest.len()
+                )));
+            }
+        }
+    }
+    let several: Vec<&AnswerPattern> = patterns.iter().filter(|p| p.correct.len() > 1).collect();
+    let is_prefix = |p: &&AnswerPattern| p.correct.iter().enumerate().all(|(i, &choice)| i == choice);
+    if several.len() >= 2 && several.iter().all(is_prefix) {
+        for pattern in &several {
+            errors.push(pattern.error(format!(
+                "the right answers are the first {} choices, as in every select-all question of the course: \
+                 mix right and wrong choices",
+                pattern.correct.len()
+            )));
+        }
+    }
+    errors
 }
 
 fn read_manifest(
@@ -528,8 +638,25 @@ impl LinkRules<'_> {
 /// Names a ```` ```demo ```` block may use: each is an interactive component of the UI.
 pub const KNOWN_DEMOS: [&str; 1] = ["first-lora"];
 
-/// Renders lesson Markdown into HTML blocks split around ```` ```demo ```` blocks, refusing what would be unsafe
-/// or broken in the page, and sanitises the HTML.
+/// A ```` ```predict ```` block: TOML with the prediction's `id`, its `question` and its `choices`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PredictionEntry {
+    id: String,
+    question: String,
+    choices: Vec<String>,
+}
+
+/// The fenced blocks that are not code: what they become in the lesson.
+#[derive(Clone, Copy, PartialEq)]
+enum Fence {
+    Demo,
+    Predict,
+}
+
+/// Renders lesson Markdown into HTML blocks split around ```` ```demo ```` and ```` ```predict ```` blocks,
+/// refusing what would be unsafe or broken in the page, and sanitises the HTML. A demo needs a prediction before
+/// it: the learner commits to a guess before the live element runs.
 fn render_blocks(
     file: &SourceFile,
     base_offset: usize,
@@ -540,21 +667,22 @@ fn render_blocks(
     let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
     let mut blocks = Vec::new();
     let mut events = Vec::new();
-    let mut demo: Option<(usize, String)> = None;
+    let mut fenced: Option<(usize, Fence, String)> = None;
+    let mut prediction_ids: Vec<String> = Vec::new();
     for (event, range) in parser.into_offset_iter() {
         let at = base_offset + range.start;
-        if let Some((_, name)) = &mut demo {
+        if let Some((_, _, text)) = &mut fenced {
             match event {
-                Event::Text(text) => name.push_str(&text),
+                Event::Text(more) => text.push_str(&more),
                 Event::End(TagEnd::CodeBlock) => {
-                    let (start, name) = demo.take().expect("inside a demo block");
-                    let name = name.trim().to_string();
-                    if KNOWN_DEMOS.contains(&name.as_str()) {
+                    let (start, fence, text) = fenced.take().expect("inside a fenced block");
+                    let block = match fence {
+                        Fence::Demo => read_demo(file, start, text.trim(), !prediction_ids.is_empty(), errors),
+                        Fence::Predict => read_prediction(file, start, &text, links, &mut prediction_ids, errors),
+                    };
+                    if let Some(block) = block {
                         blocks.push(LessonBlock::Html(html_of(std::mem::take(&mut events))));
-                        blocks.push(LessonBlock::Demo(name));
-                    } else {
-                        let message = format!("unknown demo `{name}`: demos are {}", KNOWN_DEMOS.join(", "));
-                        errors.push(file.error_at(start, message));
+                        blocks.push(block);
                     }
                 }
                 _ => {}
@@ -562,8 +690,11 @@ fn render_blocks(
             continue;
         }
         let problem = match &event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.as_ref() == "demo" => {
-                demo = Some((at, String::new()));
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                if ["demo", "predict"].contains(&info.as_ref()) =>
+            {
+                let fence = if info.as_ref() == "demo" { Fence::Demo } else { Fence::Predict };
+                fenced = Some((at, fence, String::new()));
                 continue;
             }
             Event::Html(_) | Event::InlineHtml(_) => {
@@ -584,6 +715,75 @@ fn render_blocks(
     blocks.push(LessonBlock::Html(html_of(events)));
     blocks.retain(|block| !matches!(block, LessonBlock::Html(html) if html.trim().is_empty()));
     blocks
+}
+
+fn read_demo(
+    file: &SourceFile,
+    start: usize,
+    name: &str,
+    after_a_prediction: bool,
+    errors: &mut Vec<ContentError>,
+) -> Option<LessonBlock> {
+    if !KNOWN_DEMOS.contains(&name) {
+        errors.push(file.error_at(start, format!("unknown demo `{name}`: demos are {}", KNOWN_DEMOS.join(", "))));
+        return None;
+    }
+    if !after_a_prediction {
+        errors.push(file.error_at(
+            start,
+            format!(
+                "demo `{name}` has no prediction before it: add a ```predict block above it (`id`, `question`, \
+                 `choices`), so the learner commits to a guess before the run"
+            ),
+        ));
+    }
+    Some(LessonBlock::Demo(name.to_string()))
+}
+
+/// Reads a ```` ```predict ```` block that starts (its fence) at `start`; `ids` are those of the lesson's earlier
+/// predictions. Its key is set once the lesson's id is known (`load_course`).
+fn read_prediction(
+    file: &SourceFile,
+    start: usize,
+    toml_text: &str,
+    links: &LinkRules,
+    ids: &mut Vec<String>,
+    errors: &mut Vec<ContentError>,
+) -> Option<LessonBlock> {
+    // The TOML starts on the line after the fence.
+    let line_in_block =
+        |offset: usize| file.line_of(start) + 1 + toml_text[..offset.min(toml_text.len())].matches('\n').count();
+    let error = |line: usize, message: String| ContentError { file: file.path.clone(), line, message };
+    let entry: PredictionEntry = match toml::from_str(toml_text) {
+        Ok(entry) => entry,
+        Err(e) => {
+            let line = line_in_block(e.span().map_or(0, |span| span.start));
+            errors.push(error(line, format!("in this ```predict block: {}", e.message().trim())));
+            return None;
+        }
+    };
+    let line = file.line_of(start);
+    let mut problems = Vec::new();
+    if entry.id.is_empty() || !entry.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        problems.push(format!("prediction id `{}` must be lower-case letters, digits and `-`", entry.id));
+    } else if ids.contains(&entry.id) {
+        problems.push(format!("prediction id `{}` is used twice in this lesson; pick another", entry.id));
+    }
+    if entry.question.trim().is_empty() {
+        problems.push(format!("prediction `{}` has no question", entry.id));
+    }
+    if entry.choices.len() < 2 || entry.choices.iter().any(|choice| choice.trim().is_empty()) {
+        problems.push(format!("prediction `{}` needs at least two choices, none of them empty", entry.id));
+    }
+    ids.push(entry.id.clone());
+    if !problems.is_empty() {
+        errors.extend(problems.into_iter().map(|message| error(line, message)));
+        return None;
+    }
+    let mut render = |text: &str| render_inline_markdown(file, start, text, links, errors);
+    let question_html = render(&entry.question);
+    let choices_html = entry.choices.iter().map(|choice| render(choice)).collect();
+    Some(LessonBlock::Prediction(Prediction { id: entry.id, key: String::new(), question_html, choices_html }))
 }
 
 /// Lessons name the site's own pages and files from its root (`/learn/…`, `/diagrams/…`); the page gets them
@@ -631,6 +831,8 @@ fn render_inline_markdown(
             LessonBlock::Demo(name) => {
                 scratch.push(file.error_at(0, format!("demo `{name}` belongs in a lesson, not a quiz")))
             }
+            LessonBlock::Prediction(prediction) => scratch
+                .push(file.error_at(0, format!("prediction `{}` belongs in a lesson, not a quiz", prediction.id))),
         }
     }
     errors.extend(scratch.into_iter().map(|e| ContentError { line: file.line_of(offset), ..e }));

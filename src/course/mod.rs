@@ -1,5 +1,7 @@
-//! The course: lessons and quizzes as validated content, quiz grading, and the learner's progress.
+//! The course: lessons and quizzes as validated content, quiz grading, the order a learner sees choices in, and
+//! the learner's progress.
 
+pub mod choice_order;
 pub mod progress;
 pub mod quiz;
 pub mod schema;
@@ -7,7 +9,7 @@ pub mod schema;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod content;
 
-pub use schema::{Choice, Course, Lesson, LessonBlock, Part, Question, QuestionKind, Quiz};
+pub use schema::{Choice, Course, Lesson, LessonBlock, Part, Prediction, Question, QuestionKind, Quiz};
 
 /// The course as validated by build.rs from `lessons/`.
 pub fn embedded_course() -> Course {

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::schema::{Course, Lesson, Question};
+use super::schema::{Course, Lesson, Prediction, Question};
 
 /// Bump when the stored shape changes, and teach `Progress::from_json` to read the old one.
-pub const PROGRESS_VERSION: u32 = 1;
+pub const PROGRESS_VERSION: u32 = 2;
 
 /// The browser-storage key progress lives under.
 pub const STORAGE_KEY: &str = "tinytune.progress";
@@ -17,19 +17,32 @@ pub const STORAGE_KEY: &str = "tinytune.progress";
 /// A stable key for a question: the hex SHA-256 (first 16 bytes) of its lesson id and its content.
 /// `question.key` itself is left out, so the key can be computed for a question that does not have one yet.
 pub fn question_key(lesson_id: &str, question: &Question) -> String {
-    let content = Question { key: String::new(), ..question.clone() };
+    content_key(lesson_id, &Question { key: String::new(), ..question.clone() })
+}
+
+/// The same for a prediction.
+pub fn prediction_key(lesson_id: &str, prediction: &Prediction) -> String {
+    content_key(lesson_id, &Prediction { key: String::new(), ..prediction.clone() })
+}
+
+fn content_key(lesson_id: &str, content: &impl Serialize) -> String {
     let mut hasher = Sha256::new();
     hasher.update(lesson_id.as_bytes());
     hasher.update([0]);
-    hasher.update(serde_json::to_vec(&content).expect("a question always serialises"));
+    hasher.update(serde_json::to_vec(content).expect("course content always serialises"));
     hasher.finalize()[..16].iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     pub version: u32,
+    /// This learner's seed for the order of quiz choices (see `quiz::choice_order`): drawn once, kept so the
+    /// order stays the same on every visit.
+    pub quiz_seed: u64,
     /// Question key → whether the learner's last submitted answer was right.
     pub answers: BTreeMap<String, bool>,
+    /// Prediction key → the index of the choice the learner committed to.
+    pub predictions: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -51,21 +64,30 @@ impl std::fmt::Display for ProgressError {
 }
 
 impl Progress {
-    pub fn new() -> Self {
-        Progress { version: PROGRESS_VERSION, answers: BTreeMap::new() }
+    pub fn new(quiz_seed: u64) -> Self {
+        Progress { version: PROGRESS_VERSION, quiz_seed, answers: BTreeMap::new(), predictions: BTreeMap::new() }
     }
 
-    /// Reads stored progress. Formats older than `PROGRESS_VERSION` are upgraded; version 0 (before
-    /// versioning) held nothing worth keeping.
-    pub fn from_json(json: &str) -> Result<Self, ProgressError> {
+    /// Reads stored progress. Formats older than `PROGRESS_VERSION` are upgraded, taking `fresh_seed` as the
+    /// quiz seed they did not have; version 0 (before versioning) held nothing worth keeping.
+    pub fn from_json(json: &str, fresh_seed: u64) -> Result<Self, ProgressError> {
         #[derive(Deserialize)]
         struct VersionOnly {
             version: u32,
         }
         let VersionOnly { version } =
             serde_json::from_str(json).map_err(|e| ProgressError::Unreadable(e.to_string()))?;
+        #[derive(Deserialize)]
+        struct Version1 {
+            answers: BTreeMap<String, bool>,
+        }
+        let unreadable = |e: serde_json::Error| ProgressError::Unreadable(e.to_string());
         match version {
-            0 => Ok(Progress::new()),
+            0 => Ok(Progress::new(fresh_seed)),
+            1 => {
+                let Version1 { answers } = serde_json::from_str(json).map_err(unreadable)?;
+                Ok(Progress { answers, ..Progress::new(fresh_seed) })
+            }
             PROGRESS_VERSION => serde_json::from_str(json).map_err(|e| ProgressError::Unreadable(e.to_string())),
             newer => Err(ProgressError::NewerVersion(newer)),
         }
@@ -77,6 +99,14 @@ impl Progress {
 
     pub fn record(&mut self, question: &Question, correct: bool) {
         self.answers.insert(question.key.clone(), correct);
+    }
+
+    pub fn predict(&mut self, prediction: &Prediction, choice: usize) {
+        self.predictions.insert(prediction.key.clone(), choice);
+    }
+
+    pub fn prediction(&self, prediction: &Prediction) -> Option<usize> {
+        self.predictions.get(&prediction.key).copied()
     }
 
     pub fn is_answered_correctly(&self, question: &Question) -> bool {
@@ -96,10 +126,14 @@ impl Progress {
         for question in lesson.quiz.iter().flat_map(|quiz| &quiz.questions) {
             self.answers.remove(&question.key);
         }
+        for prediction in lesson.predictions() {
+            self.predictions.remove(&prediction.key);
+        }
     }
 
     pub fn reset_all(&mut self) {
         self.answers.clear();
+        self.predictions.clear();
     }
 
     /// Drops answers to questions the course no longer has (edited or removed ones).
@@ -110,6 +144,9 @@ impl Progress {
             .map(|question| question.key.as_str())
             .collect();
         self.answers.retain(|key, _| known.contains(key.as_str()));
+        let predictions: std::collections::BTreeSet<&str> =
+            course.lessons().flat_map(Lesson::predictions).map(|prediction| prediction.key.as_str()).collect();
+        self.predictions.retain(|key, _| predictions.contains(key.as_str()));
     }
 }
 
@@ -190,7 +227,7 @@ mod tests {
     fn a_lesson_is_complete_only_when_every_question_is_right() {
         let lesson = lesson("one", &["a", "b"]);
         let questions = &lesson.quiz.as_ref().unwrap().questions;
-        let mut progress = Progress::new();
+        let mut progress = Progress::new(7);
         assert!(!progress.is_lesson_complete(&lesson));
         progress.record(&questions[0], true);
         progress.record(&questions[1], false);
@@ -202,7 +239,7 @@ mod tests {
     #[test]
     fn editing_one_question_resets_only_that_question() {
         let before = lesson("one", &["a", "b"]);
-        let mut progress = Progress::new();
+        let mut progress = Progress::new(7);
         answer_all(&mut progress, &before);
         let after = lesson("one", &["a", "b, reworded"]);
         progress.forget_unknown_questions(&course(vec![after.clone()]));
@@ -217,7 +254,7 @@ mod tests {
     fn resets_clear_one_lesson_or_everything() {
         let (first, second) = (lesson("one", &["a"]), lesson("two", &["b"]));
         let course = course(vec![first.clone(), second.clone()]);
-        let mut progress = Progress::new();
+        let mut progress = Progress::new(7);
         answer_all(&mut progress, &first);
         answer_all(&mut progress, &second);
         assert_eq!(progress.completed_lessons(&course), 2);
@@ -229,21 +266,25 @@ mod tests {
     }
 
     #[test]
-    fn stored_progress_round_trips_with_its_version() {
+    fn stored_progress_round_trips_with_its_version_and_quiz_seed() {
         let first = lesson("one", &["a"]);
-        let mut progress = Progress::new();
+        let mut progress = Progress::new(7);
         answer_all(&mut progress, &first);
         let json = progress.to_json();
-        assert!(json.starts_with(r#"{"version":1,"#), "{json}");
-        assert_eq!(Progress::from_json(&json).unwrap(), progress);
+        assert!(json.starts_with(r#"{"version":2,"quiz_seed":7,"#), "{json}");
+        assert_eq!(Progress::from_json(&json, 99).unwrap(), progress, "the stored seed wins over a fresh one");
     }
 
     #[test]
     fn older_formats_upgrade_newer_ones_are_left_alone_and_garbage_is_reported() {
-        assert_eq!(Progress::from_json(r#"{"version":0,"whatever":[1,2]}"#).unwrap(), Progress::new());
-        assert_eq!(Progress::from_json(r#"{"version":2,"answers":{}}"#), Err(ProgressError::NewerVersion(2)));
-        assert!(matches!(Progress::from_json("not json"), Err(ProgressError::Unreadable(_))));
-        assert!(matches!(Progress::from_json(r#"{"answers":{}}"#), Err(ProgressError::Unreadable(_))));
-        assert!(matches!(Progress::from_json(r#"{"version":1,"answers":[]}"#), Err(ProgressError::Unreadable(_))));
+        assert_eq!(Progress::from_json(r#"{"version":0,"whatever":[1,2]}"#, 5).unwrap(), Progress::new(5));
+        let upgraded = Progress::from_json(r#"{"version":1,"answers":{"abc":true}}"#, 5).unwrap();
+        assert_eq!((upgraded.version, upgraded.quiz_seed), (PROGRESS_VERSION, 5), "version 1 had no quiz seed");
+        assert_eq!(upgraded.answers, BTreeMap::from([("abc".to_string(), true)]), "and keeps its answers");
+        assert_eq!(Progress::from_json(r#"{"version":3,"answers":{}}"#, 5), Err(ProgressError::NewerVersion(3)));
+        assert!(matches!(Progress::from_json("not json", 5), Err(ProgressError::Unreadable(_))));
+        assert!(matches!(Progress::from_json(r#"{"answers":{}}"#, 5), Err(ProgressError::Unreadable(_))));
+        assert!(matches!(Progress::from_json(r#"{"version":1,"answers":[]}"#, 5), Err(ProgressError::Unreadable(_))));
+        assert!(matches!(Progress::from_json(r#"{"version":2,"answers":{}}"#, 5), Err(ProgressError::Unreadable(_))));
     }
 }

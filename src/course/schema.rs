@@ -32,8 +32,22 @@ pub struct Lesson {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum LessonBlock {
     Html(String),
-    /// An interactive demo, by name (see `content::KNOWN_DEMOS`).
+    /// An interactive demo, by name (see `content::KNOWN_DEMOS`). It opens once the learner has answered every
+    /// prediction before it.
     Demo(String),
+    Prediction(Prediction),
+}
+
+/// A guess the learner commits to before a live demo runs: not graded, kept with their progress so that what the
+/// run shows can be set against it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub id: String,
+    /// Hash of the lesson id and everything that defines the prediction (see `progress::content_key`): the
+    /// learner's guess is stored under it.
+    pub key: String,
+    pub question_html: String,
+    pub choices_html: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +99,15 @@ impl Course {
         };
         let previous = index.checked_sub(1).map(|i| lessons[i]);
         (previous, lessons.get(index + 1).copied())
+    }
+}
+
+impl Lesson {
+    pub fn predictions(&self) -> impl Iterator<Item = &Prediction> {
+        self.body.iter().filter_map(|block| match block {
+            LessonBlock::Prediction(prediction) => Some(prediction),
+            _ => None,
+        })
     }
 }
 

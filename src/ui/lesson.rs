@@ -5,10 +5,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use super::prediction::PredictionView;
 use super::progress_store::use_progress;
 use super::quiz::QuizView;
 use super::{course, site};
-use crate::course::{Lesson, LessonBlock};
+use crate::course::{Lesson, LessonBlock, Prediction};
 
 #[component]
 pub fn LessonPage() -> impl IntoView {
@@ -46,10 +47,7 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
                     <ul>{lesson.objectives.iter().map(|o| view! { <li>{o.clone()}</li> }).collect_view()}</ul>
                 </section>
             </header>
-            {lesson.body.iter().map(|block| match block {
-                LessonBlock::Html(html) => view! { <div class="lesson-body" inner_html=html.clone()></div> }.into_any(),
-                LessonBlock::Demo(name) => view! { <super::demo::Demo name=name.clone() /> }.into_any(),
-            }).collect_view()}
+            {body(lesson)}
             {lesson.quiz.as_ref().map(|quiz| view! {
                 <section class="quiz" aria-labelledby="quiz-heading">
                     <h2 id="quiz-heading">"Check your understanding"</h2>
@@ -71,4 +69,38 @@ fn LessonView(lesson: &'static Lesson) -> impl IntoView {
             })}
         </nav>
     }
+}
+
+/// The lesson's blocks in order. A demo opens once every prediction before it is answered, and stays open for the
+/// rest of the visit (a lesson reset does not tear down a run under way).
+fn body(lesson: &'static Lesson) -> impl IntoView {
+    let store = use_progress();
+    let mut predictions_so_far: Vec<&'static Prediction> = Vec::new();
+    lesson
+        .body
+        .iter()
+        .map(|block| match block {
+            LessonBlock::Html(html) => view! { <div class="lesson-body" inner_html=html.clone()></div> }.into_any(),
+            LessonBlock::Prediction(prediction) => {
+                predictions_so_far.push(prediction);
+                view! { <PredictionView prediction /> }.into_any()
+            }
+            LessonBlock::Demo(name) => {
+                let needed = predictions_so_far.clone();
+                let open = Memo::new(move |was_open: Option<&bool>| {
+                    was_open.copied().unwrap_or(false) || needed.iter().all(|p| store.prediction(p).is_some())
+                });
+                let name = name.clone();
+                view! {
+                    <Show
+                        when=move || open.get()
+                        fallback=|| view! { <p class="demo-locked">"Answer the predictions above to open the live demo."</p> }
+                    >
+                        <super::demo::Demo name=name.clone() />
+                    </Show>
+                }
+                .into_any()
+            }
+        })
+        .collect_view()
 }

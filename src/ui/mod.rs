@@ -6,6 +6,7 @@ mod embed;
 mod home;
 mod lesson;
 mod playground;
+mod prediction;
 mod progress_store;
 mod quiz;
 pub mod run_state;

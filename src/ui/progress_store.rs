@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::course::choice_order::choice_order;
 use crate::course::progress::{Progress, ProgressError, STORAGE_KEY};
-use crate::course::{Course, Lesson, Question};
+use crate::course::{Course, Lesson, Prediction, Question};
 
 /// Where unreadable progress is moved before starting afresh, so a bug never destroys a learner's record.
 const UNREADABLE_BACKUP_KEY: &str = "tinytune.progress.unreadable";
@@ -19,30 +20,37 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// A new learner's quiz seed (the order of quiz choices is shuffled per learner, see `quiz::choice_order`).
+fn fresh_quiz_seed() -> u64 {
+    // 53 random bits: as many as a JavaScript number holds, and plenty to tell learners apart.
+    (js_sys::Math::random() * 2f64.powi(53)) as u64
+}
+
 pub fn provide_progress_store(course: &'static Course) {
     let notice = RwSignal::new(None);
+    let seed = fresh_quiz_seed();
     let mut can_save = true;
     let stored = local_storage().map(|storage| storage.get_item(STORAGE_KEY).ok().flatten());
     let mut progress = match stored {
         None => {
             notice.set(Some("This browser does not allow saving, so progress will be lost on reload.".into()));
             can_save = false;
-            Progress::new()
+            Progress::new(seed)
         }
-        Some(None) => Progress::new(),
-        Some(Some(json)) => match Progress::from_json(&json) {
+        Some(None) => Progress::new(seed),
+        Some(Some(json)) => match Progress::from_json(&json, seed) {
             Ok(progress) => progress,
             Err(error @ ProgressError::NewerVersion(_)) => {
                 can_save = false;
                 notice.set(Some(format!("{error}. Until then, nothing you do here is saved.")));
-                Progress::new()
+                Progress::new(seed)
             }
             Err(error @ ProgressError::Unreadable(_)) => {
                 if let Some(storage) = local_storage() {
                     let _ = storage.set_item(UNREADABLE_BACKUP_KEY, &json);
                 }
                 notice.set(Some(format!("{error}; starting afresh. A copy was kept under `{UNREADABLE_BACKUP_KEY}`.")));
-                Progress::new()
+                Progress::new(seed)
             }
         },
     };
@@ -74,6 +82,20 @@ impl ProgressStore {
 
     pub fn completed_lessons(&self, course: &Course) -> usize {
         self.progress.with(|p| p.completed_lessons(course))
+    }
+
+    /// The order this learner sees `question`'s choices in.
+    pub fn choice_order(&self, question: &Question) -> Vec<usize> {
+        self.progress.with_untracked(|p| choice_order(p.quiz_seed, question))
+    }
+
+    pub fn predict(&self, prediction: &Prediction, choice: usize) {
+        self.progress.update(|p| p.predict(prediction, choice));
+    }
+
+    /// The choice the learner committed to, if any.
+    pub fn prediction(&self, prediction: &Prediction) -> Option<usize> {
+        self.progress.with(|p| p.prediction(prediction))
     }
 
     pub fn record(&self, question: &Question, correct: bool) {

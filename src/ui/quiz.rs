@@ -1,5 +1,6 @@
-//! A lesson's quiz: native radio buttons, checkboxes and text fields in fieldsets; right and wrong said in
-//! words and icons; retry only what was missed; every explanation once passed or revealed.
+//! A lesson's quiz: native radio buttons, checkboxes and text fields in fieldsets, the choices in this learner's
+//! own order; right and wrong said in words and icons; retry only what was missed; every explanation once passed
+//! or revealed.
 
 use std::collections::BTreeSet;
 
@@ -152,6 +153,8 @@ pub fn QuizView(lesson: &'static Lesson, quiz: &'static Quiz) -> impl IntoView {
 
 #[component]
 fn QuestionView(index: usize, question: &'static Question, state: QuizState) -> impl IntoView {
+    let order = use_progress().choice_order(question);
+    let shown_order = order.clone();
     let count = state.quiz.questions.len();
     let is_asked = move || state.asking.with(|asking| asking.contains(&index));
     let locked = move || !is_asked() || state.phase.get() != Phase::Answering;
@@ -181,7 +184,7 @@ fn QuestionView(index: usize, question: &'static Question, state: QuizState) -> 
             view! {
                 {several.then(|| view! { <p class="hint">"Select all that apply."</p> })}
                 <ul class="choices">
-                    {choices.iter().enumerate().map(|(choice_index, choice)| view! {
+                    {order.into_iter().map(|choice_index| (choice_index, &choices[choice_index])).map(|(choice_index, choice)| view! {
                         <li>
                             <label>
                                 <input
@@ -229,7 +232,10 @@ fn QuestionView(index: usize, question: &'static Question, state: QuizState) -> 
     let chosen_explanations = move || {
         let QuestionKind::MultipleChoice { choices } = &question.kind else { return vec![] };
         state.responses.with(|r| match &r[index] {
-            Some(Response::Choices(selected)) => selected.iter().map(|&i| &choices[i]).collect(),
+            // In the order the learner sees them.
+            Some(Response::Choices(selected)) => {
+                shown_order.iter().filter(|i| selected.contains(i)).map(|&i| &choices[i]).collect()
+            }
             _ => vec![],
         })
     };

@@ -43,7 +43,7 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
          | targets | {} |\n| learning rate | {} ({} schedule, {} warmup steps) |\n| steps | {} |\n\
          | batch size | {} × {} accumulated |\n| sequence length | {} |\n| seed | {} |\n\n\
          ## Final losses (step {})\n\n| loss | value |\n|---|---|\n| training | {:.4} |\n| held-out examples | {} |\n\
-         | the base model's own stories (forgetting) | {} |\n\n\
+         | drift: the base model's own stories | {} |\n\n\
          Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
          base = AutoModelForCausalLM.from_pretrained(\"path/to/{model_name}\")\n\
          model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n",

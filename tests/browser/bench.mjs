@@ -6,7 +6,7 @@
 // messages it posts to the page; the first step (kernel compilation on WebGPU) is reported apart.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { startServer, launchBrowser, openPage, distDir } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, distDir, answerPredictions } from "./harness.mjs";
 
 const LESSON = "/learn/your-first-lora-fine-tune";
 const tinytune = process.env.TINYTUNE_CLI;
@@ -49,6 +49,7 @@ async function runDemo(browser, origin) {
   await context.addInitScript(recordWorkerEvents);
   const demo = page.locator("section.demo");
   await page.goto(`${origin}${LESSON}`);
+  await answerPredictions(page); // the lesson's demo opens once its predictions are committed
   await demo.getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   const events = () => page.evaluate(() => window.__workerEvents);
   const ready = (await events()).find((e) => e.event.Ready)?.event.Ready;
@@ -93,6 +94,7 @@ async function openToFirstStep(browser, origin) {
   const demo = page.locator("section.demo");
   const opened = Date.now();
   await page.goto(`${origin}${LESSON}`);
+  await answerPredictions(page); // the lesson's demo opens once its predictions are committed
   await demo.getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   const readyMs = Date.now() - opened;
   await demo.getByRole("button", { name: "Train", exact: true }).click();

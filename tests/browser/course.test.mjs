@@ -1,7 +1,7 @@
 // The course shell in headless Chromium, against the built dist/.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage, readCourse, waitForQuiz, answerQuiz } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, readCourse, waitForQuiz, answerQuiz, answerPredictions, shownChoiceOrder } from "./harness.mjs";
 
 const course = readCourse();
 const [firstLesson, secondLesson] = course.lessons;
@@ -165,20 +165,23 @@ test("a quiz can be answered with the keyboard alone", async () => {
   for (let presses = 0; presses < 200 && !(await firstInput.evaluate((el) => el === document.activeElement)); presses++) {
     await page.keyboard.press("Tab");
   }
+  const shown = await shownChoiceOrder(page);
   for (const [i, question] of secondLesson.questions.entries()) {
     if (i > 0) await page.keyboard.press("Tab"); // into the next question
     if (question.type === "ShortAnswer") {
       await page.keyboard.type(question.answers[0]);
       continue;
     }
-    const several = question.choices.filter((c) => c.correct).length > 1;
+    // The choices as the page shows them.
+    const choices = shown[i].map((c) => question.choices[c]);
+    const several = choices.filter((c) => c.correct).length > 1;
     if (several) {
-      for (const [c, choice] of question.choices.entries()) {
+      for (const [c, choice] of choices.entries()) {
         if (c > 0) await page.keyboard.press("Tab");
         if (choice.correct) await page.keyboard.press("Space");
       }
     } else {
-      const right = question.choices.findIndex((c) => c.correct);
+      const right = choices.findIndex((c) => c.correct);
       // Arrow keys move and select within a radio group; Space selects the first.
       if (right === 0) await page.keyboard.press("Space");
       for (let step = 0; step < right; step++) await page.keyboard.press("ArrowDown");
@@ -189,6 +192,80 @@ test("a quiz can be answered with the keyboard alone", async () => {
   await page.keyboard.press("Enter");
   await page.locator(".quiz-summary").getByText("lesson complete").waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.className), "quiz-summary", "focus moves to the result");
+  page.assertClean();
+  await context.close();
+});
+
+test("each learner sees the choices in an order of their own, the same after a reload", async () => {
+  const first = await fresh();
+  await visitLesson(first.page, firstLesson);
+  const order = await shownChoiceOrder(first.page);
+  const questions = firstLesson.questions;
+  assert.equal(order.length, questions.length);
+  for (const [i, question] of questions.entries()) {
+    const count = question.choices?.length ?? 0;
+    assert.deepEqual([...order[i]].sort((a, b) => a - b), [...Array(count).keys()], `question ${i + 1} shows each choice once`);
+  }
+  await first.page.reload();
+  await waitForQuiz(first.page);
+  assert.deepEqual(await shownChoiceOrder(first.page), order, "the same order after a reload");
+  first.page.assertClean();
+  await first.context.close();
+
+  // Other learners (fresh browser profiles) see other orders, and the right answer is not always shown first:
+  // with four or more questions of four choices, the chance of any one order repeating for eight learners is nil.
+  const orders = [order];
+  for (let learner = 0; learner < 7; learner++) {
+    const { page, context } = await fresh();
+    await visitLesson(page, firstLesson);
+    orders.push(await shownChoiceOrder(page));
+    page.assertClean();
+    await context.close();
+  }
+  assert.equal(new Set(orders.map((o) => JSON.stringify(o))).size, orders.length, "every learner has an order of their own");
+  const single = [...questions.entries()].filter(([, q]) => q.choices?.filter((c) => c.correct).length === 1);
+  const rightShownFirst = orders.flatMap((o) => single.map(([i, q]) => q.choices[o[i][0]].correct));
+  // About a quarter by chance; half would take a near-impossible run of luck.
+  assert.ok(rightShownFirst.filter(Boolean).length < rightShownFirst.length / 2, `right answer shown first: ${rightShownFirst}`);
+});
+
+test("a lesson's demo opens only once its predictions are committed, and the guesses are kept", async () => {
+  const lesson = course.lessons.find((l) => l.hasPredictions);
+  const { page, context } = await fresh();
+  const requested = [];
+  page.on("request", (request) => requested.push(new URL(request.url()).pathname));
+  await visitLesson(page, lesson);
+  const predictions = page.locator("form.prediction");
+  const count = await predictions.count();
+  assert.ok(count >= 1);
+  await page.locator(".demo-locked").waitFor();
+  assert.equal(await page.locator(".demo").count(), 0, "the demo waits for the predictions");
+  assert.deepEqual(requested.filter((path) => /worker|models/.test(path)), [], "and does not load the trainer yet");
+
+  const first = predictions.first();
+  await first.getByRole("button", { name: "Commit to this guess" }).click();
+  await first.getByRole("status").getByText("Choose one of the answers first.").waitFor();
+  for (let i = 0; i < count; i++) {
+    const form = predictions.nth(i);
+    await form.locator('input[value="1"]').check();
+    await form.getByRole("button", { name: "Commit to this guess" }).click();
+    await form.getByRole("status").getByText(/kept with your progress/).waitFor();
+  }
+  await page.locator(".demo").first().waitFor();
+  assert.equal(await page.locator(".demo-locked").count(), 0);
+
+  await page.reload();
+  await waitForQuiz(page);
+  await page.locator(".demo").first().waitFor();
+  for (let i = 0; i < count; i++) {
+    const form = predictions.nth(i);
+    assert.ok(await form.locator("fieldset").evaluate((el) => el.disabled), `prediction ${i + 1} stays committed`);
+    assert.ok(await form.locator('input[value="1"]').isChecked(), `prediction ${i + 1} shows the guess`);
+  }
+
+  await page.getByRole("button", { name: "Reset this lesson's progress" }).click();
+  assert.ok(!(await predictions.first().locator("fieldset").evaluate((el) => el.disabled)), "a lesson reset clears the guesses");
+  assert.equal(await page.locator(".demo").count(), 1, "and leaves the demo open for the rest of the visit");
   page.assertClean();
   await context.close();
 });
@@ -213,6 +290,7 @@ test("pages are usable at 320 px wide without horizontal scrolling", async () =>
   assert.ok(await noHorizontalScroll(), "home");
   for (const lesson of course.lessons) {
     await visitLesson(page, lesson);
+    await answerPredictions(page);
     await answerQuiz(page, lesson, () => false);
     await page.getByRole("button", { name: "Show answers" }).click();
     assert.ok(await noHorizontalScroll(), `${lesson.slug} with every explanation shown`);

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, launchBrowser, openPage, distDir } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, distDir, waitForQuiz, answerPredictions } from "./harness.mjs";
 
 const LESSON = "/learn/your-first-lora-fine-tune";
 let server, origin, cpuOnlyBrowser, webgpuBrowser;
@@ -31,6 +31,8 @@ function demo(page) {
 async function openDemo(page) {
   const started = Date.now();
   await page.goto(`${origin}${LESSON}`);
+  await waitForQuiz(page);
+  await answerPredictions(page);
   await demo(page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   return Date.now() - started;
 }
@@ -49,11 +51,11 @@ async function lossTable(page) {
   const rows = await demo(page).locator(".demo-data tbody tr").evaluateAll((trs) =>
     trs.map((tr) => [...tr.children].map((cell) => cell.textContent.trim())),
   );
-  return rows.map(([step, training, heldOut, ordinary]) => ({
+  return rows.map(([step, training, heldOut, drift]) => ({
     step: Number(step),
     training: Number(training),
     heldOut: heldOut.startsWith("–") ? null : Number(heldOut),
-    ordinary: ordinary.startsWith("–") ? null : Number(ordinary),
+    drift: drift.startsWith("–") ? null : Number(drift),
   }));
 }
 

@@ -100,7 +100,7 @@ export function readCourse() {
   for (const file of files.filter((f) => f.endsWith(".md"))) {
     const text = readFileSync(join(lessonsDir, file), "utf8");
     const front = parseToml(text.split("+++")[1]);
-    lessons.set(front.id, { ...front, file });
+    lessons.set(front.id, { ...front, file, hasPredictions: text.includes("```predict") });
   }
   for (const file of files.filter((f) => f.endsWith(".quiz.toml"))) {
     const quiz = parseToml(readFileSync(join(lessonsDir, file), "utf8"));
@@ -108,6 +108,27 @@ export function readCourse() {
   }
   const ordered = manifest.parts.flatMap((part) => part.lessons.map((id) => lessons.get(id)));
   return { title: manifest.title, lessons: ordered };
+}
+
+/** The file index of each choice of each question, in the order the page shows them (the learner's own order). */
+export async function shownChoiceOrder(page) {
+  return page.locator("fieldset.question").evaluateAll((fieldsets) =>
+    fieldsets.map((fieldset) => [...fieldset.querySelectorAll("input[type=radio], input[type=checkbox]")].map((input) => Number(input.value))),
+  );
+}
+
+/** Commits a guess (the first choice) for every prediction on the page that has none yet: a lesson's demo opens
+ * once the predictions before it are answered. */
+export async function answerPredictions(page) {
+  await page.locator("article.lesson h1").waitFor();
+  const forms = page.locator("form.prediction");
+  for (let i = 0; i < (await forms.count()); i++) {
+    const form = forms.nth(i);
+    if (await form.locator("fieldset").evaluate((el) => el.disabled)) continue;
+    await form.locator("input").first().check();
+    await form.getByRole("button", { name: "Commit to this guess" }).click();
+    await form.locator("fieldset[disabled]").waitFor();
+  }
 }
 
 /** Waits until the lesson's quiz is on screen and usable. */
@@ -129,11 +150,11 @@ export async function answerQuiz(page, lesson, pickRight = () => true) {
       await fieldset.getByRole("textbox").fill(right ? question.answers[0] : "certainly not this");
       continue;
     }
-    const inputs = fieldset.locator("input");
     const several = question.choices.filter((c) => c.correct).length > 1;
     for (const [c, choice] of question.choices.entries()) {
       const choose = right ? !!choice.correct : !choice.correct && (several || c === question.choices.findIndex((x) => !x.correct));
-      if (choose) await inputs.nth(c).check();
+      // The page shows choices in the learner's own order; each input's value is the choice's index in the file.
+      if (choose) await fieldset.locator(`input[value="${c}"]`).check();
     }
   }
   await page.getByRole("button", { name: "Check answers" }).click();

@@ -3,7 +3,7 @@
 // trainer loads its model from there, and nothing is asked of the host's root.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { SUB_PATH, startSubPathServer, launchBrowser, openPage } from "./harness.mjs";
+import { SUB_PATH, startSubPathServer, launchBrowser, openPage, answerPredictions } from "./harness.mjs";
 
 let server, origin, browser;
 
@@ -28,6 +28,7 @@ test("a deep link under a sub-path loads its lesson, its demo's model, and links
   const response = await page.goto(`${origin}${SUB_PATH}learn/your-first-lora-fine-tune`);
   assert.equal(response.status(), 404, "the host knows no such file: its 404.html is the app");
   await page.getByRole("heading", { level: 1, name: "Your first LoRA fine-tune" }).waitFor({ timeout: 60_000 });
+  await answerPredictions(page);
   await page.getByText(/is ready to train on the CPU/).first().waitFor({ timeout: 120_000 });
   assert.equal(await page.getByRole("link", { name: "Playground" }).getAttribute("href"), `${SUB_PATH}playground`);
 

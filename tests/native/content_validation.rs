@@ -7,12 +7,12 @@ use tinytune::course::{LessonBlock, QuestionKind};
 
 const MINIMAL: &str = "tests/fixtures/minimal-course";
 
-/// Copies the minimal course into a scratch folder and applies `edit(file name, text) -> new text` to each file.
-fn minimal_course_with(edit: impl Fn(&str, &str) -> String) -> (tempfile::TempDir, PathBuf) {
+/// Copies the course at `root` into a scratch folder and applies `edit(file name, text) -> new text` to each file.
+fn course_with(root: &str, edit: impl Fn(&str, &str) -> String) -> (tempfile::TempDir, PathBuf) {
     let scratch = tempfile::tempdir().expect("temp dir");
     let lessons = scratch.path().join("lessons");
     std::fs::create_dir(&lessons).unwrap();
-    for entry in std::fs::read_dir(Path::new(MINIMAL).join("lessons")).unwrap() {
+    for entry in std::fs::read_dir(Path::new(root).join("lessons")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -21,9 +21,14 @@ fn minimal_course_with(edit: impl Fn(&str, &str) -> String) -> (tempfile::TempDi
     (scratch, lessons)
 }
 
-fn errors_for(edit: impl Fn(&str, &str) -> String) -> Vec<String> {
-    let (_scratch, lessons) = minimal_course_with(edit);
-    let public = Path::new(MINIMAL).join("public");
+fn minimal_course_with(edit: impl Fn(&str, &str) -> String) -> (tempfile::TempDir, PathBuf) {
+    course_with(MINIMAL, edit)
+}
+
+/// The errors for the course at `root` after `edit`, as the build prints them (file name, line, message).
+fn errors_in(root: &str, edit: impl Fn(&str, &str) -> String) -> Vec<String> {
+    let (_scratch, lessons) = course_with(root, edit);
+    let public = Path::new(root).join("public");
     match load_course(&lessons, &public) {
         Ok(_) => vec![],
         // Paths are made relative to the scratch folder so the assertions read like the build's output.
@@ -35,6 +40,10 @@ fn errors_for(edit: impl Fn(&str, &str) -> String) -> Vec<String> {
             })
             .collect(),
     }
+}
+
+fn errors_for(edit: impl Fn(&str, &str) -> String) -> Vec<String> {
+    errors_in(MINIMAL, edit)
 }
 
 fn assert_one_error(errors: &[String], expected_start: &str, expected_words: &str) {
@@ -192,25 +201,154 @@ fn the_real_course_validates_and_each_quiz_explains_every_choice() {
     }
 }
 
+/// Lesson 2 of the minimal course with `blocks` (Markdown) inserted before its last paragraph.
+fn next_lesson_with(blocks: impl Into<String>) -> impl Fn(&str, &str) -> String {
+    let blocks = blocks.into();
+    move |file, text| {
+        if file == "02-next.md" {
+            text.replace("Back to", &format!("{blocks}\n\nBack to"))
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+const PREDICT: &str =
+    "Before.\n\n```predict\nid = \"drift\"\nquestion = \"Will the *drift* rise?\"\nchoices = [\"Rise\", \"Fall\"]\n```";
+
 #[test]
-fn a_demo_block_splits_the_lesson_and_unknown_demos_fail() {
-    let with_demo = |name: &'static str| {
-        move |file: &str, text: &str| {
-            if file == "02-next.md" {
-                text.replace("Back to", &format!("Before.\n\n```demo\n{name}\n```\n\nBack to"))
-            } else {
-                text.to_string()
+fn a_prediction_and_a_demo_split_the_lesson_and_the_prediction_is_keyed_to_its_content() {
+    let (_scratch, lessons) = minimal_course_with(next_lesson_with(format!("{PREDICT}\n\n```demo\nfirst-lora\n```")));
+    let course = load_course(&lessons, &Path::new(MINIMAL).join("public")).unwrap();
+    let lesson = course.lesson_by_slug("next-steps").unwrap();
+    let [LessonBlock::Html(before), LessonBlock::Prediction(prediction), LessonBlock::Demo(name), LessonBlock::Html(after)] =
+        lesson.body.as_slice()
+    else {
+        panic!("{:?}", lesson.body)
+    };
+    assert!(before.contains("Before.") && after.contains("Back to"), "{:?}", lesson.body);
+    assert_eq!(name, "first-lora");
+    assert_eq!(
+        (prediction.id.as_str(), prediction.question_html.as_str(), prediction.choices_html.clone()),
+        ("drift", "Will the <em>drift</em> rise?", vec!["Rise".to_string(), "Fall".to_string()])
+    );
+    assert_eq!(prediction.key.len(), 32, "a hex hash");
+    assert_eq!(lesson.predictions().count(), 1);
+}
+
+#[test]
+fn a_demo_needs_a_known_name_and_a_prediction_before_it() {
+    assert_one_error(
+        &errors_for(next_lesson_with("```demo\nfirst-lora\n```")),
+        "02-next.md:9:",
+        "demo `first-lora` has no prediction before it: add a ```predict block above it",
+    );
+    let unknown = errors_for(next_lesson_with(format!("{PREDICT}\n\n```demo\nsecond-lora\n```")));
+    assert_one_error(&unknown, "02-next.md:17:", "unknown demo `second-lora`");
+}
+
+#[test]
+fn a_broken_prediction_is_reported_at_its_line() {
+    let bad_toml = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"\n```";
+    let errors = errors_for(next_lesson_with(bad_toml));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("02-next.md:12: in this ```predict block:"), "{errors:#?}");
+
+    let unknown_key = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\nanswer = 1\n```";
+    assert_one_error(&errors_for(next_lesson_with(unknown_key)), "02-next.md:13:", "unknown field `answer`");
+
+    let one_choice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"only\"]\n```";
+    assert_one_error(&errors_for(next_lesson_with(one_choice)), "02-next.md:9:", "needs at least two choices");
+
+    let twice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\n```\n\n```predict\nid = \"a\"\nquestion = \"R?\"\nchoices = [\"x\", \"y\"]\n```";
+    assert_one_error(&errors_for(next_lesson_with(twice)), "02-next.md:15:", "prediction id `a` is used twice");
+}
+
+const PREDICTABLE: &str = "tests/fixtures/predictable-quiz";
+
+#[test]
+fn a_quiz_whose_right_answers_are_first_longest_or_a_prefix_fails_at_each_question() {
+    let errors = errors_in(PREDICTABLE, |_, text| text.to_string());
+    let quiz = "01-guessable.quiz.toml";
+    let mut expected = Vec::new();
+    for (i, line) in [3, 26, 49, 72, 95].into_iter().enumerate() {
+        let question = format!("{quiz}:{line}: question `single-{}`: ", i + 1);
+        expected.push(format!(
+            "{question}the right answer is choice 1 here and in 5 of the course's 5 single-answer questions (more \
+             than half): put right answers in varied places"
+        ));
+        expected.push(format!(
+            "{question}the right answer is the longest choice here and in 5 of the course's 5 single-answer \
+             questions (more than half), so length gives it away: tighten it, or make a distractor as specific"
+        ));
+    }
+    for (i, line) in [118, 138].into_iter().enumerate() {
+        expected.push(format!(
+            "{quiz}:{line}: question `several-{}`: the right answers are the first 2 choices, as in every \
+             select-all question of the course: mix right and wrong choices",
+            i + 1
+        ));
+    }
+    assert_eq!(errors, expected);
+}
+
+#[test]
+fn varied_places_and_lengths_pass_and_each_check_fires_on_its_own() {
+    // Moves question n's right answer to place n mod 4 (places 1, 2, 3, 4, 1: no place has more than half) and
+    // makes three of the five right answers no longer than a distractor.
+    let varied = |_: &str, text: &str| {
+        let mut out = String::new();
+        for (n, question) in text.split("[[questions]]").enumerate() {
+            if n > 0 {
+                out.push_str("[[questions]]");
             }
+            let mut parts: Vec<String> = question.split("[[questions.choices]]").map(str::to_string).collect();
+            if (1..=5).contains(&n) {
+                parts[1..].rotate_right((n - 1) % 4);
+                if n <= 3 {
+                    for part in &mut parts[1..] {
+                        *part = part.replace("A short mistake", "A long, confident and carefully worded mistake");
+                    }
+                }
+            }
+            if n == 7 {
+                parts[1..].rotate_right(1);
+            }
+            out.push_str(&parts.join("[[questions.choices]]"));
+        }
+        out
+    };
+    assert_eq!(errors_in(PREDICTABLE, varied), Vec::<String>::new());
+
+    // Only the lengths: every right answer first again, but three of five not the longest.
+    let same_place_only =
+        |_: &str, text: &str| text.replacen("A short mistake", "A long, confident and carefully worded mistake", 3);
+    let errors = errors_in(PREDICTABLE, same_place_only);
+    assert_eq!(errors.len(), 5 + 2, "{errors:#?}");
+    assert!(errors.iter().filter(|e| e.contains("is choice 1 here")).count() == 5, "{errors:#?}");
+
+    // Fewer than four single-answer questions and one select-all question: too few to call a pattern.
+    let few = |name: &str, text: &str| {
+        let questions: Vec<&str> = text.split("[[questions]]").collect();
+        match name {
+            "01-guessable.quiz.toml" => {
+                [questions[0], questions[1], questions[2], questions[3], questions[6]].join("[[questions]]")
+            }
+            _ => text.to_string(),
         }
     };
-    let (_scratch, lessons) = minimal_course_with(with_demo("first-lora"));
-    let course = load_course(&lessons, &Path::new(MINIMAL).join("public")).unwrap();
-    let blocks = &course.lesson_by_slug("next-steps").unwrap().body;
-    assert!(
-        matches!(blocks.as_slice(), [LessonBlock::Html(before), LessonBlock::Demo(name), LessonBlock::Html(after)]
-        if before.contains("Before.") && name == "first-lora" && after.contains("Back to")),
-        "{blocks:?}"
-    );
+    assert_eq!(errors_in(PREDICTABLE, few), Vec::<String>::new());
+}
 
-    assert_one_error(&errors_for(with_demo("second-lora")), "02-next.md:11:", "unknown demo `second-lora`");
+#[test]
+fn every_choice_is_explained_and_every_question_has_a_context() {
+    let errors = errors_for(replace_in(
+        "01-intro.quiz.toml",
+        r#"explanation = "There is a second lesson.""#,
+        r#"explanation = " ""#,
+    ));
+    assert_one_error(&errors, "01-intro.quiz.toml:14:", "choice `None` has an empty `explanation`");
+    let errors =
+        errors_for(replace_in("01-intro.quiz.toml", r#"context = "The manifest fixes the order.""#, r#"context = """#));
+    assert_one_error(&errors, "01-intro.quiz.toml:3:", "question `which` has an empty `context`");
 }

@@ -1,5 +1,5 @@
 //! A line chart of losses against the step, for any set of series: one run's training, held-out and
-//! "ordinary stories" losses (the forgetting measure), or one loss of several runs overlaid. Hand-written SVG
+//! drift-from-the-base-model losses, or one loss of several runs overlaid. Hand-written SVG
 //! rather than a chart crate, which would add more to the bundle every visitor downloads than this whole file.
 //! Lines differ by dash pattern and marker as well as colour; a sentence summarises the chart for screen readers,
 //! and a table holds every number.
@@ -46,17 +46,18 @@ pub struct Series {
 pub enum Loss {
     Training,
     HeldOut,
-    Ordinary,
+    /// The loss on stories the base model wrote itself: how far the model has moved from it.
+    Drift,
 }
 
 impl Loss {
-    pub const ALL: [Loss; 3] = [Loss::Training, Loss::HeldOut, Loss::Ordinary];
+    pub const ALL: [Loss; 3] = [Loss::Training, Loss::HeldOut, Loss::Drift];
 
     pub fn label(self) -> &'static str {
         match self {
             Loss::Training => "Training loss",
             Loss::HeldOut => "Held-out loss",
-            Loss::Ordinary => "Ordinary-stories loss",
+            Loss::Drift => "Drift from the base model",
         }
     }
 
@@ -64,7 +65,7 @@ impl Loss {
         match self {
             Loss::Training => "on the batch it just trained on, every step",
             Loss::HeldOut => "on examples of the data set it never trains on",
-            Loss::Ordinary => "on the kind of stories it was pretrained on: rising means forgetting",
+            Loss::Drift => "loss on stories the base model wrote itself: rising means the model has moved away from it",
         }
     }
 
@@ -72,7 +73,7 @@ impl Loss {
         match self {
             Loss::Training => Some(metrics.loss),
             Loss::HeldOut => metrics.eval_loss,
-            Loss::Ordinary => metrics.reference_eval_loss,
+            Loss::Drift => metrics.reference_eval_loss,
         }
     }
 
@@ -85,7 +86,7 @@ impl Loss {
         match self {
             Loss::Training => ("train", None, Marker::None),
             Loss::HeldOut => ("held-out", Some("7 4"), Marker::Circle),
-            Loss::Ordinary => ("ordinary", Some("2 3"), Marker::Square),
+            Loss::Drift => ("drift", Some("2 3"), Marker::Square),
         }
     }
 }

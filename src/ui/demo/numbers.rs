@@ -138,8 +138,8 @@ mod tests {
         assert_eq!(describe_change("held-out loss", &[1.4]).unwrap(), "held-out loss 1.40");
         assert_eq!(describe_change("training loss", &[3.1, 2.0, 1.2]).unwrap(), "training loss fell from 3.10 to 1.20");
         assert_eq!(
-            describe_change("ordinary-stories loss", &[1.3, 1.6]).unwrap(),
-            "ordinary-stories loss rose from 1.30 to 1.60"
+            describe_change("drift from the base model", &[1.3, 1.6]).unwrap(),
+            "drift from the base model rose from 1.30 to 1.60"
         );
         assert_eq!(describe_change("loss", &[1.301, 1.299]).unwrap(), "loss stayed at 1.30");
     }
