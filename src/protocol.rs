@@ -328,6 +328,31 @@ pub struct DatasetSummary {
     pub held_out_examples: usize,
     /// The data set's task metric, when a `.check.json` sits beside it.
     pub task: Option<TaskCheck>,
+    /// A run with the default settings made when the site was built, when a `.recorded.json` sits beside it.
+    pub recorded: Option<RecordedRun>,
+}
+
+/// A run of a shipped data set with the default settings, made by the CLI when the site is built (`tinytune
+/// record`, the same run the worker makes), so that a reader whose device is slow still sees a result: shown,
+/// labelled as recorded, until they train themselves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRun {
+    pub settings: TrainSettings,
+    /// The pieces the data set was cut into at the settings' sequence length.
+    pub training_sequences: usize,
+    pub metrics: Vec<StepMetrics>,
+    /// The data set's task metric after the run, when it has one.
+    pub task: Option<TaskScore>,
+    /// What the base model and the fine-tuned one write for the default sample (`SampleSettings::default()`).
+    pub base_sample: String,
+    pub tuned_sample: String,
+}
+
+impl RecordedRun {
+    /// Where the recorded run of the data set at `dataset_url` lives: `…/pip.jsonl` → `…/pip.recorded.json`.
+    pub fn url_beside(dataset_url: &str) -> String {
+        crate::task::file_beside(dataset_url, "recorded.json")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

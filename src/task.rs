@@ -16,6 +16,15 @@ use crate::protocol::SampleSettings;
 /// short letter, or the first lines where an instruction shows.
 pub const CHECK_NEW_TOKENS: usize = 60;
 
+/// The file beside the data set at `dataset_url` that ends in `suffix` instead of the data's extension:
+/// (`…/letters-home.txt`, `check.json`) → `…/letters-home.check.json`.
+pub fn file_beside(dataset_url: &str, suffix: &str) -> String {
+    let (folder, file) = dataset_url.rsplit_once('/').map_or(("", dataset_url), |(folder, file)| (folder, file));
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let slash = if dataset_url.contains('/') { "/" } else { "" };
+    format!("{folder}{slash}{stem}.{suffix}")
+}
+
 /// What a data set's samples should show, from its `.check.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,10 +67,7 @@ pub struct CheckedSample {
 impl TaskCheck {
     /// Where the check of the data set at `dataset_url` lives: `…/letters-home.txt` → `…/letters-home.check.json`.
     pub fn url_beside(dataset_url: &str) -> String {
-        let (folder, file) = dataset_url.rsplit_once('/').map_or(("", dataset_url), |(folder, file)| (folder, file));
-        let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
-        let slash = if dataset_url.contains('/') { "/" } else { "" };
-        format!("{folder}{slash}{stem}.check.json")
+        file_beside(dataset_url, "check.json")
     }
 
     /// Reads and validates a check file; an error names the file and what to change.
@@ -191,6 +197,7 @@ mod tests {
         assert_eq!(TaskCheck::url_beside("/datasets/letters-home.txt"), "/datasets/letters-home.check.json");
         assert_eq!(TaskCheck::url_beside("/site/datasets/a.b.jsonl"), "/site/datasets/a.b.check.json");
         assert_eq!(TaskCheck::url_beside("stories.jsonl"), "stories.check.json");
+        assert_eq!(crate::protocol::RecordedRun::url_beside("/datasets/pip.jsonl"), "/datasets/pip.recorded.json");
     }
 
     #[test]

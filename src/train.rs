@@ -13,11 +13,37 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::data::TrainingSequence;
+use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::LoraConfig;
 use crate::model::LlamaForCausalLM;
 pub use crate::protocol::StepMetrics;
 pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
+
+/// How many sequences of each held-out set a site run measures its losses on: evaluations happen in the middle
+/// of training, and a fixed sample keeps each to a few batches.
+pub const EVAL_SEQUENCES: usize = 32;
+
+/// The trainer for a run as the site makes one, in the worker and in the CLI's recordings of it (`tinytune
+/// record`): `settings` on the training examples; held-out loss on the first [`EVAL_SEQUENCES`] sequences of
+/// `held_out`; drift on as many of `reference`, text the base model wrote itself. `pad_id` is the tokenizer's EOS.
+pub fn site_run(
+    model: LlamaForCausalLM,
+    train: &[TokenizedExample],
+    held_out: &[TokenizedExample],
+    reference: &[TokenizedExample],
+    settings: &TrainSettings,
+    pad_id: u32,
+    device: &Device,
+) -> Result<Trainer, TrainError> {
+    let sequences = |examples: &[TokenizedExample], limit: usize| {
+        let mut sequences = training_sequences(examples, settings.seq_len, pad_id);
+        sequences.truncate(limit);
+        sequences
+    };
+    let (train, held_out) = (sequences(train, usize::MAX), sequences(held_out, EVAL_SEQUENCES));
+    let trainer = Trainer::new(model, train, held_out, TrainingConfig::from_settings(settings), device)?;
+    Ok(trainer.with_reference_eval(sequences(reference, EVAL_SEQUENCES)))
+}
 
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
@@ -258,7 +284,7 @@ pub struct Trainer {
     config: TrainingConfig,
     train: Vec<TrainingSequence>,
     eval: Vec<TrainingSequence>,
-    /// Held-out text of the kind the base model was pretrained on: its loss rising means forgetting.
+    /// Text the base model wrote itself: its loss rising means the model drifts from the base model.
     reference_eval: Vec<TrainingSequence>,
     /// Shuffled order of `train`, reshuffled each epoch.
     order: Vec<usize>,
@@ -314,7 +340,7 @@ impl Trainer {
         })
     }
 
-    /// Also evaluate on `sequences` of the base model's own kind of text, to make forgetting visible.
+    /// Also evaluate on `sequences` of the base model's own text, to make drift from it visible.
     pub fn with_reference_eval(mut self, sequences: Vec<TrainingSequence>) -> Self {
         self.reference_eval = sequences;
         self
@@ -330,6 +356,10 @@ impl Trainer {
 
     pub fn steps_done(&self) -> usize {
         self.step
+    }
+
+    pub fn training_sequences(&self) -> usize {
+        self.train.len()
     }
 
     /// The next `batch_size` training sequences in the seeded shuffled order.

@@ -2,8 +2,9 @@
 # Trunk post-build hook: converts stories260K with our own importer into the site's static files, so the trainer
 # worker can fetch it. Writes models/stories260K/ into Trunk's staging folder:
 #   config.json, model.safetensors, tokenizer.json, tokenizer_config.json  (the Hugging Face folder)
-#   reference-stories.jsonl  stories the base model writes itself, to measure forgetting during fine-tuning
+#   reference-stories.jsonl  stories the base model writes itself, to measure drift from it during fine-tuning
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
+# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +46,18 @@ fi
 out="${TRUNK_STAGING_DIR:-dist}/models/stories260K"
 mkdir -p "$out"
 cp "$built"/* "$out/"
+
+# A recorded run of each shipped data set with the default settings (`tinytune record`, the worker's run): the site
+# shows it, labelled as recorded, until the learner trains. Cached beside the model, keyed by it and by the data.
+recorded_cache="$built.recorded"
+mkdir -p "$recorded_cache" "${TRUNK_STAGING_DIR:-dist}/datasets"
+for data in public/datasets/*.jsonl public/datasets/*.txt; do
+  stem=$(basename "${data%.*}")
+  data_key=$(cat "$data" "public/datasets/$stem.check.json" 2>/dev/null | sha256sum | cut -c1-16)
+  recorded="$recorded_cache/$stem.$data_key.json"
+  if [ ! -f "$recorded" ]; then
+    "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" --out "$recorded.tmp"
+    mv "$recorded.tmp" "$recorded"
+  fi
+  cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
+done

@@ -12,15 +12,17 @@ use rand::{Rng, SeedableRng};
 use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
+use tinytune::dataset::Example;
 use tinytune::dataset::{parse_dataset, Format};
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
-use tinytune::generate::{generate, GenerationConfig};
+use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::protocol::{RecordedRun, SampleSettings};
 use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
-use tinytune::task::TaskCheck;
+use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::{Trainer, TrainingConfig};
+use tinytune::train::{site_run, Trainer, TrainingConfig};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
 /// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
@@ -109,6 +111,22 @@ enum Command {
         tokenizer: PathBuf,
         #[arg(long)]
         data: PathBuf,
+    },
+    /// Record the run the site makes on a data set with the default settings, as the JSON the site shows until
+    /// a learner trains (`<data>.recorded.json`): every step's metrics, the task metric when a `.check.json` sits
+    /// beside the data, and the default sample before and after.
+    Record {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The data set (.jsonl or .txt).
+        #[arg(long)]
+        data: PathBuf,
+        /// Text the base model wrote itself (the site model folder's reference-stories.jsonl): the drift.
+        #[arg(long)]
+        reference: PathBuf,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
@@ -301,6 +319,7 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Train(args) => train(args),
+        Command::Record { model, data, reference, out } => record(&model, &data, &reference, &out),
         Command::Bench(args) => bench(args),
     }
 }
@@ -393,21 +412,85 @@ fn train(args: TrainArgs) -> Result<(), String> {
 /// Prints the data set's task metric (a `.check.json` beside the data, see `tinytune::task`): how many check
 /// samples the trained model passes, and how many the base model does.
 fn report_task(args: &TrainArgs, trained: &LlamaForCausalLM, tokenizer: &TextTokenizer) -> Result<(), String> {
-    let check_path = PathBuf::from(TaskCheck::url_beside(&args.data.to_string_lossy()));
-    if !check_path.exists() {
-        return Ok(());
-    }
-    let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
     let device = device_for(args.model.backend);
     let (config, base, _) = load(&args.model, &device)?;
-    let max_len = config.max_position_embeddings;
-    let base = pollster::block_on(check.run(&base, tokenizer, max_len, &device));
-    let samples = pollster::block_on(check.run(trained, tokenizer, max_len, &device));
+    let Some((score, samples)) = task_score(&args.data, &base, trained, tokenizer, &config, &device)? else {
+        return Ok(());
+    };
     for sample in &samples {
         eprintln!("  {} {} …{}", if sample.passed { "pass" } else { "fail" }, sample.prompt, sample.text);
     }
-    let score = check.score(&samples, check.score(&base, 0).passed);
     eprintln!("{}: {}/{} samples pass (base model: {})", score.name, score.passed, score.total, score.base_passed);
+    Ok(())
+}
+
+/// The task metric of `trained` beside `base`'s, when a `.check.json` sits beside the data set at `data`.
+fn task_score(
+    data: &Path,
+    base: &LlamaForCausalLM,
+    trained: &LlamaForCausalLM,
+    tokenizer: &TextTokenizer,
+    config: &LlamaConfig,
+    device: &Device,
+) -> Result<Option<(TaskScore, Vec<CheckedSample>)>, String> {
+    let check_path = PathBuf::from(TaskCheck::url_beside(&data.to_string_lossy()));
+    if !check_path.exists() {
+        return Ok(None);
+    }
+    let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
+    let max_len = config.max_position_embeddings;
+    let base = pollster::block_on(check.run(base, tokenizer, max_len, device));
+    let samples = pollster::block_on(check.run(trained, tokenizer, max_len, device));
+    let score = check.score(&samples, check.score(&base, 0).passed);
+    Ok(Some((score, samples)))
+}
+
+/// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, the default
+/// settings), then what the worker reports after it.
+fn record(model_args: &ModelArgs, data: &Path, reference: &Path, out: &Path) -> Result<(), String> {
+    let device = device_for(model_args.backend);
+    let (config, base, tokenizer) = load(model_args, &device)?;
+    let training_device = device.clone().autodiff();
+    let (_, model, _) = load(model_args, &training_device)?;
+    let examples_in = |path: &Path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        parse_dataset(&name, &read(path)?).map_err(|e| e.to_string())
+    };
+    let tokenize = |examples: &[Example]| examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect::<Vec<_>>();
+    let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
+    let reference = examples_in(reference)?;
+    let settings = TrainSettings::default();
+    let (train, held_out, reference) = (tokenize(&train), tokenize(&held_out), tokenize(&reference));
+    let mut trainer = site_run(model, &train, &held_out, &reference, &settings, tokenizer.eos_id(), &training_device)
+        .map_err(|e| e.to_string())?;
+    let mut metrics = Vec::with_capacity(settings.steps);
+    while trainer.steps_done() < settings.steps {
+        metrics.push(pollster::block_on(trainer.step()).map_err(|e| e.to_string())?);
+    }
+    let training_sequences = trainer.training_sequences();
+    let tuned = trainer.into_model().valid();
+    let write_sample = |model: &LlamaForCausalLM| {
+        let max_len = config.max_position_embeddings;
+        let sample = pollster::block_on(generate::sample(
+            model,
+            &tokenizer,
+            &SampleSettings::default(),
+            max_len,
+            &device,
+            || false,
+        ));
+        tokenizer.decode(&sample.expect("never interrupted").0)
+    };
+    let recorded = RecordedRun {
+        task: task_score(data, &base, &tuned, &tokenizer, &config, &device)?.map(|(score, _)| score),
+        base_sample: write_sample(&base),
+        tuned_sample: write_sample(&tuned),
+        settings,
+        training_sequences,
+        metrics,
+    };
+    write(out, serde_json::to_string(&recorded).map_err(|e| e.to_string())?)?;
+    eprintln!("wrote {}", out.display());
     Ok(())
 }
 

@@ -194,7 +194,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                 />
                 <RunList demo />
                 <TaskResult demo run=latest_run />
-                <Samples demo run=latest_run prediction=Signal::derive(String::new) />
+                <Samples demo run=latest_run />
             </div>
         </section>
     }

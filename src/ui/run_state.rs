@@ -664,6 +664,7 @@ mod tests {
             training_examples: 9,
             held_out_examples: 1,
             task: Some(task),
+            recorded: None,
         };
         apply(&mut state, &FromWorker::DatasetLoaded(summary));
         started(&mut state, 1);
@@ -711,6 +712,7 @@ mod tests {
             training_examples: 277,
             held_out_examples: 31,
             task: None,
+            recorded: None,
         };
         let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
         apply(&mut state, &FromWorker::DatasetLoaded(other));

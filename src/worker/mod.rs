@@ -154,7 +154,7 @@ async fn handle(
                 return Err(format!("{name} has no example to train on: fix or keep some in the data studio").into());
             }
             // Loaded afresh each time: the learner may have changed it in the studio since.
-            post(&FromWorker::DatasetLoaded(session.add_dataset(&url, name, &train, &held_out, None)));
+            post(&FromWorker::DatasetLoaded(session.add_dataset(&url, name, &train, &held_out, None, None)));
             Ok(())
         }
         ToWorker::StudioMeasurePace { settings } => {

@@ -10,11 +10,7 @@ use super::{handle_studio, is_for_studio, post, Failure};
 use crate::data::tokenize_example;
 use crate::dataset::Example;
 use crate::protocol::{FinishReason, FromWorker, RunId, StepMetrics, ToWorker, TrainSettings};
-use crate::train::{Trainer, TrainingConfig};
-
-/// How many sequences of each held-out set the losses are measured on: evaluation runs in the middle of
-/// training, and a fixed sample keeps it to a few batches.
-const EVAL_SEQUENCES: usize = 32;
+use crate::train::{site_run, Trainer, TrainingConfig};
 
 /// What the training loop should do after the messages that arrived during a step.
 enum Control {
@@ -45,19 +41,12 @@ pub async fn train(
         .dataset(dataset_url)
         .ok_or_else(|| fail(format!("the data set {dataset_url} is not loaded yet: wait for it")))?;
     let summary = dataset.summary.clone();
-    let train = session.sequences(&dataset.train, settings.seq_len);
-    let mut held_out = session.sequences(&dataset.held_out, settings.seq_len);
-    let mut reference = session.sequences(&session.reference, settings.seq_len);
-    held_out.truncate(EVAL_SEQUENCES);
-    reference.truncate(EVAL_SEQUENCES);
-    let training_sequences = train.len();
-
-    let config = TrainingConfig::from_settings(&settings);
     let device = session.device.clone().autodiff();
     let model = session.fresh_model(&device).map_err(fail)?;
-    let mut trainer = Trainer::new(model, train, held_out, config, &device)
-        .map_err(|e| fail(e.to_string()))?
-        .with_reference_eval(reference);
+    let eos = session.tokenizer.eos_id();
+    let mut trainer = site_run(model, &dataset.train, &dataset.held_out, &session.reference, &settings, eos, &device)
+        .map_err(|e| fail(e.to_string()))?;
+    let training_sequences = trainer.training_sequences();
     let metrics = trainer.step().await.map_err(|e| fail(e.to_string()))?;
     post(&FromWorker::TrainingStarted {
         run: id,

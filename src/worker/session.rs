@@ -16,8 +16,8 @@ use crate::export::load_model;
 use crate::generate;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
-    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, RunId, SampleSettings,
-    StepMetrics, TaskCheck, TaskScore, TrainSettings,
+    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, RecordedRun, RunId,
+    SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings,
 };
 use crate::tokenizer::TextTokenizer;
 
@@ -116,8 +116,15 @@ impl Session {
             Some(bytes) => Some(TaskCheck::parse(&check_url, &bytes)?),
             None => None,
         };
+        let recorded_url = RecordedRun::url_beside(url);
+        let recorded = match fetch_if_present(&recorded_url).await? {
+            Some(bytes) => {
+                Some(serde_json::from_slice(&bytes).map_err(|e| format!("{recorded_url} is not a recorded run: {e}"))?)
+            }
+            None => None,
+        };
         let (train, held_out) = split_examples(examples, &SplitSettings::default());
-        Ok(self.add_dataset(url, name, &train, &held_out, task))
+        Ok(self.add_dataset(url, name, &train, &held_out, task, recorded))
     }
 
     /// Tokenizes a data set split elsewhere (the studio's) and keeps it under `url`, replacing what was there.
@@ -128,6 +135,7 @@ impl Session {
         train: &[Example],
         held_out: &[Example],
         task: Option<TaskCheck>,
+        recorded: Option<RecordedRun>,
     ) -> DatasetSummary {
         let tokenize = |examples: &[Example]| -> Vec<TokenizedExample> {
             examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
@@ -139,6 +147,7 @@ impl Session {
             training_examples: train.len(),
             held_out_examples: held_out.len(),
             task,
+            recorded,
         };
         let dataset = Dataset { summary: summary.clone(), train, held_out, base_passed: None };
         self.datasets.insert(url.to_string(), dataset);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { distDir, subPathDistDir, SUB_PATH } from "./harness.mjs";
 
@@ -47,5 +47,19 @@ test("every page declares a Content-Security-Policy that allows each inline scri
       }
       assert.equal(scripts.length - 2, inline.length, `${page}: the policy allows a script the page does not have`);
     }
+  }
+});
+
+test("every shipped data set has a recorded run of the default settings beside it, with every step", () => {
+  const datasets = join(distDir, "datasets");
+  const shipped = readdirSync(datasets).filter((name) => /\.(jsonl|txt)$/.test(name));
+  assert.ok(shipped.length >= 3, `shipped data sets: ${shipped}`);
+  for (const name of shipped) {
+    const file = name.replace(/\.[^.]+$/, ".recorded.json");
+    const recorded = JSON.parse(readFileSync(join(datasets, file), "utf8"));
+    assert.equal(recorded.metrics.length, recorded.settings.steps, `${file}: a row per step`);
+    assert.deepEqual(recorded.metrics.map((m) => m.step), [...Array(recorded.settings.steps).keys()].map((i) => i + 1), file);
+    assert.ok(recorded.metrics.every((m) => Number.isFinite(m.loss)), `${file}: finite losses`);
+    assert.ok(recorded.base_sample.length > 0 && recorded.tuned_sample.length > 0, `${file}: both samples`);
   }
 });

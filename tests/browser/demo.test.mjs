@@ -76,8 +76,17 @@ test("without WebGPU the demo says why, trains on the CPU, and the default run c
   const before = await sampleText(page, "Base model");
   assert.doesNotMatch(before, /Pip/);
 
+  // Before any run, the run recorded when the site was built: labelled as such, its steps in the chart's table.
+  const recordedNote = demo(page).locator(".demo-recorded");
+  await recordedNote.getByRole("heading", { name: "A recorded run" }).waitFor();
+  assert.match(await recordedNote.textContent(), /Made when this site was built, with the default settings: 60 steps/);
+  assert.match(await demo(page).locator(".demo-data caption").textContent(), /recorded run/);
+  const recorded = await lossTable(page);
+  assert.equal(recorded.length, 60);
+
   const started = Date.now();
   await demo(page).getByRole("button", { name: "Train", exact: true }).click();
+  await recordedNote.waitFor({ state: "detached" });
   await demo(page).locator(".demo-data tbody tr").first().waitFor({ state: "attached", timeout: 60_000 });
   const firstStepMs = Date.now() - started;
   await demo(page).locator(".demo-status").getByText(/^Finished after/).waitFor({ timeout: 240_000 });
@@ -89,6 +98,11 @@ test("without WebGPU the demo says why, trains on the CPU, and the default run c
   const table = await lossTable(page);
   const steps = table.length;
   assert.ok(table.at(-1).heldOut < table[0].heldOut, `held-out loss falls: ${JSON.stringify([table[0], table.at(-1)])}`);
+  // The recorded run is this run, made natively by the CLI: the same losses, to float rounding.
+  assert.equal(steps, recorded.length);
+  const gap = Math.max(...table.map((row, i) => Math.abs(row.training - recorded[i].training)));
+  assert.ok(gap <= 1e-3, `the learner's default run repeats the recorded one: largest gap in training loss ${gap}`);
+  console.log(`figure: largest gap between the learner's default run and the recorded one (training loss): ${gap.toFixed(4)}`);
   console.log(`figure: CPU (wasm) — lesson open to trainer ready ${readyMs} ms; Train to first step ${firstStepMs} ms`);
   console.log(`figure: CPU (wasm) — ${steps} steps in ${trainMs} ms (${(trainMs / steps).toFixed(0)} ms/step); Train to a changed sample ${changedMs} ms`);
   console.log(`figure: base sample: ${before.slice(0, 100)}…`);
@@ -150,6 +164,7 @@ test("pause, resume and stop take effect, and the page stays responsive while tr
   await openDemo(page);
   await setSteps(page, 1000);
   await demo(page).getByRole("button", { name: "Train", exact: true }).click();
+  await demo(page).locator(".demo-recorded").waitFor({ state: "detached" });
   const rows = demo(page).locator(".demo-data tbody tr");
   await rows.nth(2).waitFor({ state: "attached", timeout: 60_000 });
 

@@ -11,7 +11,7 @@ use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::numbers::{count_of, format_count};
-use super::prediction::{saved_prediction, Prediction};
+use super::recorded::{shown_recorded_run, RecordedRunNote};
 use super::run_progress::RunProgress;
 use super::samples::Samples;
 use super::settings_form::TrainingForm;
@@ -24,12 +24,18 @@ pub fn FirstLoraDemo() -> impl IntoView {
     let demo = LiveDemo::new("first-lora", STORIES_MODEL_URL, &PIP_STORIES.url());
     let state = demo.state;
     let backend_choice = RwSignal::new(BackendChoice::Auto);
-    let prediction = saved_prediction("first-lora");
     let load = move || demo.load(backend_choice.get_untracked());
     load();
 
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
+    // The chart's run: the learner's latest, or the recorded one until there is one (its metrics and length).
+    let shown = Memo::new(move |_| {
+        state.with(|s| match (s.latest_run(), shown_recorded_run(s)) {
+            (None, Some(recorded)) => (recorded.metrics.clone(), recorded.settings.steps),
+            (run, _) => run.map_or((Vec::new(), 0), |run| (run.metrics.clone(), run.settings.steps)),
+        })
+    });
     let start = move |settings: TrainSettings| {
         demo.start(settings);
     };
@@ -62,18 +68,21 @@ pub fn FirstLoraDemo() -> impl IntoView {
             </p>
             <LoadingProgress demo />
             <BackendLine demo choice=backend_choice on_change=load />
-            <Prediction demo demo_name="first-lora" text=prediction />
             <TrainingForm demo locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get()) on_train=start />
             <RunProgress demo run=latest_run />
             <Notices demo on_retry=load />
+            <RecordedRunNote demo />
             <LossChart
                 demo
-                series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))
-                total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
-                caption="Losses at each step"
+                series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
+                total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
+                caption=Signal::derive(move || state.with(|s| match shown_recorded_run(s) {
+                    Some(_) => "Losses at each step of the recorded run".to_string(),
+                    None => "Losses at each step".to_string(),
+                }))
             />
             <TaskResult demo run=latest_run />
-            <Samples demo run=latest_run prediction />
+            <Samples demo run=latest_run />
             <DownloadAdapter demo run=latest_run />
         </section>
     }

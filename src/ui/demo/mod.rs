@@ -14,7 +14,7 @@ mod live;
 mod loading;
 mod notices;
 pub(crate) mod numbers;
-mod prediction;
+mod recorded;
 mod run_progress;
 mod samples;
 mod settings_form;

@@ -17,7 +17,6 @@ pub fn Samples(
     /// The run whose model is sampled (the demo's latest).
     #[prop(into)]
     run: Signal<Option<RunId>>,
-    #[prop(into)] prediction: Signal<String>,
 ) -> impl IntoView {
     let state = demo.state;
     let defaults = SampleSettings::default();
@@ -162,12 +161,6 @@ pub fn Samples(
                     request=tuned
                     empty_hint="Train first: this is the model with what it learned."
                 />
-                <Show when=move || trained.get().is_some() && prediction.with(|p| !p.trim().is_empty())>
-                    <div class="demo-sample demo-your-prediction">
-                        <h5>"Your prediction"</h5>
-                        <p class="demo-sample-text">{prediction}</p>
-                    </div>
-                </Show>
             </div>
             <div class="demo-blend">
                 <label for=strength_id.clone()>"Adapter strength"</label>

@@ -1,0 +1,104 @@
+//! The recorded run of the demo's data set (made with the default settings when the site was built, see
+//! `tinytune record`): what a reader whose device is slow, or who has not trained yet, sees in place of their own
+//! run. Labelled as recorded, and gone once the demo has a run of its own.
+
+use leptos::prelude::*;
+
+use super::live::LiveDemo;
+use super::numbers::count_of;
+use crate::protocol::RecordedRun;
+use crate::ui::run_state::RunState;
+
+/// The recorded run to show in place of the learner's: while this demo has no run yet.
+pub fn shown_recorded_run(state: &RunState) -> Option<&RecordedRun> {
+    if state.runs.is_empty() {
+        state.dataset.as_ref()?.recorded.as_ref()
+    } else {
+        None
+    }
+}
+
+#[component]
+pub fn RecordedRunNote(demo: LiveDemo) -> impl IntoView {
+    let state = demo.state;
+    let heading_id = demo.id("recorded-title");
+    move || {
+        state.with(|s| {
+            let recorded = shown_recorded_run(s)?.clone();
+            let task = recorded.task.as_ref().map(|task| {
+                format!(
+                    " {}: {} of {} samples pass the data set's check afterwards (the base model's: {}).",
+                    task.name, task.passed, task.total, task.base_passed
+                )
+            });
+            Some(view! {
+                <section class="demo-recorded" aria-labelledby=heading_id.clone()>
+                    <h4 id=heading_id.clone()>"A recorded run"</h4>
+                    <p>
+                        {format!(
+                            "Made when this site was built, with the default settings: {} on {} of {} tokens. \
+                             The chart below shows its losses.",
+                            count_of(recorded.settings.steps, "step"),
+                            count_of(recorded.training_sequences, "piece"),
+                            recorded.settings.seq_len,
+                        )}
+                        {task}
+                        " Train to replace it with your own run."
+                    </p>
+                    <div class="demo-recorded-samples">
+                        <figure>
+                            <figcaption>"The base model wrote"</figcaption>
+                            <blockquote>{recorded.base_sample}</blockquote>
+                        </figure>
+                        <figure>
+                            <figcaption>"After the recorded run, the model wrote"</figcaption>
+                            <blockquote>{recorded.tuned_sample}</blockquote>
+                        </figure>
+                    </div>
+                </section>
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{DatasetSummary, FromWorker, TrainSettings};
+    use crate::ui::run_state::apply;
+
+    fn recorded() -> RecordedRun {
+        RecordedRun {
+            settings: TrainSettings::default(),
+            training_sequences: 1063,
+            metrics: Vec::new(),
+            task: None,
+            base_sample: "Once upon a time, Lily".into(),
+            tuned_sample: "Once upon a time, Pip".into(),
+        }
+    }
+
+    fn loaded(recorded: Option<RecordedRun>) -> RunState {
+        let mut state = RunState::new("/pip.jsonl");
+        let summary = DatasetSummary {
+            url: "/pip.jsonl".into(),
+            name: "pip.jsonl".into(),
+            training_examples: 277,
+            held_out_examples: 31,
+            task: None,
+            recorded,
+        };
+        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        state
+    }
+
+    #[test]
+    fn the_recorded_run_shows_until_the_demo_has_a_run_of_its_own() {
+        let mut state = loaded(Some(recorded()));
+        assert_eq!(shown_recorded_run(&state), Some(&recorded()));
+        state.start(1, TrainSettings::default());
+        assert_eq!(shown_recorded_run(&state), None, "gone as soon as a run starts");
+        assert_eq!(shown_recorded_run(&loaded(None)), None, "a data set without one shows none");
+        assert_eq!(shown_recorded_run(&RunState::new("/pip.jsonl")), None, "nor does one not loaded yet");
+    }
+}
