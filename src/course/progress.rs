@@ -36,8 +36,8 @@ fn content_key(lesson_id: &str, content: &impl Serialize) -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     pub version: u32,
-    /// This learner's seed for the order of quiz choices (see `quiz::choice_order`): drawn once, kept so the
-    /// order stays the same on every visit.
+    /// This learner's seed for the order of quiz choices (see `choice_order`): drawn once, kept so the order
+    /// stays the same on every visit.
     pub quiz_seed: u64,
     /// Question key → whether the learner's last submitted answer was right.
     pub answers: BTreeMap<String, bool>,
@@ -263,6 +263,41 @@ mod tests {
         assert!(progress.is_lesson_complete(&second));
         progress.reset_all();
         assert_eq!(progress.completed_lessons(&course), 0);
+    }
+
+    #[test]
+    fn a_committed_prediction_is_kept_until_its_lesson_is_reset_or_it_changes() {
+        let prediction = |question: &str| {
+            let mut p = Prediction {
+                id: "drift".into(),
+                key: String::new(),
+                question_html: question.into(),
+                choices_html: vec!["Rise".into(), "Fall".into()],
+            };
+            p.key = prediction_key("one", &p);
+            p
+        };
+        let mut with_prediction = lesson("one", &["a"]);
+        with_prediction.body.push(crate::course::LessonBlock::Prediction(prediction("Will it rise?")));
+        let mut progress = Progress::new(7);
+        assert_eq!(progress.prediction(&prediction("Will it rise?")), None);
+        progress.predict(&prediction("Will it rise?"), 1);
+        assert_eq!(progress.prediction(&prediction("Will it rise?")), Some(1));
+        let json = progress.to_json();
+        assert_eq!(Progress::from_json(&json, 0).unwrap().prediction(&prediction("Will it rise?")), Some(1));
+
+        // Reworded, it is another prediction: the old guess is forgotten with the old wording.
+        assert_eq!(progress.prediction(&prediction("Will the drift rise?")), None);
+        let mut reworded = with_prediction.clone();
+        reworded.body = vec![crate::course::LessonBlock::Prediction(prediction("Will the drift rise?"))];
+        let mut kept = progress.clone();
+        kept.forget_unknown_questions(&course(vec![with_prediction.clone()]));
+        assert_eq!(kept.predictions.len(), 1, "a prediction the course still has is kept");
+        progress.forget_unknown_questions(&course(vec![reworded]));
+        assert!(progress.predictions.is_empty());
+
+        kept.reset_lesson(&with_prediction);
+        assert!(kept.predictions.is_empty(), "resetting the lesson clears its predictions");
     }
 
     #[test]
