@@ -53,7 +53,9 @@ recorded_cache="$built.recorded"
 mkdir -p "$recorded_cache" "${TRUNK_STAGING_DIR:-dist}/datasets"
 for data in public/datasets/*.jsonl public/datasets/*.txt; do
   stem=$(basename "${data%.*}")
-  data_key=$(cat "$data" "public/datasets/$stem.check.json" 2>/dev/null | sha256sum | cut -c1-16)
+  # The data and its task check, when it has one (the record scores it).
+  check="public/datasets/$stem.check.json"
+  data_key=$(cat "$data" $([ -f "$check" ] && echo "$check") | sha256sum | cut -c1-16)
   recorded="$recorded_cache/$stem.$data_key.json"
   if [ ! -f "$recorded" ]; then
     "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" --out "$recorded.tmp"

@@ -293,7 +293,7 @@ fn read_front_matter(file: SourceFile) -> Result<LessonSource, ContentError> {
     let body_start = file.text[close..].find('\n').map_or(file.text.len(), |i| close + i + 1);
     let front: FrontMatter = file.parse_toml(front_start..close)?;
     let slug = front.slug.get_ref();
-    if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !is_slug(slug) {
         let offset = front_start + front.slug.span().start;
         return Err(file.error_at(offset, format!("slug `{slug}` must be lower-case letters, digits and `-`")));
     }
@@ -648,10 +648,26 @@ struct PredictionEntry {
 }
 
 /// The fenced blocks that are not code: what they become in the lesson.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Fence {
     Demo,
     Predict,
+}
+
+impl Fence {
+    /// The fence a code block's info string names, if it is one of ours.
+    fn named(info: &str) -> Option<Fence> {
+        match info {
+            "demo" => Some(Fence::Demo),
+            "predict" => Some(Fence::Predict),
+            _ => None,
+        }
+    }
+}
+
+/// Lower-case letters, digits and `-`, at least one: lesson slugs and prediction ids.
+fn is_slug(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Renders lesson Markdown into HTML blocks split around ```` ```demo ```` and ```` ```predict ```` blocks,
@@ -690,11 +706,8 @@ fn render_blocks(
             continue;
         }
         let problem = match &event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
-                if ["demo", "predict"].contains(&info.as_ref()) =>
-            {
-                let fence = if info.as_ref() == "demo" { Fence::Demo } else { Fence::Predict };
-                fenced = Some((at, fence, String::new()));
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if Fence::named(info).is_some() => {
+                fenced = Fence::named(info).map(|fence| (at, fence, String::new()));
                 continue;
             }
             Event::Html(_) | Event::InlineHtml(_) => {
@@ -764,7 +777,7 @@ fn read_prediction(
     };
     let line = file.line_of(start);
     let mut problems = Vec::new();
-    if entry.id.is_empty() || !entry.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !is_slug(&entry.id) {
         problems.push(format!("prediction id `{}` must be lower-case letters, digits and `-`", entry.id));
     } else if ids.contains(&entry.id) {
         problems.push(format!("prediction id `{}` is used twice in this lesson; pick another", entry.id));
