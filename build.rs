@@ -2,6 +2,9 @@
 
 #[path = "src/course/content.rs"]
 mod content;
+#[path = "src/course/demos.rs"]
+#[allow(dead_code)] // the recorded files are for the site build
+mod demos;
 #[path = "src/course/progress.rs"]
 #[allow(dead_code)] // likewise: only `question_key` is needed here
 mod progress;

@@ -6,10 +6,11 @@
 
 use burn::prelude::*;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 use crate::model::{KvCache, LlamaForCausalLM};
-use crate::protocol::SampleSettings;
+use crate::protocol::{Inspection, SampleSettings, LIKELY_TOKENS};
+use crate::sampling;
 use crate::tokenizer::TextTokenizer;
 
 #[derive(Config, Debug)]
@@ -123,75 +124,36 @@ async fn read_last_position(logits: Tensor<3>) -> Vec<f32> {
 
 /// Greedy, or a seeded draw from the temperature-scaled distribution truncated to the top-p nucleus.
 fn pick_token(logits: &[f32], config: &GenerationConfig, rng: &mut StdRng) -> u32 {
-    if config.temperature <= 0.0 {
-        return argmax(logits);
-    }
-    // A softmax over one short vector: plain arithmetic, no tensor round trip.
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let weights: Vec<f64> = logits.iter().map(|&l| ((l as f64 - max) / config.temperature).exp()).collect();
-    let total: f64 = weights.iter().sum();
-    let mut ranked: Vec<(usize, f64)> = weights.into_iter().map(|w| w / total).enumerate().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut nucleus = Vec::new();
-    let mut mass = 0.0;
-    for (token, p) in ranked {
-        nucleus.push((token, p));
-        mass += p;
-        if mass >= config.top_p {
-            break;
-        }
-    }
-    let mut draw = rng.random::<f64>() * mass;
-    for &(token, p) in &nucleus {
-        draw -= p;
-        if draw <= 0.0 {
-            return token as u32;
-        }
-    }
-    nucleus.last().expect("the nucleus holds at least one token").0 as u32
+    sampling::draw(&sampling::next_token_distribution(logits, config.temperature, config.top_p), rng)
 }
 
-fn argmax(values: &[f32]) -> u32 {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best as u32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn greedy_picks_the_largest_logit_and_the_first_on_ties() {
-        let config = GenerationConfig::new(1);
-        let mut rng = StdRng::seed_from_u64(0);
-        assert_eq!(pick_token(&[0.1, 3.0, -1.0, 3.0], &config, &mut rng), 1);
-    }
-
-    #[test]
-    fn a_tiny_top_p_keeps_only_the_most_likely_token() {
-        let config = GenerationConfig::new(1).with_temperature(1.0).with_top_p(0.01);
-        let mut rng = StdRng::seed_from_u64(7);
-        for _ in 0..20 {
-            assert_eq!(pick_token(&[0.0, 2.0, 1.0], &config, &mut rng), 1);
-        }
-    }
-
-    #[test]
-    fn sampling_follows_the_distribution_and_the_seed() {
-        let config = GenerationConfig::new(1).with_temperature(1.0);
-        let logits = [0.0f32, (3.0f32).ln()]; // probabilities 1/4 and 3/4
-        let draws = |seed| {
-            let mut rng = StdRng::seed_from_u64(seed);
-            (0..4000).map(|_| pick_token(&logits, &config, &mut rng)).collect::<Vec<_>>()
-        };
-        let ones = draws(3).iter().filter(|&&t| t == 1).count() as f64 / 4000.0;
-        assert!((ones - 0.75).abs() < 0.03, "{ones}");
-        assert_eq!(draws(3), draws(3));
-        assert_ne!(draws(3), draws(4));
+/// What the base model reads in `text` followed by the tokens `then`, and the distribution of the token after
+/// them, predicted from the last `max_len` tokens (the model's context): the answer to the page's `Inspect`,
+/// also recorded at build time for the demos that show it.
+pub async fn inspect(
+    model: &LlamaForCausalLM,
+    tokenizer: &TextTokenizer,
+    request_id: u32,
+    text: &str,
+    then: &[u32],
+    max_len: usize,
+    device: &Device,
+) -> Inspection {
+    let mut tokens = vec![tokenizer.bos_id()];
+    tokens.extend(tokenizer.encode(text));
+    // Ids outside the vocabulary would index past the embedding: the page only appends ids it was offered.
+    tokens.extend(then.iter().copied().filter(|&id| (id as usize) < tokenizer.vocab_size()));
+    let next_logits = last_position_logits(model, &tokens[tokens.len().saturating_sub(max_len)..], device).await;
+    let likely = sampling::next_token_distribution(&next_logits, 1.0, 1.0)
+        .iter()
+        .take(LIKELY_TOKENS)
+        .map(|ranked| tokenizer.piece(ranked.token))
+        .collect();
+    Inspection {
+        request_id,
+        text: tokenizer.decode(&tokens),
+        tokens: tokens.iter().map(|&id| tokenizer.piece(id)).collect(),
+        next_logits,
+        likely,
     }
 }

@@ -7,6 +7,7 @@
 pub mod course;
 pub mod dataset;
 pub mod protocol;
+pub mod sampling;
 pub mod settings;
 pub mod task;
 

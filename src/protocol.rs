@@ -123,6 +123,20 @@ pub enum ToWorker {
     ExportAdapter {
         run: RunId,
     },
+    /// Load a LoRA adapter the site ships (a PEFT folder at `url`: `adapter_config.json`,
+    /// `adapter_model.safetensors`) onto the base model, as the model of `run`: `Generate` with that run samples
+    /// it. Answered with `AdapterLoaded`.
+    LoadAdapter {
+        run: RunId,
+        url: String,
+    },
+    /// Read `text` with the base model, followed by the tokens `then` (ids, appended exactly as drawn): answered
+    /// with `Inspected`, the tokens and the distribution of the token after them.
+    Inspect {
+        request_id: u32,
+        text: String,
+        then: Vec<u32>,
+    },
     /// Read a data set the learner brought (picked, dropped or pasted), replacing the studio's current one. A
     /// table without a `mapping` is read with the columns its header suggests, or answered with
     /// `StudioNeedsMapping`.
@@ -265,16 +279,49 @@ pub struct StudioReport {
 /// How many problems of each kind a report lists (the counts cover all of them).
 pub const PROBLEMS_PER_KIND: usize = 200;
 
-/// One token of an example as the model sees it.
+/// One token as the vocabulary writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TokenChip {
-    /// The token's text (a special token's name, e.g. `</s>`; a byte as `<0x0A>`).
+pub struct TokenPiece {
+    pub id: u32,
+    /// The token's text (`▁Once`; a special token's name, e.g. `</s>`; a byte as `<0x0A>`).
     pub text: String,
-    /// Whether the model is trained to predict it (loss mask); otherwise it is only context.
-    pub trained: bool,
     /// BOS, EOS and other special tokens.
     pub special: bool,
 }
+
+impl TokenPiece {
+    /// The byte a byte-fallback token stands for (`<0xE2>`), for a character the vocabulary has no token for.
+    pub fn byte(&self) -> Option<u8> {
+        let hex = self.text.strip_prefix("<0x")?.strip_suffix('>')?;
+        (hex.len() == 2).then(|| u8::from_str_radix(hex, 16).ok()).flatten()
+    }
+}
+
+/// One token of an example as the model sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenChip {
+    #[serde(flatten)]
+    pub piece: TokenPiece,
+    /// Whether the model is trained to predict it (loss mask); otherwise it is only context.
+    pub trained: bool,
+}
+
+/// A text read by the base model (`ToWorker::Inspect`): its tokens, and what the model expects next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub request_id: u32,
+    /// The text the tokens decode to (the asked text, with any appended tokens).
+    pub text: String,
+    /// BOS, then the text's tokens.
+    pub tokens: Vec<TokenPiece>,
+    /// The logits for the next token, indexed by token id (turned into probabilities by `crate::sampling`).
+    pub next_logits: Vec<f32>,
+    /// The most likely next tokens, most likely first ([`LIKELY_TOKENS`] of them).
+    pub likely: Vec<TokenPiece>,
+}
+
+/// How many of the most likely next tokens an [`Inspection`] names.
+pub const LIKELY_TOKENS: usize = 10;
 
 /// One entry in full: its line, what it is, its problems, and (for an example) its tokens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -346,6 +393,12 @@ pub struct RecordedRun {
     /// What the base model and the fine-tuned one write for the default sample (`SampleSettings::default()`).
     pub base_sample: String,
     pub tuned_sample: String,
+    /// The task check's samples, judged: the base model's and the fine-tuned one's, in the check's order (empty
+    /// without a check).
+    #[serde(default)]
+    pub base_checked: Vec<CheckedSample>,
+    #[serde(default)]
+    pub tuned_checked: Vec<CheckedSample>,
 }
 
 impl RecordedRun {
@@ -409,6 +462,15 @@ pub enum FromWorker {
         request_id: u32,
         adapter_scale: f64,
         text: String,
+    },
+    /// A sample left unfinished because a message that should not wait for it arrived (a run to start, the model
+    /// to load again): on an emulated GPU a sample takes minutes. The page asks again when it wants one.
+    SampleSetAside {
+        request_id: u32,
+    },
+    Inspected(Inspection),
+    AdapterLoaded {
+        run: RunId,
     },
     /// A zip of the PEFT adapter folder plus a model card. The bytes cross as a transferred `ArrayBuffer`
     /// beside the JSON, not inside it.
@@ -530,9 +592,37 @@ pub struct ModelShape {
     pub num_hidden_layers: usize,
     pub num_attention_heads: usize,
     pub num_key_value_heads: usize,
+    /// The context: the most tokens the model reads at once.
+    pub max_position_embeddings: usize,
+    /// Whether the classifier reuses the embedding table (stories260K, SmolLM2) or has its own (Llama 3 8B).
+    pub tie_word_embeddings: bool,
 }
 
 impl ModelShape {
+    /// SmolLM2-135M, from its published `config.json`.
+    pub const SMOLLM2_135M: ModelShape = ModelShape {
+        vocab_size: 49_152,
+        hidden_size: 576,
+        intermediate_size: 1_536,
+        num_hidden_layers: 30,
+        num_attention_heads: 9,
+        num_key_value_heads: 3,
+        max_position_embeddings: 8_192,
+        tie_word_embeddings: true,
+    };
+
+    /// Llama 3 8B, from Meta's published `config.json`.
+    pub const LLAMA3_8B: ModelShape = ModelShape {
+        vocab_size: 128_256,
+        hidden_size: 4_096,
+        intermediate_size: 14_336,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        max_position_embeddings: 8_192,
+        tie_word_embeddings: false,
+    };
+
     /// `[in, out]` of a projection.
     pub fn projection_dims(&self, projection: Projection) -> (usize, usize) {
         let kv = self.hidden_size / self.num_attention_heads * self.num_key_value_heads;
@@ -545,41 +635,62 @@ impl ModelShape {
         }
     }
 
-    /// Every weight of the model, with a tied classifier.
-    pub fn total_params(&self) -> usize {
-        let per_layer: usize =
-            Projection::ALL.iter().map(|&p| self.projection_dims(p)).map(|(i, o)| i * o).sum::<usize>()
-                + 2 * self.hidden_size;
-        self.vocab_size * self.hidden_size + self.num_hidden_layers * per_layer + self.hidden_size
+    /// A LoRA adapter's weights on one projection: r·(in + out). Counts are `u64`: a large model's pass the
+    /// browser's 32-bit `usize`.
+    pub fn adapter_params(&self, projection: Projection, rank: usize) -> u64 {
+        let (i, o) = self.projection_dims(projection);
+        (rank * (i + o)) as u64
+    }
+
+    /// A projection's own weights: in·out.
+    pub fn projection_params(&self, projection: Projection) -> u64 {
+        let (i, o) = self.projection_dims(projection);
+        i as u64 * o as u64
+    }
+
+    /// Every weight of the model: the embedding table, each layer's projections and two norms, the final norm, and
+    /// the classifier unless it is tied to the embeddings.
+    pub fn total_params(&self) -> u64 {
+        let per_layer: u64 =
+            Projection::ALL.iter().map(|&p| self.projection_params(p)).sum::<u64>() + 2 * self.hidden_size as u64;
+        let tables = if self.tie_word_embeddings { 1 } else { 2 };
+        let (layers, hidden) = (self.num_hidden_layers as u64, self.hidden_size as u64);
+        tables * self.vocab_size as u64 * hidden + layers * per_layer + hidden
     }
 
     /// The weights that train under `settings`: the adapters' r·(in + out) per adapted projection for LoRA.
-    pub fn trainable_params(&self, settings: &TrainSettings) -> usize {
+    pub fn trainable_params(&self, settings: &TrainSettings) -> u64 {
         match settings.method {
             TrainingMethod::Frozen => 0,
             TrainingMethod::Full => self.total_params(),
             TrainingMethod::Lora => {
-                let per_layer: usize = settings
-                    .lora_targets
-                    .iter()
-                    .map(|&t| self.projection_dims(t))
-                    .map(|(i, o)| settings.lora_rank * (i + o))
-                    .sum();
-                self.num_hidden_layers * per_layer
+                let per_layer: u64 =
+                    settings.lora_targets.iter().map(|&t| self.adapter_params(t, settings.lora_rank)).sum();
+                self.num_hidden_layers as u64 * per_layer
             }
         }
     }
 
-    /// A rough training-memory estimate in bytes (f32): weights, plus gradients and AdamW's two moments for what
-    /// trains, plus the activations a step keeps for the backward pass (attention scores dominate).
-    pub fn training_memory_bytes(&self, settings: &TrainSettings) -> usize {
+    /// A rough training-memory estimate in bytes (f32) under `settings`; see [`ModelShape::memory_bytes`].
+    pub fn training_memory_bytes(&self, settings: &TrainSettings) -> u64 {
+        let trainable = self.trainable_params(settings);
+        // LoRA's trainable weights are new ones beside the model's; full fine-tuning trains the model's own.
+        let added = if settings.method == TrainingMethod::Lora { trainable } else { 0 };
         // Accumulation runs micro-batches one after another: activations are those of one micro-batch.
-        let (b, s) = (settings.batch_size, settings.seq_len);
-        let weights = self.total_params() + self.trainable_params(settings);
-        let optimizer = 3 * self.trainable_params(settings);
-        let per_layer_activations =
-            b * s * (8 * self.hidden_size + 3 * self.intermediate_size) + 3 * b * self.num_attention_heads * s * s;
-        let activations = self.num_hidden_layers * per_layer_activations + 3 * b * s * self.vocab_size;
+        self.memory_bytes(added, trainable, settings.batch_size, settings.seq_len)
+    }
+
+    /// A rough training-memory estimate in bytes (f32): the model's weights and `added` new ones (LoRA's), plus a
+    /// gradient and AdamW's two moments for each of the `trainable` weights, plus the activations a step keeps for
+    /// the backward pass of a batch of `b` sequences of `s` tokens (attention scores dominate).
+    pub fn memory_bytes(&self, added: u64, trainable: u64, b: usize, s: usize) -> u64 {
+        let weights = self.total_params() + added;
+        let optimizer = 3 * trainable;
+        let (b, s) = (b as u64, s as u64);
+        let (hidden, intermediate, heads) =
+            (self.hidden_size as u64, self.intermediate_size as u64, self.num_attention_heads as u64);
+        let per_layer_activations = b * s * (8 * hidden + 3 * intermediate) + 3 * b * heads * s * s;
+        let activations = self.num_hidden_layers as u64 * per_layer_activations + 3 * b * s * self.vocab_size as u64;
         4 * (weights + optimizer + activations)
     }
 }
@@ -596,12 +707,24 @@ pub(crate) mod tests {
         num_hidden_layers: 5,
         num_attention_heads: 8,
         num_key_value_heads: 4,
+        max_position_embeddings: 512,
+        tie_word_embeddings: true,
     };
 
     #[test]
     fn stories260k_has_the_published_parameter_count() {
         // SOURCE.md: 260,032 parameters (tied classifier).
         assert_eq!(STORIES260K.total_params(), 260_032);
+    }
+
+    #[test]
+    fn larger_models_have_their_published_parameter_counts() {
+        // Hugging Face's model pages: SmolLM2-135M 134,515,008 parameters; Llama 3 8B 8,030,261,248.
+        assert_eq!(ModelShape::SMOLLM2_135M.total_params(), 134_515_008);
+        assert_eq!(ModelShape::LLAMA3_8B.total_params(), 8_030_261_248);
+        // LoRA r 16 on every linear layer of Llama 3 8B (lesson 8's figure).
+        let all_linear = TrainSettings { lora_rank: 16, ..TrainSettings::default() };
+        assert_eq!(ModelShape::LLAMA3_8B.trainable_params(&all_linear), 41_943_040);
     }
 
     #[test]

@@ -36,6 +36,8 @@ use tokenizers::normalizers::{Prepend, Replace, Sequence as NormalizerSequence};
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{AddedToken, ModelWrapper, Tokenizer};
 
+use crate::protocol::TokenPiece;
+
 /// How the Hugging Face format writes a space inside tokens (SentencePiece's "▁", U+2581).
 const SPACE_MARK: &str = "\u{2581}";
 const UNK_TOKEN: &str = "<unk>";
@@ -283,6 +285,11 @@ impl TextTokenizer {
     /// One token as the vocabulary writes it (`▁Once`, `<0x0A>`, `</s>`); an id outside it as `<id N>`.
     pub fn token_text(&self, id: u32) -> String {
         self.inner.id_to_token(id).unwrap_or_else(|| format!("<id {id}>"))
+    }
+
+    /// One token with its text and whether it is special.
+    pub fn piece(&self, id: u32) -> TokenPiece {
+        TokenPiece { id, text: self.token_text(id), special: self.is_special(id) }
     }
 
     /// Whether `id` is a special token (BOS, EOS, unknown) rather than text.

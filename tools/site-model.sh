@@ -4,7 +4,9 @@
 #   config.json, model.safetensors, tokenizer.json, tokenizer_config.json  (the Hugging Face folder)
 #   reference-stories.jsonl  stories the base model writes itself, to measure drift from it during fine-tuning
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
-# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings.
+#   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
+# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings; and
+# models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,9 @@ files = {name: {"sha256": hashlib.sha256(open(name, "rb").read()).hexdigest(), "
 json.dump({"model": "stories260K", "files": files}, open("manifest.json", "w"), indent=2)
 PY
   )
+  # What the base model reads in each text-reading demo's opening text, shown (labelled as recorded) until the
+  # learner asks: inspect.<demo>.json. Written after the manifest: the worker does not fetch them.
+  "$tinytune" inspect --model "$built.tmp" --demos-into "$built.tmp"
   rm -rf "$built" && mv "$built.tmp" "$built"
 fi
 out="${TRUNK_STAGING_DIR:-dist}/models/stories260K"
@@ -63,3 +68,18 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   fi
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
 done
+
+# The instruction adapter the lesson "Base vs instruction-following" shows beside the base model: the Instruction
+# tuning preset's run on the instruction data set, as a PEFT folder with its recorded run (recorded.json), in
+# models/stories260K/instruction-adapter/ (ui::demo::instruction_adapter loads it). Cached like the recordings.
+data=public/datasets/animal-place-instructions.jsonl
+adapter="$recorded_cache/instruction-adapter.$(cat "$data" "${data%.jsonl}.check.json" | sha256sum | cut -c1-16)"
+if [ ! -f "$adapter/recorded.json" ]; then
+  rm -rf "$adapter.tmp"
+  "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
+    --preset instructions --adapter-out "$adapter.tmp" --out "$adapter.tmp/recorded.json"
+  rm -rf "$adapter" && mv "$adapter.tmp" "$adapter"
+fi
+mkdir -p "$out/instruction-adapter"
+cp "$adapter"/* "$out/instruction-adapter/"
+

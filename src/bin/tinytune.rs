@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tinytune::course::DemoKind;
 use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
@@ -17,9 +18,10 @@ use tinytune::dataset::{parse_dataset, Format};
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
+use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
-use tinytune::protocol::{RecordedRun, SampleSettings};
-use tinytune::settings::{parse_targets, Choice, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
+use tinytune::settings::{parse_targets, Choice, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod};
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{site_run, Trainer, TrainingConfig};
@@ -127,6 +129,24 @@ enum Command {
         /// The JSON file to write.
         #[arg(long)]
         out: PathBuf,
+        /// A preset's settings instead of the defaults: fast-look, careful-run or instructions.
+        #[arg(long, value_parser = choice::<RunPreset>)]
+        preset: Option<RunPreset>,
+        /// Also write the run's LoRA adapter here, as a PEFT folder (the site ships one for a lesson).
+        #[arg(long)]
+        adapter_out: Option<PathBuf>,
+    },
+    /// Print how the base model reads a text, as the JSON the site's `Inspect` answer holds: its tokens, the
+    /// logits of the next token and the most likely next tokens. With `--demos-into`, write instead the reading
+    /// of each lesson demo's opening text, which the site shows (labelled as recorded) until the learner asks.
+    Inspect {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, required_unless_present = "demos_into", conflicts_with = "demos_into")]
+        text: Option<String>,
+        /// A folder to write `inspect.<demo>.json` into, one for each demo that reads a text.
+        #[arg(long)]
+        demos_into: Option<PathBuf>,
     },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
@@ -226,6 +246,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The name a model folder's `manifest.json` gives the model (a site model folder has one, and an adapter the site
+/// ships names its base by it, not by a path on the machine that built it); otherwise the folder's path.
+fn model_name(folder: &Path) -> String {
+    std::fs::read(folder.join("manifest.json"))
+        .ok()
+        .and_then(|json| serde_json::from_slice::<ModelManifest>(&json).ok())
+        .map_or_else(|| folder.display().to_string(), |manifest| manifest.model)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
@@ -319,9 +348,37 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Train(args) => train(args),
-        Command::Record { model, data, reference, out } => record(&model, &data, &reference, &out),
+        Command::Record { model, data, reference, out, preset, adapter_out } => {
+            let settings = preset.map_or_else(TrainSettings::default, RunPreset::settings);
+            record(&model, &data, &reference, &settings, &out, adapter_out.as_deref())
+        }
+        Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Bench(args) => bench(args),
     }
+}
+
+fn inspect(model_args: &ModelArgs, text: Option<&str>, demos_into: Option<&Path>) -> Result<(), String> {
+    let device = device_for(model_args.backend);
+    let (config, model, tokenizer) = load(model_args, &device)?;
+    let max_len = config.max_position_embeddings;
+    let reading = |text: &str| {
+        let inspection = pollster::block_on(generate::inspect(&model, &tokenizer, 0, text, &[], max_len, &device));
+        serde_json::to_string(&inspection).map_err(|e| e.to_string())
+    };
+    match (text, demos_into) {
+        (Some(text), _) => println!("{}", reading(text)?),
+        (None, Some(folder)) => {
+            create_dir(folder)?;
+            for kind in DemoKind::ALL {
+                if let (Some(text), Some(file)) = (kind.opening_text(), kind.recorded_file()) {
+                    let path = folder.join(file);
+                    std::fs::write(&path, reading(text)?).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+            }
+        }
+        (None, None) => unreachable!("clap requires --text or --demos-into"),
+    }
+    Ok(())
 }
 
 fn train(args: TrainArgs) -> Result<(), String> {
@@ -390,14 +447,10 @@ fn train(args: TrainArgs) -> Result<(), String> {
 
     let model = trainer.into_model();
     report_task(&args, &model.clone().valid(), &tokenizer)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     match settings.method {
-        TrainingMethod::Lora => {
-            let base = args.model.model.display().to_string();
-            write(&args.out.join("adapter_config.json"), adapter_config_json(&lora, &base))?;
-            write(&args.out.join("adapter_model.safetensors"), adapter_safetensors(&model)?)?;
-        }
+        TrainingMethod::Lora => write_adapter(&model, &lora, &args.model.model.display().to_string(), &args.out)?,
         TrainingMethod::Full | TrainingMethod::Frozen => {
+            create_dir(&args.out)?;
             write(&args.out.join("model.safetensors"), merged_model_safetensors(model)?)?;
             for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
                 std::fs::copy(args.model.model.join(file), args.out.join(file))
@@ -409,12 +462,26 @@ fn train(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// A LoRA adapter as a PEFT folder: `adapter_config.json` (naming `base` as the base model) and
+/// `adapter_model.safetensors`.
+fn write_adapter(model: &LlamaForCausalLM, lora: &LoraConfig, base: &str, folder: &Path) -> Result<(), String> {
+    create_dir(folder)?;
+    write(&folder.join("adapter_config.json"), adapter_config_json(lora, base))?;
+    write(&folder.join("adapter_model.safetensors"), adapter_safetensors(model)?)
+}
+
+fn create_dir(folder: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))
+}
+
 /// Prints the data set's task metric (a `.check.json` beside the data, see `tinytune::task`): how many check
 /// samples the trained model passes, and how many the base model does.
 fn report_task(args: &TrainArgs, trained: &LlamaForCausalLM, tokenizer: &TextTokenizer) -> Result<(), String> {
     let device = device_for(args.model.backend);
     let (config, base, _) = load(&args.model, &device)?;
-    let Some((score, samples)) = task_score(&args.data, &base, trained, tokenizer, &config, &device)? else {
+    let Some(Checked { score, trained: samples, .. }) =
+        task_score(&args.data, &base, trained, tokenizer, &config, &device)?
+    else {
         return Ok(());
     };
     for sample in &samples {
@@ -422,6 +489,13 @@ fn report_task(args: &TrainArgs, trained: &LlamaForCausalLM, tokenizer: &TextTok
     }
     eprintln!("{}: {}/{} samples pass (base model: {})", score.name, score.passed, score.total, score.base_passed);
     Ok(())
+}
+
+/// A task check run on the base model and a trained one.
+struct Checked {
+    score: TaskScore,
+    base: Vec<CheckedSample>,
+    trained: Vec<CheckedSample>,
 }
 
 /// The task metric of `trained` beside `base`'s, when a `.check.json` sits beside the data set at `data`.
@@ -432,7 +506,7 @@ fn task_score(
     tokenizer: &TextTokenizer,
     config: &LlamaConfig,
     device: &Device,
-) -> Result<Option<(TaskScore, Vec<CheckedSample>)>, String> {
+) -> Result<Option<Checked>, String> {
     let check_path = PathBuf::from(TaskCheck::url_beside(&data.to_string_lossy()));
     if !check_path.exists() {
         return Ok(None);
@@ -440,14 +514,21 @@ fn task_score(
     let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
     let max_len = config.max_position_embeddings;
     let base = pollster::block_on(check.run(base, tokenizer, max_len, device));
-    let samples = pollster::block_on(check.run(trained, tokenizer, max_len, device));
-    let score = check.score(&samples, check.score(&base, 0).passed);
-    Ok(Some((score, samples)))
+    let trained = pollster::block_on(check.run(trained, tokenizer, max_len, device));
+    let score = check.score(&trained, check.score(&base, 0).passed);
+    Ok(Some(Checked { score, base, trained }))
 }
 
-/// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, the default
-/// settings), then what the worker reports after it.
-fn record(model_args: &ModelArgs, data: &Path, reference: &Path, out: &Path) -> Result<(), String> {
+/// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
+/// then what the worker reports after it; with `adapter_out`, the adapter as a PEFT folder too.
+fn record(
+    model_args: &ModelArgs,
+    data: &Path,
+    reference: &Path,
+    settings: &TrainSettings,
+    out: &Path,
+    adapter_out: Option<&Path>,
+) -> Result<(), String> {
     let device = device_for(model_args.backend);
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();
@@ -459,9 +540,8 @@ fn record(model_args: &ModelArgs, data: &Path, reference: &Path, out: &Path) -> 
     let tokenize = |examples: &[Example]| examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect::<Vec<_>>();
     let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
     let reference = examples_in(reference)?;
-    let settings = TrainSettings::default();
     let (train, held_out, reference) = (tokenize(&train), tokenize(&held_out), tokenize(&reference));
-    let mut trainer = site_run(model, &train, &held_out, &reference, &settings, tokenizer.eos_id(), &training_device)
+    let mut trainer = site_run(model, &train, &held_out, &reference, settings, tokenizer.eos_id(), &training_device)
         .map_err(|e| e.to_string())?;
     let mut metrics = Vec::with_capacity(settings.steps);
     while trainer.steps_done() < settings.steps {
@@ -481,11 +561,21 @@ fn record(model_args: &ModelArgs, data: &Path, reference: &Path, out: &Path) -> 
         ));
         tokenizer.decode(&sample.expect("never interrupted").0)
     };
+    if let Some(folder) = adapter_out {
+        let lora = TrainingConfig::from_settings(settings).lora;
+        write_adapter(&tuned, &lora, &model_name(&model_args.model), folder)?;
+    }
+    let (task, base_checked, tuned_checked) = match task_score(data, &base, &tuned, &tokenizer, &config, &device)? {
+        Some(Checked { score, base, trained }) => (Some(score), base, trained),
+        None => (None, Vec::new(), Vec::new()),
+    };
     let recorded = RecordedRun {
-        task: task_score(data, &base, &tuned, &tokenizer, &config, &device)?.map(|(score, _)| score),
+        task,
         base_sample: write_sample(&base),
         tuned_sample: write_sample(&tuned),
-        settings,
+        base_checked,
+        tuned_checked,
+        settings: settings.clone(),
         training_sequences,
         metrics,
     };

@@ -16,6 +16,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::demos::DemoKind;
 use super::progress::{prediction_key, question_key};
 use super::quiz::normalise_answer;
 use super::schema::{Choice, Course, Lesson, LessonBlock, Part, Prediction, Question, QuestionKind, Quiz};
@@ -164,7 +165,8 @@ pub fn load_course(lessons_dir: &Path, public_dir: &Path) -> Result<Course, Vec<
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 if name.ends_with(".quiz.toml") {
                     quiz_paths.push(path);
-                } else if name.ends_with(".md") {
+                } else if name.ends_with(".md") && name != "README.md" {
+                    // README.md maps the source material's concepts to lessons: for authors, not a lesson.
                     lesson_paths.push(path);
                 }
             }
@@ -635,9 +637,6 @@ impl LinkRules<'_> {
     }
 }
 
-/// Names a ```` ```demo ```` block may use: each is an interactive component of the UI.
-pub const KNOWN_DEMOS: [&str; 1] = ["first-lora"];
-
 /// A ```` ```predict ```` block: TOML with the prediction's `id`, its `question` and its `choices`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -737,10 +736,11 @@ fn read_demo(
     after_a_prediction: bool,
     errors: &mut Vec<ContentError>,
 ) -> Option<LessonBlock> {
-    if !KNOWN_DEMOS.contains(&name) {
-        errors.push(file.error_at(start, format!("unknown demo `{name}`: demos are {}", KNOWN_DEMOS.join(", "))));
+    let Some(kind) = DemoKind::from_name(name) else {
+        let names: Vec<&str> = DemoKind::ALL.iter().map(|kind| kind.name()).collect();
+        errors.push(file.error_at(start, format!("unknown demo `{name}`: demos are {}", names.join(", "))));
         return None;
-    }
+    };
     if !after_a_prediction {
         errors.push(file.error_at(
             start,
@@ -750,7 +750,7 @@ fn read_demo(
             ),
         ));
     }
-    Some(LessonBlock::Demo(name.to_string()))
+    Some(LessonBlock::Demo(kind))
 }
 
 /// Reads a ```` ```predict ```` block that starts (its fence) at `start`; `ids` are those of the lesson's earlier
@@ -841,8 +841,8 @@ fn render_inline_markdown(
     for block in render_blocks(file, 0, markdown, links, &mut scratch) {
         match block {
             LessonBlock::Html(part) => html.push_str(&part),
-            LessonBlock::Demo(name) => {
-                scratch.push(file.error_at(0, format!("demo `{name}` belongs in a lesson, not a quiz")))
+            LessonBlock::Demo(kind) => {
+                scratch.push(file.error_at(0, format!("demo `{}` belongs in a lesson, not a quiz", kind.name())))
             }
             LessonBlock::Prediction(prediction) => scratch
                 .push(file.error_at(0, format!("prediction `{}` belongs in a lesson, not a quiz", prediction.id))),

@@ -2,6 +2,7 @@
 //! the learner's progress.
 
 pub mod choice_order;
+pub mod demos;
 pub mod progress;
 pub mod quiz;
 pub mod schema;
@@ -9,6 +10,7 @@ pub mod schema;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod content;
 
+pub use demos::DemoKind;
 pub use schema::{Choice, Course, Lesson, LessonBlock, Part, Prediction, Question, QuestionKind, Quiz};
 
 /// The course as validated by build.rs from `lessons/`.

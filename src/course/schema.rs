@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::demos::DemoKind;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Course {
     pub title: String,
@@ -32,9 +34,8 @@ pub struct Lesson {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum LessonBlock {
     Html(String),
-    /// An interactive demo, by name (see `content::KNOWN_DEMOS`). It opens once the learner has answered every
-    /// prediction before it.
-    Demo(String),
+    /// An interactive demo. It opens once the learner has answered every prediction before it.
+    Demo(DemoKind),
     Prediction(Prediction),
 }
 

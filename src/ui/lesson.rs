@@ -85,18 +85,18 @@ fn body(lesson: &'static Lesson) -> impl IntoView {
                 predictions_so_far.push(prediction);
                 view! { <PredictionView prediction /> }.into_any()
             }
-            LessonBlock::Demo(name) => {
+            LessonBlock::Demo(kind) => {
                 let needed = predictions_so_far.clone();
                 let open = Memo::new(move |was_open: Option<&bool>| {
                     was_open.copied().unwrap_or(false) || needed.iter().all(|p| store.prediction(p).is_some())
                 });
-                let name = name.clone();
+                let kind = *kind;
                 view! {
                     <Show
                         when=move || open.get()
                         fallback=|| view! { <p class="demo-locked">"Answer the predictions above to open the live demo."</p> }
                     >
-                        <super::demo::Demo name=name.clone() />
+                        <super::demo::Demo kind />
                     </Show>
                 }
                 .into_any()

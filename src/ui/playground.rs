@@ -15,7 +15,7 @@ use super::demo::{
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
 use crate::protocol::{BackendChoice, RunId, TrainSettings};
-use crate::settings::RunPreset;
+use crate::settings::{Choice, RunPreset};
 
 const STORAGE_KEY: &str = "tinytune.playground.runs";
 /// Runs on the chart at most; the oldest finished run makes way for a new one.
@@ -124,7 +124,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                 <BackendLine demo choice=backend_choice on_change=load />
                 <div class="demo-presets" role="group" aria-label="Presets">
                     <span>"Start from a preset: "</span>
-                    {RunPreset::ALL.into_iter().map(|preset| view! {
+                    {RunPreset::ALL.iter().map(|&preset| view! {
                         <button type="button" class="secondary" on:click=move |_| form_settings.set(preset.settings())>
                             {preset.label()}
                         </button>

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::demo::numbers::count_of;
 use crate::protocol::{
-    BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, ModelShape, RunId,
+    BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection, ModelShape, RunId,
     StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
@@ -124,6 +124,8 @@ impl Run {
 pub enum Sample {
     Writing,
     Written(String),
+    /// Left unfinished for a run or a new load (see [`FromWorker::SampleSetAside`]).
+    SetAside,
     /// An error arrived instead; the demo's alert says what.
     Failed,
 }
@@ -139,6 +141,11 @@ pub struct RunState {
     pub runs: Vec<Run>,
     /// Sample requests this demo sent, by request id.
     pub samples: BTreeMap<u32, Sample>,
+    /// A shipped adapter this demo loaded (or is loading) as the model of a run id, and whether it is there.
+    pub shipped_adapter: Option<(RunId, bool)>,
+    /// The `Inspect` request this demo waits for, and the latest answer it had.
+    pub inspecting: Option<u32>,
+    pub inspection: Option<Inspection>,
     /// The status line, read out politely by screen readers.
     pub status: String,
     /// What went wrong, shown as an alert until dismissed.
@@ -265,6 +272,20 @@ impl RunState {
     }
 
     /// The page sent `Generate` with this id.
+    pub fn request_adapter(&mut self, run: RunId) {
+        self.shipped_adapter = Some((run, false));
+    }
+
+    /// The shipped adapter's run id, once it is loaded.
+    pub fn loaded_adapter(&self) -> Option<RunId> {
+        self.shipped_adapter.filter(|(_, loaded)| *loaded).map(|(run, _)| run)
+    }
+
+    pub fn request_inspection(&mut self, request_id: u32) {
+        self.problem = None;
+        self.inspecting = Some(request_id);
+    }
+
     pub fn request_sample(&mut self, request_id: u32) {
         self.samples.insert(request_id, Sample::Writing);
     }
@@ -435,6 +456,22 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 *sample = Sample::Written(text.clone());
             }
         }
+        FromWorker::AdapterLoaded { run } => {
+            if let Some((id, loaded)) = &mut state.shipped_adapter {
+                *loaded |= id == run;
+            }
+        }
+        FromWorker::Inspected(inspection) => {
+            if state.inspecting == Some(inspection.request_id) {
+                state.inspecting = None;
+                state.inspection = Some(inspection.clone());
+            }
+        }
+        FromWorker::SampleSetAside { request_id } => {
+            if let Some(sample) = state.samples.get_mut(request_id) {
+                *sample = Sample::SetAside;
+            }
+        }
         FromWorker::AdapterZip { run, file_name, bytes } => {
             if let Some(run) = state.run_mut(*run).filter(|run| run.export == Export::Preparing) {
                 run.export = Export::Ready { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) };
@@ -442,8 +479,8 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         }
         FromWorker::Error { run, request_id, message } => {
             let mine = match (run, request_id) {
-                (Some(run), _) => state.run(*run).is_some(),
-                (None, Some(request)) => state.samples.contains_key(request),
+                (Some(run), _) => state.run(*run).is_some() || state.shipped_adapter.is_some_and(|(id, _)| id == *run),
+                (None, Some(request)) => state.samples.contains_key(request) || state.inspecting == Some(*request),
                 // Loading errors concern every demo on the page.
                 (None, None) => true,
             };
@@ -452,6 +489,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
             if let Some(sample) = request_id.and_then(|id| state.samples.get_mut(&id)) {
                 *sample = Sample::Failed;
+            }
+            if request_id.is_some() && state.inspecting == *request_id {
+                state.inspecting = None;
             }
             if let Some(id) = run {
                 // A refused `Start` means no run began; errors during a run end it only through `Finished`.
@@ -579,6 +619,49 @@ mod tests {
         apply(&mut state, &FromWorker::Error { run: None, request_id: Some(1), message: "no".into() });
         assert_eq!(state.samples[&1], Sample::Failed);
         assert_eq!(state.samples[&2], Sample::Written("Once".into()));
+    }
+
+    #[test]
+    fn only_the_awaited_inspection_is_kept_and_its_error_ends_the_wait() {
+        let inspection = |request_id| Inspection {
+            request_id,
+            text: "Once".into(),
+            tokens: Vec::new(),
+            next_logits: vec![0.0, 1.0],
+            likely: Vec::new(),
+        };
+        let mut state = RunState::new("/d.jsonl");
+        state.request_inspection(4);
+        apply(&mut state, &FromWorker::Inspected(inspection(3)));
+        assert_eq!((state.inspecting, state.inspection.as_ref()), (Some(4), None), "an older answer is ignored");
+        apply(&mut state, &FromWorker::Inspected(inspection(4)));
+        assert_eq!((state.inspecting, state.inspection.clone()), (None, Some(inspection(4))));
+        state.request_inspection(5);
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(5), message: "not ready".into() });
+        assert_eq!((state.inspecting, state.problem.as_deref()), (None, Some("not ready")));
+    }
+
+    #[test]
+    fn a_shipped_adapter_is_ready_once_loaded_and_its_error_is_this_demos() {
+        let mut state = RunState::new("/d.jsonl");
+        state.request_adapter(7);
+        apply(&mut state, &FromWorker::AdapterLoaded { run: 6 });
+        assert_eq!(state.loaded_adapter(), None, "another demo's adapter");
+        apply(&mut state, &FromWorker::AdapterLoaded { run: 7 });
+        assert_eq!(state.loaded_adapter(), Some(7));
+        let mut failing = RunState::new("/d.jsonl");
+        failing.request_adapter(8);
+        apply(&mut failing, &FromWorker::Error { run: Some(8), request_id: None, message: "no file".into() });
+        assert_eq!(failing.problem.as_deref(), Some("no file"));
+    }
+
+    #[test]
+    fn a_sample_set_aside_is_no_problem() {
+        let mut state = RunState::new("/d.jsonl");
+        state.request_sample(3);
+        apply(&mut state, &FromWorker::SampleSetAside { request_id: 3 });
+        assert_eq!(state.samples[&3], Sample::SetAside);
+        assert_eq!(state.problem, None, "setting a sample aside for a run is not an error");
     }
 
     #[test]

@@ -49,11 +49,12 @@ impl Mailbox {
         self.held.pop_front().or_else(|| self.receiver.try_recv().ok())
     }
 
-    /// Whether the page has asked to load the model again (an `Init` is waiting), without taking any message.
-    pub fn init_waiting(&mut self) -> bool {
+    /// Whether the page has asked for something a sample should not hold up (to load the model again, or to
+    /// start a run), without taking any message.
+    pub fn urgent_waiting(&mut self) -> bool {
         while let Ok(message) = self.receiver.try_recv() {
             self.held.push_back(message);
         }
-        self.held.iter().any(|message| matches!(message, ToWorker::Init { .. }))
+        self.held.iter().any(|message| matches!(message, ToWorker::Init { .. } | ToWorker::Start { .. }))
     }
 }

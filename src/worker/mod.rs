@@ -69,7 +69,6 @@ impl From<String> for Failure {
 }
 
 const NOT_READY: &str = "the trainer is not ready yet: wait for the model to load";
-const SAMPLE_INTERRUPTED: &str = "the sample was left unfinished: the model is loading again";
 
 /// Starts listening for messages. Called once from the worker bundle's `main`.
 pub fn start() {
@@ -183,12 +182,24 @@ async fn handle(
         }
         ToWorker::Generate { request_id, run, sample, adapter_scale } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
-            let model = run.and_then(|id| session.trained(id)).map(|trained| &trained.model);
-            // A page that loads the model again (say, on the CPU instead) does not wait for this sample: on an
-            // emulated GPU one takes minutes.
-            let text = session.sample(model, &sample, adapter_scale, || mailbox.init_waiting()).await;
-            let text = text.ok_or_else(|| Failure::of_request(request_id, SAMPLE_INTERRUPTED))?;
-            post(&FromWorker::Sample { request_id, adapter_scale, text });
+            let model = run.and_then(|id| session.model_of(id));
+            // Loading the model again (say, on the CPU instead) or starting a run does not wait for this sample: on
+            // an emulated GPU one takes minutes.
+            match session.sample(model, &sample, adapter_scale, || mailbox.urgent_waiting()).await {
+                Some(text) => post(&FromWorker::Sample { request_id, adapter_scale, text }),
+                None => post(&FromWorker::SampleSetAside { request_id }),
+            }
+            Ok(())
+        }
+        ToWorker::LoadAdapter { run, url } => {
+            let session = session.as_mut().ok_or_else(|| Failure::of_run(run, NOT_READY))?;
+            session.load_adapter(run, &url).await.map_err(|message| Failure::of_run(run, message))?;
+            post(&FromWorker::AdapterLoaded { run });
+            Ok(())
+        }
+        ToWorker::Inspect { request_id, text, then } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            post(&session.inspect(request_id, &text, &then).await);
             Ok(())
         }
         ToWorker::ExportAdapter { run } => {

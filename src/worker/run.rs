@@ -168,14 +168,17 @@ async fn between_steps(
                 let text = if run == Some(id) {
                     session.sample(Some(&trainer.model().valid()), &sample, adapter_scale, || false).await
                 } else {
-                    let model = run.and_then(|other| session.trained(other)).map(|trained| &trained.model);
+                    let model = run.and_then(|other| session.model_of(other));
                     session.sample(model, &sample, adapter_scale, || false).await
                 };
                 let text = text.expect("never interrupted");
                 post(&FromWorker::Sample { request_id, adapter_scale, text });
             }
+            // One forward pass: quick enough to answer between steps.
+            ToWorker::Inspect { request_id, text, then } => post(&session.inspect(request_id, &text, &then).await),
             ToWorker::Init { .. } => post(&busy(None, "changing the backend")),
             ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
+            ToWorker::LoadAdapter { run, .. } => post(&busy(Some(run), "loading an adapter")),
             ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
             ToWorker::StudioMeasurePace { .. } => {

@@ -12,7 +12,7 @@ use crate::data::TrainingSequence;
 use crate::data::{tokenize_example, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
-use crate::export::load_model;
+use crate::export::{load_adapter, load_model};
 use crate::generate;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
@@ -59,6 +59,8 @@ pub struct Session {
     pub reference: Vec<TokenizedExample>,
     datasets: BTreeMap<String, Dataset>,
     runs: VecDeque<(RunId, TrainedRun)>,
+    /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them.
+    shipped_adapters: BTreeMap<RunId, LlamaForCausalLM>,
 }
 
 impl Session {
@@ -87,6 +89,7 @@ impl Session {
             reference,
             datasets: BTreeMap::new(),
             runs: VecDeque::new(),
+            shipped_adapters: BTreeMap::new(),
         })
     }
 
@@ -215,5 +218,28 @@ impl Session {
         let max_len = self.config.max_position_embeddings;
         let (tokens, _) = generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, interrupted).await?;
         Some(self.tokenizer.decode(&tokens))
+    }
+
+    /// Loads the PEFT adapter folder at `url` onto the base model, as the model of `run`.
+    pub async fn load_adapter(&mut self, run: RunId, url: &str) -> Result<(), String> {
+        let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
+        let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
+        let (_, model) = load_adapter(self.base.clone(), &config, &weights, &self.device)
+            .map_err(|message| format!("the adapter at {url} cannot be used: {message}"))?;
+        self.shipped_adapters.insert(run, model);
+        Ok(())
+    }
+
+    /// The model of `run`: a finished run's, or a shipped adapter's.
+    pub fn model_of(&self, run: RunId) -> Option<&LlamaForCausalLM> {
+        self.trained(run).map(|trained| &trained.model).or_else(|| self.shipped_adapters.get(&run))
+    }
+
+    /// The base model's reading of `text` and `then` (see [`generate::inspect`]).
+    pub async fn inspect(&self, request_id: u32, text: &str, then: &[u32]) -> FromWorker {
+        let max_len = self.config.max_position_embeddings;
+        FromWorker::Inspected(
+            generate::inspect(&self.base, &self.tokenizer, request_id, text, then, max_len, &self.device).await,
+        )
     }
 }

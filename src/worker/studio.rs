@@ -430,11 +430,7 @@ impl Data {
                     .tokens
                     .iter()
                     .zip(&tokenized.loss_mask)
-                    .map(|(&id, &trained)| TokenChip {
-                        text: tokenizer.token_text(id),
-                        trained,
-                        special: tokenizer.is_special(id),
-                    })
+                    .map(|(&id, &trained)| TokenChip { piece: tokenizer.piece(id), trained })
                     .collect()
             })
             .unwrap_or_default();

@@ -63,3 +63,20 @@ test("every shipped data set has a recorded run of the default settings beside i
     assert.ok(recorded.base_sample.length > 0 && recorded.tuned_sample.length > 0, `${file}: both samples`);
   }
 });
+
+test("the shipped instruction adapter is a PEFT folder naming its base by name, with its recorded run judged on every check prompt", () => {
+  const folder = join(distDir, "models", "stories260K", "instruction-adapter");
+  const config = JSON.parse(readFileSync(join(folder, "adapter_config.json"), "utf8"));
+  assert.equal(config.base_model_name_or_path, "stories260K", "no path of the machine that built it");
+  assert.equal(config.peft_type, "LORA");
+  // safetensors: an 8-byte header length, then the JSON header naming each LoRA factor.
+  const weights = readFileSync(join(folder, "adapter_model.safetensors"));
+  const header = JSON.parse(weights.subarray(8, 8 + Number(weights.readBigUInt64LE(0))).toString("utf8"));
+  const factors = Object.keys(header).filter((key) => key.endsWith("lora_A.weight"));
+  assert.equal(factors.length, config.target_modules.length * 5, "a factor per target in each of the 5 layers");
+  const recorded = JSON.parse(readFileSync(join(folder, "recorded.json"), "utf8"));
+  assert.equal(recorded.base_checked.length, 8);
+  assert.equal(recorded.tuned_checked.length, 8);
+  assert.equal(recorded.task.passed, recorded.tuned_checked.filter((sample) => sample.passed).length);
+  assert.equal(recorded.task.base_passed, recorded.base_checked.filter((sample) => sample.passed).length);
+});

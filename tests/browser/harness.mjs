@@ -97,10 +97,11 @@ export function readCourse() {
   const manifest = parseToml(readFileSync(join(lessonsDir, "course.toml"), "utf8"));
   const files = readdirSync(lessonsDir);
   const lessons = new Map();
-  for (const file of files.filter((f) => f.endsWith(".md"))) {
+  for (const file of files.filter((f) => f.endsWith(".md") && f !== "README.md")) {
     const text = readFileSync(join(lessonsDir, file), "utf8");
     const front = parseToml(text.split("+++")[1]);
-    lessons.set(front.id, { ...front, file, hasPredictions: text.includes("```predict") });
+    const demos = [...text.matchAll(/^```demo\n([a-z-]+)\n```$/gm)].map((match) => match[1]);
+    lessons.set(front.id, { ...front, file, demos, hasPredictions: text.includes("```predict") });
   }
   for (const file of files.filter((f) => f.endsWith(".quiz.toml"))) {
     const quiz = parseToml(readFileSync(join(lessonsDir, file), "utf8"));

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use tinytune::course::content::{load_course, ContentError};
-use tinytune::course::{LessonBlock, QuestionKind};
+use tinytune::course::{DemoKind, LessonBlock, QuestionKind};
 
 const MINIMAL: &str = "tests/fixtures/minimal-course";
 
@@ -227,7 +227,7 @@ fn a_prediction_and_a_demo_split_the_lesson_and_the_prediction_is_keyed_to_its_c
         panic!("{:?}", lesson.body)
     };
     assert!(before.contains("Before.") && after.contains("Back to"), "{:?}", lesson.body);
-    assert_eq!(name, "first-lora");
+    assert_eq!(*name, DemoKind::FirstLora);
     assert_eq!(
         (prediction.id.as_str(), prediction.question_html.as_str(), prediction.choices_html.clone()),
         ("drift", "Will the <em>drift</em> rise?", vec!["Rise".to_string(), "Fall".to_string()])

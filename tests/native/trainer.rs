@@ -338,10 +338,10 @@ fn the_demo_estimate_of_trainable_parameters_matches_the_trainer() {
         let config = TrainingConfig::from_settings(&settings);
         let mut trainer = Trainer::new(load(&device), sequences(2, 16, 8), vec![], config, &device).unwrap();
         let metrics = pollster::block_on(trainer.step()).unwrap();
-        assert_eq!(metrics.trainable_params, shape.trainable_params(&settings), "{method:?}");
+        assert_eq!(metrics.trainable_params as u64, shape.trainable_params(&settings), "{method:?}");
         assert_eq!(
-            metrics.total_params,
-            shape.total_params() + shape.trainable_params(&settings) * (method == TrainingMethod::Lora) as usize
+            metrics.total_params as u64,
+            shape.total_params() + shape.trainable_params(&settings) * (method == TrainingMethod::Lora) as u64
         );
     }
 }

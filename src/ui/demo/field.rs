@@ -66,3 +66,36 @@ fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
+
+/// A labelled range input with its value shown beside it (`shown` writes it), for settings a learner slides
+/// through; `described_by` names a hint elsewhere in the form.
+#[component]
+pub fn Slider(
+    /// Unique on the page.
+    id: String,
+    label: &'static str,
+    value: RwSignal<f64>,
+    min: f64,
+    max: f64,
+    step: f64,
+    shown: fn(f64) -> String,
+    #[prop(optional)] described_by: Option<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                type="range"
+                min=min.to_string()
+                max=max.to_string()
+                step=step.to_string()
+                aria-describedby=described_by
+                aria-valuetext=move || shown(value.get())
+                prop:value=move || value.get().to_string()
+                on:input=move |ev| value.set(event_target_value(&ev).parse().unwrap_or(min))
+            />
+            <output for=id>{move || shown(value.get())}</output>
+        </div>
+    }
+}

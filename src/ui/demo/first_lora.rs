@@ -1,6 +1,6 @@
-//! The first fine-tuning demo (lesson 4): LoRA-train the course's base model on stories about Pip the purple
-//! robot in the trainer worker, watch the losses, compare what the model writes before and after, and keep the
-//! adapter. A composition of the run layer's widgets; what it trains on is the two URLs below.
+//! The first fine-tuning demo (lesson “Your first LoRA fine-tune”): LoRA-train the course's base model on stories about
+//! Pip the purple robot in the trainer worker, watch the losses, compare what the model writes before and after, and
+//! keep the adapter. A composition of the run layer's widgets; what it trains on is the two URLs below.
 
 use leptos::prelude::*;
 

@@ -93,6 +93,21 @@ impl LiveDemo {
         request_id
     }
 
+    /// Asks how the base model reads `text` followed by the tokens `then`; the answer lands in the state's
+    /// `inspection`.
+    pub fn inspect(&self, text: String, then: Vec<u32>) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request_inspection(request_id));
+        self.trainer.send(&ToWorker::Inspect { request_id, text, then });
+    }
+
+    /// Loads the adapter folder the site serves at `url` as the model of a new run id, which samples then name.
+    pub fn load_adapter(&self, url: &str) {
+        let run = self.trainer.next_run_id();
+        self.state.update(|state| state.request_adapter(run));
+        self.trainer.send(&ToWorker::LoadAdapter { run, url: url.to_string() });
+    }
+
     pub fn export(&self, run: RunId) {
         self.state.update(|state| state.request_export(run));
         self.trainer.send(&ToWorker::ExportAdapter { run });

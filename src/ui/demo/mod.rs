@@ -1,6 +1,6 @@
 //! Live demos: the run layer's widgets (settings form, progress, loss chart, samples, download), each taking a
 //! [`LiveDemo`] and knowing no particular demo, and the demos that lessons place with ```` ```demo ```` blocks
-//! (the build checks their names against `course::content::KNOWN_DEMOS`). They talk to the trainer worker
+//! (`course::DemoKind` lists them). They talk to the trainer worker
 //! through `super::trainer_client`.
 
 mod backend;
@@ -10,15 +10,20 @@ mod datasets;
 mod download;
 mod field;
 mod first_lora;
+mod instruction_adapter;
+mod layer_map;
 mod live;
 mod loading;
+mod next_token;
 mod notices;
 pub(crate) mod numbers;
+mod reading;
 mod recorded;
 mod run_progress;
 mod samples;
 mod settings_form;
 mod task_result;
+mod tokens;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, runs_loss, Loss, LossChart};
@@ -34,15 +39,19 @@ pub use task_result::TaskResult;
 
 use leptos::prelude::*;
 
+use crate::course::DemoKind;
+
 /// The base model the live demos train, converted at build time and served by the site (relative to the site's
 /// base, see `ui::site`).
 pub const STORIES_MODEL_URL: &str = "models/stories260K/";
 
 #[component]
-pub fn Demo(name: String) -> impl IntoView {
-    match name.as_str() {
-        "first-lora" => view! { <first_lora::FirstLoraDemo /> }.into_any(),
-        _ => view! { <p class="notice">{format!("The demo “{name}” is not part of this version of the course.")}</p> }
-            .into_any(),
+pub fn Demo(kind: DemoKind) -> impl IntoView {
+    match kind {
+        DemoKind::FirstLora => view! { <first_lora::FirstLoraDemo /> }.into_any(),
+        DemoKind::NextToken => view! { <next_token::NextTokenDemo /> }.into_any(),
+        DemoKind::Tokens => view! { <tokens::TokensDemo /> }.into_any(),
+        DemoKind::InstructionAdapter => view! { <instruction_adapter::InstructionAdapterDemo /> }.into_any(),
+        DemoKind::LayerMap => view! { <layer_map::LayerMapDemo /> }.into_any(),
     }
 }

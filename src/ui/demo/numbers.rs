@@ -1,9 +1,26 @@
 //! Numbers as the learner reads them: counts, sizes, rates, time left and loss trends. No DOM and no
 //! dependencies, so the tests run natively.
 
+/// A count: a `usize`, or a `u64` for what passes a 32-bit `usize` (the browser's), such as a large model's weights.
+pub trait Count: Copy {
+    fn value(self) -> u64;
+}
+
+impl Count for usize {
+    fn value(self) -> u64 {
+        self as u64
+    }
+}
+
+impl Count for u64 {
+    fn value(self) -> u64 {
+        self
+    }
+}
+
 /// `260032` → `"260,032"`.
-pub fn format_count(n: usize) -> String {
-    let digits = n.to_string();
+pub fn format_count(n: impl Count) -> String {
+    let digits = n.value().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -31,7 +48,8 @@ pub fn format_bytes(bytes: u64) -> String {
 }
 
 /// `part` as a share of `whole`, with two significant figures below 1% so a small share never reads as 0%.
-pub fn format_percent(part: usize, whole: usize) -> String {
+pub fn format_percent(part: impl Count, whole: impl Count) -> String {
+    let (part, whole) = (part.value(), whole.value());
     if part == 0 || whole == 0 {
         return "0%".into();
     }
@@ -89,11 +107,13 @@ mod tests {
 
     #[test]
     fn counts_have_thousands_separators() {
-        assert_eq!(format_count(0), "0");
-        assert_eq!(format_count(999), "999");
-        assert_eq!(format_count(1_000), "1,000");
-        assert_eq!(format_count(260_032), "260,032");
-        assert_eq!(format_count(12_345_678), "12,345,678");
+        assert_eq!(format_count(0usize), "0");
+        assert_eq!(format_count(999usize), "999");
+        assert_eq!(format_count(1_000usize), "1,000");
+        assert_eq!(format_count(260_032usize), "260,032");
+        assert_eq!(format_count(12_345_678usize), "12,345,678");
+        // Past a 32-bit usize (the browser's): Llama 3 8B's weights.
+        assert_eq!(format_count(8_030_261_248u64), "8,030,261,248");
         assert_eq!(count_of(1, "step"), "1 step");
         assert_eq!(count_of(60, "step"), "60 steps");
     }
@@ -109,11 +129,11 @@ mod tests {
 
     #[test]
     fn small_shares_keep_two_significant_figures() {
-        assert_eq!(format_percent(0, 100), "0%");
-        assert_eq!(format_percent(260_032, 260_032), "100%");
-        assert_eq!(format_percent(10_240, 260_032), "3.9%");
-        assert_eq!(format_percent(900, 260_032), "0.35%");
-        assert_eq!(format_percent(90, 260_032), "0.035%");
+        assert_eq!(format_percent(0usize, 100usize), "0%");
+        assert_eq!(format_percent(260_032usize, 260_032usize), "100%");
+        assert_eq!(format_percent(10_240usize, 260_032usize), "3.9%");
+        assert_eq!(format_percent(900usize, 260_032usize), "0.35%");
+        assert_eq!(format_percent(90usize, 260_032usize), "0.035%");
     }
 
     #[test]

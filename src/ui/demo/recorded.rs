@@ -75,6 +75,8 @@ mod tests {
             task: None,
             base_sample: "Once upon a time, Lily".into(),
             tuned_sample: "Once upon a time, Pip".into(),
+            base_checked: Vec::new(),
+            tuned_checked: Vec::new(),
         }
     }
 

@@ -104,9 +104,10 @@ pub fn Samples(
             }
         }
     });
+    // Also after a run stopped before its first step: the base model's sample may have been set aside for it.
     let finished_step = Memo::new(move |_| {
         current.with(|run| match run.as_ref().map(|run| run.phase) {
-            Some(RunPhase::Finished { step, .. }) if step > 0 => Some(step),
+            Some(RunPhase::Finished { step, .. }) => Some(step),
             _ => None,
         })
     });
@@ -207,6 +208,9 @@ fn SampleCard(
                 None => view! { <p class="hint">{empty_hint}</p> }.into_any(),
                 Some(Sample::Writing) => view! { <p class="hint">"Writing…"</p> }.into_any(),
                 Some(Sample::Written(text)) => view! { <p class="demo-sample-text">{text}</p> }.into_any(),
+                Some(Sample::SetAside) => {
+                    view! { <p class="hint">"Set aside for the run: written again when it ends."</p> }.into_any()
+                }
                 Some(Sample::Failed) => view! { <p class="hint">"Nothing written: see the problem above."</p> }.into_any(),
             }}
         </div>

@@ -71,9 +71,9 @@ pub fn EntryView(studio: Studio) -> impl IntoView {
                     </p>
                     <ol class="token-chips" aria-label="Tokens in order">
                         {chips.iter().enumerate().map(|(index, chip)| view! {
-                            <li class="token-chip" class:trained=chip.trained class:special=chip.special>
+                            <li class="token-chip" class:trained=chip.trained class:special=chip.piece.special>
                                 {span_start(&chips, index).map(|words| view! { <span class="visually-hidden">{words}</span> })}
-                                {chip.text.clone()}
+                                {chip.piece.text.clone()}
                             </li>
                         }).collect_view()}
                     </ol>

@@ -1,0 +1,69 @@
+//! The live elements a lesson places with a ```` ```demo ```` block: one list, read by the build's content check,
+//! by the page (which shows each), and by the site build (which records what the demos that read a text show
+//! before the learner runs them, see `tinytune inspect`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DemoKind {
+    /// LoRA-train the model on the Pip stories: losses, samples, the adapter.
+    FirstLora,
+    /// A prompt's next-token distribution as bars, with temperature and top-p.
+    NextToken,
+    /// A text as the model's tokens.
+    Tokens,
+    /// The same request through the base model and through a shipped instruction adapter.
+    InstructionAdapter,
+    /// Which layers and projections train, and what that costs in parameters and memory.
+    LayerMap,
+}
+
+impl DemoKind {
+    pub const ALL: [DemoKind; 5] =
+        [DemoKind::FirstLora, DemoKind::NextToken, DemoKind::Tokens, DemoKind::InstructionAdapter, DemoKind::LayerMap];
+
+    /// The name a ```` ```demo ```` block uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoKind::FirstLora => "first-lora",
+            DemoKind::NextToken => "next-token",
+            DemoKind::Tokens => "tokens",
+            DemoKind::InstructionAdapter => "instruction-adapter",
+            DemoKind::LayerMap => "layer-map",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DemoKind> {
+        DemoKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The text a demo that reads one opens with. The site build records the base model's reading of it, shown
+    /// (labelled) until the learner asks for their own.
+    pub fn opening_text(self) -> Option<&'static str> {
+        match self {
+            DemoKind::FirstLora | DemoKind::InstructionAdapter | DemoKind::LayerMap => None,
+            DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
+            DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
+        }
+    }
+
+    /// The recorded reading's file, in the model's folder.
+    pub fn recorded_file(self) -> Option<String> {
+        self.opening_text().map(|_| format!("inspect.{}.json", self.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back_and_differ() {
+        for kind in DemoKind::ALL {
+            assert_eq!(DemoKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(DemoKind::from_name("first_lora"), None);
+        let files: Vec<_> = DemoKind::ALL.iter().filter_map(|kind| kind.recorded_file()).collect();
+        assert_eq!(files, ["inspect.next-token.json", "inspect.tokens.json"]);
+    }
+}
