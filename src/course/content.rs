@@ -368,9 +368,19 @@ fn read_quiz(
             return None;
         }
     };
-    if quiz_file.questions.is_empty() {
-        errors.push(file.error_at(0, "this quiz has no questions: add at least one `[[questions]]`"));
-        return None;
+    if quiz_file.questions.len() < MIN_QUESTIONS {
+        let count = quiz_file.questions.len();
+        errors.push(file.error_at(
+            0,
+            format!(
+                "this quiz has {count} question{}: a lesson's quiz needs at least {MIN_QUESTIONS}, one of them \
+                 about what the learner's own run showed; add `[[questions]]`",
+                if count == 1 { "" } else { "s" }
+            ),
+        ));
+        if count == 0 {
+            return None;
+        }
     }
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     let mut questions = Vec::new();
@@ -636,6 +646,9 @@ impl LinkRules<'_> {
         Ok(())
     }
 }
+
+/// The fewest questions a lesson's quiz may have.
+pub const MIN_QUESTIONS: usize = 4;
 
 /// A ```` ```predict ```` block: TOML with the prediction's `id`, its `question` and its `choices`.
 #[derive(Deserialize)]

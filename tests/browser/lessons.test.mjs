@@ -63,7 +63,7 @@ test("next-token: the recorded reading first, then the learner's own; temperatur
   assert.equal(recorded.length, 11, "ten likely tokens and the rest");
   assert.equal(recorded.at(-1).token, "all other tokens");
 
-  await demo.getByText(/^Training on the CPU|^Training on WebGPU/).waitFor({ timeout: 120_000 });
+  await demo.getByText(/^Running on the CPU|^Running on WebGPU/).waitFor({ timeout: 120_000 });
   await demo.getByRole("button", { name: "Show the next token" }).click();
   await demo.locator(".demo-recorded").waitFor({ state: "detached" });
   const own = await bars(demo);
@@ -111,7 +111,7 @@ test("tokens: the recorded reading first; a rare name is several tokens, an emoj
   const recordedChips = await chips(demo);
   assert.equal(recordedChips[0].text, "<s>", "the start-of-text token comes first");
 
-  await demo.getByText(/^Training on the CPU|^Training on WebGPU/).waitFor({ timeout: 120_000 });
+  await demo.getByText(/^Running on the CPU|^Running on WebGPU/).waitFor({ timeout: 120_000 });
   await demo.getByRole("button", { name: /^A name from the stories/ }).click();
   await demo.getByRole("button", { name: "Show the tokens" }).click();
   await demo.locator(".demo-recorded").waitFor({ state: "detached" });

@@ -11,6 +11,9 @@ pub fn BackendLine(
     choice: RwSignal<BackendChoice>,
     /// Called after `choice` changes, to load the model again on the chosen backend.
     on_change: impl Fn() + 'static,
+    /// What the demo does there: "Training" for a demo that trains, "Running" for one that only reads or writes.
+    #[prop(default = "Training")]
+    doing: &'static str,
 ) -> impl IntoView {
     let state = demo.state;
     view! {
@@ -18,12 +21,12 @@ pub fn BackendLine(
             {move || state.with(|s| s.model.as_ref().map(|model| model.backend.clone())).map(|report| match report.kind {
                 BackendKind::WebGpu => view! {
                     <p>
-                        <strong>"Training on WebGPU"</strong>
+                        <strong>{format!("{doing} on WebGPU")}</strong>
                         {report.adapter_name.map(|name| format!(" — {name}"))}
                     </p>
                 }.into_any(),
                 BackendKind::Cpu => view! {
-                    <p><strong>"Training on the CPU"</strong></p>
+                    <p><strong>{format!("{doing} on the CPU")}</strong></p>
                     {report.fallback_reason.map(|reason| view! { <p class="hint">{reason}</p> })}
                 }.into_any(),
             })}

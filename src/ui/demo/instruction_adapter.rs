@@ -121,7 +121,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
                  for stories paired with stories that do as asked. It all runs in this tab."
             </p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load />
+            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=choice_id.clone()>"Request"</label>

@@ -110,7 +110,7 @@ pub fn NextTokenDemo() -> impl IntoView {
                  next. It all runs in this tab."
             </p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load />
+            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=prompt_id.clone()>"Prompt"</label>

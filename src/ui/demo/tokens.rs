@@ -64,7 +64,7 @@ pub fn TokensDemo() -> impl IntoView {
             <h3 id=demo.id("title")>"Try it: a text as tokens"</h3>
             <p>"The model's tokenizer cuts your text into the tokens of its vocabulary. It all runs in this tab."</p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load />
+            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=text_id.clone()>"Text"</label>
