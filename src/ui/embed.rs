@@ -14,7 +14,7 @@ use super::demo::{
     TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
-use crate::protocol::{BackendChoice, TrainSettings};
+use crate::protocol::TrainSettings;
 
 /// A demo another site can embed: its name in the address, its title, and the model it trains (on any shipped
 /// data set, `data=` in the address).
@@ -101,7 +101,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     }
     let demo = LiveDemo::new(embeddable.name, embeddable.model_url, &dataset.url());
     let state = demo.state;
-    demo.load(BackendChoice::Auto);
+    demo.load();
     let full_site = site::url(&format!("/playground?{}", playground::query(&settings, dataset)));
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
@@ -127,7 +127,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                 }
             />
             <RunProgress demo run=latest_run />
-            <Notices demo on_retry=move || demo.load(BackendChoice::Auto) />
+            <Notices demo />
             <LossChart
                 demo
                 series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))

@@ -14,7 +14,7 @@ use super::demo::{
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
-use crate::protocol::{BackendChoice, RunId, TrainSettings};
+use crate::protocol::{RunId, TrainSettings};
 use crate::settings::{Choice, RunPreset};
 
 const STORAGE_KEY: &str = "tinytune.playground.runs";
@@ -52,9 +52,7 @@ pub fn PlaygroundPage() -> impl IntoView {
     let dataset = RwSignal::new(initial_dataset);
     let demo = LiveDemo::new("playground", STORIES_MODEL_URL, &initial_dataset.url());
     let state = demo.state;
-    let backend_choice = RwSignal::new(BackendChoice::Auto);
-    let load = move || demo.load(backend_choice.get_untracked());
-    load();
+    demo.load();
     for saved in load_saved_runs() {
         let id = demo.trainer.next_run_id();
         state.update(|s| s.restore(id, saved));
@@ -121,7 +119,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             <h2 class="visually-hidden" id=demo.id("title")>"Training runs"</h2>
             <div class="playground-controls">
                 <LoadingProgress demo />
-                <BackendLine demo choice=backend_choice on_change=load />
+                <BackendLine demo />
                 <div class="demo-presets" role="group" aria-label="Presets">
                     <span>"Start from a preset: "</span>
                     {RunPreset::ALL.iter().map(|&preset| view! {
@@ -171,7 +169,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             </div>
             <div class="playground-results">
                 <RunProgress demo run=latest_run />
-                <Notices demo on_retry=load />
+                <Notices demo />
                 {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
                 <div class="field">
                     <label for=loss_id.clone()>"Compare the runs by"</label>

@@ -8,9 +8,6 @@ use crate::protocol::{BackendChoice, BackendKind};
 #[component]
 pub fn BackendLine(
     demo: LiveDemo,
-    choice: RwSignal<BackendChoice>,
-    /// Called after `choice` changes, to load the model again on the chosen backend.
-    on_change: impl Fn() + 'static,
     /// What the demo does there: "Training" for a demo that trains, "Running" for one that only reads or writes.
     #[prop(default = "Training")]
     doing: &'static str,
@@ -33,11 +30,10 @@ pub fn BackendLine(
             <label class="demo-checkbox">
                 <input
                     type="checkbox"
-                    prop:checked=move || choice.get() == BackendChoice::Cpu
+                    prop:checked=move || demo.backend.get() == BackendChoice::Cpu
                     disabled=move || state.with(|s| s.busy())
                     on:change=move |ev| {
-                        choice.set(if event_target_checked(&ev) { BackendChoice::Cpu } else { BackendChoice::Auto });
-                        on_change();
+                        demo.choose_backend(if event_target_checked(&ev) { BackendChoice::Cpu } else { BackendChoice::Auto })
                     }
                 />
                 "Use the CPU even if WebGPU is available"

@@ -17,15 +17,13 @@ use super::samples::Samples;
 use super::settings_form::TrainingForm;
 use super::task_result::TaskResult;
 use super::{PIP_STORIES, STORIES_MODEL_URL};
-use crate::protocol::{BackendChoice, TrainSettings};
+use crate::protocol::TrainSettings;
 
 #[component]
 pub fn FirstLoraDemo() -> impl IntoView {
     let demo = LiveDemo::new("first-lora", STORIES_MODEL_URL, &PIP_STORIES.url());
     let state = demo.state;
-    let backend_choice = RwSignal::new(BackendChoice::Auto);
-    let load = move || demo.load(backend_choice.get_untracked());
-    load();
+    demo.load();
 
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
@@ -67,10 +65,10 @@ pub fn FirstLoraDemo() -> impl IntoView {
                 ))))}
             </p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load />
+            <BackendLine demo />
             <TrainingForm demo locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get()) on_train=start />
             <RunProgress demo run=latest_run />
-            <Notices demo on_retry=load />
+            <Notices demo />
             <RecordedRunNote demo />
             <LossChart
                 demo

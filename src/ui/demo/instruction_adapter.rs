@@ -12,7 +12,7 @@ use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::reading::fetch_json;
 use super::{DATASETS, STORIES_MODEL_URL};
-use crate::protocol::{BackendChoice, RecordedRun, SampleSettings};
+use crate::protocol::{RecordedRun, SampleSettings};
 use crate::task::TaskCheck;
 use crate::ui::run_state::Sample;
 
@@ -68,9 +68,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
     let instructions = &DATASETS[1];
     let demo = LiveDemo::new("instruction-adapter", STORIES_MODEL_URL, &instructions.url());
     let state = demo.state;
-    let backend_choice = RwSignal::new(BackendChoice::Auto);
-    let load = move || demo.load(backend_choice.get_untracked());
-    load();
+    demo.load();
     // Loaded once the model is, and again after each reload.
     let wants_adapter = Memo::new(move |_| state.with(|s| s.model.is_some() && s.shipped_adapter.is_none()));
     Effect::new(move |_| {
@@ -121,7 +119,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
                  for stories paired with stories that do as asked. It all runs in this tab."
             </p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
+            <BackendLine demo doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=choice_id.clone()>"Request"</label>
@@ -154,7 +152,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
                     })}
                 </p>
             </form>
-            <Notices demo on_retry=load />
+            <Notices demo />
             {move || {
                 let current = request.get();
                 let check = check.get();

@@ -12,6 +12,8 @@ use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
 pub struct LiveDemo {
     pub state: RwSignal<RunState>,
     pub trainer: TrainerClient,
+    /// Where the learner wants the model to run: WebGPU when there is one, or the CPU.
+    pub backend: RwSignal<BackendChoice>,
     prefix: StoredValue<String>,
     model_url: StoredValue<String>,
 }
@@ -27,6 +29,7 @@ impl LiveDemo {
         let demo = LiveDemo {
             state,
             trainer,
+            backend: RwSignal::new(BackendChoice::Auto),
             prefix: StoredValue::new(trainer.id_prefix(name)),
             model_url: StoredValue::new(model_url.to_string()),
         };
@@ -61,10 +64,18 @@ impl LiveDemo {
         format!("{}-{part}", self.prefix.with_value(String::clone))
     }
 
-    /// Loads the model on `backend`, then the demo's data set; anything loaded before is forgotten by the page.
-    pub fn load(&self, backend: BackendChoice) {
+    /// Loads the model on the chosen backend, then the demo's data set; anything loaded before is forgotten by the
+    /// page.
+    pub fn load(&self) {
         self.state.update(RunState::reload);
+        let backend = self.backend.get_untracked();
         self.trainer.send(&ToWorker::Init { backend, model_url: self.model_url.get_value() });
+    }
+
+    /// The learner chose where the model runs: load it there.
+    pub fn choose_backend(&self, backend: BackendChoice) {
+        self.backend.set(backend);
+        self.load();
     }
 
     /// Trains on the data set at `url` from the next run on; the worker loads it (once) when the model is there.

@@ -61,10 +61,8 @@ fn percent(probability: f64) -> String {
 #[component]
 pub fn NextTokenDemo() -> impl IntoView {
     let kind = DemoKind::NextToken;
-    let reading = ReadingDemo::new(kind);
-    let ReadingDemo { demo, backend_choice, shown } = reading;
+    let ReadingDemo { demo, shown } = ReadingDemo::new(kind);
     let state = demo.state;
-    let load = move || reading.load();
 
     let opening = kind.opening_text().unwrap_or_default();
     let prompt = RwSignal::new(opening.to_string());
@@ -110,7 +108,7 @@ pub fn NextTokenDemo() -> impl IntoView {
                  next. It all runs in this tab."
             </p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
+            <BackendLine demo doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=prompt_id.clone()>"Prompt"</label>
@@ -152,7 +150,7 @@ pub fn NextTokenDemo() -> impl IntoView {
                 </p>
                 {move || (loaded() && empty()).then(|| view! { <p class="hint">"Write a few words for the model to read."</p> })}
             </form>
-            <Notices demo on_retry=load />
+            <Notices demo />
             {move || shown.get().map(|(inspection, is_recorded)| {
                 let drawn_here = if is_recorded { 0 } else { drawn.with(Vec::len) };
                 view! {

@@ -7,7 +7,7 @@ use super::live::LiveDemo;
 use crate::ui::trainer_client::TrainerState;
 
 #[component]
-pub fn Notices(demo: LiveDemo, on_retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn Notices(demo: LiveDemo) -> impl IntoView {
     let state = demo.state;
     let trainer = demo.trainer;
     let loaded = move || state.with(|s| s.ready());
@@ -26,7 +26,7 @@ pub fn Notices(demo: LiveDemo, on_retry: impl Fn() + Copy + Send + Sync + 'stati
             <div class="demo-alert" role="alert">
                 <p>"⚠ " {message}</p>
                 {move || (!loaded() && trainer.state().get() == TrainerState::Running).then(|| view! {
-                    <button type="button" on:click=move |_| on_retry()>"Try loading again"</button>
+                    <button type="button" on:click=move |_| demo.load()>"Try loading again"</button>
                 })}
                 <button type="button" class="secondary" on:click=move |_| state.update(|s| s.problem = None)>
                     "Dismiss"

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::live::LiveDemo;
 use super::{PIP_STORIES, STORIES_MODEL_URL};
 use crate::course::DemoKind;
-use crate::protocol::{BackendChoice, Inspection, TokenPiece};
+use crate::protocol::{Inspection, TokenPiece};
 
 /// The reading of `kind`'s opening text recorded at build time; `None` until it arrives, and if it cannot be read
 /// (then the demo simply waits for the learner's own).
@@ -42,13 +42,11 @@ async fn fetch_text(path: &str) -> Option<String> {
     JsFuture::from(response.text().ok()?).await.ok()?.as_string()
 }
 
-/// A demo that reads a text with the base model: its run layer, on the backend the learner chooses (loaded at
-/// once), and the reading it shows: the learner's latest, else the recorded one (`true` when it is the recorded
-/// one).
+/// A demo that reads a text with the base model: its run layer (the model loaded at once), and the reading it
+/// shows: the learner's latest, else the recorded one (`true` when it is the recorded one).
 #[derive(Clone, Copy)]
 pub struct ReadingDemo {
     pub demo: LiveDemo,
-    pub backend_choice: RwSignal<BackendChoice>,
     pub shown: Memo<Option<(Inspection, bool)>>,
 }
 
@@ -61,14 +59,8 @@ impl ReadingDemo {
             Some(own) => Some((own, false)),
             None => recorded.get().map(|recorded| (recorded, true)),
         });
-        let reading = ReadingDemo { demo, backend_choice: RwSignal::new(BackendChoice::Auto), shown };
-        reading.load();
-        reading
-    }
-
-    /// Loads the model (again) on the chosen backend.
-    pub fn load(&self) {
-        self.demo.load(self.backend_choice.get_untracked());
+        demo.load();
+        ReadingDemo { demo, shown }
     }
 }
 

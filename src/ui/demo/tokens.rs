@@ -43,10 +43,8 @@ pub fn counts(inspection: &Inspection) -> TokenCounts {
 #[component]
 pub fn TokensDemo() -> impl IntoView {
     let kind = DemoKind::Tokens;
-    let reading = ReadingDemo::new(kind);
-    let ReadingDemo { demo, backend_choice, shown } = reading;
+    let ReadingDemo { demo, shown } = ReadingDemo::new(kind);
     let state = demo.state;
-    let load = move || reading.load();
     let text = RwSignal::new(kind.opening_text().unwrap_or_default().to_string());
 
     let loaded = move || state.with(|s| s.model.is_some());
@@ -64,7 +62,7 @@ pub fn TokensDemo() -> impl IntoView {
             <h3 id=demo.id("title")>"Try it: a text as tokens"</h3>
             <p>"The model's tokenizer cuts your text into the tokens of its vocabulary. It all runs in this tab."</p>
             <LoadingProgress demo />
-            <BackendLine demo choice=backend_choice on_change=load doing="Running" />
+            <BackendLine demo doing="Running" />
             <form class="demo-form" on:submit=submit novalidate>
                 <div class="field">
                     <label for=text_id.clone()>"Text"</label>
@@ -83,7 +81,7 @@ pub fn TokensDemo() -> impl IntoView {
                     <button type="submit" disabled=move || !loaded() || waiting() || empty()>"Show the tokens"</button>
                 </p>
             </form>
-            <Notices demo on_retry=load />
+            <Notices demo />
             {move || shown.get().map(|(inspection, is_recorded)| {
                 let counts = counts(&inspection);
                 let per_word = (counts.words > 0).then(|| counts.tokens as f64 / counts.words as f64);
