@@ -59,8 +59,8 @@ pub struct Session {
     pub reference: Vec<TokenizedExample>,
     datasets: BTreeMap<String, Dataset>,
     runs: VecDeque<(RunId, TrainedRun)>,
-    /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them.
-    shipped_adapters: BTreeMap<RunId, LlamaForCausalLM>,
+    /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them, with their URLs.
+    shipped_adapters: BTreeMap<RunId, (String, LlamaForCausalLM)>,
 }
 
 impl Session {
@@ -220,19 +220,29 @@ impl Session {
         Some(self.tokenizer.decode(&tokens))
     }
 
-    /// Loads the PEFT adapter folder at `url` onto the base model, as the model of `run`.
+    /// Loads the PEFT adapter folder at `url` onto the base model, as the model of `run`. A page that loads the
+    /// model again asks again under a new id: the adapter already loaded from `url` moves to it.
     pub async fn load_adapter(&mut self, run: RunId, url: &str) -> Result<(), String> {
-        let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
-        let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
-        let (_, model) = load_adapter(self.base.clone(), &config, &weights, &self.device)
-            .map_err(|message| format!("the adapter at {url} cannot be used: {message}"))?;
-        self.shipped_adapters.insert(run, model);
+        let loaded = self.shipped_adapters.iter().find(|(_, (from, _))| from == url).map(|(&id, _)| id);
+        let model = match loaded.and_then(|id| self.shipped_adapters.remove(&id)) {
+            Some((_, model)) => model,
+            None => {
+                let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
+                let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
+                load_adapter(self.base.clone(), &config, &weights, &self.device)
+                    .map_err(|message| format!("the adapter at {url} cannot be used: {message}"))?
+                    .1
+            }
+        };
+        self.shipped_adapters.insert(run, (url.to_string(), model));
         Ok(())
     }
 
     /// The model of `run`: a finished run's, or a shipped adapter's.
     pub fn model_of(&self, run: RunId) -> Option<&LlamaForCausalLM> {
-        self.trained(run).map(|trained| &trained.model).or_else(|| self.shipped_adapters.get(&run))
+        self.trained(run)
+            .map(|trained| &trained.model)
+            .or_else(|| self.shipped_adapters.get(&run).map(|(_, model)| model))
     }
 
     /// The base model's reading of `text` and `then` (see [`generate::inspect`]).
