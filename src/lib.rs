@@ -4,6 +4,7 @@
 //! training, data, tokenizer, import/export) never touches the DOM. The same trainer code runs natively (CLI,
 //! tests, benchmarks) and, in the browser, in a worker.
 
+pub mod approach;
 pub mod course;
 pub mod dataset;
 pub mod protocol;

@@ -22,6 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::approach::ApproachSample;
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 use crate::settings::Choice;
@@ -129,6 +130,14 @@ pub enum ToWorker {
     LoadAdapter {
         run: RunId,
         url: String,
+    },
+    /// Score the ways to the task check of the data set at `dataset_url` (loaded, with a check) that
+    /// [`crate::approach`] compares, with `run`'s model for the adapter's way: answered with one `Compared` per
+    /// sample, in [`crate::approach::Comparison::plan`]'s order, or `SampleSetAside` if a run or a reload cuts in.
+    Compare {
+        request_id: u32,
+        dataset_url: String,
+        run: RunId,
     },
     /// Read `text` with the base model, followed by the tokens `then` (ids, appended exactly as drawn): answered
     /// with `Inspected`, the tokens and the distribution of the token after them.
@@ -469,6 +478,11 @@ pub enum FromWorker {
         request_id: u32,
     },
     Inspected(Inspection),
+    /// One sample of a `Compare`, judged.
+    Compared {
+        request_id: u32,
+        sample: ApproachSample,
+    },
     AdapterLoaded {
         run: RunId,
     },

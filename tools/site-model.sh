@@ -6,7 +6,8 @@
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
 # and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings; and
-# models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run.
+# models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
+# four ways to its task (compared.json).
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,12 @@ if [ ! -f "$adapter/recorded.json" ]; then
   "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
     --preset instructions --adapter-out "$adapter.tmp" --out "$adapter.tmp/recorded.json"
   rm -rf "$adapter" && mv "$adapter.tmp" "$adapter"
+fi
+# The lesson "Prompt, retrieve, or fine-tune": four ways to the same task check scored with that adapter
+# (`tinytune compare`), as compared.json beside it (ui::demo::approaches shows it until the learner runs them).
+if [ ! -f "$adapter/compared.json" ]; then
+  "$tinytune" compare --model "$built" --adapter "$adapter" --data "$data" --out "$adapter.compared.tmp"
+  mv "$adapter.compared.tmp" "$adapter/compared.json"
 fi
 mkdir -p "$out/instruction-adapter"
 cp "$adapter"/* "$out/instruction-adapter/"

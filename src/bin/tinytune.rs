@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tinytune::approach::{Approach, Comparison};
 use tinytune::course::DemoKind;
 use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
@@ -147,6 +148,20 @@ enum Command {
         /// A folder to write `inspect.<demo>.json` into, one for each demo that reads a text.
         #[arg(long)]
         demos_into: Option<PathBuf>,
+    },
+    /// Score four ways to a data set's task check (the lesson "Prompt, retrieve, or fine-tune"): the request alone,
+    /// a worked example in front, the closest training examples retrieved in front, and the request through the
+    /// adapter. Writes every sample, judged, as the JSON the site shows until the learner runs it.
+    Compare {
+        /// The base model, and with `--adapter` the adapter trained on the data set.
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The data set (.jsonl) with a `.check.json` beside it; retrieval searches its training split.
+        #[arg(long)]
+        data: PathBuf,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
@@ -353,6 +368,7 @@ fn run(command: Command) -> Result<(), String> {
             record(&model, &data, &reference, &settings, &out, adapter_out.as_deref())
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
+        Command::Compare { model, data, out } => compare(model, &data, &out),
         Command::Bench(args) => bench(args),
     }
 }
@@ -517,6 +533,37 @@ fn task_score(
     let trained = pollster::block_on(check.run(trained, tokenizer, max_len, device));
     let score = check.score(&trained, check.score(&base, 0).passed);
     Ok(Some(Checked { score, base, trained }))
+}
+
+/// `tinytune compare`: every sample of [`Comparison::plan`], written as the worker writes them.
+fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), String> {
+    if adapted_args.adapter.is_none() {
+        return Err("compare needs --adapter: the adapter trained on the data set, for the fourth way".into());
+    }
+    let device = device_for(adapted_args.backend);
+    let (config, adapted, tokenizer) = load(&adapted_args, &device)?;
+    let (_, base, _) = load(&ModelArgs { adapter: None, ..adapted_args }, &device)?;
+    let check_path = PathBuf::from(TaskCheck::url_beside(&data.to_string_lossy()));
+    let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
+    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let examples = parse_dataset(&name, &read(data)?).map_err(|e| format!("{name}: {e}"))?;
+    // Retrieval searches what the adapter trained on: the training split, as the worker splits it.
+    let (train, _) = split_examples(examples, &SplitSettings::default());
+    let comparison = Comparison::new(&check, &train);
+    let max_len = config.max_position_embeddings;
+    let mut samples = Vec::new();
+    for (approach, index) in comparison.plan() {
+        let model = if approach.uses_adapter() { &adapted } else { &base };
+        let written = comparison.write(approach, index, model, &tokenizer, max_len, &device, || false);
+        samples.push(pollster::block_on(written).expect("never interrupted"));
+    }
+    for approach in Approach::ALL {
+        let passed = samples.iter().filter(|s| s.approach == approach && s.sample.passed).count();
+        eprintln!("{}: {passed}/{}", approach.title(), comparison.samples_per_approach());
+    }
+    write(out, serde_json::to_string(&samples).map_err(|e| e.to_string())?)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),

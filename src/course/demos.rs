@@ -16,11 +16,22 @@ pub enum DemoKind {
     InstructionAdapter,
     /// Which layers and projections train, and what that costs in parameters and memory.
     LayerMap,
+    /// One goal reached four ways (the request alone, a worked example, retrieval, the adapter), scored.
+    Approaches,
+    /// A large prompted model against a small fine-tuned one: cost per request and month, and the payback.
+    CostCalculator,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 5] =
-        [DemoKind::FirstLora, DemoKind::NextToken, DemoKind::Tokens, DemoKind::InstructionAdapter, DemoKind::LayerMap];
+    pub const ALL: [DemoKind; 7] = [
+        DemoKind::FirstLora,
+        DemoKind::NextToken,
+        DemoKind::Tokens,
+        DemoKind::InstructionAdapter,
+        DemoKind::LayerMap,
+        DemoKind::Approaches,
+        DemoKind::CostCalculator,
+    ];
 
     /// The name a ```` ```demo ```` block uses.
     pub fn name(self) -> &'static str {
@@ -30,6 +41,8 @@ impl DemoKind {
             DemoKind::Tokens => "tokens",
             DemoKind::InstructionAdapter => "instruction-adapter",
             DemoKind::LayerMap => "layer-map",
+            DemoKind::Approaches => "approaches",
+            DemoKind::CostCalculator => "cost-calculator",
         }
     }
 
@@ -41,7 +54,11 @@ impl DemoKind {
     /// (labelled) until the learner asks for their own.
     pub fn opening_text(self) -> Option<&'static str> {
         match self {
-            DemoKind::FirstLora | DemoKind::InstructionAdapter | DemoKind::LayerMap => None,
+            DemoKind::FirstLora
+            | DemoKind::InstructionAdapter
+            | DemoKind::LayerMap
+            | DemoKind::Approaches
+            | DemoKind::CostCalculator => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

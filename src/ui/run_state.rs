@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::demo::numbers::count_of;
 use crate::protocol::{
-    BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection, ModelShape, RunId,
-    StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    ApproachSample, BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection,
+    ModelShape, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// The base model the worker loaded, on which backend.
@@ -130,6 +130,15 @@ pub enum Sample {
     Failed,
 }
 
+/// A `Compare` the page asked for: its samples so far, and whether it ended before the last (set aside for a
+/// run or a reload, or failed: the alert says why).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparing {
+    pub request_id: u32,
+    pub samples: Vec<ApproachSample>,
+    pub cut_short: bool,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunState {
     /// The data set this demo trains on; the worker may hold others for other demos.
@@ -146,6 +155,8 @@ pub struct RunState {
     /// The `Inspect` request this demo waits for, and the latest answer it had.
     pub inspecting: Option<u32>,
     pub inspection: Option<Inspection>,
+    /// The latest `Compare` this demo asked for, as far as it got.
+    pub comparison: Option<Comparing>,
     /// The status line, read out politely by screen readers.
     pub status: String,
     /// What went wrong, shown as an alert until dismissed.
@@ -284,6 +295,16 @@ impl RunState {
     pub fn request_inspection(&mut self, request_id: u32) {
         self.problem = None;
         self.inspecting = Some(request_id);
+    }
+
+    pub fn request_comparison(&mut self, request_id: u32) {
+        self.problem = None;
+        self.comparison = Some(Comparing { request_id, samples: Vec::new(), cut_short: false });
+    }
+
+    /// The comparison this demo asked for under `request_id`, if that is still the latest.
+    fn comparison_mut(&mut self, request_id: u32) -> Option<&mut Comparing> {
+        self.comparison.as_mut().filter(|comparing| comparing.request_id == request_id)
     }
 
     pub fn request_sample(&mut self, request_id: u32) {
@@ -467,9 +488,17 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 state.inspection = Some(inspection.clone());
             }
         }
+        FromWorker::Compared { request_id, sample } => {
+            if let Some(comparing) = state.comparison_mut(*request_id) {
+                comparing.samples.push(sample.clone());
+            }
+        }
         FromWorker::SampleSetAside { request_id } => {
             if let Some(sample) = state.samples.get_mut(request_id) {
                 *sample = Sample::SetAside;
+            }
+            if let Some(comparing) = state.comparison_mut(*request_id) {
+                comparing.cut_short = true;
             }
         }
         FromWorker::AdapterZip { run, file_name, bytes } => {
@@ -480,7 +509,11 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         FromWorker::Error { run, request_id, message } => {
             let mine = match (run, request_id) {
                 (Some(run), _) => state.run(*run).is_some() || state.shipped_adapter.is_some_and(|(id, _)| id == *run),
-                (None, Some(request)) => state.samples.contains_key(request) || state.inspecting == Some(*request),
+                (None, Some(request)) => {
+                    state.samples.contains_key(request)
+                        || state.inspecting == Some(*request)
+                        || state.comparison_mut(*request).is_some()
+                }
                 // Loading errors concern every demo on the page.
                 (None, None) => true,
             };
@@ -492,6 +525,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
             if request_id.is_some() && state.inspecting == *request_id {
                 state.inspecting = None;
+            }
+            if let Some(comparing) = request_id.and_then(|id| state.comparison_mut(id)) {
+                comparing.cut_short = true;
             }
             if let Some(id) = run {
                 // A refused `Start` means no run began; errors during a run end it only through `Finished`.
@@ -653,6 +689,35 @@ mod tests {
         failing.request_adapter(8);
         apply(&mut failing, &FromWorker::Error { run: Some(8), request_id: None, message: "no file".into() });
         assert_eq!(failing.problem.as_deref(), Some("no file"));
+    }
+
+    #[test]
+    fn a_comparison_gathers_its_own_samples_and_knows_when_it_was_cut_short() {
+        use crate::approach::Approach;
+        let sample = |request_id, index| FromWorker::Compared {
+            request_id,
+            sample: ApproachSample {
+                approach: Approach::Plain,
+                index,
+                prompt_tokens: 20,
+                in_front: Vec::new(),
+                sample: CheckedSample { prompt: "Write.".into(), text: "Once".into(), passed: false },
+            },
+        };
+        let mut state = RunState::new("/d.jsonl");
+        state.request_comparison(2);
+        apply(&mut state, &sample(2, 0));
+        apply(&mut state, &sample(1, 5));
+        let comparing = state.comparison.clone().unwrap();
+        assert_eq!(comparing.samples.iter().map(|s| s.index).collect::<Vec<_>>(), [0], "an older request's is ignored");
+        apply(&mut state, &FromWorker::SampleSetAside { request_id: 2 });
+        assert!(state.comparison.as_ref().unwrap().cut_short);
+        assert_eq!(state.problem, None);
+        state.request_comparison(3);
+        assert!(!state.comparison.as_ref().unwrap().cut_short && state.comparison.as_ref().unwrap().samples.is_empty());
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(3), message: "no adapter".into() });
+        assert!(state.comparison.as_ref().unwrap().cut_short);
+        assert_eq!(state.problem.as_deref(), Some("no adapter"), "its error is this demo's");
     }
 
     #[test]

@@ -202,6 +202,27 @@ async fn handle(
             post(&session.inspect(request_id, &text, &then).await);
             Ok(())
         }
+        ToWorker::Compare { request_id, dataset_url, run } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            let (comparison, base, adapted) =
+                session.comparison(&dataset_url, run).map_err(|message| Failure::of_request(request_id, message))?;
+            let max_len = session.config.max_position_embeddings;
+            for (approach, index) in comparison.plan() {
+                // Let onmessage run between samples: on the CPU backend nothing in a sample awaits.
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                let model = if approach.uses_adapter() { adapted } else { base };
+                let (tokenizer, device) = (&session.tokenizer, &session.device);
+                let interrupted = || mailbox.urgent_waiting();
+                match comparison.write(approach, index, model, tokenizer, max_len, device, interrupted).await {
+                    Some(sample) => post(&FromWorker::Compared { request_id, sample }),
+                    None => {
+                        post(&FromWorker::SampleSetAside { request_id });
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
         ToWorker::ExportAdapter { run } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_run(run, "nothing to export yet"))?;
             post(&export::adapter_zip(session, run).map_err(|message| Failure::of_run(run, message))?);

@@ -8,6 +8,7 @@ use burn::prelude::*;
 
 use super::backend::choose_device;
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
+use crate::approach::Comparison;
 use crate::data::TrainingSequence;
 use crate::data::{tokenize_example, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
@@ -29,6 +30,8 @@ pub struct Dataset {
     pub summary: DatasetSummary,
     pub train: Vec<TokenizedExample>,
     pub held_out: Vec<TokenizedExample>,
+    /// The training examples as text, which retrieval searches ([`crate::approach`]).
+    pub train_examples: Vec<Example>,
     /// How many of the task check's samples the base model passes, once a run has needed it.
     base_passed: Option<usize>,
 }
@@ -143,6 +146,7 @@ impl Session {
         let tokenize = |examples: &[Example]| -> Vec<TokenizedExample> {
             examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
         };
+        let train_examples = train.to_vec();
         let (train, held_out) = (tokenize(train), tokenize(held_out));
         let summary = DatasetSummary {
             url: url.to_string(),
@@ -152,7 +156,7 @@ impl Session {
             task,
             recorded,
         };
-        let dataset = Dataset { summary: summary.clone(), train, held_out, base_passed: None };
+        let dataset = Dataset { summary: summary.clone(), train, held_out, train_examples, base_passed: None };
         self.datasets.insert(url.to_string(), dataset);
         summary
     }
@@ -236,6 +240,19 @@ impl Session {
         };
         self.shipped_adapters.insert(run, (url.to_string(), model));
         Ok(())
+    }
+
+    /// The comparison of ways to the task check of the data set at `dataset_url`, and the models it samples: the
+    /// base model, and `run`'s for the adapter's way.
+    pub fn comparison(
+        &self,
+        dataset_url: &str,
+        run: RunId,
+    ) -> Result<(Comparison<'_>, &LlamaForCausalLM, &LlamaForCausalLM), String> {
+        let dataset = self.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before comparing on it"))?;
+        let check = dataset.summary.task.as_ref().ok_or_else(|| format!("{dataset_url} has no task check"))?;
+        let adapted = self.model_of(run).ok_or_else(|| format!("run {run} has no model: load its adapter first"))?;
+        Ok((Comparison::new(check, &dataset.train_examples), &self.base, adapted))
     }
 
     /// The model of `run`: a finished run's, or a shipped adapter's.

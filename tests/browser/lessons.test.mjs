@@ -1,7 +1,7 @@
 // The lessons' live elements, on the CPU in headless Chromium against the built dist/ (the first fine-tune has its
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
-// adapter beside the base model, each showing what was recorded at build time before the learner's own; and the
-// layer map's counts.
+// adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
+// learner's own; the layer map's counts; and the cost calculator's sums, worked by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, openPage, readCourse, answerPredictions } from "./harness.mjs";
@@ -174,6 +174,106 @@ test("instruction adapter: the recorded pair first, then the learner's own, equa
     ["Write a story about a dog in the park.", null],
   ]);
   assert.ok(own.every((card) => card.text.length > 0));
+  page.assertClean();
+  await context.close();
+});
+
+test("approaches: the recorded comparison first, then the learner's own, equal to it sample for sample", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const demo = await openDemo(page, "approaches");
+  await demo.locator(".demo-recorded").waitFor();
+  const recorded = await page.evaluate(async () => {
+    const response = await fetch(new URL("/models/stories260K/instruction-adapter/compared.json", document.baseURI));
+    return response.json();
+  });
+  const ways = [
+    ["plain", "The request alone"],
+    ["worked-example", "A worked example in front"],
+    ["retrieved", "Retrieved examples in front"],
+    ["adapter", "The instruction adapter"],
+  ];
+  // Eight held-out requests, three seeds each, for each way.
+  assert.equal(recorded.length, 4 * 24);
+  const of = (way) => recorded.filter((s) => s.approach === way);
+  // Retrieval put two training examples about the same animal or the same place in front of each request.
+  for (const sample of of("retrieved")) {
+    const [, animal, place] = sample.sample.prompt.match(/about an? (\w+) (?:on|at|by|in) the (\w+)\./);
+    assert.equal(sample.in_front.length, 2);
+    assert.ok(sample.in_front.every((request) => request.includes(` ${animal} `) || request.includes(` ${place}.`)), sample.in_front.join(" | "));
+  }
+  // The lesson's claim: the adapter names both far more often than any way that only changes the prompt.
+  const passed = (way) => of(way).filter((s) => s.sample.passed).length;
+  for (const [way] of ways.slice(0, 3)) assert.ok(passed("adapter") >= passed(way) + 12, `${way}: ${passed(way)}`);
+
+  const rows = async () => demo.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+  const table = await rows();
+  assert.deepEqual(table.map((row) => [row[0], row[3]]), ways.map(([way, title]) => [title, `${passed(way)} of 24`]));
+  ways.forEach(([way], i) => {
+    const mean = of(way).reduce((sum, s) => sum + s.prompt_tokens, 0) / 24;
+    assert.ok(Math.abs(Number(table[i][2]) - mean) <= 0.5, `${way}: ${table[i][2]} tokens, the file says ${mean}`);
+  });
+  const samples = async () =>
+    demo.locator("details.demo-sample-list li").evaluateAll((items) =>
+      items.map((li) => `${li.querySelector(".demo-prompt").textContent} ${li.querySelector(".demo-continuation").textContent}`),
+    );
+  const recordedSamples = await samples();
+  assert.deepEqual(recordedSamples, recorded.map((s) => `${s.sample.prompt} ${s.sample.text.trimStart()}`));
+
+  const score = demo.getByRole("button", { name: "Score the four ways" });
+  await page.waitForFunction((button) => !button.disabled, await score.elementHandle(), { timeout: 120_000 });
+  await score.click();
+  await demo.locator(".demo-recorded").waitFor({ state: "detached" });
+  await demo.getByText("Done: 96 samples written and judged.").waitFor({ timeout: 300_000 });
+  assert.equal(await demo.locator("caption").textContent(), "Your comparison");
+  assert.deepEqual(await rows(), table, "the learner's comparison repeats the recorded one: same model, seeds and code");
+  assert.deepEqual(await samples(), recordedSamples);
+  page.assertClean();
+  await context.close();
+});
+
+test("cost calculator: the quoted claim's sums as the lesson works them, volume and wrong answers, bad input, lesson 4's figures", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const demo = await openDemo(page, "cost-calculator");
+  const large = demo.getByRole("group", { name: "Large model, prompted" });
+  const tuned = demo.getByRole("group", { name: "Small model, fine-tuned" });
+  const both = demo.getByRole("group", { name: "Both" });
+  const payback = demo.locator(".cost-payback");
+  const row = async (label) => (await demo.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name: label, exact: true }) }).locator("td").allTextContents());
+  // The quoted claim (the preset it opens with): 1,000 tokens in and 200 out at $10 and at $1 per million, 90%
+  // right each, 100,000 requests a month, $5,000 one-off.
+  await payback.waitFor();
+  assert.deepEqual(await row("Cost per 1,000 requests, tokens only"), ["$12.00", "$1.20"]);
+  assert.deepEqual(await row("Cost per month"), ["$1,200.00", "$120.00"]);
+  assert.equal(await payback.textContent(), "Paid back after about 4.6 months.");
+  assert.match(await large.getByText("The claim's example price").first().textContent(), /no provider, model or date/);
+  // A hundredth of the volume: $10.80 a month saved, 5,000 / 10.80 months.
+  await both.getByLabel("Requests per month").fill("1000");
+  assert.equal(await payback.textContent(), "Paid back after about 463 months (about 38.6 years).");
+  await both.getByLabel("Requests per month").fill("100000");
+  // Wrong answers at $0.50: equal accuracy changes nothing; ten points less makes it never pay.
+  await both.getByLabel("Cost of one wrong answer ($)").fill("0.50");
+  assert.equal(await payback.textContent(), "Paid back after about 4.6 months.");
+  await tuned.getByLabel("Share of answers right (%)").fill("80");
+  assert.deepEqual(await row("Cost per 1,000 including wrong answers"), ["$62.00", "$101.20"]);
+  assert.deepEqual(await row("Cost per month"), ["$6,200.00", "$10,120.00"]);
+  assert.equal(await payback.textContent(), "Never paid back: the fine-tuned column does not cost less per month.");
+  assert.equal(await tuned.getByText("Your value").count(), 1, "an edited field says it is the learner's");
+  // Bad input names itself and stops the sums.
+  const right = large.getByLabel("Share of answers right (%)");
+  await right.fill("ten");
+  assert.equal(await right.getAttribute("aria-invalid"), "true");
+  assert.ok(await large.getByText("✗ Enter a number, such as 1000 or 0.5.").isVisible());
+  assert.equal(await payback.textContent(), "Fix the fields marked ✗ to see the sums.");
+  // Lesson 4's recorded comparison: a worked example in front against the adapter, the same model and price.
+  const compared = await page.evaluate(async () => (await fetch(new URL("/models/stories260K/instruction-adapter/compared.json", document.baseURI))).json());
+  const of = (way) => compared.filter((s) => s.approach === way);
+  const meanTokens = (way) => Math.round(of(way).reduce((sum, s) => sum + s.prompt_tokens, 0) / of(way).length);
+  await demo.getByRole("button", { name: "Measured here (lesson 4)" }).click();
+  assert.equal(await large.getByLabel("Tokens in per request").inputValue(), String(meanTokens("worked-example")));
+  assert.equal(await tuned.getByLabel("Tokens in per request").inputValue(), String(meanTokens("adapter")));
+  const share = (way) => (100 * of(way).filter((s) => s.sample.passed).length) / of(way).length;
+  assert.equal(Number(await tuned.getByLabel("Share of answers right (%)").inputValue()), share("adapter"));
+  assert.equal(await tuned.getByText(/^Measured in lesson 4/).count(), 2);
   page.assertClean();
   await context.close();
 });

@@ -69,13 +69,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
     let demo = LiveDemo::new("instruction-adapter", STORIES_MODEL_URL, &instructions.url());
     let state = demo.state;
     demo.load();
-    // Loaded once the model is, and again after each reload.
-    let wants_adapter = Memo::new(move |_| state.with(|s| s.model.is_some() && s.shipped_adapter.is_none()));
-    Effect::new(move |_| {
-        if wants_adapter.get() {
-            demo.load_adapter(INSTRUCTION_ADAPTER_URL);
-        }
-    });
+    demo.use_shipped_adapter(INSTRUCTION_ADAPTER_URL);
     let recorded = RwSignal::new(None::<RecordedRun>);
     fetch_json(format!("{INSTRUCTION_ADAPTER_URL}recorded.json"), recorded);
 

@@ -112,8 +112,28 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::Inspect { request_id, text, then });
     }
 
+    /// Asks for the comparison of ways to the demo's data set's task check ([`crate::approach`]), with `run`'s
+    /// model for the adapter's way; the samples land in the state's `comparison`.
+    pub fn compare(&self, run: RunId) {
+        let request_id = self.trainer.next_request_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.request_comparison(request_id));
+        self.trainer.send(&ToWorker::Compare { request_id, dataset_url, run });
+    }
+
+    /// Loads the adapter folder the site serves at `url` once the model is loaded, and again after each reload.
+    pub fn use_shipped_adapter(&self, url: &'static str) {
+        let (demo, state) = (*self, self.state);
+        let wanted = Memo::new(move |_| state.with(|s| s.model.is_some() && s.shipped_adapter.is_none()));
+        Effect::new(move |_| {
+            if wanted.get() {
+                demo.load_adapter(url);
+            }
+        });
+    }
+
     /// Loads the adapter folder the site serves at `url` as the model of a new run id, which samples then name.
-    pub fn load_adapter(&self, url: &str) {
+    fn load_adapter(&self, url: &str) {
         let run = self.trainer.next_run_id();
         self.state.update(|state| state.request_adapter(run));
         self.trainer.send(&ToWorker::LoadAdapter { run, url: url.to_string() });

@@ -3,9 +3,11 @@
 //! (`course::DemoKind` lists them). They talk to the trainer worker
 //! through `super::trainer_client`.
 
+mod approaches;
 mod backend;
 mod chart;
 mod chart_scale;
+mod cost_calculator;
 mod datasets;
 mod download;
 mod field;
@@ -53,5 +55,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::Tokens => view! { <tokens::TokensDemo /> }.into_any(),
         DemoKind::InstructionAdapter => view! { <instruction_adapter::InstructionAdapterDemo /> }.into_any(),
         DemoKind::LayerMap => view! { <layer_map::LayerMapDemo /> }.into_any(),
+        DemoKind::Approaches => view! { <approaches::ApproachesDemo /> }.into_any(),
+        DemoKind::CostCalculator => view! { <cost_calculator::CostCalculatorDemo /> }.into_any(),
     }
 }
