@@ -7,9 +7,11 @@
 pub mod approach;
 pub mod course;
 pub mod dataset;
+pub mod low_rank;
 pub mod protocol;
 pub mod sampling;
 pub mod settings;
+pub mod sweep;
 pub mod task;
 
 #[cfg(feature = "trainer")]

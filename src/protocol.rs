@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::approach::ApproachSample;
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
+pub use crate::low_rank::ProjectionWeights;
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -138,6 +139,14 @@ pub enum ToWorker {
         request_id: u32,
         dataset_url: String,
         run: RunId,
+    },
+    /// Read one projection's weights, and its adapter's, off `run`'s model (the base model without a run): answered
+    /// with `Weights`.
+    ReadWeights {
+        request_id: u32,
+        run: Option<RunId>,
+        layer: usize,
+        projection: Projection,
     },
     /// Read `text` with the base model, followed by the tokens `then` (ids, appended exactly as drawn): answered
     /// with `Inspected`, the tokens and the distribution of the token after them.
@@ -478,6 +487,10 @@ pub enum FromWorker {
         request_id: u32,
     },
     Inspected(Inspection),
+    Weights {
+        request_id: u32,
+        weights: ProjectionWeights,
+    },
     /// One sample of a `Compare`, judged.
     Compared {
         request_id: u32,

@@ -5,7 +5,8 @@
 #   reference-stories.jsonl  stories the base model writes itself, to measure drift from it during fine-tuning
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
-# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings; and
+# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings, and
+# the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
 # four ways to its task (compared.json).
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
@@ -68,6 +69,22 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
     mv "$recorded.tmp" "$recorded"
   fi
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
+done
+
+# The lessons "Rank, alpha and targets" and "Learning rate, schedule and batch": every cell of each sweep on the
+# Pip stories (`tinytune sweep`, each cell a run as `record` makes it), shown until the learner runs the cells:
+# datasets/<name>.sweep-<sweep>.json.
+data=public/datasets/pip-the-purple-robot.jsonl
+stem=$(basename "${data%.*}")
+data_key=$(cat "$data" "${data%.jsonl}.check.json" | sha256sum | cut -c1-16)
+for sweep in rank-targets learning-rate; do
+  swept="$recorded_cache/$stem.$data_key.sweep-$sweep.json"
+  if [ ! -f "$swept" ]; then
+    "$tinytune" sweep --sweep "$sweep" --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
+      --out "$swept.tmp"
+    mv "$swept.tmp" "$swept"
+  fi
+  cp "$swept" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.sweep-$sweep.json"
 done
 
 # The instruction adapter the lesson "Base vs instruction-following" shows beside the base model: the Instruction

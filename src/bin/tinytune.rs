@@ -23,6 +23,7 @@ use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
 use tinytune::settings::{parse_targets, Choice, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{site_run, Trainer, TrainingConfig};
@@ -136,6 +137,24 @@ enum Command {
         /// Also write the run's LoRA adapter here, as a PEFT folder (the site ships one for a lesson).
         #[arg(long)]
         adapter_out: Option<PathBuf>,
+    },
+    /// Record every cell of a sweep (`tinytune::sweep`) on a data set, as `record` records one run, in the order
+    /// of the sweep's cells: the JSON the site shows until the learner runs the cells themselves.
+    Sweep {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The sweep: rank-targets or learning-rate.
+        #[arg(long, value_parser = choice::<Sweep>)]
+        sweep: Sweep,
+        /// The data set (.jsonl or .txt).
+        #[arg(long)]
+        data: PathBuf,
+        /// Text the base model wrote itself (the site model folder's reference-stories.jsonl): the drift.
+        #[arg(long)]
+        reference: PathBuf,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print how the base model reads a text, as the JSON the site's `Inspect` answer holds: its tokens, the
     /// logits of the next token and the most likely next tokens. With `--demos-into`, write instead the reading
@@ -365,7 +384,16 @@ fn run(command: Command) -> Result<(), String> {
         Command::Train(args) => train(args),
         Command::Record { model, data, reference, out, preset, adapter_out } => {
             let settings = preset.map_or_else(TrainSettings::default, RunPreset::settings);
-            record(&model, &data, &reference, &settings, &out, adapter_out.as_deref())
+            let recorded = record(&model, &data, &reference, &settings, adapter_out.as_deref())?;
+            write_json(&out, &recorded)
+        }
+        Command::Sweep { model, sweep, data, reference, out } => {
+            let mut recorded = Vec::new();
+            for cell in sweep.cells() {
+                eprintln!("{}", sweep.cell_label(&cell));
+                recorded.push(record(&model, &data, &reference, &cell.settings, None)?);
+            }
+            write_json(&out, &recorded)
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Compare { model, data, out } => compare(model, &data, &out),
@@ -561,9 +589,7 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
         let passed = samples.iter().filter(|s| s.approach == approach && s.sample.passed).count();
         eprintln!("{}: {passed}/{}", approach.title(), comparison.samples_per_approach());
     }
-    write(out, serde_json::to_string(&samples).map_err(|e| e.to_string())?)?;
-    eprintln!("wrote {}", out.display());
-    Ok(())
+    write_json(out, &samples)
 }
 
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
@@ -573,9 +599,8 @@ fn record(
     data: &Path,
     reference: &Path,
     settings: &TrainSettings,
-    out: &Path,
     adapter_out: Option<&Path>,
-) -> Result<(), String> {
+) -> Result<RecordedRun, String> {
     let device = device_for(model_args.backend);
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();
@@ -616,7 +641,7 @@ fn record(
         Some(Checked { score, base, trained }) => (Some(score), base, trained),
         None => (None, Vec::new(), Vec::new()),
     };
-    let recorded = RecordedRun {
+    Ok(RecordedRun {
         task,
         base_sample: write_sample(&base),
         tuned_sample: write_sample(&tuned),
@@ -625,8 +650,11 @@ fn record(
         settings: settings.clone(),
         training_sequences,
         metrics,
-    };
-    write(out, serde_json::to_string(&recorded).map_err(|e| e.to_string())?)?;
+    })
+}
+
+fn write_json(out: &Path, value: &impl serde::Serialize) -> Result<(), String> {
+    write(out, serde_json::to_string(value).map_err(|e| e.to_string())?)?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -20,10 +20,16 @@ pub enum DemoKind {
     Approaches,
     /// A large prompted model against a small fine-tuned one: cost per request and month, and the payback.
     CostCalculator,
+    /// One projection's frozen weight, its LoRA update and their sum as heatmaps, with rank and alpha.
+    LoraMatrix,
+    /// LoRA's rank against its targets and scaling: a grid of runs the learner launches, recorded too.
+    RankSweep,
+    /// The learning rate on a log scale for LoRA and full fine-tuning: a grid of runs, recorded too.
+    LearningRateSweep,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 7] = [
+    pub const ALL: [DemoKind; 10] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -31,6 +37,9 @@ impl DemoKind {
         DemoKind::LayerMap,
         DemoKind::Approaches,
         DemoKind::CostCalculator,
+        DemoKind::LoraMatrix,
+        DemoKind::RankSweep,
+        DemoKind::LearningRateSweep,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -43,6 +52,9 @@ impl DemoKind {
             DemoKind::LayerMap => "layer-map",
             DemoKind::Approaches => "approaches",
             DemoKind::CostCalculator => "cost-calculator",
+            DemoKind::LoraMatrix => "lora-matrix",
+            DemoKind::RankSweep => "rank-sweep",
+            DemoKind::LearningRateSweep => "learning-rate-sweep",
         }
     }
 
@@ -58,7 +70,10 @@ impl DemoKind {
             | DemoKind::InstructionAdapter
             | DemoKind::LayerMap
             | DemoKind::Approaches
-            | DemoKind::CostCalculator => None,
+            | DemoKind::CostCalculator
+            | DemoKind::LoraMatrix
+            | DemoKind::RankSweep
+            | DemoKind::LearningRateSweep => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

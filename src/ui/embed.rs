@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, LossChart, Notices, RunProgress, TaskResult,
+    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, Notices, RunProgress, StepChart, TaskResult,
     TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
@@ -128,7 +128,8 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
             />
             <RunProgress demo run=latest_run />
             <Notices demo />
-            <LossChart
+            <StepChart
+                title="Loss"
                 demo
                 series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))
                 total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))

@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    runs_loss, save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Loss, LossChart, Notices,
-    RunProgress, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
+    runs_measure, save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, MeasureChoice,
+    Notices, RunProgress, Samples, StepChart, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -92,13 +92,13 @@ pub fn PlaygroundPage() -> impl IntoView {
     };
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
-    let loss = RwSignal::new(Loss::Training);
+    let measure = RwSignal::new(Measure::Training);
     let series = Signal::derive(move || {
-        state.with(|s| runs_loss(loss.get(), s.runs.iter().map(|run| (run.name.as_str(), run.metrics.as_slice()))))
+        state
+            .with(|s| runs_measure(measure.get(), s.runs.iter().map(|run| (run.name.as_str(), run.metrics.as_slice()))))
     });
     let total_steps =
         Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
-    let loss_id = demo.id("loss-choice");
     let dataset_id = demo.id("dataset");
     let dataset_hint_id = demo.id("dataset-hint");
 
@@ -171,24 +171,13 @@ pub fn PlaygroundPage() -> impl IntoView {
                 <RunProgress demo run=latest_run />
                 <Notices demo />
                 {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
-                <div class="field">
-                    <label for=loss_id.clone()>"Compare the runs by"</label>
-                    <select id=loss_id.clone() on:change=move |ev| {
-                        let chosen = event_target_value(&ev);
-                        if let Some(choice) = Loss::ALL.into_iter().find(|l| l.label() == chosen) {
-                            loss.set(choice);
-                        }
-                    }>
-                        {Loss::ALL.into_iter().map(|choice| view! {
-                            <option value=choice.label() selected=move || loss.get() == choice>{choice.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
-                <LossChart
+                <MeasureChoice demo measure label="Compare the runs by" />
+                <StepChart
                     demo
+                    title=Signal::derive(move || measure.get().label())
                     series
                     total_steps
-                    caption=Signal::derive(move || format!("{} of each run at each step", loss.get().label()))
+                    caption=Signal::derive(move || format!("{} of each run at each step", measure.get().label()))
                 />
                 <RunList demo />
                 <TaskResult demo run=latest_run />

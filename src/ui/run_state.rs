@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection,
-    ModelShape, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    ModelShape, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// The base model the worker loaded, on which backend.
@@ -155,6 +155,9 @@ pub struct RunState {
     /// The `Inspect` request this demo waits for, and the latest answer it had.
     pub inspecting: Option<u32>,
     pub inspection: Option<Inspection>,
+    /// The `ReadWeights` request this demo waits for, and the latest answer it had.
+    pub reading_weights: Option<u32>,
+    pub weights: Option<ProjectionWeights>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
     /// The status line, read out politely by screen readers.
@@ -295,6 +298,11 @@ impl RunState {
     pub fn request_inspection(&mut self, request_id: u32) {
         self.problem = None;
         self.inspecting = Some(request_id);
+    }
+
+    pub fn request_weights(&mut self, request_id: u32) {
+        self.problem = None;
+        self.reading_weights = Some(request_id);
     }
 
     pub fn request_comparison(&mut self, request_id: u32) {
@@ -488,6 +496,12 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 state.inspection = Some(inspection.clone());
             }
         }
+        FromWorker::Weights { request_id, weights } => {
+            if state.reading_weights == Some(*request_id) {
+                state.reading_weights = None;
+                state.weights = Some(weights.clone());
+            }
+        }
         FromWorker::Compared { request_id, sample } => {
             if let Some(comparing) = state.comparison_mut(*request_id) {
                 comparing.samples.push(sample.clone());
@@ -512,6 +526,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 (None, Some(request)) => {
                     state.samples.contains_key(request)
                         || state.inspecting == Some(*request)
+                        || state.reading_weights == Some(*request)
                         || state.comparison_mut(*request).is_some()
                 }
                 // Loading errors concern every demo on the page.
@@ -525,6 +540,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
             if request_id.is_some() && state.inspecting == *request_id {
                 state.inspecting = None;
+            }
+            if request_id.is_some() && state.reading_weights == *request_id {
+                state.reading_weights = None;
             }
             if let Some(comparing) = request_id.and_then(|id| state.comparison_mut(id)) {
                 comparing.cut_short = true;
@@ -689,6 +707,29 @@ mod tests {
         failing.request_adapter(8);
         apply(&mut failing, &FromWorker::Error { run: Some(8), request_id: None, message: "no file".into() });
         assert_eq!(failing.problem.as_deref(), Some("no file"));
+    }
+
+    #[test]
+    fn only_the_awaited_weights_are_kept_and_their_error_ends_the_wait() {
+        use crate::low_rank::ProjectionWeights;
+        use crate::settings::Projection;
+        let weights = |layer| ProjectionWeights {
+            layer,
+            projection: Projection::QProj,
+            rows: 1,
+            cols: 1,
+            weight: vec![0.5],
+            adapter: None,
+        };
+        let mut state = RunState::new("/d.jsonl");
+        state.request_weights(2);
+        apply(&mut state, &FromWorker::Weights { request_id: 1, weights: weights(0) });
+        assert_eq!((state.reading_weights, state.weights.as_ref()), (Some(2), None), "an older answer is ignored");
+        apply(&mut state, &FromWorker::Weights { request_id: 2, weights: weights(3) });
+        assert_eq!((state.reading_weights, state.weights.as_ref().map(|w| w.layer)), (None, Some(3)));
+        state.request_weights(4);
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(4), message: "no layer 9".into() });
+        assert_eq!((state.reading_weights, state.problem.as_deref()), (None, Some("no layer 9")));
     }
 
     #[test]

@@ -176,6 +176,9 @@ async fn between_steps(
             }
             // One forward pass: quick enough to answer between steps.
             ToWorker::Inspect { request_id, text, then } => post(&session.inspect(request_id, &text, &then).await),
+            ToWorker::ReadWeights { request_id, run, layer, projection } => {
+                post(&session.read_weights(request_id, run, layer, projection).await)
+            }
             ToWorker::Compare { request_id, .. } => {
                 let message = "comparing is not possible while a run trains: wait for it to end, or stop it".into();
                 post(&FromWorker::Error { run: None, request_id: Some(request_id), message })

@@ -15,10 +15,11 @@ use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
 use crate::export::{load_adapter, load_model};
 use crate::generate;
+use crate::low_rank::read_projection;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::protocol::{
-    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, RecordedRun, RunId,
-    SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings,
+    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, Projection, RecordedRun,
+    RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings,
 };
 use crate::tokenizer::TextTokenizer;
 
@@ -253,6 +254,24 @@ impl Session {
         let check = dataset.summary.task.as_ref().ok_or_else(|| format!("{dataset_url} has no task check"))?;
         let adapted = self.model_of(run).ok_or_else(|| format!("run {run} has no model: load its adapter first"))?;
         Ok((Comparison::new(check, &dataset.train_examples), &self.base, adapted))
+    }
+
+    /// One projection's weights off `run`'s model (the base model without one), as the page's answer.
+    pub async fn read_weights(
+        &self,
+        request_id: u32,
+        run: Option<RunId>,
+        layer: usize,
+        projection: Projection,
+    ) -> FromWorker {
+        let model = run.and_then(|id| self.model_of(id)).unwrap_or(&self.base);
+        match read_projection(model, layer, projection).await {
+            Some(weights) => FromWorker::Weights { request_id, weights },
+            None => {
+                let message = format!("the model has no layer {layer}: it has {}", self.config.num_hidden_layers);
+                FromWorker::Error { run: None, request_id: Some(request_id), message }
+            }
+        }
     }
 
     /// The model of `run`: a finished run's, or a shipped adapter's.

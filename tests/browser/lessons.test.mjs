@@ -1,10 +1,13 @@
 // The lessons' live elements, on the CPU in headless Chromium against the built dist/ (the first fine-tune has its
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
 // adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
-// learner's own; the layer map's counts; and the cost calculator's sums, worked by hand in lesson 5.
+// learner's own; the layer map's counts; the shipped adapter's matrices, sized from its files; the two sweeps, their
+// recordings and one cell of each run by the learner; and the cost calculator's sums, worked by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage, readCourse, answerPredictions } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, launchBrowser, openPage, readCourse, answerPredictions, distDir } from "./harness.mjs";
 
 const course = readCourse();
 let server, origin, browser;
@@ -231,6 +234,217 @@ test("approaches: the recorded comparison first, then the learner's own, equal t
   await context.close();
 });
 
+/** The tensors of a safetensors file whose names end with one of `suffixes`, as { shape, data: Float32Array }. */
+function readTensors(file, suffixes) {
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8"));
+  return suffixes.map((suffix) => {
+    const name = Object.keys(header).find((key) => key.endsWith(suffix));
+    assert.ok(name, `${file} holds a tensor named …${suffix}`);
+    const { dtype, shape, data_offsets: [start, end] } = header[name];
+    assert.equal(dtype, "F32", name);
+    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + headerLength + start, bytes.byteOffset + 8 + headerLength + end));
+    return { shape, data };
+  });
+}
+
+/** The Frobenius norms of one projection's W and of its update (alpha / r)·B·A, worked from the files the site serves. */
+function projectionSizes(projection) {
+  const models = join(distDir, "models", "stories260K");
+  const module = ["q_proj", "k_proj", "v_proj", "o_proj"].includes(projection) ? "self_attn" : "mlp";
+  const [w] = readTensors(join(models, "model.safetensors"), [`layers.0.${module}.${projection}.weight`]);
+  const [a, b] = readTensors(join(models, "instruction-adapter", "adapter_model.safetensors"), [
+    `layers.0.${module}.${projection}.lora_A.weight`,
+    `layers.0.${module}.${projection}.lora_B.weight`,
+  ]);
+  const config = JSON.parse(readFileSync(join(models, "instruction-adapter", "adapter_config.json"), "utf8"));
+  const [rank, cols] = a.shape;
+  const rows = b.shape[0];
+  assert.deepEqual(w.shape, [rows, cols]);
+  const scaling = config.lora_alpha / config.r;
+  let delta = 0;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let k = 0; k < rank; k++) sum += b.data[i * rank + k] * a.data[k * cols + j];
+      delta += (scaling * sum) ** 2;
+    }
+  return { rows, cols, rank, w: Math.hypot(...w.data), delta: Math.sqrt(delta) };
+}
+
+test("lora matrix: the shipped adapter's W and update sized as its files say, its singular values, k and alpha, samples at three alphas", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const demo = await openDemo(page, "lora-matrix");
+  const figures = demo.locator(".lora-matrix-figures");
+  await figures.waitFor({ timeout: 120_000 });
+  const q = projectionSizes("q_proj");
+  assert.match(await figures.textContent(), /^layer 1 q_proj: W holds 4,096 frozen weights; B \(64 × 8\) and A \(8 × 64\) hold 1,024 trainable ones\./);
+  assert.ok((await figures.textContent()).includes(`W ${q.w.toFixed(3)}, ΔW ${q.delta.toFixed(3)}`), await figures.textContent());
+
+  // The singular values: eight, largest first, their squares adding up to the squared size worked out above.
+  const sigmas = async () =>
+    demo.locator(".singular-values li").evaluateAll((items) =>
+      items.map((li) => ({ sigma: Number(li.firstElementChild.textContent.split("= ")[1]), kept: !li.classList.contains("outside") })),
+    );
+  const values = await sigmas();
+  assert.equal(values.length, 8);
+  assert.ok(values.every((v, i) => v.kept && (i === 0 || v.sigma <= values[i - 1].sigma)), JSON.stringify(values));
+  const squares = values.reduce((sum, v) => sum + v.sigma ** 2, 0);
+  assert.ok(Math.abs(Math.sqrt(squares) - q.delta) < 0.005, `σ give ${Math.sqrt(squares)}, the files ${q.delta}`);
+  assert.ok((await figures.textContent()).includes("The kept ranks hold 100% of the update."));
+
+  // k = 1 keeps the first direction alone.
+  await slide(demo, "Ranks of the update kept, k", 1);
+  const share = Math.round((100 * values[0].sigma ** 2) / squares);
+  assert.ok((await figures.textContent()).includes(`The kept ranks hold ${share}% of the update.`), await figures.textContent());
+  assert.deepEqual((await sigmas()).map((v) => v.kept), [true, false, false, false, false, false, false, false]);
+  assert.equal(await demo.locator(".heatmap figcaption").nth(1).textContent(), "ΔW = (α/r)·B·A, first 1 of 8 ranks");
+
+  // Three heatmaps, one pixel per weight, each drawn in more than one colour.
+  const canvases = async () =>
+    demo.locator(".heatmap canvas").evaluateAll((all) =>
+      all.map((canvas) => {
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        const colours = new Set();
+        for (let i = 0; i < pixels.length; i += 4) colours.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+        return [canvas.width, canvas.height, colours.size];
+      }),
+    );
+  for (const [width, height, colours] of await canvases()) {
+    assert.deepEqual([width, height], [64, 64]);
+    assert.ok(colours > 50, `${colours} colours`);
+  }
+
+  // down_proj maps the MLP's 172 numbers back to 64; k stays where the learner put it.
+  await demo.getByLabel("Projection").selectOption("down_proj");
+  await figures.getByText(/^layer 1 down_proj/).waitFor();
+  const down = projectionSizes("down_proj");
+  const text = await figures.textContent();
+  assert.match(text, /W holds 11,008 frozen weights; B \(64 × 8\) and A \(8 × 172\) hold 1,888 trainable ones\./);
+  await slide(demo, "Ranks of the update kept, k", 8);
+  assert.ok((await figures.textContent()).includes(`W ${down.w.toFixed(3)}, ΔW ${down.delta.toFixed(3)}`), await figures.textContent());
+  assert.deepEqual((await canvases()).map(([width, height]) => [width, height]), [[172, 64], [172, 64], [172, 64]]);
+
+  // Samples: at α 0 the base model's, at the trained α the recorded run's; at α 8 the fox goes to the forest.
+  const recorded = JSON.parse(readFileSync(join(distDir, "models", "stories260K", "instruction-adapter", "recorded.json"), "utf8"));
+  const write = demo.getByRole("button", { name: "Write with this α" });
+  const writeAt = async (alpha) => {
+    await slide(demo, "LoRA alpha α", alpha);
+    await page.waitForFunction((button) => !button.disabled, await write.elementHandle(), { timeout: 120_000 });
+    await write.click();
+    const sample = demo.locator(".demo-sample");
+    await sample.locator("h4").getByText(`With α = ${alpha}`, { exact: true }).waitFor();
+    await page.waitForFunction((p) => p.textContent !== "Writing…", await sample.locator(".demo-sample-text").elementHandle(), { timeout: 120_000 });
+    return (await sample.locator(".demo-sample-text").textContent()).trim();
+  };
+  const written = (sample) => `${sample.prompt} ${sample.text.trim()}`;
+  assert.equal(await writeAt(0), written(recorded.base_checked[0]));
+  assert.equal(await writeAt(16), written(recorded.tuned_checked[0]));
+  assert.match(await writeAt(8), /fox.*forest/s);
+  page.assertClean();
+  await context.close();
+});
+
+/** A sweep's grid as the page shows it: for each cell, row by row, its checkbox's name and state and its figures. */
+async function sweepGrid(demo) {
+  return demo.locator(".sweep-grid tbody td").evaluateAll((cells) =>
+    cells.map((td) => ({
+      label: td.querySelector("input").getAttribute("aria-label"),
+      chosen: td.querySelector("input").checked,
+      loss: td.querySelector(".sweep-loss")?.textContent ?? null,
+      task: td.querySelector(".sweep-task")?.textContent ?? null,
+      source: [...td.querySelectorAll(".sweep-source")].map((s) => s.textContent).join(" "),
+    })),
+  );
+}
+
+/** Opens a sweep's demo, checks that every cell shows its recording, chooses `run` alone and runs it; returns
+ * the demo, the recording and the cell's index. */
+async function runOneSweepCell(page, name, file, suggested, run) {
+  const demo = await openDemo(page, name);
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", file), "utf8"));
+  await page.waitForFunction(() => document.querySelectorAll(".sweep-grid .sweep-loss").length > 0, null, { timeout: 60_000 });
+  const grid = await sweepGrid(demo);
+  assert.equal(grid.length, recorded.length, "a recorded run for every cell");
+  const heldOut = (metrics) => metrics.filter((m) => m.eval_loss != null).at(-1).eval_loss;
+  grid.forEach((cell, i) => {
+    const task = recorded[i].task;
+    assert.deepEqual([cell.loss, cell.task, cell.source], [heldOut(recorded[i].metrics).toFixed(3), `${task.passed} of ${task.total}`, "recorded"], cell.label);
+  });
+  assert.deepEqual(grid.filter((cell) => cell.chosen).map((cell) => cell.label).sort(), [...suggested].sort());
+  const legend = await demo.locator(".chart-legend li").allTextContents();
+  assert.deepEqual(legend, suggested.map((label) => `${label} (recorded)`), "the chart's lines in the order the cells were chosen");
+
+  // The learner keeps one cell and runs it: it shows their run, equal to the recorded one to float rounding.
+  for (const label of suggested.filter((label) => label !== run)) await demo.getByLabel(label, { exact: true }).uncheck();
+  if (!suggested.includes(run)) await demo.getByLabel(run, { exact: true }).check();
+  const button = demo.getByRole("button", { name: "Run the 1 chosen cell" });
+  await page.waitForFunction((b) => !b.disabled, await button.elementHandle(), { timeout: 120_000 });
+  await button.click();
+  const index = grid.findIndex((cell) => cell.label === run);
+  await page.waitForFunction(
+    ([i]) => {
+      const td = document.querySelectorAll(".sweep-grid tbody td")[i];
+      return td.textContent.includes("yours") && !document.querySelector(".sweep-grid input").disabled;
+    },
+    [index],
+    { timeout: 180_000 },
+  );
+  const mine = (await sweepGrid(demo))[index];
+  const gap = Math.abs(Number(mine.loss) - heldOut(recorded[index].metrics));
+  assert.ok(gap <= 5e-3, `${run}: held-out loss ${mine.loss} in the tab, ${heldOut(recorded[index].metrics)} recorded`);
+  assert.match(mine.task, /^\d of 8$/);
+  assert.deepEqual(await demo.locator(".chart-legend li").allTextContents(), [run]);
+  return { demo, recorded, index };
+}
+
+test("rank sweep: every cell's recording first; the learner runs r 1 on all linear layers, and it repeats the recording", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const { recorded } = await runOneSweepCell(
+    page,
+    "rank-sweep",
+    "pip-the-purple-robot.sweep-rank-targets.json",
+    ["r 32, Attention only", "r 4, All linear", "r 1, All linear"],
+    "r 1, All linear",
+  );
+  // The grid is rank × place: r 1 plain and rsLoRA are the same run (both scale by 16), and the lesson's readings hold.
+  const last = (i) => recorded[i].metrics.filter((m) => m.eval_loss != null).at(-1).eval_loss;
+  const at = (row, column) => row * 4 + column;
+  assert.equal(last(at(0, 2)), last(at(0, 3)));
+  assert.ok(last(at(2, 2)) < last(at(5, 0)) && last(at(5, 0)) < last(at(0, 2)), "r 4 all linear < r 32 attention < r 1 all linear");
+  for (let row = 0; row < 6; row++) assert.ok(last(at(row, 1)) < last(at(row, 0)), `MLP below attention at row ${row}`);
+  for (let row = 1; row < 6; row++) assert.ok(last(at(row, 3)) > last(at(row, 2)), `rsLoRA above plain at row ${row}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("learning-rate sweep: the recording first; the learner runs full fine-tuning at 0.001; the schedule and gradient norm charted", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const { demo, recorded } = await runOneSweepCell(
+    page,
+    "learning-rate-sweep",
+    "pip-the-purple-robot.sweep-learning-rate.json",
+    ["learning rate 0.01, LoRA, rank 8, all linear", "learning rate 0.01, Full fine-tuning", "learning rate 0.001, Full fine-tuning"],
+    "learning rate 0.001, Full fine-tuning",
+  );
+  // The lesson's reading: LoRA does best at ten times full fine-tuning's best rate.
+  const last = (i) => recorded[i].metrics.filter((m) => m.eval_loss != null).at(-1).eval_loss;
+  const best = (column) => [0, 1, 2, 3, 4, 5, 6].reduce((b, row) => (last(row * 2 + column) < last(b * 2 + column) ? row : b), 0);
+  assert.deepEqual([best(0), best(1)], [4, 2], "LoRA best at 0.01, full fine-tuning at 0.001");
+  // The chart's table, switched to the learning rate: zero at step 1, the peak 0.001 at step 7, near zero at step 60.
+  await demo.getByLabel("Chart", { exact: true }).selectOption("Learning rate");
+  assert.equal(await demo.locator(".demo-chart h4").textContent(), "Learning rate");
+  const rows = await demo.locator(".demo-data tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.equal(rows.length, 60);
+  assert.deepEqual([rows[0][1], rows[6][1]], ["0.0000", "1.000e-3"]);
+  await demo.getByLabel("Chart", { exact: true }).selectOption("Gradient norm");
+  const norms = await demo.locator(".demo-data tbody tr td").allTextContents();
+  assert.ok(norms.every((n) => Number(n) > 0), "a gradient norm at every step");
+  page.assertClean();
+  await context.close();
+});
+
 test("cost calculator: the quoted claim's sums as the lesson works them, volume and wrong answers, bad input, lesson 4's figures", async () => {
   const { page, context } = await openPage(browser, origin);
   const demo = await openDemo(page, "cost-calculator");
@@ -272,7 +486,9 @@ test("cost calculator: the quoted claim's sums as the lesson works them, volume 
   assert.equal(await large.getByLabel("Tokens in per request").inputValue(), String(meanTokens("worked-example")));
   assert.equal(await tuned.getByLabel("Tokens in per request").inputValue(), String(meanTokens("adapter")));
   const share = (way) => (100 * of(way).filter((s) => s.sample.passed).length) / of(way).length;
-  assert.equal(Number(await tuned.getByLabel("Share of answers right (%)").inputValue()), share("adapter"));
+  // The field shows the share to four decimals (20 of 24 is 83.3333).
+  const shown = Number(await tuned.getByLabel("Share of answers right (%)").inputValue());
+  assert.ok(Math.abs(shown - share("adapter")) < 1e-4, `${shown}% shown, ${share("adapter")}% recorded`);
   assert.equal(await tuned.getByText(/^Measured in lesson 4/).count(), 2);
   page.assertClean();
   await context.close();

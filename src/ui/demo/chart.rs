@@ -1,8 +1,8 @@
-//! A line chart of losses against the step, for any set of series: one run's training, held-out and
-//! drift-from-the-base-model losses, or one loss of several runs overlaid. Hand-written SVG
-//! rather than a chart crate, which would add more to the bundle every visitor downloads than this whole file.
-//! Lines differ by dash pattern and marker as well as colour; a sentence summarises the chart for screen readers,
-//! and a table holds every number.
+//! A line chart of values against the step, for any set of series: one run's training, held-out and
+//! drift-from-the-base-model losses, or one measure (a loss, the learning rate, the gradient norm) of several runs
+//! overlaid. Hand-written SVG rather than a chart crate, which would add more to the bundle every visitor downloads
+//! than this whole file. Lines differ by dash pattern and marker as well as colour; a sentence summarises the chart
+//! for screen readers, and a table holds every number.
 
 use std::collections::BTreeSet;
 
@@ -16,7 +16,7 @@ use crate::protocol::StepMetrics;
 // The drawing's own units; the SVG scales to its container's width.
 const WIDTH: f64 = 440.0;
 const HEIGHT: f64 = 250.0;
-const LEFT: f64 = 44.0;
+const LEFT: f64 = 52.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 40.0;
@@ -41,39 +41,54 @@ pub struct Series {
     pub points: Vec<(usize, f64)>,
 }
 
-/// Which loss of a step a series follows.
+/// What a series follows, step by step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Loss {
+pub enum Measure {
     Training,
     HeldOut,
     /// The loss on stories the base model wrote itself: how far the model has moved from it.
     Drift,
+    /// Where the schedule had the learning rate.
+    LearningRate,
+    /// The size of the whole gradient, before clipping.
+    GradNorm,
 }
 
-impl Loss {
-    pub const ALL: [Loss; 3] = [Loss::Training, Loss::HeldOut, Loss::Drift];
+impl Measure {
+    pub const ALL: [Measure; 5] =
+        [Measure::Training, Measure::HeldOut, Measure::Drift, Measure::LearningRate, Measure::GradNorm];
+    /// The three losses, which one chart of one run shows together.
+    pub const LOSSES: [Measure; 3] = [Measure::Training, Measure::HeldOut, Measure::Drift];
 
     pub fn label(self) -> &'static str {
         match self {
-            Loss::Training => "Training loss",
-            Loss::HeldOut => "Held-out loss",
-            Loss::Drift => "Drift from the base model",
+            Measure::Training => "Training loss",
+            Measure::HeldOut => "Held-out loss",
+            Measure::Drift => "Drift from the base model",
+            Measure::LearningRate => "Learning rate",
+            Measure::GradNorm => "Gradient norm",
         }
     }
 
     pub fn explanation(self) -> &'static str {
         match self {
-            Loss::Training => "on the batch it just trained on, every step",
-            Loss::HeldOut => "on examples of the data set it never trains on",
-            Loss::Drift => "loss on stories the base model wrote itself: rising means the model has moved away from it",
+            Measure::Training => "on the batch it just trained on, every step",
+            Measure::HeldOut => "on examples of the data set it never trains on",
+            Measure::Drift => {
+                "loss on stories the base model wrote itself: rising means the model has moved away from it"
+            }
+            Measure::LearningRate => "what the schedule set for the step: warmup, then the decay",
+            Measure::GradNorm => "the size of the whole gradient, before it is clipped to 1",
         }
     }
 
     pub fn value(self, metrics: &StepMetrics) -> Option<f64> {
         match self {
-            Loss::Training => Some(metrics.loss),
-            Loss::HeldOut => metrics.eval_loss,
-            Loss::Drift => metrics.reference_eval_loss,
+            Measure::Training => Some(metrics.loss),
+            Measure::HeldOut => metrics.eval_loss,
+            Measure::Drift => metrics.reference_eval_loss,
+            Measure::LearningRate => Some(metrics.learning_rate),
+            Measure::GradNorm => Some(metrics.grad_norm),
         }
     }
 
@@ -81,19 +96,19 @@ impl Loss {
         metrics.iter().filter_map(|m| self.value(m).filter(|v| v.is_finite()).map(|value| (m.step, value))).collect()
     }
 
-    /// The look of this loss when a chart shows the three losses of one run.
+    /// The look of this measure when a chart shows several measures of one run.
     fn style(self) -> (&'static str, Option<&'static str>, Marker) {
         match self {
-            Loss::Training => ("train", None, Marker::None),
-            Loss::HeldOut => ("held-out", Some("7 4"), Marker::Circle),
-            Loss::Drift => ("drift", Some("2 3"), Marker::Square),
+            Measure::Training | Measure::LearningRate => ("train", None, Marker::None),
+            Measure::HeldOut | Measure::GradNorm => ("held-out", Some("7 4"), Marker::Circle),
+            Measure::Drift => ("drift", Some("2 3"), Marker::Square),
         }
     }
 }
 
 /// The three losses of one run.
 pub fn run_losses(metrics: &[StepMetrics]) -> Vec<Series> {
-    Loss::ALL
+    Measure::LOSSES
         .iter()
         .map(|&loss| {
             let (class, dash, marker) = loss.style();
@@ -113,8 +128,8 @@ pub fn run_losses(metrics: &[StepMetrics]) -> Vec<Series> {
 const RUN_DASHES: [Option<&str>; 8] =
     [None, Some("7 4"), Some("2 3"), Some("10 3 2 3"), Some("4 4"), Some("1 2"), Some("12 4"), Some("6 2 2 2")];
 
-/// One loss of several runs, each its own colour (`run-0` … `run-7` in the stylesheet) and dash pattern.
-pub fn runs_loss<'a>(loss: Loss, runs: impl IntoIterator<Item = (&'a str, &'a [StepMetrics])>) -> Vec<Series> {
+/// One measure of several runs, each its own colour (`run-0` … `run-7` in the stylesheet) and dash pattern.
+pub fn runs_measure<'a>(measure: Measure, runs: impl IntoIterator<Item = (&'a str, &'a [StepMetrics])>) -> Vec<Series> {
     runs.into_iter()
         .enumerate()
         .map(|(i, (name, metrics))| Series {
@@ -123,7 +138,7 @@ pub fn runs_loss<'a>(loss: Loss, runs: impl IntoIterator<Item = (&'a str, &'a [S
             class: format!("run-{}", i % RUN_DASHES.len()),
             dash: RUN_DASHES[i % RUN_DASHES.len()],
             marker: if i % 2 == 1 { Marker::Circle } else { Marker::None },
-            points: loss.points(metrics),
+            points: measure.points(metrics),
         })
         .collect()
 }
@@ -152,10 +167,49 @@ fn summary(series: &[Series]) -> String {
     format!("{}.", parts.join("; "))
 }
 
+/// A chosen measure of several runs, for a chart of them: the select that chooses it.
 #[component]
-pub fn LossChart(
+pub fn MeasureChoice(
+    /// Gives the select its element id.
+    demo: LiveDemo,
+    measure: RwSignal<Measure>,
+    label: &'static str,
+) -> impl IntoView {
+    let id = demo.id("measure");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id on:change=move |ev| {
+                let chosen = event_target_value(&ev);
+                if let Some(choice) = Measure::ALL.into_iter().find(|m| m.label() == chosen) {
+                    measure.set(choice);
+                }
+            }>
+                {Measure::ALL.into_iter().map(|choice| view! {
+                    <option value=choice.label() selected=move || measure.get() == choice>{choice.label()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A value as the chart's table writes it: four decimals, or four significant digits for small values such as a
+/// learning rate.
+fn format_value(value: f64) -> String {
+    if value != 0.0 && value.abs() < 0.01 {
+        format!("{value:.3e}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+#[component]
+pub fn StepChart(
     /// Gives the chart its element ids.
     demo: LiveDemo,
+    /// What the values are: the heading and the vertical axis.
+    #[prop(into)]
+    title: Signal<&'static str>,
     #[prop(into)] series: Signal<Vec<Series>>,
     #[prop(into)] total_steps: Signal<usize>,
     /// The table's caption: what its columns are.
@@ -167,12 +221,12 @@ pub fn LossChart(
     let caption_id = demo.id("chart-table-caption");
     view! {
         <section class="demo-chart" aria-labelledby=heading_id.clone()>
-            <h4 id=heading_id.clone()>"Loss"</h4>
+            <h4 id=heading_id.clone()>{title}</h4>
             <Show
                 when=move || has_data.get()
                 fallback=|| view! { <p class="hint">"The chart fills in once training starts. Lower loss means better guesses."</p> }
             >
-                {move || series.with(|series| view! { <ChartDrawing series=series.clone() total_steps=total_steps.get() /> })}
+                {move || series.with(|series| view! { <ChartDrawing title=title.get() series=series.clone() total_steps=total_steps.get() /> })}
                 <ul class="chart-legend">
                     {move || series.get().into_iter().map(|line| view! {
                         <li>
@@ -192,7 +246,7 @@ pub fn LossChart(
 }
 
 #[component]
-fn ChartDrawing(series: Vec<Series>, total_steps: usize) -> impl IntoView {
+fn ChartDrawing(title: &'static str, series: Vec<Series>, total_steps: usize) -> impl IntoView {
     let last_step = series.iter().filter_map(|s| s.points.last()).map(|&(step, _)| step).max().unwrap_or(0);
     let x_axis = Axis::covering(0.0, total_steps.max(last_step).max(1) as f64, 6, 1.0);
     let values = series.iter().flat_map(|s| s.points.iter()).map(|&(_, value)| value);
@@ -206,7 +260,7 @@ fn ChartDrawing(series: Vec<Series>, total_steps: usize) -> impl IntoView {
 
     view! {
         <svg class="loss-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary(&series)>
-            <text x="4" y="14">"Loss"</text>
+            <text x="4" y="14">{title}</text>
             {y_axis.ticks().into_iter().map(|tick| view! {
                 <line class="grid" x1=plot_left x2=plot_right y1=y(tick) y2=y(tick) />
                 <text x=plot_left - 6.0 y=y(tick) + 4.0 text-anchor="end">{y_axis.label(tick)}</text>
@@ -234,7 +288,7 @@ fn ChartDrawing(series: Vec<Series>, total_steps: usize) -> impl IntoView {
 #[component]
 fn DataTable(series: Signal<Vec<Series>>, caption: Signal<String>, caption_id: String) -> impl IntoView {
     let cell = |value: Option<f64>| match value {
-        Some(value) => view! { <td>{format!("{value:.4}")}</td> }.into_any(),
+        Some(value) => view! { <td>{format_value(value)}</td> }.into_any(),
         None => {
             view! { <td><span aria-hidden="true">"–"</span><span class="visually-hidden">"not measured"</span></td> }
                 .into_any()

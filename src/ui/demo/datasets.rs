@@ -48,7 +48,8 @@ pub const STUDIO_DATASET: DatasetChoice = DatasetChoice {
     key: "studio",
     file: "",
     title: "Your data set (from the data studio)",
-    about: "The data set you brought to the data studio, with your fixes, drops and split. Open the studio to change             it.",
+    about: "The data set you brought to the data studio, with your fixes, drops and split. Open the studio to \
+            change it.",
 };
 
 /// Every data set a run can choose, in the order the page lists them.

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::chart::{run_losses, LossChart};
+use super::chart::{run_losses, StepChart};
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
@@ -70,8 +70,9 @@ pub fn FirstLoraDemo() -> impl IntoView {
             <RunProgress demo run=latest_run />
             <Notices demo />
             <RecordedRunNote demo />
-            <LossChart
+            <StepChart
                 demo
+                title="Loss"
                 series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
                 total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
                 caption=Signal::derive(move || state.with(|s| match shown_recorded_run(s) {

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::{BackendChoice, RunId, SampleSettings, ToWorker, TrainSettings};
+use crate::protocol::{BackendChoice, Projection, RunId, SampleSettings, ToWorker, TrainSettings};
 use crate::ui::run_state::{apply, RunState};
 use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
 
@@ -110,6 +110,14 @@ impl LiveDemo {
         let request_id = self.trainer.next_request_id();
         self.state.update(|state| state.request_inspection(request_id));
         self.trainer.send(&ToWorker::Inspect { request_id, text, then });
+    }
+
+    /// Asks for one projection's weights off `run`'s model (the base model's without one); the answer lands in
+    /// the state's `weights`.
+    pub fn read_weights(&self, run: Option<RunId>, layer: usize, projection: Projection) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request_weights(request_id));
+        self.trainer.send(&ToWorker::ReadWeights { request_id, run, layer, projection });
     }
 
     /// Asks for the comparison of ways to the demo's data set's task check ([`crate::approach`]), with `run`'s

@@ -16,6 +16,7 @@ mod instruction_adapter;
 mod layer_map;
 mod live;
 mod loading;
+mod lora_matrix;
 mod next_token;
 mod notices;
 pub(crate) mod numbers;
@@ -24,11 +25,12 @@ mod recorded;
 mod run_progress;
 mod samples;
 mod settings_form;
+mod sweep;
 mod task_result;
 mod tokens;
 
 pub use backend::BackendLine;
-pub use chart::{run_losses, runs_loss, Loss, LossChart};
+pub use chart::{run_losses, runs_measure, Measure, MeasureChoice, StepChart};
 pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET};
 pub use download::save_file;
 pub use live::LiveDemo;
@@ -42,6 +44,7 @@ pub use task_result::TaskResult;
 use leptos::prelude::*;
 
 use crate::course::DemoKind;
+use crate::sweep::Sweep;
 
 /// The base model the live demos train, converted at build time and served by the site (relative to the site's
 /// base, see `ui::site`).
@@ -57,5 +60,8 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::LayerMap => view! { <layer_map::LayerMapDemo /> }.into_any(),
         DemoKind::Approaches => view! { <approaches::ApproachesDemo /> }.into_any(),
         DemoKind::CostCalculator => view! { <cost_calculator::CostCalculatorDemo /> }.into_any(),
+        DemoKind::LoraMatrix => view! { <lora_matrix::LoraMatrixDemo /> }.into_any(),
+        DemoKind::RankSweep => view! { <sweep::SweepDemo sweep=Sweep::RankAndTargets /> }.into_any(),
+        DemoKind::LearningRateSweep => view! { <sweep::SweepDemo sweep=Sweep::LearningRate /> }.into_any(),
     }
 }

@@ -189,7 +189,7 @@ fn NextTokenBars(shaped: Bars) -> impl IntoView {
                 percent(nucleus_mass),
             )}
         </p>
-        <ol class="next-token-bars">
+        <ol class="bars next-token-bars">
             {bars.into_iter().map(|bar| view! {
                 <li class:outside=!bar.in_nucleus>
                     <span class="token-chip">{bar.piece.text}</span>

@@ -1,0 +1,247 @@
+//! Sweeps: runs that differ from one base run in two settings, laid out as a grid of rows × columns. The learner
+//! launches any cells of a grid from a lesson ("Rank, alpha and targets"; "Learning rate, schedule and batch"),
+//! and `tinytune sweep` records every cell at build time with the same settings; the page shows the recording,
+//! labelled as such, until the learner's own runs take its place. The grids are defined here once, for both.
+
+use crate::protocol::{RecordedRun, TrainSettings};
+use crate::settings::{Choice, TargetPreset, TrainingMethod};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// LoRA's rank against where the adapters go (attention, MLP, every linear layer) and how the update is
+    /// scaled (alpha / r, or alpha / √r with rsLoRA), at the default run's alpha of 16.
+    RankAndTargets,
+    /// The learning rate on a log scale, for LoRA (the default run) and for full fine-tuning.
+    LearningRate,
+}
+
+impl Choice for Sweep {
+    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate];
+    fn name(self) -> &'static str {
+        match self {
+            Sweep::RankAndTargets => "rank-targets",
+            Sweep::LearningRate => "learning-rate",
+        }
+    }
+}
+
+/// The ranks of the rank sweep: powers of two from 1 to 32, as PEFT users try them.
+const RANKS: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+/// The columns of the rank sweep: where the adapters go, and whether rsLoRA scales them.
+const PLACES: [(TargetPreset, bool); 4] = [
+    (TargetPreset::Attention, false),
+    (TargetPreset::Mlp, false),
+    (TargetPreset::AllLinear, false),
+    (TargetPreset::AllLinear, true),
+];
+
+/// The learning rates of the learning-rate sweep: about half a step of ten apart, as sweeps are usually spaced.
+const LEARNING_RATES: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+
+/// The columns of the learning-rate sweep: the method, and its name in the grid.
+const METHODS: [(TrainingMethod, &str); 2] =
+    [(TrainingMethod::Lora, "LoRA, rank 8, all linear"), (TrainingMethod::Full, "Full fine-tuning")];
+
+/// One run of a sweep: its place in the grid and its settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub row: usize,
+    pub column: usize,
+    pub settings: TrainSettings,
+}
+
+impl Sweep {
+    /// What the rows vary, as a table's corner heading.
+    pub fn rows_title(self) -> &'static str {
+        match self {
+            Sweep::RankAndTargets => "Rank r",
+            Sweep::LearningRate => "Learning rate",
+        }
+    }
+
+    pub fn row_labels(self) -> Vec<String> {
+        match self {
+            Sweep::RankAndTargets => RANKS.iter().map(usize::to_string).collect(),
+            Sweep::LearningRate => LEARNING_RATES.iter().map(f64::to_string).collect(),
+        }
+    }
+
+    pub fn column_labels(self) -> Vec<&'static str> {
+        match self {
+            Sweep::RankAndTargets => PLACES
+                .iter()
+                .map(|&(targets, rslora)| match (targets, rslora) {
+                    (TargetPreset::AllLinear, true) => "All linear, rsLoRA",
+                    (TargetPreset::AllLinear, false) => "All linear",
+                    (targets, _) => targets.label(),
+                })
+                .collect(),
+            Sweep::LearningRate => METHODS.iter().map(|&(_, label)| label).collect(),
+        }
+    }
+
+    /// Every cell, row by row: the order `tinytune sweep` records them in.
+    pub fn cells(self) -> Vec<Cell> {
+        let (rows, columns) = (self.row_labels().len(), self.column_labels().len());
+        (0..rows)
+            .flat_map(|row| (0..columns).map(move |column| (row, column)))
+            .map(|(row, column)| Cell { row, column, settings: self.settings(row, column) })
+            .collect()
+    }
+
+    fn settings(self, row: usize, column: usize) -> TrainSettings {
+        match self {
+            Sweep::RankAndTargets => {
+                let (targets, use_rslora) = PLACES[column];
+                TrainSettings {
+                    lora_rank: RANKS[row],
+                    lora_targets: targets.projections(),
+                    use_rslora,
+                    ..TrainSettings::default()
+                }
+            }
+            Sweep::LearningRate => TrainSettings {
+                learning_rate: LEARNING_RATES[row],
+                method: METHODS[column].0,
+                ..TrainSettings::default()
+            },
+        }
+    }
+
+    /// "r 8, all linear, rsLoRA": a cell in words, for legends and announcements.
+    pub fn cell_label(self, cell: &Cell) -> String {
+        format!("{} {}, {}", self.row_prefix(), self.row_labels()[cell.row], self.column_labels()[cell.column])
+    }
+
+    fn row_prefix(self) -> &'static str {
+        match self {
+            Sweep::RankAndTargets => "r",
+            Sweep::LearningRate => "learning rate",
+        }
+    }
+
+    /// The cells a lesson's demo starts with chosen, as indices into [`Sweep::cells`]: the comparison its
+    /// prediction asks about.
+    pub fn suggested(self) -> Vec<usize> {
+        let index = |row: usize, column: usize| row * self.column_labels().len() + column;
+        match self {
+            // Rank 32 on attention only against rank 4 and rank 1 on every linear layer.
+            Sweep::RankAndTargets => vec![index(5, 0), index(2, 2), index(0, 2)],
+            // LoRA at the default 0.01, full fine-tuning at that rate and at a tenth of it.
+            Sweep::LearningRate => vec![index(4, 0), index(4, 1), index(2, 1)],
+        }
+    }
+
+    /// Where the site serves the recording of this sweep on the data set at `dataset_url`:
+    /// `…/pip.jsonl` → `…/pip.sweep-rank-targets.json`.
+    pub fn recorded_url(self, dataset_url: &str) -> String {
+        crate::task::file_beside(dataset_url, &format!("sweep-{}.json", self.name()))
+    }
+
+    /// The recording's run for each cell, in [`Sweep::cells`] order; `None` where the file holds a run with other
+    /// settings (a recording older than the grid) or none at all.
+    pub fn recorded_cells<'a>(self, recorded: &'a [RecordedRun]) -> Vec<Option<&'a RecordedRun>> {
+        self.cells()
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| recorded.get(i).filter(|run| run.settings == cell.settings))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Projection;
+
+    #[test]
+    fn the_rank_grid_is_every_rank_in_every_place_row_by_row() {
+        let sweep = Sweep::RankAndTargets;
+        let cells = sweep.cells();
+        assert_eq!(cells.len(), 6 * 4);
+        assert_eq!((cells[5].row, cells[5].column), (1, 1));
+        let r2_mlp = &cells[5].settings;
+        assert_eq!(r2_mlp.lora_rank, 2);
+        assert_eq!(r2_mlp.lora_targets, [Projection::GateProj, Projection::UpProj, Projection::DownProj]);
+        assert!(!r2_mlp.use_rslora);
+        assert_eq!(sweep.cell_label(&cells[5]), "r 2, MLP only");
+        let last = cells.last().unwrap();
+        assert_eq!(sweep.cell_label(last), "r 32, All linear, rsLoRA");
+        assert!(last.settings.use_rslora && last.settings.lora_targets.len() == 7);
+        // Everything else is the default run, so the grid's differences are the only ones.
+        for cell in &cells {
+            let s = &cell.settings;
+            let default = TrainSettings::default();
+            assert_eq!(
+                TrainSettings {
+                    lora_rank: 8,
+                    lora_targets: default.lora_targets.clone(),
+                    use_rslora: false,
+                    ..s.clone()
+                },
+                default
+            );
+            assert!(s.problems().is_empty(), "{:?}", s.problems());
+        }
+    }
+
+    #[test]
+    fn the_learning_rate_grid_is_each_rate_for_lora_and_full_fine_tuning() {
+        let sweep = Sweep::LearningRate;
+        let cells = sweep.cells();
+        assert_eq!(cells.len(), 7 * 2);
+        assert_eq!(sweep.row_labels(), ["0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1"]);
+        assert_eq!(sweep.cell_label(&cells[5]), "learning rate 0.001, Full fine-tuning");
+        assert_eq!((cells[5].settings.method, cells[5].settings.learning_rate), (TrainingMethod::Full, 1e-3));
+        for cell in &cells {
+            let default = TrainSettings::default();
+            let s = &cell.settings;
+            assert_eq!(TrainSettings { learning_rate: 1e-2, method: TrainingMethod::Lora, ..s.clone() }, default);
+            assert!(s.problems().is_empty(), "{:?}", s.problems());
+        }
+    }
+
+    #[test]
+    fn the_suggested_cells_are_the_lessons_comparisons() {
+        let labels = |sweep: Sweep| -> Vec<String> {
+            let cells = sweep.cells();
+            sweep.suggested().iter().map(|&i| sweep.cell_label(&cells[i])).collect()
+        };
+        assert_eq!(labels(Sweep::RankAndTargets), ["r 32, Attention only", "r 4, All linear", "r 1, All linear"]);
+        assert_eq!(
+            labels(Sweep::LearningRate),
+            [
+                "learning rate 0.01, LoRA, rank 8, all linear",
+                "learning rate 0.01, Full fine-tuning",
+                "learning rate 0.001, Full fine-tuning"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_recording_counts_only_where_its_settings_are_the_cells() {
+        let sweep = Sweep::RankAndTargets;
+        let run = |settings: TrainSettings| RecordedRun {
+            settings,
+            training_sequences: 0,
+            metrics: Vec::new(),
+            task: None,
+            base_sample: String::new(),
+            tuned_sample: String::new(),
+            base_checked: Vec::new(),
+            tuned_checked: Vec::new(),
+        };
+        let cells = sweep.cells();
+        let recorded = vec![run(cells[0].settings.clone()), run(TrainSettings::default())];
+        let found = sweep.recorded_cells(&recorded);
+        assert_eq!(found.len(), cells.len());
+        assert!(found[0].is_some());
+        assert!(found[1].is_none(), "the file's second run is not the grid's second cell");
+        assert!(found[2..].iter().all(Option::is_none));
+        assert_eq!(
+            sweep.recorded_url("datasets/pip-the-purple-robot.jsonl"),
+            "datasets/pip-the-purple-robot.sweep-rank-targets.json"
+        );
+    }
+}
