@@ -141,7 +141,7 @@ impl Sweep {
 
     /// The recording's run for each cell, in [`Sweep::cells`] order; `None` where the file holds a run with other
     /// settings (a recording older than the grid) or none at all.
-    pub fn recorded_cells<'a>(self, recorded: &'a [RecordedRun]) -> Vec<Option<&'a RecordedRun>> {
+    pub fn recorded_cells(self, recorded: &[RecordedRun]) -> Vec<Option<&RecordedRun>> {
         self.cells()
             .iter()
             .enumerate()
