@@ -121,16 +121,7 @@ enum Command {
     /// beside the data, and the default sample before and after.
     Record {
         #[command(flatten)]
-        model: ModelArgs,
-        /// The data set (.jsonl or .txt).
-        #[arg(long)]
-        data: PathBuf,
-        /// Text the base model wrote itself (the site model folder's reference-stories.jsonl): the drift.
-        #[arg(long)]
-        reference: PathBuf,
-        /// The JSON file to write.
-        #[arg(long)]
-        out: PathBuf,
+        run: RecordArgs,
         /// A preset's settings instead of the defaults: fast-look, careful-run or instructions.
         #[arg(long, value_parser = choice::<RunPreset>)]
         preset: Option<RunPreset>,
@@ -142,19 +133,10 @@ enum Command {
     /// of the sweep's cells: the JSON the site shows until the learner runs the cells themselves.
     Sweep {
         #[command(flatten)]
-        model: ModelArgs,
+        run: RecordArgs,
         /// The sweep: rank-targets or learning-rate.
         #[arg(long, value_parser = choice::<Sweep>)]
         sweep: Sweep,
-        /// The data set (.jsonl or .txt).
-        #[arg(long)]
-        data: PathBuf,
-        /// Text the base model wrote itself (the site model folder's reference-stories.jsonl): the drift.
-        #[arg(long)]
-        reference: PathBuf,
-        /// The JSON file to write.
-        #[arg(long)]
-        out: PathBuf,
     },
     /// Print how the base model reads a text, as the JSON the site's `Inspect` answer holds: its tokens, the
     /// logits of the next token and the most likely next tokens. With `--demos-into`, write instead the reading
@@ -184,6 +166,22 @@ enum Command {
     },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
+}
+
+/// What `record` and `sweep` record from, and where they write it.
+#[derive(clap::Args)]
+struct RecordArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// The data set (.jsonl or .txt).
+    #[arg(long)]
+    data: PathBuf,
+    /// Text the base model wrote itself (the site model folder's reference-stories.jsonl): the drift.
+    #[arg(long)]
+    reference: PathBuf,
+    /// The JSON file to write.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -382,18 +380,17 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Train(args) => train(args),
-        Command::Record { model, data, reference, out, preset, adapter_out } => {
+        Command::Record { run, preset, adapter_out } => {
             let settings = preset.map_or_else(TrainSettings::default, RunPreset::settings);
-            let recorded = record(&model, &data, &reference, &settings, adapter_out.as_deref())?;
-            write_json(&out, &recorded)
+            write_json(&run.out, &record(&run, &settings, adapter_out.as_deref())?)
         }
-        Command::Sweep { model, sweep, data, reference, out } => {
+        Command::Sweep { run, sweep } => {
             let mut recorded = Vec::new();
             for cell in sweep.cells() {
                 eprintln!("{}", sweep.cell_label(&cell));
-                recorded.push(record(&model, &data, &reference, &cell.settings, None)?);
+                recorded.push(record(&run, &cell.settings, None)?);
             }
-            write_json(&out, &recorded)
+            write_json(&run.out, &recorded)
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Compare { model, data, out } => compare(model, &data, &out),
@@ -594,13 +591,8 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
 
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
 /// then what the worker reports after it; with `adapter_out`, the adapter as a PEFT folder too.
-fn record(
-    model_args: &ModelArgs,
-    data: &Path,
-    reference: &Path,
-    settings: &TrainSettings,
-    adapter_out: Option<&Path>,
-) -> Result<RecordedRun, String> {
+fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path>) -> Result<RecordedRun, String> {
+    let RecordArgs { model: model_args, data, reference, .. } = args;
     let device = device_for(model_args.backend);
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();

@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    runs_measure, save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, MeasureChoice,
-    Notices, RunProgress, Samples, StepChart, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
+    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, RunProgress,
+    RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -92,10 +92,8 @@ pub fn PlaygroundPage() -> impl IntoView {
     };
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
-    let measure = RwSignal::new(Measure::Training);
-    let series = Signal::derive(move || {
-        state
-            .with(|s| runs_measure(measure.get(), s.runs.iter().map(|run| (run.name.as_str(), run.metrics.as_slice()))))
+    let runs = Signal::derive(move || {
+        state.with(|s| s.runs.iter().map(|run| (run.name.clone(), run.metrics.clone())).collect::<Vec<_>>())
     });
     let total_steps =
         Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
@@ -171,14 +169,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                 <RunProgress demo run=latest_run />
                 <Notices demo />
                 {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
-                <MeasureChoice demo measure label="Compare the runs by" />
-                <StepChart
-                    demo
-                    title=Signal::derive(move || measure.get().label())
-                    series
-                    total_steps
-                    caption=Signal::derive(move || format!("{} of each run at each step", measure.get().label()))
-                />
+                <RunsChart demo runs total_steps choice_label="Compare the runs by" line="run" initial=Measure::Training />
                 <RunList demo />
                 <TaskResult demo run=latest_run />
                 <Samples demo run=latest_run />

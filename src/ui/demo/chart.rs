@@ -129,7 +129,7 @@ const RUN_DASHES: [Option<&str>; 8] =
     [None, Some("7 4"), Some("2 3"), Some("10 3 2 3"), Some("4 4"), Some("1 2"), Some("12 4"), Some("6 2 2 2")];
 
 /// One measure of several runs, each its own colour (`run-0` … `run-7` in the stylesheet) and dash pattern.
-pub fn runs_measure<'a>(measure: Measure, runs: impl IntoIterator<Item = (&'a str, &'a [StepMetrics])>) -> Vec<Series> {
+fn runs_measure<'a>(measure: Measure, runs: impl IntoIterator<Item = (&'a str, &'a [StepMetrics])>) -> Vec<Series> {
     runs.into_iter()
         .enumerate()
         .map(|(i, (name, metrics))| Series {
@@ -167,9 +167,39 @@ fn summary(series: &[Series]) -> String {
     format!("{}.", parts.join("; "))
 }
 
-/// A chosen measure of several runs, for a chart of them: the select that chooses it.
+/// Several runs on one chart, one measure at a time: the select that chooses the measure, then the chart.
 #[component]
-pub fn MeasureChoice(
+pub fn RunsChart(
+    demo: LiveDemo,
+    /// Each run's name and its steps.
+    #[prop(into)]
+    runs: Signal<Vec<(String, Vec<StepMetrics>)>>,
+    #[prop(into)] total_steps: Signal<usize>,
+    /// The select's label.
+    choice_label: &'static str,
+    /// What each line stands for, in the table's caption: "run", "chosen cell".
+    line: &'static str,
+    initial: Measure,
+) -> impl IntoView {
+    let measure = RwSignal::new(initial);
+    let series = Signal::derive(move || {
+        runs.with(|runs| runs_measure(measure.get(), runs.iter().map(|(name, m)| (name.as_str(), m.as_slice()))))
+    });
+    view! {
+        <MeasureChoice demo measure label=choice_label />
+        <StepChart
+            demo
+            title=Signal::derive(move || measure.get().label())
+            series
+            total_steps
+            caption=Signal::derive(move || format!("{} of each {line} at each step", measure.get().label()))
+        />
+    }
+}
+
+/// The select that chooses which measure a chart of several runs shows.
+#[component]
+fn MeasureChoice(
     /// Gives the select its element id.
     demo: LiveDemo,
     measure: RwSignal<Measure>,

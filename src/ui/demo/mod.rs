@@ -30,7 +30,7 @@ mod task_result;
 mod tokens;
 
 pub use backend::BackendLine;
-pub use chart::{run_losses, runs_measure, Measure, MeasureChoice, StepChart};
+pub use chart::{run_losses, Measure, RunsChart, StepChart};
 pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET};
 pub use download::save_file;
 pub use live::LiveDemo;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::chart::{runs_measure, Measure, MeasureChoice, StepChart};
+use super::chart::{Measure, RunsChart};
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::notices::Notices;
@@ -21,7 +21,7 @@ use crate::sweep::Sweep;
 use crate::task::TaskScore;
 use crate::ui::run_state::{Run, RunPhase, RunState};
 
-/// The chart tells eight runs apart (see `chart::runs_measure`): no more cells can be chosen at once.
+/// The chart tells eight runs apart (see `chart::RunsChart`): no more cells can be chosen at once.
 const MOST_CHOSEN: usize = 8;
 
 /// What a cell shows: the learner's run of it, or the recording.
@@ -118,9 +118,8 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
             })
         })
     };
-    let measure = RwSignal::new(Measure::HeldOut);
-    let series = Signal::derive(move || {
-        let lines: Vec<(String, Vec<StepMetrics>)> = chosen
+    let lines = Signal::derive(move || {
+        chosen
             .get()
             .into_iter()
             .filter_map(|i| {
@@ -129,8 +128,7 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
                 let label = if shown.recorded { format!("{label} (recorded)") } else { label };
                 Some((label, shown.metrics))
             })
-            .collect();
-        runs_measure(measure.get(), lines.iter().map(|(label, metrics)| (label.as_str(), metrics.as_slice())))
+            .collect::<Vec<_>>()
     });
     let total_steps = cells.with_value(|cells| cells.iter().map(|c| c.settings.steps).max().unwrap_or(0));
     let progress = move || {
@@ -210,14 +208,7 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
             <p role="status">{progress}</p>
             <RunProgress demo run=Signal::derive(move || current.get().map(|(_, id)| id)) />
             <Notices demo />
-            <MeasureChoice demo measure label="Chart" />
-            <StepChart
-                demo
-                title=Signal::derive(move || measure.get().label())
-                series
-                total_steps
-                caption=Signal::derive(move || format!("{} of each chosen cell at each step", measure.get().label()))
-            />
+            <RunsChart demo runs=lines total_steps choice_label="Chart" line="chosen cell" initial=Measure::HeldOut />
         </section>
     }
 }
