@@ -35,9 +35,12 @@ if $want_test_tools; then
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
   fi
-  if [ ! -d tests/browser/node_modules/playwright-core ]; then
-    say "installing playwright-core (drives the Debian chromium; never downloads a browser)"
+  # Again whenever the lock file changed since the last install (a package added), not only in a fresh clone.
+  lock_stamp=tests/browser/node_modules/.tinytune-package-lock.json
+  if ! cmp -s tests/browser/package-lock.json "$lock_stamp"; then
+    say "installing the browser tests' packages: playwright-core (drives the Debian chromium; never downloads a browser), axe-core"
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+    cp tests/browser/package-lock.json "$lock_stamp"
   fi
 fi
 

@@ -837,7 +837,9 @@ fn html_of(events: Vec<Event>) -> String {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     // Defence in depth: the checks above already refuse raw HTML, and this guarantees nothing unsafe gets through.
-    ammonia::clean(&html)
+    // Then wide tables and code blocks, which scroll sideways on a narrow screen, become focusable, so the keyboard
+    // can scroll them too (ammonia drops `tabindex`, so it is added after).
+    ammonia::clean(&html).replace("<table>", r#"<table tabindex="0">"#).replace("<pre>", r#"<pre tabindex="0">"#)
 }
 
 /// Markdown for one short piece of quiz text (prompt, choice, explanation), without the wrapping paragraph.
