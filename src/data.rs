@@ -32,6 +32,13 @@ impl TokenizedExample {
         self.loss_mask.extend(std::iter::repeat_n(is_target, tokens.len()));
     }
 
+    /// The example with every token after BOS a target: the loss on the prompt too (Axolotl's `train_on_inputs`,
+    /// TRL's `completion_only_loss=False`), role labels of a chat included.
+    pub fn with_loss_on_prompt(&self) -> TokenizedExample {
+        let loss_mask = (0..self.tokens.len()).map(|i| i > 0).collect();
+        TokenizedExample { tokens: self.tokens.clone(), loss_mask }
+    }
+
     /// Its length and how many trained spans (runs of targets) do not end with `eos_id`: what the studio checks.
     pub fn facts(&self, eos_id: u32) -> TokenFacts {
         let mut spans_without_eos = 0;
@@ -155,6 +162,15 @@ mod tests {
         let pair = Example::Preference { prompt: "Hi".into(), chosen: "Hello".into(), rejected: "Go".into() };
         let answer = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
         assert_eq!(tokenize_example(&pair, &tokenizer), tokenize_example(&answer, &tokenizer));
+    }
+
+    #[test]
+    fn the_loss_on_the_prompt_makes_every_token_after_bos_a_target() {
+        let tokenizer = stories260k_tokenizer();
+        let example = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
+        let everything = tokenize_example(&example, &tokenizer).with_loss_on_prompt();
+        assert_eq!(everything.tokens, vec![1, 320, 417, 346, 306, 414, 2]);
+        assert_eq!(everything.loss_mask, vec![false, true, true, true, true, true, true]);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub use crate::approach::ApproachSample;
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 pub use crate::low_rank::ProjectionWeights;
+pub use crate::one_step::OneStep;
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -147,6 +148,15 @@ pub enum ToWorker {
         run: Option<RunId>,
         layer: usize,
         projection: Projection,
+    },
+    /// Take one training step with `settings` (as [`crate::one_step::step_settings`] takes them) from the base
+    /// model on training sequence `sequence` of the data set at `dataset_url` (loaded), and read back what it
+    /// did: answered with `OneStepTaken`.
+    TakeOneStep {
+        request_id: u32,
+        dataset_url: String,
+        sequence: usize,
+        settings: TrainSettings,
     },
     /// Read `text` with the base model, followed by the tokens `then` (ids, appended exactly as drawn): answered
     /// with `Inspected`, the tokens and the distribution of the token after them.
@@ -490,6 +500,10 @@ pub enum FromWorker {
     Weights {
         request_id: u32,
         weights: ProjectionWeights,
+    },
+    OneStepTaken {
+        request_id: u32,
+        step: OneStep,
     },
     /// One sample of a `Compare`, judged.
     Compared {

@@ -245,6 +245,7 @@ pub const SEED: NumberSetting =
 /// Keys of the settings that are not numbers.
 pub const METHOD_KEY: &str = "method";
 pub const RSLORA_KEY: &str = "rslora";
+pub const PROMPT_LOSS_KEY: &str = "prompt_loss";
 pub const TARGETS_KEY: &str = "targets";
 pub const SCHEDULE_KEY: &str = "schedule";
 
@@ -266,6 +267,11 @@ pub struct TrainSettings {
     /// Micro-batches per optimizer step: a step sees `batch_size × grad_accum` sequences.
     pub grad_accum: usize,
     pub seq_len: usize,
+    /// Count the prompts' tokens in the training loss too, not only the responses' (Axolotl's `train_on_inputs`,
+    /// TRL's `completion_only_loss=False`): every token after BOS is a target. Held-out losses stay on the
+    /// responses alone, so runs with and without it compare.
+    #[serde(default)]
+    pub train_on_prompt: bool,
     pub eval_every: usize,
     pub seed: u64,
 }
@@ -289,6 +295,7 @@ impl Default for TrainSettings {
             batch_size: 8,
             grad_accum: 1,
             seq_len: 64,
+            train_on_prompt: false,
             eval_every: 10,
             seed: 42,
         }
@@ -416,7 +423,7 @@ impl TrainSettings {
     }
 
     /// Every setting as `(URL key, value)`, in the order the forms show them.
-    pub fn pairs(&self) -> [(&'static str, String); 15] {
+    pub fn pairs(&self) -> [(&'static str, String); 16] {
         let targets: Vec<&str> = self.lora_targets.iter().map(|p| p.name()).collect();
         [
             (METHOD_KEY, self.method.name().into()),
@@ -432,6 +439,7 @@ impl TrainSettings {
             (BATCH_SIZE.key, self.batch_size.to_string()),
             (GRAD_ACCUM.key, self.grad_accum.to_string()),
             (SEQ_LEN.key, self.seq_len.to_string()),
+            (PROMPT_LOSS_KEY, self.train_on_prompt.to_string()),
             (EVAL_EVERY.key, self.eval_every.to_string()),
             (SEED.key, self.seed.to_string()),
         ]
@@ -531,13 +539,13 @@ impl TrainSettings {
                     Some(schedule) => settings.schedule = schedule,
                     None => problems.push(choice_problem::<Schedule>(SCHEDULE_KEY, value, defaults.schedule)),
                 },
-                RSLORA_KEY => match value {
-                    "true" | "1" => settings.use_rslora = true,
-                    "false" | "0" => settings.use_rslora = false,
-                    _ => problems.push(SettingProblem {
-                        key: RSLORA_KEY,
-                        message: format!("`rslora={value}` in the address: rsLoRA is true or false; using false."),
-                    }),
+                RSLORA_KEY => match flag(RSLORA_KEY, "rsLoRA", value) {
+                    Ok(on) => settings.use_rslora = on,
+                    Err(problem) => problems.push(problem),
+                },
+                PROMPT_LOSS_KEY => match flag(PROMPT_LOSS_KEY, "The loss on the prompt", value) {
+                    Ok(on) => settings.train_on_prompt = on,
+                    Err(problem) => problems.push(problem),
                 },
                 TARGETS_KEY => match parse_targets(value) {
                     Ok(targets) => settings.lora_targets = targets,
@@ -567,6 +575,18 @@ impl TrainSettings {
 }
 
 /// alpha / r, or alpha / √r for rank-stabilised LoRA (Kalajdzievski, 2023), as PEFT computes `scaling`.
+/// A setting that is on or off, from an address: `true`/`1` or `false`/`0`; otherwise a problem saying it is off.
+fn flag(key: &'static str, label: &str, value: &str) -> Result<bool, SettingProblem> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(SettingProblem {
+            key,
+            message: format!("`{key}={value}` in the address: {label} is true or false; using false."),
+        }),
+    }
+}
+
 pub fn lora_scaling(alpha: f64, rank: usize, use_rslora: bool) -> f64 {
     if use_rslora {
         alpha / (rank as f64).sqrt()
@@ -665,6 +685,7 @@ mod tests {
             batch_size: 4,
             grad_accum: 2,
             seq_len: 128,
+            train_on_prompt: true,
             eval_every: 5,
             seed: 7,
         };
@@ -672,7 +693,7 @@ mod tests {
         assert_eq!(
             query,
             "method=full&r=16&alpha=8.5&rslora=true&dropout=0.05&targets=q_proj%2Cdown_proj&lr=0.0003\
-             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&eval=5&seed=7"
+             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&prompt_loss=true&eval=5&seed=7"
         );
         assert_eq!(TrainSettings::from_query(&format!("?{query}")), (settings, vec![]));
         assert_eq!(TrainSettings::from_query(""), (TrainSettings::default(), vec![]));
@@ -680,7 +701,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_in_the_address_is_named_with_its_range_and_replaced_by_the_default() {
-        let (settings, problems) = TrainSettings::from_query("r=500&lr=fast&method=qlora&targets=q_proj,wq&steps=20");
+        let (settings, problems) =
+            TrainSettings::from_query("r=500&lr=fast&method=qlora&targets=q_proj,wq&steps=20&prompt_loss=yes");
         assert_eq!(settings, TrainSettings { steps: 20, ..TrainSettings::default() });
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(
@@ -692,9 +714,10 @@ mod tests {
                 "`targets=q_proj,wq` in the address: `wq` is not a projection: choose among q_proj, k_proj, v_proj, \
                  o_proj, gate_proj, up_proj or down_proj or a preset (attention, mlp or all-linear); using the \
                  default, q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.",
+                "`prompt_loss=yes` in the address: The loss on the prompt is true or false; using false.",
             ]
         );
-        assert_eq!(problems.iter().map(|p| p.key).collect::<Vec<_>>(), ["r", "lr", "method", "targets"]);
+        assert_eq!(problems.iter().map(|p| p.key).collect::<Vec<_>>(), ["r", "lr", "method", "targets", "prompt_loss"]);
     }
 
     #[test]

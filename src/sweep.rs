@@ -13,14 +13,18 @@ pub enum Sweep {
     RankAndTargets,
     /// The learning rate on a log scale, for LoRA (the default run) and for full fine-tuning.
     LearningRate,
+    /// Instruction tuning with the loss on the responses alone or on the prompts too, for the default run's 60
+    /// steps and the Instruction tuning preset's 300.
+    LossOnPrompt,
 }
 
 impl Choice for Sweep {
-    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate];
+    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate, Sweep::LossOnPrompt];
     fn name(self) -> &'static str {
         match self {
             Sweep::RankAndTargets => "rank-targets",
             Sweep::LearningRate => "learning-rate",
+            Sweep::LossOnPrompt => "loss-on-prompt",
         }
     }
 }
@@ -43,6 +47,12 @@ const LEARNING_RATES: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 const METHODS: [(TrainingMethod, &str); 2] =
     [(TrainingMethod::Lora, "LoRA, rank 8, all linear"), (TrainingMethod::Full, "Full fine-tuning")];
 
+/// The rows of the loss-on-prompt sweep: whether the prompts count in the loss, and that in words.
+const LOSS_ON: [(bool, &str); 2] = [(false, "responses only"), (true, "prompts and responses")];
+
+/// The columns of the loss-on-prompt sweep: the run's length, and its name in the grid.
+const LENGTHS: [(usize, &str); 2] = [(60, "60 steps (the default run)"), (300, "300 steps (Instruction tuning)")];
+
 /// One run of a sweep: its place in the grid and its settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -52,11 +62,20 @@ pub struct Cell {
 }
 
 impl Sweep {
+    /// The data set it runs on, one of the site's (`public/datasets/`).
+    pub fn dataset_file(self) -> &'static str {
+        match self {
+            Sweep::RankAndTargets | Sweep::LearningRate => "pip-the-purple-robot.jsonl",
+            Sweep::LossOnPrompt => "animal-place-instructions.jsonl",
+        }
+    }
+
     /// What the rows vary, as a table's corner heading.
     pub fn rows_title(self) -> &'static str {
         match self {
             Sweep::RankAndTargets => "Rank r",
             Sweep::LearningRate => "Learning rate",
+            Sweep::LossOnPrompt => "Loss on",
         }
     }
 
@@ -64,6 +83,7 @@ impl Sweep {
         match self {
             Sweep::RankAndTargets => RANKS.iter().map(usize::to_string).collect(),
             Sweep::LearningRate => LEARNING_RATES.iter().map(f64::to_string).collect(),
+            Sweep::LossOnPrompt => LOSS_ON.iter().map(|(_, label)| label.to_string()).collect(),
         }
     }
 
@@ -78,6 +98,7 @@ impl Sweep {
                 })
                 .collect(),
             Sweep::LearningRate => METHODS.iter().map(|&(_, label)| label).collect(),
+            Sweep::LossOnPrompt => LENGTHS.iter().map(|&(_, label)| label).collect(),
         }
     }
 
@@ -106,6 +127,9 @@ impl Sweep {
                 method: METHODS[column].0,
                 ..TrainSettings::default()
             },
+            Sweep::LossOnPrompt => {
+                TrainSettings { train_on_prompt: LOSS_ON[row].0, steps: LENGTHS[column].0, ..TrainSettings::default() }
+            }
         }
     }
 
@@ -118,6 +142,7 @@ impl Sweep {
         match self {
             Sweep::RankAndTargets => "r",
             Sweep::LearningRate => "learning rate",
+            Sweep::LossOnPrompt => "loss on",
         }
     }
 
@@ -130,6 +155,8 @@ impl Sweep {
             Sweep::RankAndTargets => vec![index(5, 0), index(2, 2), index(0, 2)],
             // LoRA at the default 0.01, full fine-tuning at that rate and at a tenth of it.
             Sweep::LearningRate => vec![index(4, 0), index(4, 1), index(2, 1)],
+            // Both masks at the length that teaches the data set's task.
+            Sweep::LossOnPrompt => vec![index(0, 1), index(1, 1)],
         }
     }
 
@@ -203,6 +230,23 @@ mod tests {
     }
 
     #[test]
+    fn the_loss_on_prompt_grid_is_each_mask_at_the_default_length_and_the_instruction_presets() {
+        let sweep = Sweep::LossOnPrompt;
+        let cells = sweep.cells();
+        assert_eq!(cells.len(), 2 * 2);
+        assert_eq!(sweep.cell_label(&cells[3]), "loss on prompts and responses, 300 steps (Instruction tuning)");
+        // The responses-only cells are the default run and the Instruction tuning preset, exactly.
+        assert_eq!(cells[0].settings, TrainSettings::default());
+        assert_eq!(cells[1].settings, crate::settings::RunPreset::Instructions.settings());
+        for cell in &cells {
+            let s = &cell.settings;
+            assert_eq!(s.train_on_prompt, cell.row == 1);
+            assert_eq!(TrainSettings { train_on_prompt: false, steps: 60, ..s.clone() }, TrainSettings::default());
+        }
+        assert_eq!(sweep.dataset_file(), "animal-place-instructions.jsonl");
+    }
+
+    #[test]
     fn the_suggested_cells_are_the_lessons_comparisons() {
         let labels = |sweep: Sweep| -> Vec<String> {
             let cells = sweep.cells();
@@ -215,6 +259,13 @@ mod tests {
                 "learning rate 0.01, LoRA, rank 8, all linear",
                 "learning rate 0.01, Full fine-tuning",
                 "learning rate 0.001, Full fine-tuning"
+            ]
+        );
+        assert_eq!(
+            labels(Sweep::LossOnPrompt),
+            [
+                "loss on responses only, 300 steps (Instruction tuning)",
+                "loss on prompts and responses, 300 steps (Instruction tuning)"
             ]
         );
     }

@@ -6,7 +6,8 @@
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
 # and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings, and
-# the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep; and
+# the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, and <name>.one-step.json: one
+# training step up close; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
 # four ways to its task (compared.json).
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
@@ -71,13 +72,16 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
 done
 
-# The lessons "Rank, alpha and targets" and "Learning rate, schedule and batch": every cell of each sweep on the
-# Pip stories (`tinytune sweep`, each cell a run as `record` makes it), shown until the learner runs the cells:
+# The lessons "Rank, alpha and targets", "Learning rate, schedule and batch" and "Data: formats, templates and
+# the loss mask": every cell of each sweep on its data set (`tinytune::sweep::Sweep::dataset_file`; `tinytune
+# sweep`, each cell a run as `record` makes it), shown until the learner runs the cells:
 # datasets/<name>.sweep-<sweep>.json.
-data=public/datasets/pip-the-purple-robot.jsonl
-stem=$(basename "${data%.*}")
-data_key=$(cat "$data" "${data%.jsonl}.check.json" | sha256sum | cut -c1-16)
-for sweep in rank-targets learning-rate; do
+for swept_on in rank-targets:pip-the-purple-robot learning-rate:pip-the-purple-robot \
+    loss-on-prompt:animal-place-instructions; do
+  sweep=${swept_on%%:*}
+  data=public/datasets/${swept_on#*:}.jsonl
+  stem=$(basename "${data%.*}")
+  data_key=$(cat "$data" "${data%.jsonl}.check.json" | sha256sum | cut -c1-16)
   swept="$recorded_cache/$stem.$data_key.sweep-$sweep.json"
   if [ ! -f "$swept" ]; then
     "$tinytune" sweep --sweep "$sweep" --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
@@ -86,6 +90,19 @@ for sweep in rank-targets learning-rate; do
   fi
   cp "$swept" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.sweep-$sweep.json"
 done
+
+# The lesson "One training step up close": one step from the base model on the Pip stories' first training
+# sequence with the default settings (`tinytune one-step`), shown until the learner takes their own:
+# datasets/<name>.one-step.json.
+data=public/datasets/pip-the-purple-robot.jsonl
+stem=$(basename "${data%.*}")
+data_key=$(cat "$data" "${data%.jsonl}.check.json" | sha256sum | cut -c1-16)
+stepped="$recorded_cache/$stem.$data_key.one-step.json"
+if [ ! -f "$stepped" ]; then
+  "$tinytune" one-step --model "$built" --data "$data" --out "$stepped.tmp"
+  mv "$stepped.tmp" "$stepped"
+fi
+cp "$stepped" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.one-step.json"
 
 # The instruction adapter the lesson "Base vs instruction-following" shows beside the base model: the Instruction
 # tuning preset's run on the instruction data set, as a PEFT folder with its recorded run (recorded.json), in

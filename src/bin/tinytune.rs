@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
 use tinytune::course::DemoKind;
-use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
+use tinytune::data::{tokenize_example, training_sequences, TokenizedExample, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
 use tinytune::dataset::Example;
@@ -21,12 +21,13 @@ use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::import::convert_llama2c;
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
 use tinytune::settings::{parse_targets, Choice, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod};
 use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::{site_run, Trainer, TrainingConfig};
+use tinytune::train::{site_run, Trainer, TrainingConfig, EVAL_SEQUENCES};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
 /// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
@@ -150,6 +151,29 @@ enum Command {
         #[arg(long)]
         demos_into: Option<PathBuf>,
     },
+    /// Take one training step up close (the lesson "One training step up close") on one training sequence of a data
+    /// set, with the default settings as one step takes them, and write what it did as the JSON the site shows
+    /// until the learner takes their own: each target's probability before and after, every trained matrix's
+    /// gradient and change.
+    OneStep {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The data set (.jsonl or .txt), split as the worker splits it.
+        #[arg(long)]
+        data: PathBuf,
+        /// Which training sequence, counted from 1.
+        #[arg(long, default_value_t = 1)]
+        sequence: usize,
+        /// Instead of the default learning rate.
+        #[arg(long)]
+        learning_rate: Option<f64>,
+        /// Instead of the default method (lora): full.
+        #[arg(long, value_parser = choice::<TrainingMethod>)]
+        method: Option<TrainingMethod>,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Score four ways to a data set's task check (the lesson "Prompt, retrieve, or fine-tune"): the request alone,
     /// a worked example in front, the closest training examples retrieved in front, and the request through the
     /// adapter. Writes every sample, judged, as the JSON the site shows until the learner runs it.
@@ -217,6 +241,9 @@ struct TrainArgs {
     batch_size: usize,
     #[arg(long)]
     seq_len: usize,
+    /// Count the prompts' tokens in the training loss too, not only the responses' (Axolotl's train_on_inputs).
+    #[arg(long)]
+    train_on_prompt: bool,
     /// Micro-batches per optimizer step.
     #[arg(long, default_value_t = 1)]
     grad_accum: usize,
@@ -394,6 +421,15 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Compare { model, data, out } => compare(model, &data, &out),
+        Command::OneStep { model, data, sequence, learning_rate, method, out } => {
+            let defaults = TrainSettings::default();
+            let settings = TrainSettings {
+                learning_rate: learning_rate.unwrap_or(defaults.learning_rate),
+                method: method.unwrap_or(defaults.method),
+                ..defaults
+            };
+            write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
+        }
         Command::Bench(args) => bench(args),
     }
 }
@@ -429,11 +465,15 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let examples = parse_dataset(&name, &read(&args.data)?).map_err(|e| e.to_string())?;
     let split = SplitSettings { held_out_fraction: args.eval_fraction, seed: args.seed, grouped: true };
     let (train_examples, eval_examples) = split_examples(examples, &split);
-    let sequences = |examples: &[_]| {
+    // As the site's runs do (`site_run`): the loss on the prompt, when asked for, in training alone.
+    let sequences = |examples: &[_], on_prompt: bool| {
         let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+        let tokenized: Vec<_> =
+            if on_prompt { tokenized.iter().map(TokenizedExample::with_loss_on_prompt).collect() } else { tokenized };
         training_sequences(&tokenized, args.seq_len, tokenizer.eos_id())
     };
-    let (train_sequences, eval_sequences) = (sequences(&train_examples), sequences(&eval_examples));
+    let (train_sequences, eval_sequences) =
+        (sequences(&train_examples, args.train_on_prompt), sequences(&eval_examples, false));
 
     let settings = TrainSettings {
         method: args.method,
@@ -449,6 +489,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         batch_size: args.batch_size,
         grad_accum: args.grad_accum,
         seq_len: args.seq_len,
+        train_on_prompt: args.train_on_prompt,
         eval_every: args.eval_every,
         seed: args.seed,
     };
@@ -589,6 +630,47 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
     write_json(out, &samples)
 }
 
+/// The examples of a data file.
+fn examples_in(path: &Path) -> Result<Vec<Example>, String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    parse_dataset(&name, &read(path)?).map_err(|e| e.to_string())
+}
+
+/// `tinytune one-step`: the worker's `TakeOneStep` with `settings` on training sequence `sequence` (from 1) of
+/// `data`.
+fn one_step_on(
+    model_args: &ModelArgs,
+    data: &Path,
+    sequence: usize,
+    settings: &TrainSettings,
+) -> Result<OneStep, String> {
+    let device = device_for(model_args.backend).autodiff();
+    let (_, model, tokenizer) = load(model_args, &device)?;
+    let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
+    let sequences_of = |examples: &[Example]| {
+        let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+        training_sequences(&tokenized, settings.seq_len, tokenizer.eos_id())
+    };
+    let mut sequences = sequences_of(&train);
+    let mut held_out = sequences_of(&held_out);
+    held_out.truncate(EVAL_SEQUENCES);
+    let count = sequences.len();
+    let index = sequence.checked_sub(1).filter(|&i| i < count).ok_or_else(|| {
+        format!(
+            "--sequence {sequence}: {} has {count} training sequences; choose one from 1 to {count}",
+            data.display()
+        )
+    })?;
+    let chosen = sequences.swap_remove(index);
+    let step = pollster::block_on(one_step(model, chosen, (index, count), held_out, settings, &tokenizer, &device))
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "loss {:.4} → {:.4}, held-out {:.4} → {:.4}, gradient norm {:.4}",
+        step.loss_before, step.loss_after, step.held_out_before, step.held_out_after, step.grad_norm
+    );
+    Ok(step)
+}
+
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
 /// then what the worker reports after it; with `adapter_out`, the adapter as a PEFT folder too.
 fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path>) -> Result<RecordedRun, String> {
@@ -597,10 +679,6 @@ fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();
     let (_, model, _) = load(model_args, &training_device)?;
-    let examples_in = |path: &Path| {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        parse_dataset(&name, &read(path)?).map_err(|e| e.to_string())
-    };
     let tokenize = |examples: &[Example]| examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect::<Vec<_>>();
     let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
     let reference = examples_in(reference)?;

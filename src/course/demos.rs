@@ -26,10 +26,14 @@ pub enum DemoKind {
     RankSweep,
     /// The learning rate on a log scale for LoRA and full fine-tuning: a grid of runs, recorded too.
     LearningRateSweep,
+    /// Instruction tuning with the loss on the responses alone or on the prompts too: a grid of runs, recorded too.
+    LossOnPromptSweep,
+    /// One training step from the base model on one sequence, stage by stage: batch, loss, gradients, update, after.
+    OneStep,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 10] = [
+    pub const ALL: [DemoKind; 12] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -40,6 +44,8 @@ impl DemoKind {
         DemoKind::LoraMatrix,
         DemoKind::RankSweep,
         DemoKind::LearningRateSweep,
+        DemoKind::OneStep,
+        DemoKind::LossOnPromptSweep,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -55,6 +61,8 @@ impl DemoKind {
             DemoKind::LoraMatrix => "lora-matrix",
             DemoKind::RankSweep => "rank-sweep",
             DemoKind::LearningRateSweep => "learning-rate-sweep",
+            DemoKind::OneStep => "one-step",
+            DemoKind::LossOnPromptSweep => "loss-on-prompt-sweep",
         }
     }
 
@@ -73,7 +81,9 @@ impl DemoKind {
             | DemoKind::CostCalculator
             | DemoKind::LoraMatrix
             | DemoKind::RankSweep
-            | DemoKind::LearningRateSweep => None,
+            | DemoKind::LearningRateSweep
+            | DemoKind::OneStep
+            | DemoKind::LossOnPromptSweep => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -14,8 +14,44 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection,
-    ModelShape, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
+
+/// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
+/// answer to an older request, or to another demo's, is ignored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Awaited<T> {
+    pub waiting: Option<u32>,
+    pub latest: Option<T>,
+}
+
+impl<T> Default for Awaited<T> {
+    fn default() -> Self {
+        Awaited { waiting: None, latest: None }
+    }
+}
+
+impl<T: Clone> Awaited<T> {
+    fn answer(&mut self, request_id: u32, answer: &T) {
+        if self.waiting == Some(request_id) {
+            self.waiting = None;
+            self.latest = Some(answer.clone());
+        }
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    /// Whether `request_id` is the awaited request; it is no longer awaited after this (it failed).
+    fn fail(&mut self, request_id: u32) -> bool {
+        let mine = self.waiting == Some(request_id);
+        if mine {
+            self.waiting = None;
+        }
+        mine
+    }
+}
 
 /// The base model the worker loaded, on which backend.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,12 +188,12 @@ pub struct RunState {
     pub samples: BTreeMap<u32, Sample>,
     /// A shipped adapter this demo loaded (or is loading) as the model of a run id, and whether it is there.
     pub shipped_adapter: Option<(RunId, bool)>,
-    /// The `Inspect` request this demo waits for, and the latest answer it had.
-    pub inspecting: Option<u32>,
-    pub inspection: Option<Inspection>,
-    /// The `ReadWeights` request this demo waits for, and the latest answer it had.
-    pub reading_weights: Option<u32>,
-    pub weights: Option<ProjectionWeights>,
+    /// The base model's reading of a text (`Inspect`).
+    pub inspection: Awaited<Inspection>,
+    /// One projection's weights (`ReadWeights`).
+    pub weights: Awaited<ProjectionWeights>,
+    /// One training step up close (`TakeOneStep`).
+    pub one_step: Awaited<OneStep>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
     /// The status line, read out politely by screen readers.
@@ -295,14 +331,10 @@ impl RunState {
         self.shipped_adapter.filter(|(_, loaded)| *loaded).map(|(run, _)| run)
     }
 
-    pub fn request_inspection(&mut self, request_id: u32) {
+    /// Waits for the answer to `request_id` in `awaited` (one of this state's [`Awaited`] fields).
+    pub fn request<T>(&mut self, request_id: u32, awaited: impl FnOnce(&mut RunState) -> &mut Awaited<T>) {
         self.problem = None;
-        self.inspecting = Some(request_id);
-    }
-
-    pub fn request_weights(&mut self, request_id: u32) {
-        self.problem = None;
-        self.reading_weights = Some(request_id);
+        awaited(self).waiting = Some(request_id);
     }
 
     pub fn request_comparison(&mut self, request_id: u32) {
@@ -490,18 +522,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 *loaded |= id == run;
             }
         }
-        FromWorker::Inspected(inspection) => {
-            if state.inspecting == Some(inspection.request_id) {
-                state.inspecting = None;
-                state.inspection = Some(inspection.clone());
-            }
-        }
-        FromWorker::Weights { request_id, weights } => {
-            if state.reading_weights == Some(*request_id) {
-                state.reading_weights = None;
-                state.weights = Some(weights.clone());
-            }
-        }
+        FromWorker::Inspected(inspection) => state.inspection.answer(inspection.request_id, inspection),
+        FromWorker::Weights { request_id, weights } => state.weights.answer(*request_id, weights),
+        FromWorker::OneStepTaken { request_id, step } => state.one_step.answer(*request_id, step),
         FromWorker::Compared { request_id, sample } => {
             if let Some(comparing) = state.comparison_mut(*request_id) {
                 comparing.samples.push(sample.clone());
@@ -524,9 +547,11 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             let mine = match (run, request_id) {
                 (Some(run), _) => state.run(*run).is_some() || state.shipped_adapter.is_some_and(|(id, _)| id == *run),
                 (None, Some(request)) => {
-                    state.samples.contains_key(request)
-                        || state.inspecting == Some(*request)
-                        || state.reading_weights == Some(*request)
+                    // Each awaited request stops waiting for an answer that will not come.
+                    let awaited =
+                        [state.inspection.fail(*request), state.weights.fail(*request), state.one_step.fail(*request)];
+                    awaited.contains(&true)
+                        || state.samples.contains_key(request)
                         || state.comparison_mut(*request).is_some()
                 }
                 // Loading errors concern every demo on the page.
@@ -537,12 +562,6 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
             if let Some(sample) = request_id.and_then(|id| state.samples.get_mut(&id)) {
                 *sample = Sample::Failed;
-            }
-            if request_id.is_some() && state.inspecting == *request_id {
-                state.inspecting = None;
-            }
-            if request_id.is_some() && state.reading_weights == *request_id {
-                state.reading_weights = None;
             }
             if let Some(comparing) = request_id.and_then(|id| state.comparison_mut(id)) {
                 comparing.cut_short = true;
@@ -685,14 +704,14 @@ mod tests {
             likely: Vec::new(),
         };
         let mut state = RunState::new("/d.jsonl");
-        state.request_inspection(4);
+        state.request(4, |s| &mut s.inspection);
         apply(&mut state, &FromWorker::Inspected(inspection(3)));
-        assert_eq!((state.inspecting, state.inspection.as_ref()), (Some(4), None), "an older answer is ignored");
+        assert_eq!(state.inspection, Awaited { waiting: Some(4), latest: None }, "an older answer is ignored");
         apply(&mut state, &FromWorker::Inspected(inspection(4)));
-        assert_eq!((state.inspecting, state.inspection.clone()), (None, Some(inspection(4))));
-        state.request_inspection(5);
+        assert_eq!(state.inspection, Awaited { waiting: None, latest: Some(inspection(4)) });
+        state.request(5, |s| &mut s.inspection);
         apply(&mut state, &FromWorker::Error { run: None, request_id: Some(5), message: "not ready".into() });
-        assert_eq!((state.inspecting, state.problem.as_deref()), (None, Some("not ready")));
+        assert_eq!((state.inspection.waiting, state.problem.as_deref()), (None, Some("not ready")));
     }
 
     #[test]
@@ -722,14 +741,14 @@ mod tests {
             adapter: None,
         };
         let mut state = RunState::new("/d.jsonl");
-        state.request_weights(2);
+        state.request(2, |s| &mut s.weights);
         apply(&mut state, &FromWorker::Weights { request_id: 1, weights: weights(0) });
-        assert_eq!((state.reading_weights, state.weights.as_ref()), (Some(2), None), "an older answer is ignored");
+        assert_eq!(state.weights, Awaited { waiting: Some(2), latest: None }, "an older answer is ignored");
         apply(&mut state, &FromWorker::Weights { request_id: 2, weights: weights(3) });
-        assert_eq!((state.reading_weights, state.weights.as_ref().map(|w| w.layer)), (None, Some(3)));
-        state.request_weights(4);
+        assert_eq!((state.weights.waiting, state.weights.latest.as_ref().map(|w| w.layer)), (None, Some(3)));
+        state.request(4, |s| &mut s.weights);
         apply(&mut state, &FromWorker::Error { run: None, request_id: Some(4), message: "no layer 9".into() });
-        assert_eq!((state.reading_weights, state.problem.as_deref()), (None, Some("no layer 9")));
+        assert_eq!((state.weights.waiting, state.problem.as_deref()), (None, Some("no layer 9")));
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
          Trained in the browser with Tinytune on the data set `{}` ({} training examples, {} held out).\n\n\
          | setting | value |\n|---|---|\n| method | LoRA{} |\n| rank | {} |\n| alpha | {} |\n| dropout | {} |\n\
          | targets | {} |\n| learning rate | {} ({} schedule, {} warmup steps) |\n| steps | {} |\n\
-         | batch size | {} × {} accumulated |\n| sequence length | {} |\n| seed | {} |\n\n\
+         | batch size | {} × {} accumulated |\n| sequence length | {} |\n| loss on | {} |\n| seed | {} |\n\n\
          ## Final losses (step {})\n\n| loss | value |\n|---|---|\n| training | {:.4} |\n| held-out examples | {} |\n\
          | drift: the base model's own stories | {} |\n\n\
          Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
@@ -62,6 +62,7 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
         settings.batch_size,
         settings.grad_accum,
         settings.seq_len,
+        if settings.train_on_prompt { "prompts and responses" } else { "responses (prompts masked)" },
         settings.seed,
         last.step,
         last.loss,

@@ -202,6 +202,11 @@ async fn handle(
             post(&session.inspect(request_id, &text, &then).await);
             Ok(())
         }
+        ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            post(&session.one_step(request_id, &dataset_url, sequence, &settings).await);
+            Ok(())
+        }
         ToWorker::ReadWeights { request_id, run, layer, projection } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             post(&session.read_weights(request_id, run, layer, projection).await);

@@ -174,10 +174,13 @@ async fn between_steps(
                 let text = text.expect("never interrupted");
                 post(&FromWorker::Sample { request_id, adapter_scale, text });
             }
-            // One forward pass: quick enough to answer between steps.
+            // One forward pass, or one step on one sequence: quick enough to answer between steps.
             ToWorker::Inspect { request_id, text, then } => post(&session.inspect(request_id, &text, &then).await),
             ToWorker::ReadWeights { request_id, run, layer, projection } => {
                 post(&session.read_weights(request_id, run, layer, projection).await)
+            }
+            ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings } => {
+                post(&session.one_step(request_id, &dataset_url, sequence, &settings).await)
             }
             ToWorker::Compare { request_id, .. } => {
                 let message = "comparing is not possible while a run trains: wait for it to end, or stop it".into();

@@ -17,11 +17,13 @@ use crate::export::{load_adapter, load_model};
 use crate::generate;
 use crate::low_rank::read_projection;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
+use crate::one_step::{one_step, OneStep};
 use crate::protocol::{
     BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, Projection, RecordedRun,
     RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings,
 };
 use crate::tokenizer::TextTokenizer;
+use crate::train::EVAL_SEQUENCES;
 
 /// Finished runs whose models are kept; older ones are dropped (each keeps a copy of the model).
 const KEPT_RUNS: usize = 8;
@@ -279,6 +281,46 @@ impl Session {
         self.trained(run)
             .map(|trained| &trained.model)
             .or_else(|| self.shipped_adapters.get(&run).map(|(_, model)| model))
+    }
+
+    /// One training step up close ([`crate::one_step`]) from the base model on training sequence `sequence` of
+    /// the data set at `dataset_url`, cut as a run with `settings` cuts it, as the page's answer.
+    pub async fn one_step(
+        &self,
+        request_id: u32,
+        dataset_url: &str,
+        sequence: usize,
+        settings: &TrainSettings,
+    ) -> FromWorker {
+        match self.take_one_step(dataset_url, sequence, settings).await {
+            Ok(step) => FromWorker::OneStepTaken { request_id, step },
+            Err(message) => FromWorker::Error { run: None, request_id: Some(request_id), message },
+        }
+    }
+
+    async fn take_one_step(
+        &self,
+        dataset_url: &str,
+        sequence: usize,
+        settings: &TrainSettings,
+    ) -> Result<OneStep, String> {
+        if let Some(problem) = settings.problems().into_iter().next() {
+            return Err(problem.message);
+        }
+        let dataset = self.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before stepping on it"))?;
+        let mut sequences = self.sequences(&dataset.train, settings.seq_len);
+        let count = sequences.len();
+        if sequence >= count {
+            return Err(format!("there are {count} training sequences: choose one from 1 to {count}"));
+        }
+        let device = self.device.clone().autodiff();
+        let model = self.fresh_model(&device)?;
+        let chosen = sequences.swap_remove(sequence);
+        let mut held_out = self.sequences(&dataset.held_out, settings.seq_len);
+        held_out.truncate(EVAL_SEQUENCES);
+        one_step(model, chosen, (sequence, count), held_out, settings, &self.tokenizer, &device)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// The base model's reading of `text` and `then` (see [`generate::inspect`]).

@@ -2,7 +2,8 @@
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
 // adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
 // learner's own; the layer map's counts; the shipped adapter's matrices, sized from its files; the two sweeps, their
-// recordings and one cell of each run by the learner; and the cost calculator's sums, worked by hand in lesson 5.
+// recordings and one cell of each run by the learner; one training step up close, recorded and the learner's; and
+// the cost calculator's sums, worked by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -441,6 +442,90 @@ test("learning-rate sweep: the recording first; the learner runs full fine-tunin
   await demo.getByLabel("Chart", { exact: true }).selectOption("Gradient norm");
   const norms = await demo.locator(".demo-data tbody tr td").allTextContents();
   assert.ok(norms.every((n) => Number(n) > 0), "a gradient norm at every step");
+  page.assertClean();
+  await context.close();
+});
+
+/** The one-step demo's stages as shown: each heading and its text. */
+async function stages(demo) {
+  return demo.locator(".one-step-stages > li").evaluateAll((items) => items.map((li) => ({ title: li.querySelector("h4").textContent, text: li.textContent })));
+}
+
+/** A matrix grid's cells, projection by projection, layer by layer. */
+async function grid(demo, caption) {
+  const table = demo.locator("table.matrix-grid", { has: demo.page().getByText(caption, { exact: true }) });
+  return table.locator("tbody td").allTextContents();
+}
+
+test("one step: the recorded step stage by stage, the keyboard on each new stage; the learner's step repeats it; a high rate overshoots; full fine-tuning", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const demo = await openDemo(page, "one-step");
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "pip-the-purple-robot.one-step.json"), "utf8"));
+  const label = demo.locator(".demo-recorded-label");
+  await label.waitFor({ timeout: 60_000 });
+  assert.equal(await label.textContent(), `Recorded when this site was built: sequence 1 of ${recorded.sequences.toLocaleString("en-US")}, LoRA, learning rate 0.01. Take one step to see your own.`);
+
+  // Stage 1 alone: the sequence's 64 targets, as the recording has them, outlined where they count.
+  assert.deepEqual((await stages(demo)).map((s) => s.title), ["1. The batch"]);
+  const targets = await demo.locator(".one-step-stages ol.token-chips > li").evaluateAll((lis) => lis.map((li) => [li.textContent, li.classList.contains("trained")]));
+  assert.deepEqual(targets, recorded.tokens.map((t) => [t.target.text, t.trained]));
+  // Each Next shows one more stage and moves the keyboard to its heading.
+  await demo.getByRole("button", { name: "Next: The loss, token by token" }).click();
+  await page.waitForFunction(() => document.activeElement?.textContent === "2. The loss, token by token");
+  const loss = (await stages(demo))[1].text;
+  assert.ok(loss.includes(`over the 64 targets: ${recorded.loss_before.toFixed(3)}`), loss);
+  await demo.getByRole("button", { name: "Show every stage" }).click();
+  const all = await stages(demo);
+  assert.deepEqual(all.map((s) => s.title), ["1. The batch", "2. The loss, token by token", "3. The gradients", "4. The update", "5. The probabilities after the step"]);
+  assert.equal(await demo.getByRole("button", { name: /^Next/ }).count(), 0);
+
+  // The gradients: A's all zero (B starts at zero), B's as recorded, clipping named; every B value moved by the rate.
+  assert.ok(all[2].text.includes(`a norm of ${recorded.grad_norm.toFixed(3)}, above the limit of 1`), all[2].text);
+  assert.ok(all[2].text.includes("35 of the 70 matrices have a gradient of exactly zero."), all[2].text);
+  assert.ok((await grid(demo, "lora_A: gradient norm")).every((cell) => cell === "0.0000"));
+  const byGrid = (factor, key) =>
+    ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"].flatMap((p) =>
+      [0, 1, 2, 3, 4].map((l) => recorded.matrices.find((m) => m.layer === l && m.projection === p && m.factor === factor)[key].toFixed(4)),
+    );
+  assert.deepEqual(await grid(demo, "lora_B: gradient norm"), byGrid("LoraB", "grad_norm"));
+  assert.ok(all[3].text.includes("AdamW moved 24,000 of the 46,240 numbers in the matrices below. The largest change of any one is 0.0100; the learning rate is 0.01."), all[3].text);
+  assert.ok((await grid(demo, "lora_B: largest change of one number")).every((cell) => cell === "0.0100"));
+  assert.ok(all[4].text.includes(`the same sequence's loss is ${recorded.loss_after.toFixed(3)}, from ${recorded.loss_before.toFixed(3)}`), all[4].text);
+  assert.ok(recorded.loss_after < recorded.loss_before / 2, "the lesson's reading: one step halves the sequence's loss");
+  assert.ok(recorded.held_out_after < recorded.held_out_before && recorded.held_out_before - recorded.held_out_after < 0.2, "and helps the held-out loss a little");
+
+  // The learner takes the same step: their own, equal to the recording to float rounding, walked from stage 1 again.
+  const take = demo.getByRole("button", { name: "Take one step" });
+  await page.waitForFunction((b) => !b.disabled, await take.elementHandle(), { timeout: 120_000 });
+  await take.click();
+  await label.getByText(/^Your step: sequence 1 of/).waitFor({ timeout: 120_000 });
+  assert.deepEqual((await stages(demo)).map((s) => s.title), ["1. The batch"]);
+  await demo.getByRole("button", { name: "Show every stage" }).click();
+  const mine = await stages(demo);
+  const figure = (text, pattern) => Number(text.match(pattern)[1]);
+  const after = figure(mine[4].text, /the same sequence's loss is ([\d.]+)/);
+  assert.ok(Math.abs(after - recorded.loss_after) <= 2e-3, `${after} in the tab, ${recorded.loss_after} recorded`);
+
+  // Ten times the rate on another sequence: each number moves by 0.1, and the step overshoots its own sequence.
+  await demo.getByLabel("Training sequence").fill("2");
+  await demo.getByLabel("Training sequence").dispatchEvent("change");
+  await demo.getByLabel("Learning rate").selectOption("0.1");
+  await take.click();
+  await label.getByText("Your step: sequence 2 of", { exact: false }).waitFor({ timeout: 120_000 });
+  await demo.getByRole("button", { name: "Show every stage" }).click();
+  const high = await stages(demo);
+  assert.ok(high[3].text.includes("The largest change of any one is 0.1000; the learning rate is 0.1."), high[3].text);
+  const [afterHigh, beforeHigh] = high[4].text.match(/loss is ([\d.]+), from ([\d.]+)/).slice(1).map(Number);
+  assert.ok(afterHigh > beforeHigh, `at 0.1 the sequence's own loss rises: ${beforeHigh} → ${afterHigh}`);
+
+  // Full fine-tuning trains the projections' weights themselves: 35 matrices, every number moved.
+  await demo.getByLabel("What trains").selectOption("Full fine-tuning");
+  await demo.getByLabel("Learning rate").selectOption("0.001");
+  await take.click();
+  await label.getByText("full fine-tuning, learning rate 0.001", { exact: false }).waitFor({ timeout: 120_000 });
+  await demo.getByRole("button", { name: "Show every stage" }).click();
+  assert.equal((await grid(demo, "weight: gradient norm")).length, 35);
+  assert.match((await stages(demo))[3].text, /AdamW moved 226,560 of the 226,560 numbers in the matrices below \(full fine-tuning also trains the token embeddings and the norms, left out here\)/);
   page.assertClean();
   await context.close();
 });

@@ -14,9 +14,10 @@ fn logits_after(model: &LlamaForCausalLM, tokens: &[u32], device: &Device) -> Ve
 }
 use tinytune::lora::LoraConfig;
 use tinytune::model::LlamaForCausalLM;
-use tinytune::settings::{Choice, Projection};
+use tinytune::one_step::{one_step, step_settings, Factor};
+use tinytune::settings::{Choice, Projection, TrainSettings};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::{Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
+use tinytune::train::{evaluate, Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
 fn load(device: &Device) -> LlamaForCausalLM {
     let dir = common::converted_model_dir();
@@ -376,4 +377,72 @@ fn frozen_runs_measure_the_loss_without_changing_anything() {
     let mut trainer = Trainer::new(load(&device), data.clone(), data[..2].to_vec(), config, &device).unwrap();
     let evals: Vec<f64> = (0..3).map(|_| pollster::block_on(trainer.step()).unwrap().eval_loss.unwrap()).collect();
     assert_eq!(evals[0], evals[2], "nothing trains, so the held-out loss stays put");
+}
+
+#[test]
+fn one_step_up_close_reads_back_the_step_the_trainer_takes() {
+    let device = Device::flex().autodiff();
+    let settings = TrainSettings { seq_len: 32, ..TrainSettings::default() };
+    let data = sequences(4, 32, 7);
+    let (sequence, held_out) = (data[0].clone(), data[1..].to_vec());
+    let step = pollster::block_on(one_step(
+        load(&device),
+        sequence.clone(),
+        (0, 1),
+        held_out.clone(),
+        &settings,
+        &tokenizer(),
+        &device,
+    ))
+    .unwrap();
+
+    // The same step, taken by a trainer of its own with the same settings.
+    let config = TrainingConfig::from_settings(&step_settings(&settings));
+    let mut trainer = Trainer::new(load(&device), vec![sequence.clone()], held_out, config, &device).unwrap();
+    let (held_out_before, _) = pollster::block_on(trainer.eval_losses()).unwrap();
+    let metrics = pollster::block_on(trainer.step()).unwrap();
+    let (held_out_after, _) = pollster::block_on(trainer.eval_losses()).unwrap();
+    let inference = device.clone().inner();
+    let after =
+        pollster::block_on(evaluate(&trainer.model().valid(), std::slice::from_ref(&sequence), 1, &inference)).unwrap();
+    let close = |a: f64, b: f64, what: &str| assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{what}: {a} vs {b}");
+    close(step.loss_before, metrics.loss, "loss before");
+    close(step.loss_after, after, "loss after");
+    close(step.held_out_before, held_out_before.unwrap(), "held-out loss before");
+    close(step.held_out_after, held_out_after.unwrap(), "held-out loss after");
+    close(step.grad_norm, metrics.grad_norm, "gradient norm");
+    assert!(step.loss_after < step.loss_before);
+
+    // The tokens are the sequence's targets, with its loss mask.
+    assert_eq!(step.tokens.iter().map(|t| t.target.id).collect::<Vec<_>>(), sequence.tokens[1..]);
+    assert_eq!(step.tokens.iter().map(|t| t.trained).collect::<Vec<_>>(), sequence.targets_mask);
+
+    // The gradient read for each matrix is the one the step used: together their norm is the step's.
+    assert_eq!(step.matrices.len(), 5 * 7 * 2);
+    let total = step.matrices.iter().map(|m| m.grad_norm.powi(2)).sum::<f64>().sqrt();
+    close(total, metrics.grad_norm, "the matrices' gradient norms together");
+    // B starts at zero, so at the first step A receives no gradient and stays; every value of B moves, and
+    // AdamW's first step moves each by lr·g/(|g| + ε): the learning rate, whatever the gradient's size.
+    let rate = settings.learning_rate;
+    for m in &step.matrices {
+        let name = format!("layer {} {} {}", m.layer, m.projection.name(), m.factor.name());
+        match m.factor {
+            Factor::LoraA => assert!(m.grad_norm == 0.0 && m.moved == 0, "{name} changed: {m:?}"),
+            Factor::LoraB => {
+                assert!(m.grad_norm > 0.0 && m.moved == m.values, "{name}: {m:?}");
+                assert!((m.largest_change - rate).abs() < 1e-3 * rate, "{name}: largest change {}", m.largest_change);
+                let all_at_rate = rate * (m.values as f64).sqrt();
+                assert!(m.update_norm <= all_at_rate * 1.0001 && m.update_norm > 0.99 * all_at_rate, "{name}: {m:?}");
+            }
+            Factor::Weight => panic!("{name}: a LoRA step trains no weight"),
+        }
+    }
+
+    // Full fine-tuning trains the projections' own weights.
+    let full = TrainSettings { method: TrainingMethod::Full, learning_rate: 1e-3, ..settings };
+    let step = pollster::block_on(one_step(load(&device), sequence, (0, 1), vec![], &full, &tokenizer(), &device));
+    let step = step.unwrap();
+    assert_eq!(step.matrices.len(), 5 * 7);
+    assert!(step.matrices.iter().all(|m| m.factor == Factor::Weight && m.grad_norm > 0.0 && m.moved > 0));
+    assert!(step.held_out_before.is_nan(), "no held-out sequences, no held-out loss");
 }

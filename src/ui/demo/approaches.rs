@@ -12,6 +12,7 @@ use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::numbers::format_count;
 use super::reading::fetch_json;
+use super::table::ScrollingTable;
 use super::{DATASETS, STORIES_MODEL_URL};
 use crate::approach::{tally, Approach, ApproachSample, Tally, ROUNDS};
 use crate::task::TaskCheck;
@@ -100,28 +101,23 @@ pub fn ApproachesDemo() -> impl IntoView {
                      four ways” to write your own."
                 </p>
             })}
-            <div class="demo-table" role="region" tabindex="0" aria-labelledby=caption.clone()>
-                <table>
-                    <caption id=caption.clone()>
-                        {move || if shown().1 { "The recorded comparison" } else { "Your comparison" }}
-                    </caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Way"</th>
-                            <th scope="col">"What the model reads"</th>
-                            <th scope="col">"Tokens read per request"</th>
-                            <th scope="col">"Named both"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || {
-                            let per_approach = per_approach().unwrap_or(0);
-                            tally(&shown().0).into_iter().map(|t| view! { <TallyRow tally=t per_approach /> })
-                                .collect_view()
-                        }}
-                    </tbody>
-                </table>
-            </div>
+            <ScrollingTable caption_id=caption.clone() caption=move || if shown().1 { "The recorded comparison" } else { "Your comparison" }>
+                <thead>
+                    <tr>
+                        <th scope="col">"Way"</th>
+                        <th scope="col">"What the model reads"</th>
+                        <th scope="col">"Tokens read per request"</th>
+                        <th scope="col">"Named both"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        let per_approach = per_approach().unwrap_or(0);
+                        tally(&shown().0).into_iter().map(|t| view! { <TallyRow tally=t per_approach /> })
+                            .collect_view()
+                    }}
+                </tbody>
+            </ScrollingTable>
             {move || {
                 let samples = shown().0;
                 Approach::ALL.into_iter().map(|approach| {

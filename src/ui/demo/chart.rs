@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::chart_scale::Axis;
 use super::live::LiveDemo;
 use super::numbers::describe_change;
+use super::table::ScrollingTable;
 use crate::protocol::StepMetrics;
 
 // The drawing's own units; the SVG scales to its container's width.
@@ -331,28 +332,24 @@ fn DataTable(series: Signal<Vec<Series>>, caption: Signal<String>, caption_id: S
     view! {
         <details class="demo-data">
             <summary>"Show the data as a table"</summary>
-            // A region that scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too.
-            <div class="demo-table" role="region" tabindex="0" aria-labelledby=caption_id.clone()>
-                <table>
-                    <caption id=caption_id.clone()>{caption}</caption>
-                    <thead>
+            <ScrollingTable caption_id=caption_id.clone() caption=move || caption.get()>
+                <thead>
+                    <tr>
+                        <th scope="col">"Step"</th>
+                        {move || series.get().into_iter().map(|line| view! { <th scope="col">{line.label}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=steps key=|step| *step let:step>
                         <tr>
-                            <th scope="col">"Step"</th>
-                            {move || series.get().into_iter().map(|line| view! { <th scope="col">{line.label}</th> }).collect_view()}
+                            <th scope="row">{step}</th>
+                            {move || series.with(|series| series.iter().map(|line| {
+                                cell(line.points.iter().find(|&&(s, _)| s == step).map(|&(_, value)| value))
+                            }).collect_view())}
                         </tr>
-                    </thead>
-                    <tbody>
-                        <For each=steps key=|step| *step let:step>
-                            <tr>
-                                <th scope="row">{step}</th>
-                                {move || series.with(|series| series.iter().map(|line| {
-                                    cell(line.points.iter().find(|&&(s, _)| s == step).map(|&(_, value)| value))
-                                }).collect_view())}
-                            </tr>
-                        </For>
-                    </tbody>
-                </table>
-            </div>
+                    </For>
+                </tbody>
+            </ScrollingTable>
         </details>
     }
 }

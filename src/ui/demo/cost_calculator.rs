@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::instruction_adapter::INSTRUCTION_ADAPTER_URL;
 use super::numbers::format_count;
 use super::reading::fetch_json;
+use super::table::ScrollingTable;
 use crate::approach::{tally, Approach, ApproachSample};
 use crate::ui::trainer_client::use_trainer;
 
@@ -354,34 +355,31 @@ pub fn CostCalculatorDemo() -> impl IntoView {
                     {Field::SHARED.into_iter().map(input).collect_view()}
                 </fieldset>
             </div>
-            <div class="demo-table" role="region" tabindex="0" aria-labelledby=caption.clone()>
-                <table>
-                    <caption id=caption.clone()>"What each costs"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Per column"</th>
-                            {Column::BOTH.into_iter().map(|c| view! { <th scope="col">{c.title()}</th> }).collect_view()}
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {move || outcome.get().map(|o| {
-                            let rows: [(&str, Shown); 4] = [
-                                ("Cost per 1,000 requests, tokens only", |c| format_dollars(c.tokens_per_1000)),
-                                ("Wrong answers per 1,000", |c| format!("{:.0}", c.wrong_per_1000)),
-                                ("Cost per 1,000 including wrong answers", |c| format_dollars(c.total_per_1000)),
-                                ("Cost per month", |c| format_dollars(c.per_month)),
-                            ];
-                            rows.into_iter().map(|(label, shown)| view! {
-                                <tr>
-                                    <th scope="row">{label}</th>
-                                    <td>{shown(&o.large)}</td>
-                                    <td>{shown(&o.tuned)}</td>
-                                </tr>
-                            }).collect_view()
-                        })}
-                    </tbody>
-                </table>
-            </div>
+            <ScrollingTable caption_id=caption.clone() caption=|| "What each costs">
+                <thead>
+                    <tr>
+                        <th scope="col">"Per column"</th>
+                        {Column::BOTH.into_iter().map(|c| view! { <th scope="col">{c.title()}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || outcome.get().map(|o| {
+                        let rows: [(&str, Shown); 4] = [
+                            ("Cost per 1,000 requests, tokens only", |c| format_dollars(c.tokens_per_1000)),
+                            ("Wrong answers per 1,000", |c| format!("{:.0}", c.wrong_per_1000)),
+                            ("Cost per 1,000 including wrong answers", |c| format_dollars(c.total_per_1000)),
+                            ("Cost per month", |c| format_dollars(c.per_month)),
+                        ];
+                        rows.into_iter().map(|(label, shown)| view! {
+                            <tr>
+                                <th scope="row">{label}</th>
+                                <td>{shown(&o.large)}</td>
+                                <td>{shown(&o.tuned)}</td>
+                            </tr>
+                        }).collect_view()
+                    })}
+                </tbody>
+            </ScrollingTable>
             <p class="cost-payback" role="status">
                 {move || match outcome.get() {
                     Some(o) => payback_words(&o),

@@ -108,7 +108,7 @@ impl LiveDemo {
     /// `inspection`.
     pub fn inspect(&self, text: String, then: Vec<u32>) {
         let request_id = self.trainer.next_request_id();
-        self.state.update(|state| state.request_inspection(request_id));
+        self.state.update(|state| state.request(request_id, |s| &mut s.inspection));
         self.trainer.send(&ToWorker::Inspect { request_id, text, then });
     }
 
@@ -116,8 +116,17 @@ impl LiveDemo {
     /// the state's `weights`.
     pub fn read_weights(&self, run: Option<RunId>, layer: usize, projection: Projection) {
         let request_id = self.trainer.next_request_id();
-        self.state.update(|state| state.request_weights(request_id));
+        self.state.update(|state| state.request(request_id, |s| &mut s.weights));
         self.trainer.send(&ToWorker::ReadWeights { request_id, run, layer, projection });
+    }
+
+    /// Asks for one training step up close with `settings` on training sequence `sequence` (from 0) of the demo's
+    /// data set; the answer lands in the state's `one_step`.
+    pub fn take_one_step(&self, sequence: usize, settings: TrainSettings) {
+        let request_id = self.trainer.next_request_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.request(request_id, |s| &mut s.one_step));
+        self.trainer.send(&ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings });
     }
 
     /// Asks for the comparison of ways to the demo's data set's task check ([`crate::approach`]), with `run`'s

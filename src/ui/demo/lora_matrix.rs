@@ -79,7 +79,7 @@ pub fn LoraMatrixDemo() -> impl IntoView {
             demo.read_weights(Some(run), layer, projection);
         }
     });
-    let weights = move || state.with(|s| s.weights.clone());
+    let weights = move || state.with(|s| s.weights.latest.clone());
     let trained_alpha = move || weights().and_then(|w| w.adapter.map(|a| a.scaling * a.rank as f64));
     // Sliders hold f64; α starts at the adapter's own once the first reading arrives, k at its full rank. Later
     // readings (another layer or projection) keep what the learner set.
@@ -89,7 +89,9 @@ pub fn LoraMatrixDemo() -> impl IntoView {
         if started == Some(true) {
             return true;
         }
-        let Some(trained) = state.with(|s| s.weights.as_ref().and_then(|w| w.adapter.clone())) else { return false };
+        let Some(trained) = state.with(|s| s.weights.latest.as_ref().and_then(|w| w.adapter.clone())) else {
+            return false;
+        };
         alpha.set(trained.scaling * trained.rank as f64);
         kept.set(trained.rank as f64);
         true

@@ -20,12 +20,14 @@ mod lora_matrix;
 mod next_token;
 mod notices;
 pub(crate) mod numbers;
+mod one_step;
 mod reading;
 mod recorded;
 mod run_progress;
 mod samples;
 mod settings_form;
 mod sweep;
+mod table;
 mod task_result;
 mod tokens;
 
@@ -63,5 +65,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::LoraMatrix => view! { <lora_matrix::LoraMatrixDemo /> }.into_any(),
         DemoKind::RankSweep => view! { <sweep::SweepDemo sweep=Sweep::RankAndTargets /> }.into_any(),
         DemoKind::LearningRateSweep => view! { <sweep::SweepDemo sweep=Sweep::LearningRate /> }.into_any(),
+        DemoKind::OneStep => view! { <one_step::OneStepDemo /> }.into_any(),
+        DemoKind::LossOnPromptSweep => view! { <sweep::SweepDemo sweep=Sweep::LossOnPrompt /> }.into_any(),
     }
 }

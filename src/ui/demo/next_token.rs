@@ -76,12 +76,12 @@ pub fn NextTokenDemo() -> impl IntoView {
     let rng = StoredValue::new(StdRng::seed_from_u64((js_sys::Math::random() * u64::MAX as f64) as u64));
 
     let loaded = move || state.with(|s| s.model.is_some());
-    let waiting = move || state.with(|s| s.inspecting.is_some());
+    let waiting = move || state.with(|s| s.inspection.is_waiting());
     let empty = move || prompt.with(|p| p.trim().is_empty());
     let read = move || demo.inspect(prompt.get_untracked(), drawn.get_untracked());
     let add_token = move || {
         // Drawn from the learner's own reading of this prompt (the recorded one is of the opening prompt).
-        let Some(own) = state.with_untracked(|s| s.inspection.clone()) else { return };
+        let Some(own) = state.with_untracked(|s| s.inspection.latest.clone()) else { return };
         let distribution =
             sampling::next_token_distribution(&own.next_logits, temperature.get_untracked(), top_p.get_untracked());
         let token = rng.try_update_value(|rng| sampling::draw(&distribution, rng));
@@ -142,7 +142,7 @@ pub fn NextTokenDemo() -> impl IntoView {
                     <button
                         type="button"
                         class="secondary"
-                        disabled=move || !loaded() || waiting() || state.with(|s| s.inspection.is_none())
+                        disabled=move || !loaded() || waiting() || state.with(|s| s.inspection.latest.is_none())
                         on:click=move |_| add_token()
                     >
                         "Add a token"

@@ -55,7 +55,7 @@ impl ReadingDemo {
         // The data set is not read; the run layer loads one with the model, the smallest the site ships.
         let demo = LiveDemo::new(kind.name(), STORIES_MODEL_URL, &PIP_STORIES.url());
         let recorded = recorded_reading(kind);
-        let shown = Memo::new(move |_| match demo.state.with(|s| s.inspection.clone()) {
+        let shown = Memo::new(move |_| match demo.state.with(|s| s.inspection.latest.clone()) {
             Some(own) => Some((own, false)),
             None => recorded.get().map(|recorded| (recorded, true)),
         });

@@ -80,6 +80,7 @@ pub fn TrainingForm(
     let shown = initial.unwrap_or_else(|| Signal::stored(TrainSettings::default()));
     let method = RwSignal::new(TrainingMethod::Lora);
     let use_rslora = RwSignal::new(false);
+    let train_on_prompt = RwSignal::new(false);
     let targets = RwSignal::new(Vec::new());
     let schedule = RwSignal::new(Schedule::Cosine);
     let rank = NumberInput::new(LORA_RANK);
@@ -96,6 +97,7 @@ pub fn TrainingForm(
     let fill = move |settings: TrainSettings| {
         method.set(settings.method);
         use_rslora.set(settings.use_rslora);
+        train_on_prompt.set(settings.train_on_prompt);
         targets.set(settings.lora_targets);
         schedule.set(settings.schedule);
         rank.show(settings.lora_rank);
@@ -134,6 +136,7 @@ pub fn TrainingForm(
             lora_rank: lora_value(rank).ok()?.map_or(defaults.lora_rank, |r| r as usize),
             lora_alpha: lora_value(alpha).ok()?.unwrap_or(defaults.lora_alpha),
             use_rslora: use_rslora.get(),
+            train_on_prompt: train_on_prompt.get(),
             lora_dropout: lora_value(dropout).ok()?.unwrap_or(defaults.lora_dropout),
             lora_targets: targets.get(),
             learning_rate: learning_rate.value().ok()?,
@@ -238,6 +241,14 @@ pub fn TrainingForm(
                             on:change=move |ev| use_rslora.set(event_target_checked(&ev))
                         />
                         "rsLoRA: scale by alpha ÷ √r instead of alpha ÷ r"
+                    </label>
+                    <label class="demo-checkbox">
+                        <input
+                            type="checkbox"
+                            prop:checked=train_on_prompt
+                            on:change=move |ev| train_on_prompt.set(event_target_checked(&ev))
+                        />
+                        "Loss on the prompt too, not only the response (held-out losses stay on responses)"
                     </label>
                     <TargetChoice demo targets disabled=Signal::derive(move || !uses_lora()) />
                     <ScheduleChoice demo schedule />

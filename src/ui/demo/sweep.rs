@@ -1,6 +1,6 @@
-//! A sweep on the Pip stories ([`crate::sweep`]): its grid as a table, each cell's held-out loss and task metric
-//! (the recording made when the site was built until the learner runs the cell), the cells the learner chooses
-//! run one after another, and the chosen cells' curves overlaid on one chart.
+//! A sweep on one of the site's data sets ([`crate::sweep`]): its grid as a table, each cell's held-out loss and
+//! task metric (the recording made when the site was built until the learner runs the cell), the cells the learner
+//! chooses run one after another, and the chosen cells' curves overlaid on one chart.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -14,7 +14,8 @@ use super::notices::Notices;
 use super::numbers::count_of;
 use super::reading::fetch_json;
 use super::run_progress::RunProgress;
-use super::{PIP_STORIES, STORIES_MODEL_URL};
+use super::table::ScrollingTable;
+use super::{DATASETS, STORIES_MODEL_URL};
 use crate::protocol::{FinishReason, RecordedRun, RunId, StepMetrics};
 use crate::settings::Choice;
 use crate::sweep::Sweep;
@@ -59,7 +60,8 @@ fn free_for_next(state: &RunState) -> bool {
 
 #[component]
 pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
-    let dataset_url = PIP_STORIES.url();
+    let dataset = DATASETS.iter().find(|d| d.file == sweep.dataset_file()).expect("a sweep runs on a shipped data set");
+    let dataset_url = dataset.url();
     let demo = LiveDemo::new(sweep.name(), STORIES_MODEL_URL, &dataset_url);
     let state = demo.state;
     demo.load();
@@ -146,60 +148,58 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
             <h3 id=demo.id("title")>"Try it: a sweep you launch"</h3>
             <p>
                 {format!(
-                    "Each cell is one run of {} on the Pip stories: the default run, with only what its row and \
-                     column name changed. Until you run a cell it shows the run recorded when this site was built, \
-                     with the same settings. Choose up to {MOST_CHOSEN} cells for the chart, and run them: one \
-                     after another, in this tab.",
-                    count_of(total_steps, "step"),
+                    "Each cell is one run on the data set “{}”: the default run, with only what its row and column \
+                     name changed. Until you run a cell it shows the run recorded when this site was built, with \
+                     the same settings. Choose up to {MOST_CHOSEN} cells for the chart, and run them: one after \
+                     another, in this tab.",
+                    dataset.title,
                 )}
             </p>
             <LoadingProgress demo />
             <BackendLine demo />
-            // A region that scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it too.
-            <div class="demo-table sweep-grid" role="region" tabindex="0" aria-labelledby=caption_id.clone()>
-                <table>
-                    <caption id=caption_id.clone()>
-                        "Held-out loss at the last step (lower is better) and the Pip rate: of 8 stories started \
-                         from \"Once upon a time\", how many bring in Pip"
-                    </caption>
-                    <thead>
+            <ScrollingTable caption_id=caption_id.clone() class="sweep-grid" caption=move || view! {
+                "Held-out loss at the last step (lower is better)"
+                {move || state.with(|s| s.dataset.as_ref()?.task.as_ref().map(|task| {
+                    format!(" and “{}”: {}", task.name, task.description)
+                }))}
+            }>
+                <thead>
+                    <tr>
+                        <th scope="col">{sweep.rows_title()}</th>
+                        {column_labels.iter().map(|&label| view! { <th scope="col">{label}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {row_labels.into_iter().enumerate().map(|(row, row_label)| view! {
                         <tr>
-                            <th scope="col">{sweep.rows_title()}</th>
-                            {column_labels.iter().map(|&label| view! { <th scope="col">{label}</th> }).collect_view()}
+                            <th scope="row">{row_label}</th>
+                            {(0..columns).map(|column| {
+                                let cell = row * columns + column;
+                                let label = cells.with_value(|cells| sweep.cell_label(&cells[cell]));
+                                let is_chosen = move || chosen.with(|c| c.contains(&cell));
+                                view! {
+                                    <td class:chosen=is_chosen>
+                                        <label class="sweep-cell">
+                                            <input
+                                                type="checkbox"
+                                                aria-label=label
+                                                prop:checked=is_chosen
+                                                disabled=move || running.get() || (!is_chosen() && chosen.with(Vec::len) >= MOST_CHOSEN)
+                                                on:change=move |_| chosen.update(|c| match c.iter().position(|&i| i == cell) {
+                                                    Some(at) => { c.remove(at); }
+                                                    None => c.push(cell),
+                                                })
+                                            />
+                                            <CellFigures shown=Signal::derive(move || shown_cell(cell)) />
+                                            {move || (queue.with(|q| q.contains(&cell))).then_some(view! { <span class="sweep-source">"waiting"</span> })}
+                                        </label>
+                                    </td>
+                                }
+                            }).collect_view()}
                         </tr>
-                    </thead>
-                    <tbody>
-                        {row_labels.into_iter().enumerate().map(|(row, row_label)| view! {
-                            <tr>
-                                <th scope="row">{row_label}</th>
-                                {(0..columns).map(|column| {
-                                    let cell = row * columns + column;
-                                    let label = cells.with_value(|cells| sweep.cell_label(&cells[cell]));
-                                    let is_chosen = move || chosen.with(|c| c.contains(&cell));
-                                    view! {
-                                        <td class:chosen=is_chosen>
-                                            <label class="sweep-cell">
-                                                <input
-                                                    type="checkbox"
-                                                    aria-label=label
-                                                    prop:checked=is_chosen
-                                                    disabled=move || running.get() || (!is_chosen() && chosen.with(Vec::len) >= MOST_CHOSEN)
-                                                    on:change=move |_| chosen.update(|c| match c.iter().position(|&i| i == cell) {
-                                                        Some(at) => { c.remove(at); }
-                                                        None => c.push(cell),
-                                                    })
-                                                />
-                                                <CellFigures shown=Signal::derive(move || shown_cell(cell)) />
-                                                {move || (queue.with(|q| q.contains(&cell))).then_some(view! { <span class="sweep-source">"waiting"</span> })}
-                                            </label>
-                                        </td>
-                                    }
-                                }).collect_view()}
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+                    }).collect_view()}
+                </tbody>
+            </ScrollingTable>
             <p class="demo-actions">
                 <button type="button" on:click=run_chosen disabled=move || running.get() || chosen.with(Vec::is_empty) || !state.with(|s| s.ready())>
                     {move || format!("Run the {}", count_of(chosen.with(Vec::len), "chosen cell"))}

@@ -48,7 +48,7 @@ pub fn TokensDemo() -> impl IntoView {
     let text = RwSignal::new(kind.opening_text().unwrap_or_default().to_string());
 
     let loaded = move || state.with(|s| s.model.is_some());
-    let waiting = move || state.with(|s| s.inspecting.is_some());
+    let waiting = move || state.with(|s| s.inspection.is_waiting());
     let empty = move || text.with(|t| t.trim().is_empty());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
