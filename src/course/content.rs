@@ -607,6 +607,10 @@ fn read_manifest(
     Some(Course { title: manifest.title, description: manifest.description, parts })
 }
 
+/// The site's tools, which a lesson may link to besides other lessons (`[the data studio](/studio)`, with a query
+/// too: `/playground?data=instructions`); `ui` routes them.
+pub const TOOL_PAGES: [&str; 2] = ["/playground", "/studio"];
+
 /// What a link or image in lesson content may point at.
 struct LinkRules<'a> {
     slugs: &'a [String],
@@ -622,8 +626,15 @@ impl LinkRules<'_> {
         {
             return Ok(());
         }
+        let path = url.split(['#', '?']).next().unwrap_or_default();
+        if TOOL_PAGES.contains(&path) {
+            return Ok(());
+        }
         let Some(rest) = url.strip_prefix("/learn/") else {
-            return Err(format!("link `{url}`: link to a lesson as `/learn/<slug>`, or give a full https:// address"));
+            return Err(format!(
+                "link `{url}`: link to a lesson as `/learn/<slug>`, to a tool ({}), or give a full https:// address",
+                TOOL_PAGES.join(", ")
+            ));
         };
         let slug = rest.split(['#', '?']).next().unwrap_or_default();
         if self.slugs.iter().any(|s| s == slug) {

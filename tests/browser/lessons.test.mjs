@@ -2,8 +2,8 @@
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
 // adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
 // learner's own; the layer map's counts; the shipped adapter's matrices, sized from its files; the two sweeps, their
-// recordings and one cell of each run by the learner; one training step up close, recorded and the learner's; and
-// the cost calculator's sums, worked by hand in lesson 5.
+// recordings and one cell of each run by the learner (the loss-on-prompt sweep's on the instruction data); one
+// training step up close, recorded and the learner's; and the cost calculator's sums, worked by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -446,6 +446,27 @@ test("learning-rate sweep: the recording first; the learner runs full fine-tunin
   await context.close();
 });
 
+test("loss-on-prompt sweep: the recording first; the learner runs the prompts counted for 60 steps; the mask barely moves the held-out loss, the length does", async () => {
+  const { page, context } = await openPage(browser, origin);
+  const { recorded } = await runOneSweepCell(
+    page,
+    "loss-on-prompt-sweep",
+    "animal-place-instructions.sweep-loss-on-prompt.json",
+    ["loss on responses only, 300 steps (Instruction tuning)", "loss on prompts and responses, 300 steps (Instruction tuning)"],
+    "loss on prompts and responses, 60 steps (the default run)",
+  );
+  // The lesson's reading: on this data the two masks end within 0.01 of each other, and 300 steps halve the loss.
+  const last = (i) => recorded[i].metrics.filter((m) => m.eval_loss != null).at(-1).eval_loss;
+  const at = (row, column) => row * 2 + column;
+  for (const column of [0, 1]) assert.ok(Math.abs(last(at(0, column)) - last(at(1, column))) < 0.01, `column ${column}`);
+  for (const row of [0, 1]) assert.ok(last(at(row, 1)) < 0.6 * last(at(row, 0)), `row ${row}`);
+  // Training losses under the two masks differ even at step 1, on the same batch and the same base model.
+  assert.notEqual(recorded[at(0, 0)].metrics[0].loss, recorded[at(1, 0)].metrics[0].loss);
+  assert.equal(recorded[at(0, 0)].metrics[0].eval_loss, recorded[at(1, 0)].metrics[0].eval_loss);
+  page.assertClean();
+  await context.close();
+});
+
 /** The one-step demo's stages as shown: each heading and its text. */
 async function stages(demo) {
   return demo.locator(".one-step-stages > li").evaluateAll((items) => items.map((li) => ({ title: li.querySelector("h4").textContent, text: li.textContent })));
@@ -453,8 +474,9 @@ async function stages(demo) {
 
 /** A matrix grid's cells, projection by projection, layer by layer. */
 async function grid(demo, caption) {
-  const table = demo.locator("table.matrix-grid", { has: demo.page().getByText(caption, { exact: true }) });
-  return table.locator("tbody td").allTextContents();
+  const grids = demo.locator(".matrix-grid").filter({ has: demo.page().getByText(caption, { exact: true }) });
+  assert.equal(await grids.count(), 1, `one grid captioned ${caption}`);
+  return grids.locator("tbody td").allTextContents();
 }
 
 test("one step: the recorded step stage by stage, the keyboard on each new stage; the learner's step repeats it; a high rate overshoots; full fine-tuning", async () => {
@@ -482,14 +504,14 @@ test("one step: the recorded step stage by stage, the keyboard on each new stage
   // The gradients: A's all zero (B starts at zero), B's as recorded, clipping named; every B value moved by the rate.
   assert.ok(all[2].text.includes(`a norm of ${recorded.grad_norm.toFixed(3)}, above the limit of 1`), all[2].text);
   assert.ok(all[2].text.includes("35 of the 70 matrices have a gradient of exactly zero."), all[2].text);
-  assert.ok((await grid(demo, "lora_A: gradient norm")).every((cell) => cell === "0.0000"));
+  assert.deepEqual(await grid(demo, "lora_A: gradient norm"), Array(35).fill("0.0000"));
   const byGrid = (factor, key) =>
     ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"].flatMap((p) =>
       [0, 1, 2, 3, 4].map((l) => recorded.matrices.find((m) => m.layer === l && m.projection === p && m.factor === factor)[key].toFixed(4)),
     );
   assert.deepEqual(await grid(demo, "lora_B: gradient norm"), byGrid("LoraB", "grad_norm"));
   assert.ok(all[3].text.includes("AdamW moved 24,000 of the 46,240 numbers in the matrices below. The largest change of any one is 0.0100; the learning rate is 0.01."), all[3].text);
-  assert.ok((await grid(demo, "lora_B: largest change of one number")).every((cell) => cell === "0.0100"));
+  assert.deepEqual(await grid(demo, "lora_B: largest change of one number"), Array(35).fill("0.0100"));
   assert.ok(all[4].text.includes(`the same sequence's loss is ${recorded.loss_after.toFixed(3)}, from ${recorded.loss_before.toFixed(3)}`), all[4].text);
   assert.ok(recorded.loss_after < recorded.loss_before / 2, "the lesson's reading: one step halves the sequence's loss");
   assert.ok(recorded.held_out_after < recorded.held_out_before && recorded.held_out_before - recorded.held_out_after < 0.2, "and helps the held-out loss a little");

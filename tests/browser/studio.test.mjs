@@ -139,7 +139,15 @@ test("a dropped file's problems are listed by line, fixed in place, kept across 
 
   // Train on it in the playground (a new page: the worker finds the data set in the browser's storage).
   const link = page.getByRole("link", { name: "Train on this in the playground" });
-  assert.match(await link.getAttribute("href"), /\/playground\?data=studio$/);
+  // It opens with the sequence length the studio judged the lengths against, and follows it.
+  assert.match(await link.getAttribute("href"), /\/playground\?method=lora&.*&seq=64&.*&data=studio$/);
+  await page.getByLabel("Sequence length (tokens)").fill("96");
+  await page.getByLabel("Sequence length (tokens)").dispatchEvent("change");
+  await page.waitForFunction(
+    () => [...document.querySelectorAll("a")].some((a) => a.textContent === "Train on this in the playground" && a.getAttribute("href").includes("&seq=96&")),
+    null,
+    { timeout: 60_000 },
+  );
   await page.goto(`${origin}/playground?data=studio&steps=2&eval=1&warmup=0&batch=2`);
   await page.waitForFunction(() => {
     const fieldset = document.querySelector("section.playground .demo-settings > fieldset");

@@ -143,6 +143,20 @@ fn broken_internal_link_is_reported_at_its_line() {
 }
 
 #[test]
+fn a_link_to_a_tool_passes_and_a_link_to_any_other_site_page_is_refused() {
+    assert_eq!(
+        errors_for(replace_in("01-intro.md", "/learn/next-steps", "/playground?data=letters")),
+        Vec::<String>::new()
+    );
+    let errors = errors_for(replace_in("01-intro.md", "/learn/next-steps", "/studios"));
+    assert_one_error(
+        &errors,
+        "01-intro.md:11:",
+        "link `/studios`: link to a lesson as `/learn/<slug>`, to a tool (/playground, /studio)",
+    );
+}
+
+#[test]
 fn missing_image_is_reported() {
     let errors = errors_for(replace_in("01-intro.md", "/diagrams/box.svg", "/diagrams/circle.svg"));
     assert_one_error(&errors, "01-intro.md:13:", "image `/diagrams/circle.svg` not found");

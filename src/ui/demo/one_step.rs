@@ -434,7 +434,7 @@ fn MatrixGrid(
             .unwrap_or_else(|| "–".into())
     };
     view! {
-        <ScrollingTable caption_id=caption_id.clone() caption=move || format!("{}: {what}", factor.name())>
+        <ScrollingTable caption_id=caption_id.clone() class="matrix-grid" caption=move || format!("{}: {what}", factor.name())>
             <thead>
                 <tr>
                     <th scope="col">"Projection"</th>

@@ -18,7 +18,7 @@ pub fn ScrollingTable(
     view! {
         <div class=format!("demo-table {class}") role="region" tabindex="0" aria-labelledby=caption_id.clone()>
             <table>
-                <caption id=caption_id.clone()>{caption.run()}</caption>
+                <caption id=caption_id.clone()>{move || caption.run()}</caption>
                 {children()}
             </table>
         </div>

@@ -21,7 +21,9 @@ use super::demo::{save_file, STORIES_MODEL_URL, STUDIO_DATASET};
 use super::site;
 use super::trainer_client::{use_trainer, TrainerClient, TrainerState};
 use crate::dataset::{Format, Layout};
-use crate::protocol::{BackendChoice, DownloadPart, FromWorker, Kept, StudioReport, StudioSettings, ToWorker};
+use crate::protocol::{
+    BackendChoice, DownloadPart, FromWorker, Kept, StudioReport, StudioSettings, ToWorker, TrainSettings,
+};
 use state::{apply, Phase, StudioState};
 
 /// A file sent to be read: its name, format and bytes.
@@ -288,6 +290,13 @@ fn UseIt(studio: Studio) -> impl IntoView {
         move |part: DownloadPart| studio.send(&ToWorker::StudioDownload { part, layout: layout.get_untracked() });
     let layout_id = studio.id("layout");
     let title = studio.id("use-title");
+    // The playground opens with the sequence length the lengths above were judged against.
+    let playground_href = move || {
+        let seq_len = state.with(|s| s.report.as_ref().map(|r| r.settings.seq_len));
+        let defaults = TrainSettings::default();
+        let settings = TrainSettings { seq_len: seq_len.unwrap_or(defaults.seq_len), ..defaults };
+        site::href(&format!("/playground?{}", super::playground::query(&settings, &STUDIO_DATASET)))
+    };
     view! {
         <section class="studio-use" aria-labelledby=title.clone()>
             <h2 id=title.clone()>"Use it"</h2>
@@ -299,7 +308,7 @@ fn UseIt(studio: Studio) -> impl IntoView {
                 }}
             </p>
             <p>
-                <A href=site::href(&format!("/playground?{}={}", super::demo::DATA_KEY, STUDIO_DATASET.key))>
+                <A href=playground_href>
                     "Train on this in the playground"
                 </A>
             </p>
