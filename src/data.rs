@@ -16,6 +16,7 @@
 
 use crate::dataset::review::TokenFacts;
 use crate::dataset::Example;
+use crate::settings::LossMask;
 use crate::tokenizer::TextTokenizer;
 
 /// An example's tokens and, for each token, whether the model is trained to predict it.
@@ -32,10 +33,17 @@ impl TokenizedExample {
         self.loss_mask.extend(std::iter::repeat_n(is_target, tokens.len()));
     }
 
-    /// The example with every token after BOS a target: the loss on the prompt too (Axolotl's `train_on_inputs`,
-    /// TRL's `completion_only_loss=False`), role labels of a chat included.
-    pub fn with_loss_on_prompt(&self) -> TokenizedExample {
-        let loss_mask = (0..self.tokens.len()).map(|i| i > 0).collect();
+    /// The example with the targets `mask` picks: as tokenized for [`LossMask::Responses`]; every token after BOS
+    /// for [`LossMask::PromptsToo`] (role labels of a chat included); the same without the `eos_id` tokens for
+    /// [`LossMask::NoEndToken`].
+    pub fn masked(&self, mask: LossMask, eos_id: u32) -> TokenizedExample {
+        let loss_mask = match mask {
+            LossMask::Responses => self.loss_mask.clone(),
+            LossMask::PromptsToo => (0..self.tokens.len()).map(|i| i > 0).collect(),
+            LossMask::NoEndToken => {
+                self.loss_mask.iter().zip(&self.tokens).map(|(&target, &id)| target && id != eos_id).collect()
+            }
+        };
         TokenizedExample { tokens: self.tokens.clone(), loss_mask }
     }
 
@@ -165,12 +173,15 @@ mod tests {
     }
 
     #[test]
-    fn the_loss_on_the_prompt_makes_every_token_after_bos_a_target() {
+    fn each_loss_mask_picks_its_targets() {
         let tokenizer = stories260k_tokenizer();
         let example = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
-        let everything = tokenize_example(&example, &tokenizer).with_loss_on_prompt();
-        assert_eq!(everything.tokens, vec![1, 320, 417, 346, 306, 414, 2]);
-        assert_eq!(everything.loss_mask, vec![false, true, true, true, true, true, true]);
+        let tokenized = tokenize_example(&example, &tokenizer);
+        assert_eq!(tokenized.tokens, vec![1, 320, 417, 346, 306, 414, 2]);
+        let mask = |loss_mask| tokenized.masked(loss_mask, 2).loss_mask;
+        assert_eq!(mask(LossMask::Responses), vec![false, false, false, true, true, true, true]);
+        assert_eq!(mask(LossMask::PromptsToo), vec![false, true, true, true, true, true, true]);
+        assert_eq!(mask(LossMask::NoEndToken), vec![false, false, false, true, true, true, false]);
     }
 
     #[test]

@@ -72,6 +72,43 @@ impl Choice for Schedule {
     }
 }
 
+/// Which tokens of the training examples count in the loss. Held-out losses always count the responses and their
+/// end tokens, so runs with any mask compare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossMask {
+    /// The responses (assistant messages, all of a text) and the end token after each: what the tools do by
+    /// default (Axolotl's `train_on_inputs: false`, TRL's completion-only loss).
+    #[default]
+    Responses,
+    /// Every token after BOS, prompts too (Axolotl's `train_on_inputs: true`, TRL's `completion_only_loss=False`).
+    PromptsToo,
+    /// The responses without their end tokens: what a collator that masks padding by id does when the padding
+    /// token is the end token. The model never learns to stop.
+    NoEndToken,
+}
+
+impl Choice for LossMask {
+    const ALL: &'static [Self] = &[LossMask::Responses, LossMask::PromptsToo, LossMask::NoEndToken];
+    fn name(self) -> &'static str {
+        match self {
+            LossMask::Responses => "responses",
+            LossMask::PromptsToo => "prompts-too",
+            LossMask::NoEndToken => "no-end-token",
+        }
+    }
+}
+
+impl LossMask {
+    pub fn label(self) -> &'static str {
+        match self {
+            LossMask::Responses => "responses and their end tokens",
+            LossMask::PromptsToo => "prompts and responses",
+            LossMask::NoEndToken => "responses without their end tokens",
+        }
+    }
+}
+
 /// The seven linear projections of a Llama layer that LoRA can adapt, by their names in Hugging Face models and
 /// PEFT's `target_modules`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -245,7 +282,7 @@ pub const SEED: NumberSetting =
 /// Keys of the settings that are not numbers.
 pub const METHOD_KEY: &str = "method";
 pub const RSLORA_KEY: &str = "rslora";
-pub const PROMPT_LOSS_KEY: &str = "prompt_loss";
+pub const LOSS_MASK_KEY: &str = "loss";
 pub const TARGETS_KEY: &str = "targets";
 pub const SCHEDULE_KEY: &str = "schedule";
 
@@ -267,11 +304,9 @@ pub struct TrainSettings {
     /// Micro-batches per optimizer step: a step sees `batch_size × grad_accum` sequences.
     pub grad_accum: usize,
     pub seq_len: usize,
-    /// Count the prompts' tokens in the training loss too, not only the responses' (Axolotl's `train_on_inputs`,
-    /// TRL's `completion_only_loss=False`): every token after BOS is a target. Held-out losses stay on the
-    /// responses alone, so runs with and without it compare.
+    /// Which tokens count in the training loss; held-out losses count the responses whatever it is.
     #[serde(default)]
-    pub train_on_prompt: bool,
+    pub loss_mask: LossMask,
     pub eval_every: usize,
     pub seed: u64,
 }
@@ -295,7 +330,7 @@ impl Default for TrainSettings {
             batch_size: 8,
             grad_accum: 1,
             seq_len: 64,
-            train_on_prompt: false,
+            loss_mask: LossMask::Responses,
             eval_every: 10,
             seed: 42,
         }
@@ -439,7 +474,7 @@ impl TrainSettings {
             (BATCH_SIZE.key, self.batch_size.to_string()),
             (GRAD_ACCUM.key, self.grad_accum.to_string()),
             (SEQ_LEN.key, self.seq_len.to_string()),
-            (PROMPT_LOSS_KEY, self.train_on_prompt.to_string()),
+            (LOSS_MASK_KEY, self.loss_mask.name().into()),
             (EVAL_EVERY.key, self.eval_every.to_string()),
             (SEED.key, self.seed.to_string()),
         ]
@@ -539,13 +574,17 @@ impl TrainSettings {
                     Some(schedule) => settings.schedule = schedule,
                     None => problems.push(choice_problem::<Schedule>(SCHEDULE_KEY, value, defaults.schedule)),
                 },
-                RSLORA_KEY => match flag(RSLORA_KEY, "rsLoRA", value) {
-                    Ok(on) => settings.use_rslora = on,
-                    Err(problem) => problems.push(problem),
+                RSLORA_KEY => match value {
+                    "true" | "1" => settings.use_rslora = true,
+                    "false" | "0" => settings.use_rslora = false,
+                    _ => problems.push(SettingProblem {
+                        key: RSLORA_KEY,
+                        message: format!("`rslora={value}` in the address: rsLoRA is true or false; using false."),
+                    }),
                 },
-                PROMPT_LOSS_KEY => match flag(PROMPT_LOSS_KEY, "The loss on the prompt", value) {
-                    Ok(on) => settings.train_on_prompt = on,
-                    Err(problem) => problems.push(problem),
+                LOSS_MASK_KEY => match LossMask::from_name(value) {
+                    Some(mask) => settings.loss_mask = mask,
+                    None => problems.push(choice_problem::<LossMask>(LOSS_MASK_KEY, value, defaults.loss_mask)),
                 },
                 TARGETS_KEY => match parse_targets(value) {
                     Ok(targets) => settings.lora_targets = targets,
@@ -575,18 +614,6 @@ impl TrainSettings {
 }
 
 /// alpha / r, or alpha / √r for rank-stabilised LoRA (Kalajdzievski, 2023), as PEFT computes `scaling`.
-/// A setting that is on or off, from an address: `true`/`1` or `false`/`0`; otherwise a problem saying it is off.
-fn flag(key: &'static str, label: &str, value: &str) -> Result<bool, SettingProblem> {
-    match value {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err(SettingProblem {
-            key,
-            message: format!("`{key}={value}` in the address: {label} is true or false; using false."),
-        }),
-    }
-}
-
 pub fn lora_scaling(alpha: f64, rank: usize, use_rslora: bool) -> f64 {
     if use_rslora {
         alpha / (rank as f64).sqrt()
@@ -685,7 +712,7 @@ mod tests {
             batch_size: 4,
             grad_accum: 2,
             seq_len: 128,
-            train_on_prompt: true,
+            loss_mask: LossMask::NoEndToken,
             eval_every: 5,
             seed: 7,
         };
@@ -693,7 +720,7 @@ mod tests {
         assert_eq!(
             query,
             "method=full&r=16&alpha=8.5&rslora=true&dropout=0.05&targets=q_proj%2Cdown_proj&lr=0.0003\
-             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&prompt_loss=true&eval=5&seed=7"
+             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&loss=no-end-token&eval=5&seed=7"
         );
         assert_eq!(TrainSettings::from_query(&format!("?{query}")), (settings, vec![]));
         assert_eq!(TrainSettings::from_query(""), (TrainSettings::default(), vec![]));
@@ -702,7 +729,7 @@ mod tests {
     #[test]
     fn a_bad_value_in_the_address_is_named_with_its_range_and_replaced_by_the_default() {
         let (settings, problems) =
-            TrainSettings::from_query("r=500&lr=fast&method=qlora&targets=q_proj,wq&steps=20&prompt_loss=yes");
+            TrainSettings::from_query("r=500&lr=fast&method=qlora&targets=q_proj,wq&steps=20&loss=prompt");
         assert_eq!(settings, TrainSettings { steps: 20, ..TrainSettings::default() });
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(
@@ -714,10 +741,11 @@ mod tests {
                 "`targets=q_proj,wq` in the address: `wq` is not a projection: choose among q_proj, k_proj, v_proj, \
                  o_proj, gate_proj, up_proj or down_proj or a preset (attention, mlp or all-linear); using the \
                  default, q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.",
-                "`prompt_loss=yes` in the address: The loss on the prompt is true or false; using false.",
+                "`loss=prompt` in the address: loss is responses, prompts-too or no-end-token; using the default, \
+                 responses.",
             ]
         );
-        assert_eq!(problems.iter().map(|p| p.key).collect::<Vec<_>>(), ["r", "lr", "method", "targets", "prompt_loss"]);
+        assert_eq!(problems.iter().map(|p| p.key).collect::<Vec<_>>(), ["r", "lr", "method", "targets", "loss"]);
     }
 
     #[test]

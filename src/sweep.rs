@@ -4,7 +4,7 @@
 //! labelled as such, until the learner's own runs take its place. The grids are defined here once, for both.
 
 use crate::protocol::{RecordedRun, TrainSettings};
-use crate::settings::{Choice, TargetPreset, TrainingMethod};
+use crate::settings::{Choice, LossMask, TargetPreset, TrainingMethod};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sweep {
@@ -13,18 +13,18 @@ pub enum Sweep {
     RankAndTargets,
     /// The learning rate on a log scale, for LoRA (the default run) and for full fine-tuning.
     LearningRate,
-    /// Instruction tuning with the loss on the responses alone or on the prompts too, for the default run's 60
-    /// steps and the Instruction tuning preset's 300.
-    LossOnPrompt,
+    /// Instruction tuning with each loss mask (the responses, the prompts too, the responses without their end
+    /// tokens), for the default run's 60 steps and the Instruction tuning preset's 300.
+    LossMask,
 }
 
 impl Choice for Sweep {
-    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate, Sweep::LossOnPrompt];
+    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate, Sweep::LossMask];
     fn name(self) -> &'static str {
         match self {
             Sweep::RankAndTargets => "rank-targets",
             Sweep::LearningRate => "learning-rate",
-            Sweep::LossOnPrompt => "loss-on-prompt",
+            Sweep::LossMask => "loss-mask",
         }
     }
 }
@@ -47,10 +47,7 @@ const LEARNING_RATES: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 const METHODS: [(TrainingMethod, &str); 2] =
     [(TrainingMethod::Lora, "LoRA, rank 8, all linear"), (TrainingMethod::Full, "Full fine-tuning")];
 
-/// The rows of the loss-on-prompt sweep: whether the prompts count in the loss, and that in words.
-const LOSS_ON: [(bool, &str); 2] = [(false, "responses only"), (true, "prompts and responses")];
-
-/// The columns of the loss-on-prompt sweep: the run's length, and its name in the grid.
+/// The columns of the loss-mask sweep: the run's length, and its name in the grid.
 const LENGTHS: [(usize, &str); 2] = [(60, "60 steps (the default run)"), (300, "300 steps (Instruction tuning)")];
 
 /// One run of a sweep: its place in the grid and its settings.
@@ -66,7 +63,7 @@ impl Sweep {
     pub fn dataset_file(self) -> &'static str {
         match self {
             Sweep::RankAndTargets | Sweep::LearningRate => "pip-the-purple-robot.jsonl",
-            Sweep::LossOnPrompt => "animal-place-instructions.jsonl",
+            Sweep::LossMask => "animal-place-instructions.jsonl",
         }
     }
 
@@ -75,7 +72,7 @@ impl Sweep {
         match self {
             Sweep::RankAndTargets => "Rank r",
             Sweep::LearningRate => "Learning rate",
-            Sweep::LossOnPrompt => "Loss on",
+            Sweep::LossMask => "Loss on",
         }
     }
 
@@ -83,7 +80,7 @@ impl Sweep {
         match self {
             Sweep::RankAndTargets => RANKS.iter().map(usize::to_string).collect(),
             Sweep::LearningRate => LEARNING_RATES.iter().map(f64::to_string).collect(),
-            Sweep::LossOnPrompt => LOSS_ON.iter().map(|(_, label)| label.to_string()).collect(),
+            Sweep::LossMask => LossMask::ALL.iter().map(|mask| mask.label().to_string()).collect(),
         }
     }
 
@@ -98,7 +95,7 @@ impl Sweep {
                 })
                 .collect(),
             Sweep::LearningRate => METHODS.iter().map(|&(_, label)| label).collect(),
-            Sweep::LossOnPrompt => LENGTHS.iter().map(|&(_, label)| label).collect(),
+            Sweep::LossMask => LENGTHS.iter().map(|&(_, label)| label).collect(),
         }
     }
 
@@ -127,8 +124,8 @@ impl Sweep {
                 method: METHODS[column].0,
                 ..TrainSettings::default()
             },
-            Sweep::LossOnPrompt => {
-                TrainSettings { train_on_prompt: LOSS_ON[row].0, steps: LENGTHS[column].0, ..TrainSettings::default() }
+            Sweep::LossMask => {
+                TrainSettings { loss_mask: LossMask::ALL[row], steps: LENGTHS[column].0, ..TrainSettings::default() }
             }
         }
     }
@@ -142,7 +139,7 @@ impl Sweep {
         match self {
             Sweep::RankAndTargets => "r",
             Sweep::LearningRate => "learning rate",
-            Sweep::LossOnPrompt => "loss on",
+            Sweep::LossMask => "loss on",
         }
     }
 
@@ -155,8 +152,8 @@ impl Sweep {
             Sweep::RankAndTargets => vec![index(5, 0), index(2, 2), index(0, 2)],
             // LoRA at the default 0.01, full fine-tuning at that rate and at a tenth of it.
             Sweep::LearningRate => vec![index(4, 0), index(4, 1), index(2, 1)],
-            // Both masks at the length that teaches the data set's task.
-            Sweep::LossOnPrompt => vec![index(0, 1), index(1, 1)],
+            // Every mask at the length that teaches the data set's task.
+            Sweep::LossMask => vec![index(0, 1), index(1, 1), index(2, 1)],
         }
     }
 
@@ -230,18 +227,25 @@ mod tests {
     }
 
     #[test]
-    fn the_loss_on_prompt_grid_is_each_mask_at_the_default_length_and_the_instruction_presets() {
-        let sweep = Sweep::LossOnPrompt;
+    fn the_loss_mask_grid_is_each_mask_at_the_default_length_and_the_instruction_presets() {
+        let sweep = Sweep::LossMask;
         let cells = sweep.cells();
-        assert_eq!(cells.len(), 2 * 2);
+        assert_eq!(cells.len(), 3 * 2);
         assert_eq!(sweep.cell_label(&cells[3]), "loss on prompts and responses, 300 steps (Instruction tuning)");
+        assert_eq!(
+            sweep.cell_label(&cells[4]),
+            "loss on responses without their end tokens, 60 steps (the default run)"
+        );
         // The responses-only cells are the default run and the Instruction tuning preset, exactly.
         assert_eq!(cells[0].settings, TrainSettings::default());
         assert_eq!(cells[1].settings, crate::settings::RunPreset::Instructions.settings());
         for cell in &cells {
             let s = &cell.settings;
-            assert_eq!(s.train_on_prompt, cell.row == 1);
-            assert_eq!(TrainSettings { train_on_prompt: false, steps: 60, ..s.clone() }, TrainSettings::default());
+            assert_eq!(s.loss_mask, LossMask::ALL[cell.row]);
+            assert_eq!(
+                TrainSettings { loss_mask: LossMask::Responses, steps: 60, ..s.clone() },
+                TrainSettings::default()
+            );
         }
         assert_eq!(sweep.dataset_file(), "animal-place-instructions.jsonl");
     }
@@ -262,10 +266,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            labels(Sweep::LossOnPrompt),
+            labels(Sweep::LossMask),
             [
-                "loss on responses only, 300 steps (Instruction tuning)",
-                "loss on prompts and responses, 300 steps (Instruction tuning)"
+                "loss on responses and their end tokens, 300 steps (Instruction tuning)",
+                "loss on prompts and responses, 300 steps (Instruction tuning)",
+                "loss on responses without their end tokens, 300 steps (Instruction tuning)"
             ]
         );
     }

@@ -24,9 +24,9 @@ pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
 pub const EVAL_SEQUENCES: usize = 32;
 
 /// The trainer for a run as the site makes one, in the worker and in the CLI's recordings of it (`tinytune
-/// record`): `settings` on the training examples (every token after BOS a target with `train_on_prompt`);
-/// held-out loss on the first [`EVAL_SEQUENCES`] sequences of `held_out`, on their responses alone whatever the
-/// setting; drift on as many of `reference`, text the base model wrote itself. `pad_id` is the tokenizer's EOS.
+/// record`): `settings` on the training examples, with the targets its loss mask picks; held-out loss on the first
+/// [`EVAL_SEQUENCES`] sequences of `held_out`, on their responses whatever the mask; drift on as many of
+/// `reference`, text the base model wrote itself. `pad_id` is the tokenizer's EOS.
 pub fn site_run(
     model: LlamaForCausalLM,
     train: &[TokenizedExample],
@@ -41,10 +41,8 @@ pub fn site_run(
         sequences.truncate(limit);
         sequences
     };
-    let train = match settings.train_on_prompt {
-        true => sequences(&train.iter().map(TokenizedExample::with_loss_on_prompt).collect::<Vec<_>>(), usize::MAX),
-        false => sequences(train, usize::MAX),
-    };
+    let train: Vec<TokenizedExample> = train.iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
+    let train = sequences(&train, usize::MAX);
     let held_out = sequences(held_out, EVAL_SEQUENCES);
     let trainer = Trainer::new(model, train, held_out, TrainingConfig::from_settings(settings), device)?;
     Ok(trainer.with_reference_eval(sequences(reference, EVAL_SEQUENCES)))

@@ -77,7 +77,7 @@ done
 # sweep`, each cell a run as `record` makes it), shown until the learner runs the cells:
 # datasets/<name>.sweep-<sweep>.json.
 for swept_on in rank-targets:pip-the-purple-robot learning-rate:pip-the-purple-robot \
-    loss-on-prompt:animal-place-instructions; do
+    loss-mask:animal-place-instructions; do
   sweep=${swept_on%%:*}
   data=public/datasets/${swept_on#*:}.jsonl
   stem=$(basename "${data%.*}")

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
 use tinytune::course::DemoKind;
-use tinytune::data::{tokenize_example, training_sequences, TokenizedExample, TrainingSequence};
+use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
 use tinytune::dataset::Example;
@@ -23,7 +23,9 @@ use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
-use tinytune::settings::{parse_targets, Choice, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod};
+use tinytune::settings::{
+    parse_targets, Choice, LossMask, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod,
+};
 use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
@@ -241,9 +243,10 @@ struct TrainArgs {
     batch_size: usize,
     #[arg(long)]
     seq_len: usize,
-    /// Count the prompts' tokens in the training loss too, not only the responses' (Axolotl's train_on_inputs).
-    #[arg(long)]
-    train_on_prompt: bool,
+    /// Which tokens count in the training loss: responses (and their end tokens), prompts-too, or
+    /// no-end-token (the responses without their end tokens, as masking padding by id does when it is EOS).
+    #[arg(long, default_value = "responses", value_parser = choice::<LossMask>)]
+    loss_mask: LossMask,
     /// Micro-batches per optimizer step.
     #[arg(long, default_value_t = 1)]
     grad_accum: usize,
@@ -465,15 +468,14 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let examples = parse_dataset(&name, &read(&args.data)?).map_err(|e| e.to_string())?;
     let split = SplitSettings { held_out_fraction: args.eval_fraction, seed: args.seed, grouped: true };
     let (train_examples, eval_examples) = split_examples(examples, &split);
-    // As the site's runs do (`site_run`): the loss on the prompt, when asked for, in training alone.
-    let sequences = |examples: &[_], on_prompt: bool| {
-        let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+    // As the site's runs do (`site_run`): the loss mask in training alone.
+    let sequences = |examples: &[_], mask: LossMask| {
         let tokenized: Vec<_> =
-            if on_prompt { tokenized.iter().map(TokenizedExample::with_loss_on_prompt).collect() } else { tokenized };
+            examples.iter().map(|e| tokenize_example(e, &tokenizer).masked(mask, tokenizer.eos_id())).collect();
         training_sequences(&tokenized, args.seq_len, tokenizer.eos_id())
     };
     let (train_sequences, eval_sequences) =
-        (sequences(&train_examples, args.train_on_prompt), sequences(&eval_examples, false));
+        (sequences(&train_examples, args.loss_mask), sequences(&eval_examples, LossMask::Responses));
 
     let settings = TrainSettings {
         method: args.method,
@@ -489,7 +491,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         batch_size: args.batch_size,
         grad_accum: args.grad_accum,
         seq_len: args.seq_len,
-        train_on_prompt: args.train_on_prompt,
+        loss_mask: args.loss_mask,
         eval_every: args.eval_every,
         seed: args.seed,
     };

@@ -26,8 +26,8 @@ pub enum DemoKind {
     RankSweep,
     /// The learning rate on a log scale for LoRA and full fine-tuning: a grid of runs, recorded too.
     LearningRateSweep,
-    /// Instruction tuning with the loss on the responses alone or on the prompts too: a grid of runs, recorded too.
-    LossOnPromptSweep,
+    /// Instruction tuning under each loss mask, for two lengths of run: a grid of runs, recorded too.
+    LossMaskSweep,
     /// One training step from the base model on one sequence, stage by stage: batch, loss, gradients, update, after.
     OneStep,
 }
@@ -45,7 +45,7 @@ impl DemoKind {
         DemoKind::RankSweep,
         DemoKind::LearningRateSweep,
         DemoKind::OneStep,
-        DemoKind::LossOnPromptSweep,
+        DemoKind::LossMaskSweep,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -62,7 +62,7 @@ impl DemoKind {
             DemoKind::RankSweep => "rank-sweep",
             DemoKind::LearningRateSweep => "learning-rate-sweep",
             DemoKind::OneStep => "one-step",
-            DemoKind::LossOnPromptSweep => "loss-on-prompt-sweep",
+            DemoKind::LossMaskSweep => "loss-mask-sweep",
         }
     }
 
@@ -83,7 +83,7 @@ impl DemoKind {
             | DemoKind::RankSweep
             | DemoKind::LearningRateSweep
             | DemoKind::OneStep
-            | DemoKind::LossOnPromptSweep => None,
+            | DemoKind::LossMaskSweep => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -62,7 +62,7 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
         settings.batch_size,
         settings.grad_accum,
         settings.seq_len,
-        if settings.train_on_prompt { "prompts and responses" } else { "responses (prompts masked)" },
+        settings.loss_mask.label(),
         settings.seed,
         last.step,
         last.loss,

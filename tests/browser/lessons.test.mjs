@@ -2,7 +2,7 @@
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
 // adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
 // learner's own; the layer map's counts; the shipped adapter's matrices, sized from its files; the two sweeps, their
-// recordings and one cell of each run by the learner (the loss-on-prompt sweep's on the instruction data); one
+// recordings and one cell of each run by the learner (the loss-mask sweep's on the instruction data); one
 // training step up close, recorded and the learner's; and the cost calculator's sums, worked by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -446,23 +446,33 @@ test("learning-rate sweep: the recording first; the learner runs full fine-tunin
   await context.close();
 });
 
-test("loss-on-prompt sweep: the recording first; the learner runs the prompts counted for 60 steps; the mask barely moves the held-out loss, the length does", async () => {
+test("loss-mask sweep: the recording first; the learner runs the end tokens masked for 60 steps; counting the prompt barely moves the held-out loss, masking the end token raises it", async () => {
   const { page, context } = await openPage(browser, origin);
   const { recorded } = await runOneSweepCell(
     page,
-    "loss-on-prompt-sweep",
-    "animal-place-instructions.sweep-loss-on-prompt.json",
-    ["loss on responses only, 300 steps (Instruction tuning)", "loss on prompts and responses, 300 steps (Instruction tuning)"],
-    "loss on prompts and responses, 60 steps (the default run)",
+    "loss-mask-sweep",
+    "animal-place-instructions.sweep-loss-mask.json",
+    [
+      "loss on responses and their end tokens, 300 steps (Instruction tuning)",
+      "loss on prompts and responses, 300 steps (Instruction tuning)",
+      "loss on responses without their end tokens, 300 steps (Instruction tuning)",
+    ],
+    "loss on responses without their end tokens, 60 steps (the default run)",
   );
-  // The lesson's reading: on this data the two masks end within 0.01 of each other, and 300 steps halve the loss.
+  // The lesson's readings: the prompt within 0.01 of the default, the masked end token at least 0.05 above it, at
+  // both lengths; 300 steps take every row well below its 60.
   const last = (i) => recorded[i].metrics.filter((m) => m.eval_loss != null).at(-1).eval_loss;
   const at = (row, column) => row * 2 + column;
-  for (const column of [0, 1]) assert.ok(Math.abs(last(at(0, column)) - last(at(1, column))) < 0.01, `column ${column}`);
-  for (const row of [0, 1]) assert.ok(last(at(row, 1)) < 0.6 * last(at(row, 0)), `row ${row}`);
-  // Training losses under the two masks differ even at step 1, on the same batch and the same base model.
-  assert.notEqual(recorded[at(0, 0)].metrics[0].loss, recorded[at(1, 0)].metrics[0].loss);
-  assert.equal(recorded[at(0, 0)].metrics[0].eval_loss, recorded[at(1, 0)].metrics[0].eval_loss);
+  for (const column of [0, 1]) {
+    assert.ok(Math.abs(last(at(0, column)) - last(at(1, column))) < 0.01, `prompts counted, column ${column}`);
+    assert.ok(last(at(2, column)) > last(at(0, column)) + 0.05, `end tokens masked, column ${column}`);
+  }
+  for (const row of [0, 1, 2]) assert.ok(last(at(row, 1)) < 0.6 * last(at(row, 0)), `row ${row}`);
+  // Training losses under the three masks differ even at step 1, on the same batch and the same base model; the
+  // held-out loss, on the same tokens, does not.
+  const first = [0, 1, 2].map((row) => recorded[at(row, 0)].metrics[0]);
+  assert.equal(new Set(first.map((m) => m.loss)).size, 3);
+  assert.equal(new Set(first.map((m) => m.eval_loss)).size, 1);
   page.assertClean();
   await context.close();
 });

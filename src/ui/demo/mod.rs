@@ -66,6 +66,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::RankSweep => view! { <sweep::SweepDemo sweep=Sweep::RankAndTargets /> }.into_any(),
         DemoKind::LearningRateSweep => view! { <sweep::SweepDemo sweep=Sweep::LearningRate /> }.into_any(),
         DemoKind::OneStep => view! { <one_step::OneStepDemo /> }.into_any(),
-        DemoKind::LossOnPromptSweep => view! { <sweep::SweepDemo sweep=Sweep::LossOnPrompt /> }.into_any(),
+        DemoKind::LossMaskSweep => view! { <sweep::SweepDemo sweep=Sweep::LossMask /> }.into_any(),
     }
 }

@@ -13,8 +13,8 @@ use super::live::LiveDemo;
 use super::numbers::{format_bytes, format_count, format_percent};
 use crate::protocol::{ModelShape, TrainSettings, TrainingMethod};
 use crate::settings::{
-    Choice, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE,
-    LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
+    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, EVAL_EVERY, GRAD_ACCUM,
+    LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
 };
 
 /// How many of the settings a form offers: none (the settings it was given, and a Train button), the basic ones,
@@ -80,7 +80,7 @@ pub fn TrainingForm(
     let shown = initial.unwrap_or_else(|| Signal::stored(TrainSettings::default()));
     let method = RwSignal::new(TrainingMethod::Lora);
     let use_rslora = RwSignal::new(false);
-    let train_on_prompt = RwSignal::new(false);
+    let loss_mask = RwSignal::new(LossMask::Responses);
     let targets = RwSignal::new(Vec::new());
     let schedule = RwSignal::new(Schedule::Cosine);
     let rank = NumberInput::new(LORA_RANK);
@@ -97,7 +97,7 @@ pub fn TrainingForm(
     let fill = move |settings: TrainSettings| {
         method.set(settings.method);
         use_rslora.set(settings.use_rslora);
-        train_on_prompt.set(settings.train_on_prompt);
+        loss_mask.set(settings.loss_mask);
         targets.set(settings.lora_targets);
         schedule.set(settings.schedule);
         rank.show(settings.lora_rank);
@@ -136,7 +136,7 @@ pub fn TrainingForm(
             lora_rank: lora_value(rank).ok()?.map_or(defaults.lora_rank, |r| r as usize),
             lora_alpha: lora_value(alpha).ok()?.unwrap_or(defaults.lora_alpha),
             use_rslora: use_rslora.get(),
-            train_on_prompt: train_on_prompt.get(),
+            loss_mask: loss_mask.get(),
             lora_dropout: lora_value(dropout).ok()?.unwrap_or(defaults.lora_dropout),
             lora_targets: targets.get(),
             learning_rate: learning_rate.value().ok()?,
@@ -242,16 +242,10 @@ pub fn TrainingForm(
                         />
                         "rsLoRA: scale by alpha ÷ √r instead of alpha ÷ r"
                     </label>
-                    <label class="demo-checkbox">
-                        <input
-                            type="checkbox"
-                            prop:checked=train_on_prompt
-                            on:change=move |ev| train_on_prompt.set(event_target_checked(&ev))
-                        />
-                        "Loss on the prompt too, not only the response (held-out losses stay on responses)"
-                    </label>
                     <TargetChoice demo targets disabled=Signal::derive(move || !uses_lora()) />
-                    <ScheduleChoice demo schedule />
+                    <ChoiceField id=demo.id("schedule") label="Learning-rate schedule" value=schedule text=Schedule::name />
+                    <ChoiceField id=demo.id("loss-mask") label="Loss on (held-out losses count the responses)"
+                        value=loss_mask text=LossMask::label />
                 })}
                 {move || attempted.get().then(clashes).flatten().map(|messages| messages.into_iter().map(|m| view! {
                     <p class="field-error">{format!("✗ {m}")}</p>
@@ -310,22 +304,28 @@ fn TargetChoice(
     }
 }
 
+/// One of a [`Choice`]'s values, as a select.
 #[component]
-fn ScheduleChoice(demo: LiveDemo, schedule: RwSignal<Schedule>) -> impl IntoView {
-    let id = demo.id("schedule");
+fn ChoiceField<C: Choice + Send + Sync>(
+    id: String,
+    label: &'static str,
+    value: RwSignal<C>,
+    /// Each choice in words.
+    text: fn(C) -> &'static str,
+) -> impl IntoView {
     view! {
         <div class="field">
-            <label for=id.clone()>"Learning-rate schedule"</label>
+            <label for=id.clone()>{label}</label>
             <select
                 id=id
                 on:change=move |ev| {
-                    if let Some(choice) = Schedule::from_name(&event_target_value(&ev)) {
-                        schedule.set(choice);
+                    if let Some(choice) = C::from_name(&event_target_value(&ev)) {
+                        value.set(choice);
                     }
                 }
             >
-                {Schedule::ALL.iter().map(|&choice| view! {
-                    <option value=choice.name() selected=move || schedule.get() == choice>{choice.name()}</option>
+                {C::ALL.iter().map(|&choice| view! {
+                    <option value=choice.name() selected=move || value.get() == choice>{text(choice)}</option>
                 }).collect_view()}
             </select>
         </div>
