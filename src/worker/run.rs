@@ -113,7 +113,8 @@ pub async fn seconds_per_step(
     if sequences.is_empty() {
         return Err("the data set has nothing to train on at this sequence length".into());
     }
-    let settings = TrainSettings { steps: PACE_STEPS, eval_every: 0, ..settings.clone() };
+    // A step takes as long at any learning rate, and a warmup longer than the timed steps is refused.
+    let settings = TrainSettings { steps: PACE_STEPS, warmup_steps: 0, eval_every: 0, ..settings.clone() };
     let device = session.device.clone().autodiff();
     let model = session.fresh_model(&device)?;
     let mut trainer = Trainer::new(model, sequences, Vec::new(), TrainingConfig::from_settings(&settings), &device)

@@ -1,7 +1,8 @@
 // The data studio in headless Chromium on the CPU backend, with the real trainer worker and model: a dropped file
 // with known problems lists each one with its line; a broken line is fixed in place; the token view marks the
 // trained tokens exactly as the native trainer's mask does (`tinytune tokens`); an HTML payload shows as text;
-// the data set survives a reload and trains in the playground; and no request carries the data anywhere.
+// the data set survives a reload and trains in the playground; a shipped data set counts the pieces the trainer
+// cuts and a timed step gives the training time; and no request carries the data anywhere.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -194,6 +195,36 @@ test("a table whose header says nothing asks which column is which; the clean da
     '{"messages":[{"role":"user","content":"Name a fruit."},{"role":"assistant","content":"An apple."}]}',
     "",
   ].join("\n"));
+  page.assertClean();
+  await context.close();
+});
+
+test("a shipped data set opens in the studio with as many training pieces as the trainer cuts, and a timed step gives the training time", async () => {
+  const { page, context } = await openPage(browser, origin);
+  await openStudio(page);
+  await page.getByRole("button", { name: "Stories on request (instructions)" }).click();
+  const lengths = page.locator(".studio-lengths");
+  await lengths.waitFor({ timeout: 60_000 });
+  // The studio counts the pieces the trainer cuts: the recorded run of the default settings trained on as many.
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "animal-place-instructions.recorded.json"), "utf8"));
+  const summary = await lengths.textContent();
+  const [, pieces, steps] = summary.match(/They make ([\d,]+) training pieces of up to 65 tokens: ([\d,]+) steps of 8 pieces/);
+  assert.equal(Number(pieces.replace(/,/g, "")), recorded.training_sequences, summary);
+  assert.equal(Number(steps.replace(/,/g, "")), Math.ceil(recorded.training_sequences / 8));
+
+  // Timing a step: the button waits while it measures, then the estimate names the step, the pass and the run.
+  const time = page.getByRole("button", { name: "Time a training step on this device" });
+  await time.click();
+  const status = lengths.getByRole("status");
+  await page.waitForFunction(() => document.querySelector(".studio-lengths [role=status]")?.textContent.startsWith("A step of"), null, {
+    timeout: 120_000,
+  });
+  assert.equal(await time.isDisabled(), false, "measured: it can be asked again");
+  const text = await status.textContent();
+  const match = text.match(/^A step of 8 pieces of 65 tokens takes ([\d.]+) s on this device's CPU: one pass over the data \(([\d,]+) steps\) takes (?:about .+|under a second), the default run of 60 steps (?:about .+|under a second)\.$/);
+  assert.ok(match, text);
+  assert.ok(Number(match[1]) > 0, text);
+  assert.equal(match[2], steps, "the pass is the summary's steps");
   page.assertClean();
   await context.close();
 });
