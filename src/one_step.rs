@@ -151,7 +151,7 @@ mod stepping {
     use crate::model::LlamaForCausalLM;
     use crate::settings::{Choice, Projection, TrainSettings};
     use crate::tokenizer::TextTokenizer;
-    use crate::train::{masked_cross_entropy_sum, TrainError, Trainer, TrainingConfig};
+    use crate::train::{make_batch, masked_cross_entropy_sum, TrainError, Trainer, TrainingConfig};
 
     async fn floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
         let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
@@ -165,13 +165,10 @@ mod stepping {
         device: &Device,
     ) -> Result<(Vec<f64>, Vec<u32>), TrainError> {
         let seq_len = sequence.targets_mask.len();
-        let ids = |range: std::ops::Range<usize>| -> Tensor<2, Int> {
-            let ids: Vec<i64> = sequence.tokens[range].iter().map(|&t| t as i64).collect();
-            Tensor::<1, Int>::from_ints(ids.as_slice(), device).reshape([1, seq_len])
-        };
-        let logits = model.forward(ids(0..seq_len));
+        let batch = make_batch(&[sequence], device);
+        let logits = model.forward(batch.inputs);
         let guesses = logits.clone().argmax(2).reshape([seq_len]);
-        let log_probs = log_softmax(logits, 2).gather(2, ids(1..seq_len + 1).unsqueeze_dim::<3>(2));
+        let log_probs = log_softmax(logits, 2).gather(2, batch.targets.unsqueeze_dim::<3>(2));
         let probabilities = floats(log_probs.exp().reshape([seq_len])).await?;
         let guesses = guesses.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
         let guesses = guesses.iter::<i64>().map(|id| id as u32).collect();
@@ -230,16 +227,11 @@ mod stepping {
         let (probabilities_before, guesses) = read_predictions(&before.valid(), &sequence, &inference).await?;
 
         // The gradient of the step's loss, read here because the step consumes its own.
-        let seq_len = sequence.targets_mask.len();
-        let ids = |range: std::ops::Range<usize>| -> Tensor<2, Int> {
-            let ids: Vec<i64> = sequence.tokens[range].iter().map(|&t| t as i64).collect();
-            Tensor::<1, Int>::from_ints(ids.as_slice(), device).reshape([1, seq_len])
-        };
-        let mask: Vec<f32> = sequence.targets_mask.iter().map(|&m| m as u8 as f32).collect();
-        let count = mask.iter().sum::<f32>().max(1.0) as f64;
-        let mask = Tensor::<1>::from_floats(mask.as_slice(), device).reshape([1, seq_len]);
-        let loss = masked_cross_entropy_sum(before.forward(ids(0..seq_len)), ids(1..seq_len + 1), mask) / count;
+        let batch = make_batch(&[&sequence], device);
+        let count = batch.target_count.max(1) as f64;
+        let loss = masked_cross_entropy_sum(before.forward(batch.inputs), batch.targets, batch.targets_mask) / count;
         let gradients = loss.backward();
+        let seq_len = sequence.targets_mask.len();
 
         let metrics = trainer.step().await?;
         let (probabilities_after, _) = read_predictions(&trainer.model().valid(), &sequence, &inference).await?;

@@ -174,14 +174,14 @@ impl std::fmt::Display for TrainError {
 impl std::error::Error for TrainError {}
 
 /// A batch as tensors: inputs and targets `[batch, seq]`, and a 0/1 mask of the targets that count.
-struct Batch {
-    inputs: Tensor<2, Int>,
-    targets: Tensor<2, Int>,
-    targets_mask: Tensor<2>,
-    target_count: usize,
+pub(crate) struct Batch {
+    pub inputs: Tensor<2, Int>,
+    pub targets: Tensor<2, Int>,
+    pub targets_mask: Tensor<2>,
+    pub target_count: usize,
 }
 
-fn make_batch(sequences: &[&TrainingSequence], device: &Device) -> Batch {
+pub(crate) fn make_batch(sequences: &[&TrainingSequence], device: &Device) -> Batch {
     let seq_len = sequences[0].targets_mask.len();
     let ids = |range: std::ops::Range<usize>| -> Vec<i64> {
         sequences.iter().flat_map(|s| s.tokens[range.clone()].iter().map(|&t| t as i64)).collect()
