@@ -1,13 +1,13 @@
-//! Prompt, retrieve or fine-tune (the lesson "Prompt, retrieve, or fine-tune"): one goal, a data set's task
-//! check, reached four ways with the same base model and scored the same way.
+//! Ways to one goal, a data set's task check, each scored the same way: the lineups lessons set side by side.
 //!
 //! The goal is the instruction data set's: a story that names the animal and the place the request asks for, on
-//! pairs no example holds. The four ways differ only in what the model sees or is: the request alone; a worked
-//! example (the data set's first) written in front of it; the examples most like the request, retrieved from the
-//! data set, in front of it; and the request alone through the instruction adapter trained on that data set. Each
-//! way writes [`ROUNDS`] samples for every check prompt, with the seeds 0, 1, 2…, so the first round draws exactly
-//! what the task check draws. The CLI records the comparison when the site is built; the worker runs the same code
-//! when a learner asks.
+//! pairs no example holds. The ways differ only in what the model sees or is. [`Lineup::Approaches`] (the lesson
+//! "Prompt, retrieve, or fine-tune"): the request alone; a worked example (the data set's first) written in front
+//! of it; the examples most like the request, retrieved from the data set, in front of it; and the request alone
+//! through the instruction adapter trained on that data set. [`Lineup::Templates`] (the lesson on data formats):
+//! the adapter asked in the template it trained on, and in two it never saw. Each way writes [`ROUNDS`] samples for
+//! every check prompt, with the seeds 0, 1, 2…, so the first round draws exactly what the task check draws. The CLI
+//! records every way when the site is built; the worker runs the same code when a learner asks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,12 +27,25 @@ pub enum Approach {
     WorkedExample,
     /// The base model, with the [`RETRIEVED`] examples most like the request written in front: retrieval.
     Retrieved,
-    /// The request alone, through the instruction adapter: fine-tuning.
+    /// The request alone, through the instruction adapter: fine-tuning, asked as it trained (`crate::data`'s
+    /// prompt/response template: the prompt, then the response).
     Adapter,
+    /// The request between chat role labels, `User:` … `Assistant:`, through the adapter: a template it never saw.
+    AdapterChatLabels,
+    /// The request between Alpaca's markers, `### Instruction:` … `### Response:`, through the adapter: another.
+    AdapterAlpaca,
 }
 
 impl Approach {
-    pub const ALL: [Approach; 4] = [Approach::Plain, Approach::WorkedExample, Approach::Retrieved, Approach::Adapter];
+    /// Every way, in the order the CLI records them.
+    pub const ALL: [Approach; 6] = [
+        Approach::Plain,
+        Approach::WorkedExample,
+        Approach::Retrieved,
+        Approach::Adapter,
+        Approach::AdapterChatLabels,
+        Approach::AdapterAlpaca,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -40,12 +53,42 @@ impl Approach {
             Approach::WorkedExample => "A worked example in front",
             Approach::Retrieved => "Retrieved examples in front",
             Approach::Adapter => "The instruction adapter",
+            Approach::AdapterChatLabels => "The adapter, asked with chat role labels",
+            Approach::AdapterAlpaca => "The adapter, asked with Alpaca's markers",
         }
     }
 
     /// Whether this way samples through the adapter rather than the base model.
     pub fn uses_adapter(self) -> bool {
-        self == Approach::Adapter
+        matches!(self, Approach::Adapter | Approach::AdapterChatLabels | Approach::AdapterAlpaca)
+    }
+
+    /// The request as this way's template writes it.
+    fn templated(self, request: &str) -> String {
+        match self {
+            Approach::Plain | Approach::WorkedExample | Approach::Retrieved | Approach::Adapter => request.to_string(),
+            Approach::AdapterChatLabels => format!("User: {request} Assistant:"),
+            Approach::AdapterAlpaca => format!("### Instruction:\n{request}\n\n### Response:\n"),
+        }
+    }
+}
+
+/// The ways a lesson sets side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lineup {
+    /// Prompt, retrieve or fine-tune: the base model three ways, and the adapter.
+    Approaches,
+    /// The adapter asked in its own template and in two others.
+    Templates,
+}
+
+impl Lineup {
+    pub fn ways(self) -> &'static [Approach] {
+        match self {
+            Lineup::Approaches => &[Approach::Plain, Approach::WorkedExample, Approach::Retrieved, Approach::Adapter],
+            Lineup::Templates => &[Approach::Adapter, Approach::AdapterChatLabels, Approach::AdapterAlpaca],
+        }
     }
 }
 
@@ -84,10 +127,9 @@ impl Tally {
     }
 }
 
-/// Each way's tally over `samples`, in [`Approach::ALL`]'s order.
-pub fn tally(samples: &[ApproachSample]) -> Vec<Tally> {
-    Approach::ALL
-        .iter()
+/// The tally of each of `ways` over `samples`, in their order.
+pub fn tally(ways: &[Approach], samples: &[ApproachSample]) -> Vec<Tally> {
+    ways.iter()
         .map(|&approach| {
             let mine = samples.iter().filter(|s| s.approach == approach);
             let (written, passed, prompt_tokens) =
@@ -115,12 +157,9 @@ impl<'a> Comparison<'a> {
         self.check.samples.len() * ROUNDS
     }
 
-    /// Every sample to write, one approach after another.
-    pub fn plan(&self) -> Vec<(Approach, usize)> {
-        Approach::ALL
-            .iter()
-            .flat_map(|&approach| (0..self.samples_per_approach()).map(move |i| (approach, i)))
-            .collect()
+    /// Every sample of `ways` to write, one way after another.
+    pub fn plan(&self, ways: &[Approach]) -> Vec<(Approach, usize)> {
+        ways.iter().flat_map(|&approach| (0..self.samples_per_approach()).map(move |i| (approach, i))).collect()
     }
 
     /// The check prompt sample `index` asks for.
@@ -131,7 +170,7 @@ impl<'a> Comparison<'a> {
     /// The examples `approach` writes in front of sample `index`'s request.
     fn in_front(&self, approach: Approach, index: usize) -> Vec<&Example> {
         match approach {
-            Approach::Plain | Approach::Adapter => Vec::new(),
+            Approach::Plain | Approach::Adapter | Approach::AdapterChatLabels | Approach::AdapterAlpaca => Vec::new(),
             Approach::WorkedExample => self.examples.first().into_iter().collect(),
             Approach::Retrieved => {
                 let request = &self.request(index).prompt;
@@ -143,9 +182,9 @@ impl<'a> Comparison<'a> {
     /// What the model reads for sample `index` of `approach`, and how it samples: the task check's settings, with
     /// the index as the seed.
     pub fn settings(&self, approach: Approach, index: usize) -> SampleSettings {
-        let request = &self.request(index).prompt;
+        let request = approach.templated(&self.request(index).prompt);
         let in_front = self.in_front(approach, index).into_iter().map(context_text);
-        let prompt = in_front.chain([request.clone()]).collect::<Vec<_>>();
+        let prompt = in_front.chain([request]).collect::<Vec<_>>();
         SampleSettings {
             prompt: prompt.join("\n"),
             max_new_tokens: CHECK_NEW_TOKENS,
@@ -310,8 +349,10 @@ mod tests {
         let (check, examples) = (check(), examples());
         let comparison = Comparison::new(&check, &examples);
         assert_eq!(comparison.samples_per_approach(), 2 * ROUNDS);
-        assert_eq!(comparison.plan().len(), 4 * 2 * ROUNDS);
-        assert_eq!(comparison.plan()[0], (Approach::Plain, 0));
+        let plan = comparison.plan(Lineup::Approaches.ways());
+        assert_eq!(plan.len(), 4 * 2 * ROUNDS);
+        assert_eq!(plan[0], (Approach::Plain, 0));
+        assert_eq!(comparison.plan(Lineup::Templates.ways())[2 * ROUNDS], (Approach::AdapterChatLabels, 0));
         // The request alone and the adapter read what the task check reads, so round one repeats its samples.
         for approach in [Approach::Plain, Approach::Adapter] {
             assert_eq!(comparison.settings(approach, 1), check.sample_settings(1));
@@ -324,6 +365,25 @@ mod tests {
             "Write a story about a mouse at the zoo. A mouse went to the zoo.\n\
              Tell me a story about a duck at the school."
         );
+    }
+
+    #[test]
+    fn the_template_ways_wrap_the_request_and_judge_the_request_alone() {
+        let (check, examples) = (check(), examples());
+        let comparison = Comparison::new(&check, &examples);
+        assert!(Lineup::Templates.ways().iter().all(|way| way.uses_adapter()));
+        assert_eq!(comparison.settings(Approach::Adapter, 0).prompt, "Write a story about a fox on the farm.");
+        assert_eq!(
+            comparison.settings(Approach::AdapterChatLabels, 0).prompt,
+            "User: Write a story about a fox on the farm. Assistant:"
+        );
+        let alpaca = comparison.settings(Approach::AdapterAlpaca, 1);
+        assert_eq!(alpaca.prompt, "### Instruction:\nTell me a story about a duck at the school.\n\n### Response:\n");
+        // Only the prompt differs: the same seed and length as the task check's own sample.
+        assert_eq!(SampleSettings { prompt: check.samples[1].prompt.clone(), ..alpaca }, check.sample_settings(1));
+        let judged = comparison.judge(Approach::AdapterAlpaca, 1, "A duck went to school.".into(), 60);
+        assert_eq!(judged.sample.prompt, "Tell me a story about a duck at the school.");
+        assert!(judged.sample.passed && judged.in_front.is_empty());
     }
 
     #[test]
@@ -350,8 +410,8 @@ mod tests {
             comparison.judge(Approach::Adapter, 1, "A duck.".into(), 30),
             comparison.judge(Approach::Retrieved, 0, "A fox on a farm.".into(), 400),
         ];
-        let tallies = tally(&samples);
-        assert_eq!(tallies.iter().map(|t| t.approach).collect::<Vec<_>>(), Approach::ALL);
+        let tallies = tally(Lineup::Approaches.ways(), &samples);
+        assert_eq!(tallies.iter().map(|t| t.approach).collect::<Vec<_>>(), Lineup::Approaches.ways());
         let adapter = &tallies[3];
         assert_eq!((adapter.written, adapter.passed, adapter.mean_prompt_tokens()), (2, 1, Some(25.0)));
         assert_eq!((tallies[2].passed, tallies[2].mean_prompt_tokens()), (1, Some(400.0)));

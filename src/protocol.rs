@@ -22,7 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::approach::ApproachSample;
+pub use crate::approach::{ApproachSample, Lineup};
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 pub use crate::low_rank::ProjectionWeights;
@@ -133,13 +133,14 @@ pub enum ToWorker {
         run: RunId,
         url: String,
     },
-    /// Score the ways to the task check of the data set at `dataset_url` (loaded, with a check) that
-    /// [`crate::approach`] compares, with `run`'s model for the adapter's way: answered with one `Compared` per
-    /// sample, in [`crate::approach::Comparison::plan`]'s order, or `SampleSetAside` if a run or a reload cuts in.
+    /// Score `lineup`'s ways to the task check of the data set at `dataset_url` (loaded, with a check), with
+    /// `run`'s model for the adapter's ways ([`crate::approach`]): answered with one `Compared` per sample, in
+    /// [`crate::approach::Comparison::plan`]'s order, or `SampleSetAside` if a run or a reload cuts in.
     Compare {
         request_id: u32,
         dataset_url: String,
         run: RunId,
+        lineup: Lineup,
     },
     /// Read one projection's weights, and its adapter's, off `run`'s model (the base model without a run): answered
     /// with `Weights`.

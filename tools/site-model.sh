@@ -115,8 +115,9 @@ if [ ! -f "$adapter/recorded.json" ]; then
     --preset instructions --adapter-out "$adapter.tmp" --out "$adapter.tmp/recorded.json"
   rm -rf "$adapter" && mv "$adapter.tmp" "$adapter"
 fi
-# The lesson "Prompt, retrieve, or fine-tune": four ways to the same task check scored with that adapter
-# (`tinytune compare`), as compared.json beside it (ui::demo::approaches shows it until the learner runs them).
+# Every way to the same task check scored with that adapter (`tinytune compare`), as compared.json beside it:
+# "Prompt, retrieve, or fine-tune" shows four, the data-formats lesson the three templates (ui::demo::approaches
+# shows each lineup until the learner runs it).
 if [ ! -f "$adapter/compared.json" ]; then
   "$tinytune" compare --model "$built" --adapter "$adapter" --data "$data" --out "$adapter.compared.tmp"
   mv "$adapter.compared.tmp" "$adapter/compared.json"

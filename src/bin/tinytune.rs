@@ -176,9 +176,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Score four ways to a data set's task check (the lesson "Prompt, retrieve, or fine-tune"): the request alone,
-    /// a worked example in front, the closest training examples retrieved in front, and the request through the
-    /// adapter. Writes every sample, judged, as the JSON the site shows until the learner runs it.
+    /// Score every way to a data set's task check (`tinytune::approach`): the request alone, a worked example in
+    /// front, the closest training examples retrieved in front, the request through the adapter, and through the
+    /// adapter in two templates it never trained on. Writes every sample, judged, as the JSON the site shows until
+    /// the learner runs it.
     Compare {
         /// The base model, and with `--adapter` the adapter trained on the data set.
         #[command(flatten)]
@@ -603,10 +604,11 @@ fn task_score(
     Ok(Some(Checked { score, base, trained }))
 }
 
-/// `tinytune compare`: every sample of [`Comparison::plan`], written as the worker writes them.
+/// `tinytune compare`: every sample of [`Comparison::plan`] for every way (each lesson's lineup shows its own),
+/// written as the worker writes them.
 fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), String> {
     if adapted_args.adapter.is_none() {
-        return Err("compare needs --adapter: the adapter trained on the data set, for the fourth way".into());
+        return Err("compare needs --adapter: the adapter trained on the data set, for the adapter's ways".into());
     }
     let device = device_for(adapted_args.backend);
     let (config, adapted, tokenizer) = load(&adapted_args, &device)?;
@@ -620,7 +622,7 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
     let comparison = Comparison::new(&check, &train);
     let max_len = config.max_position_embeddings;
     let mut samples = Vec::new();
-    for (approach, index) in comparison.plan() {
+    for (approach, index) in comparison.plan(&Approach::ALL) {
         let model = if approach.uses_adapter() { &adapted } else { &base };
         let written = comparison.write(approach, index, model, &tokenizer, max_len, &device, || false);
         samples.push(pollster::block_on(written).expect("never interrupted"));

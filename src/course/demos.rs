@@ -28,12 +28,14 @@ pub enum DemoKind {
     LearningRateSweep,
     /// Instruction tuning under each loss mask, for two lengths of run: a grid of runs, recorded too.
     LossMaskSweep,
+    /// The instruction adapter asked in the template it trained on and in two others, scored.
+    Templates,
     /// One training step from the base model on one sequence, stage by stage: batch, loss, gradients, update, after.
     OneStep,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 12] = [
+    pub const ALL: [DemoKind; 13] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -46,6 +48,7 @@ impl DemoKind {
         DemoKind::LearningRateSweep,
         DemoKind::OneStep,
         DemoKind::LossMaskSweep,
+        DemoKind::Templates,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -63,6 +66,7 @@ impl DemoKind {
             DemoKind::LearningRateSweep => "learning-rate-sweep",
             DemoKind::OneStep => "one-step",
             DemoKind::LossMaskSweep => "loss-mask-sweep",
+            DemoKind::Templates => "templates",
         }
     }
 
@@ -83,7 +87,8 @@ impl DemoKind {
             | DemoKind::RankSweep
             | DemoKind::LearningRateSweep
             | DemoKind::OneStep
-            | DemoKind::LossMaskSweep => None,
+            | DemoKind::LossMaskSweep
+            | DemoKind::Templates => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

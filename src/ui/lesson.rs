@@ -91,13 +91,16 @@ fn body(lesson: &'static Lesson) -> impl IntoView {
                     was_open.copied().unwrap_or(false) || needed.iter().all(|p| store.prediction(p).is_some())
                 });
                 let kind = *kind;
+                // A lesson may hold more than one demo: each sits in a slot named after it.
                 view! {
-                    <Show
-                        when=move || open.get()
-                        fallback=|| view! { <p class="demo-locked">"Answer the predictions above to open the live demo."</p> }
-                    >
-                        <super::demo::Demo kind />
-                    </Show>
+                    <div class="demo-slot" data-demo=kind.name()>
+                        <Show
+                            when=move || open.get()
+                            fallback=|| view! { <p class="demo-locked">"Answer the predictions above to open the live demo."</p> }
+                        >
+                            <super::demo::Demo kind />
+                        </Show>
+                    </div>
                 }
                 .into_any()
             }

@@ -212,12 +212,12 @@ async fn handle(
             post(&session.read_weights(request_id, run, layer, projection).await);
             Ok(())
         }
-        ToWorker::Compare { request_id, dataset_url, run } => {
+        ToWorker::Compare { request_id, dataset_url, run, lineup } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             let (comparison, base, adapted) =
                 session.comparison(&dataset_url, run).map_err(|message| Failure::of_request(request_id, message))?;
             let max_len = session.config.max_position_embeddings;
-            for (approach, index) in comparison.plan() {
+            for (approach, index) in comparison.plan(lineup.ways()) {
                 // Let onmessage run between samples: on the CPU backend nothing in a sample awaits.
                 gloo_timers::future::TimeoutFuture::new(0).await;
                 let model = if approach.uses_adapter() { adapted } else { base };

@@ -1,9 +1,10 @@
 // The lessons' live elements, on the CPU in headless Chromium against the built dist/ (the first fine-tune has its
 // own file, demo.test.mjs): the next-token bars (temperature, top-p, drawing a token), the tokens, the instruction
-// adapter beside the base model, the four ways to one goal, each showing what was recorded at build time before the
-// learner's own; the layer map's counts; the shipped adapter's matrices, sized from its files; the two sweeps, their
-// recordings and one cell of each run by the learner (the loss-mask sweep's on the instruction data); one
-// training step up close, recorded and the learner's; and the cost calculator's sums, worked by hand in lesson 5.
+// adapter beside the base model, the four ways to one goal and the adapter in three templates, each showing what was
+// recorded at build time before the learner's own; the layer map's counts; the shipped adapter's matrices, sized from
+// its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
+// instruction data); one training step up close, recorded and the learner's; and the cost calculator's sums, worked
+// by hand in lesson 5.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -28,7 +29,7 @@ async function openDemo(page, name) {
   assert.ok(lesson, `a lesson places the ${name} demo`);
   await page.goto(`${origin}/learn/${lesson.slug}`);
   await answerPredictions(page);
-  const demo = page.locator("section.demo");
+  const demo = page.locator(`[data-demo="${name}"] section.demo`);
   await demo.waitFor();
   return demo;
 }
@@ -182,32 +183,40 @@ test("instruction adapter: the recorded pair first, then the learner's own, equa
   await context.close();
 });
 
-test("approaches: the recorded comparison first, then the learner's own, equal to it sample for sample", async () => {
+/** The ways a comparison demo sets side by side, as the recording names them, and their titles. */
+const LINEUPS = {
+  approaches: [
+    ["plain", "The request alone"],
+    ["worked-example", "A worked example in front"],
+    ["retrieved", "Retrieved examples in front"],
+    ["adapter", "The instruction adapter"],
+  ],
+  templates: [
+    ["adapter", "The instruction adapter"],
+    ["adapter-chat-labels", "The adapter, asked with chat role labels"],
+    ["adapter-alpaca", "The adapter, asked with Alpaca's markers"],
+  ],
+};
+
+/**
+ * Opens the comparison demo `name`, checks its table and samples against the recording (every way, recorded at build
+ * time; the demo shows its lineup's), then scores the ways with `button` and checks the learner's comparison repeats
+ * the recorded one. `claims(passed)` checks the lesson's claims on the recording; it returns the recorded samples.
+ */
+async function compareWays(name, button, claims) {
+  const ways = LINEUPS[name];
   const { page, context } = await openPage(browser, origin);
-  const demo = await openDemo(page, "approaches");
+  const demo = await openDemo(page, name);
   await demo.locator(".demo-recorded").waitFor();
   const recorded = await page.evaluate(async () => {
     const response = await fetch(new URL("/models/stories260K/instruction-adapter/compared.json", document.baseURI));
     return response.json();
   });
-  const ways = [
-    ["plain", "The request alone"],
-    ["worked-example", "A worked example in front"],
-    ["retrieved", "Retrieved examples in front"],
-    ["adapter", "The instruction adapter"],
-  ];
-  // Eight held-out requests, three seeds each, for each way.
-  assert.equal(recorded.length, 4 * 24);
+  // Eight held-out requests, three seeds each, for each of the six ways.
+  assert.equal(recorded.length, 6 * 24);
   const of = (way) => recorded.filter((s) => s.approach === way);
-  // Retrieval put two training examples about the same animal or the same place in front of each request.
-  for (const sample of of("retrieved")) {
-    const [, animal, place] = sample.sample.prompt.match(/about an? (\w+) (?:on|at|by|in) the (\w+)\./);
-    assert.equal(sample.in_front.length, 2);
-    assert.ok(sample.in_front.every((request) => request.includes(` ${animal} `) || request.includes(` ${place}.`)), sample.in_front.join(" | "));
-  }
-  // The lesson's claim: the adapter names both far more often than any way that only changes the prompt.
   const passed = (way) => of(way).filter((s) => s.sample.passed).length;
-  for (const [way] of ways.slice(0, 3)) assert.ok(passed("adapter") >= passed(way) + 12, `${way}: ${passed(way)}`);
+  claims(of, passed);
 
   const rows = async () => demo.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
   const table = await rows();
@@ -221,18 +230,43 @@ test("approaches: the recorded comparison first, then the learner's own, equal t
       items.map((li) => `${li.querySelector(".demo-prompt").textContent} ${li.querySelector(".demo-continuation").textContent}`),
     );
   const recordedSamples = await samples();
-  assert.deepEqual(recordedSamples, recorded.map((s) => `${s.sample.prompt} ${s.sample.text.trimStart()}`));
+  const lineup = ways.flatMap(([way]) => of(way));
+  assert.deepEqual(recordedSamples, lineup.map((s) => `${s.sample.prompt} ${s.sample.text.trimStart()}`));
 
-  const score = demo.getByRole("button", { name: "Score the four ways" });
+  const score = demo.getByRole("button", { name: button });
   await page.waitForFunction((button) => !button.disabled, await score.elementHandle(), { timeout: 120_000 });
   await score.click();
   await demo.locator(".demo-recorded").waitFor({ state: "detached" });
-  await demo.getByText("Done: 96 samples written and judged.").waitFor({ timeout: 300_000 });
+  await demo.getByText(`Done: ${ways.length * 24} samples written and judged.`).waitFor({ timeout: 300_000 });
   assert.equal(await demo.locator("caption").textContent(), "Your comparison");
   assert.deepEqual(await rows(), table, "the learner's comparison repeats the recorded one: same model, seeds and code");
   assert.deepEqual(await samples(), recordedSamples);
   page.assertClean();
   await context.close();
+}
+
+test("approaches: the recorded comparison first, then the learner's own, equal to it sample for sample", async () => {
+  await compareWays("approaches", "Score the four ways", (of, passed) => {
+    // Retrieval put two training examples about the same animal or the same place in front of each request.
+    for (const sample of of("retrieved")) {
+      const [, animal, place] = sample.sample.prompt.match(/about an? (\w+) (?:on|at|by|in) the (\w+)\./);
+      assert.equal(sample.in_front.length, 2);
+      assert.ok(sample.in_front.every((request) => request.includes(` ${animal} `) || request.includes(` ${place}.`)), sample.in_front.join(" | "));
+    }
+    // The lesson's claim: the adapter names both far more often than any way that only changes the prompt.
+    for (const way of ["plain", "worked-example", "retrieved"]) assert.ok(passed("adapter") >= passed(way) + 12, `${way}: ${passed(way)}`);
+  });
+});
+
+test("templates: the adapter in its own template and two others, recorded first, then the learner's own", async () => {
+  await compareWays("templates", "Score the three templates", (of, passed) => {
+    // Lesson 12's figures: 20, 8 and 5 of 24, and the requests' lengths in tokens.
+    assert.deepEqual(["adapter", "adapter-chat-labels", "adapter-alpaca"].map(passed), [20, 8, 5]);
+    const tokens = (way) => of(way).reduce((sum, s) => sum + s.prompt_tokens, 0) / 24;
+    assert.deepEqual(["adapter", "adapter-chat-labels", "adapter-alpaca"].map((way) => Math.round(tokens(way))), [26, 40, 53]);
+    // Every template way reads the request alone in its samples, with nothing in front.
+    assert.ok(of("adapter-alpaca").every((s) => s.in_front.length === 0 && !s.sample.prompt.includes("###")));
+  });
 });
 
 /** The tensors of a safetensors file whose names end with one of `suffixes`, as { shape, data: Float32Array }. */

@@ -1,7 +1,8 @@
-//! Prompt, retrieve or fine-tune (lesson “Prompt, retrieve, or fine-tune”): the instruction data set's goal
-//! reached four ways on the same base model, every way scored by the data set's task check over the same
-//! requests and seeds ([`crate::approach`]). The worker writes the samples; the page tallies them. Until the
-//! learner runs it, the comparison recorded when the site was built (`tinytune compare`) is shown, labelled.
+//! Ways to the instruction data set's goal side by side, every way scored by the data set's task check over the
+//! same requests and seeds ([`crate::approach`]): a [`Lineup`] of four ways on the same base model (lesson
+//! “Prompt, retrieve, or fine-tune”), or the instruction adapter asked in three templates (lesson “Data: formats,
+//! templates and the loss mask”). The worker writes the samples; the page tallies them. Until the learner runs
+//! it, the comparison recorded when the site was built (`tinytune compare`, every way) is shown, labelled.
 
 use leptos::prelude::*;
 
@@ -14,7 +15,7 @@ use super::numbers::format_count;
 use super::reading::fetch_json;
 use super::table::ScrollingTable;
 use super::{DATASETS, STORIES_MODEL_URL};
-use crate::approach::{tally, Approach, ApproachSample, Tally, ROUNDS};
+use crate::approach::{tally, Approach, ApproachSample, Lineup, Tally, ROUNDS};
 use crate::task::TaskCheck;
 
 /// What each way writes in front of the request, in words.
@@ -24,13 +25,45 @@ fn reads(approach: Approach) -> &'static str {
         Approach::WorkedExample => "One request and its story from the data set, then the request",
         Approach::Retrieved => "The two training examples most like the request, then the request",
         Approach::Adapter => "The request, nothing else, through the adapter",
+        Approach::AdapterChatLabels => "“User:”, the request, “Assistant:”, through the adapter",
+        Approach::AdapterAlpaca => {
+            "“### Instruction:”, the request, “### Response:”, on lines of their own, through the adapter"
+        }
+    }
+}
+
+/// What the page says of a lineup: its heading, the ways it sets side by side, and its button.
+struct Words {
+    title: &'static str,
+    ways: &'static str,
+    button: &'static str,
+}
+
+fn words(lineup: Lineup) -> Words {
+    match lineup {
+        Lineup::Approaches => Words {
+            title: "Try it: four ways to the same goal",
+            ways: "four ways, all on the same base model",
+            button: "Score the four ways",
+        },
+        Lineup::Templates => Words {
+            title: "Try it: the adapter asked in three templates",
+            ways: "through the instruction adapter asked three ways: as it trained, and in two templates it never saw",
+            button: "Score the three templates",
+        },
     }
 }
 
 #[component]
-pub fn ApproachesDemo() -> impl IntoView {
+pub fn ApproachesDemo(lineup: Lineup) -> impl IntoView {
     let instructions = &DATASETS[1];
-    let demo = LiveDemo::new("approaches", STORIES_MODEL_URL, &instructions.url());
+    let ways = lineup.ways();
+    let Words { title, ways: ways_text, button } = words(lineup);
+    let name = match lineup {
+        Lineup::Approaches => "approaches",
+        Lineup::Templates => "templates",
+    };
+    let demo = LiveDemo::new(name, STORIES_MODEL_URL, &instructions.url());
     let state = demo.state;
     demo.load();
     demo.use_shipped_adapter(INSTRUCTION_ADAPTER_URL);
@@ -40,29 +73,35 @@ pub fn ApproachesDemo() -> impl IntoView {
     fetch_json(TaskCheck::url_beside(&instructions.url()), check);
 
     let per_approach = move || check.with(|c| c.as_ref().map(|c| c.samples.len() * ROUNDS));
-    let total = move || per_approach().map(|n| n * Approach::ALL.len());
+    let total = move || per_approach().map(|n| n * ways.len());
     let own = move || state.with(|s| s.comparison.clone());
     // Asked for, not cut short, and not all written yet.
     let comparing = move || own().is_some_and(|c| !c.cut_short && Some(c.samples.len()) != total());
     let can_compare = move || state.with(|s| s.loaded_adapter().is_some() && s.dataset.is_some()) && !comparing();
     let start = move |_| {
         if let Some(run) = state.with_untracked(|s| s.loaded_adapter()) {
-            demo.compare(run);
+            demo.compare(run, lineup);
         }
     };
-    // The learner's samples once they asked, the recorded ones until then.
+    // The learner's samples once they asked, the recorded ones of this lineup's ways until then.
     let shown = move || match own() {
         Some(comparing) => (comparing.samples, false),
-        None => (recorded.get().unwrap_or_default(), true),
+        None => {
+            let mut samples = recorded.get().unwrap_or_default();
+            samples.retain(|s| ways.contains(&s.approach));
+            (samples, true)
+        }
     };
 
     let caption = demo.id("caption");
     view! {
         <section class="demo" aria-labelledby=demo.id("title")>
-            <h3 id=demo.id("title")>"Try it: four ways to the same goal"</h3>
+            <h3 id=demo.id("title")>{title}</h3>
             <p>
                 "The goal: a story that names the animal and the place the request asks for, for the eight requests \
-                 the data set holds out. Each way writes "
+                 the data set holds out, reached "
+                {ways_text}
+                ". Each way writes "
                 {move || per_approach().map(format_count)}
                 " samples (each request three times, with the same seeds for every way), judged like the task check: \
                  does what the model wrote name both?"
@@ -70,7 +109,7 @@ pub fn ApproachesDemo() -> impl IntoView {
             <LoadingProgress demo />
             <BackendLine demo doing="Running" />
             <p class="demo-actions">
-                <button type="button" on:click=start disabled=move || !can_compare()>"Score the four ways"</button>
+                <button type="button" on:click=start disabled=move || !can_compare()>{button}</button>
                 {move || (state.with(|s| s.model.is_some()) && state.with(|s| s.loaded_adapter().is_none())).then(|| {
                     view! { <span class="hint">" Loading the instruction adapter…"</span> }
                 })}
@@ -97,8 +136,8 @@ pub fn ApproachesDemo() -> impl IntoView {
             {move || (own().is_none() && recorded.with(Option::is_some)).then(|| view! {
                 <p class="demo-recorded">
                     <strong>"Recorded"</strong>
-                    " when this site was built, with the same model, adapter, requests and seeds. Press “Score the \
-                     four ways” to write your own."
+                    {format!(" when this site was built, with the same model, adapter, requests and seeds. Press \
+                              “{button}” to write your own.")}
                 </p>
             })}
             <ScrollingTable caption_id=caption.clone() caption=move || if shown().1 { "The recorded comparison" } else { "Your comparison" }>
@@ -113,14 +152,14 @@ pub fn ApproachesDemo() -> impl IntoView {
                 <tbody>
                     {move || {
                         let per_approach = per_approach().unwrap_or(0);
-                        tally(&shown().0).into_iter().map(|t| view! { <TallyRow tally=t per_approach /> })
+                        tally(ways, &shown().0).into_iter().map(|t| view! { <TallyRow tally=t per_approach /> })
                             .collect_view()
                     }}
                 </tbody>
             </ScrollingTable>
             {move || {
                 let samples = shown().0;
-                Approach::ALL.into_iter().map(|approach| {
+                ways.iter().map(|&approach| {
                     let mine: Vec<ApproachSample> =
                         samples.iter().filter(|s| s.approach == approach).cloned().collect();
                     (!mine.is_empty()).then(|| view! { <SampleList approach samples=mine /> })

@@ -121,7 +121,7 @@ pub struct Measured {
 impl Measured {
     /// From the comparison's samples: mean tokens read and the share named both, for the two ways.
     pub fn from_samples(samples: &[ApproachSample]) -> Option<Measured> {
-        let tallies = tally(samples);
+        let tallies = tally(&[Approach::WorkedExample, Approach::Adapter], samples);
         let of = |approach: Approach| tallies.iter().find(|t| t.approach == approach && t.written > 0);
         let (example, adapter) = (of(Approach::WorkedExample)?, of(Approach::Adapter)?);
         let share = |passed: usize, written: usize| 100.0 * passed as f64 / written as f64;

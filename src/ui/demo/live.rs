@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::{BackendChoice, Projection, RunId, SampleSettings, ToWorker, TrainSettings};
+use crate::protocol::{BackendChoice, Lineup, Projection, RunId, SampleSettings, ToWorker, TrainSettings};
 use crate::ui::run_state::{apply, RunState};
 use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
 
@@ -129,13 +129,13 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings });
     }
 
-    /// Asks for the comparison of ways to the demo's data set's task check ([`crate::approach`]), with `run`'s
-    /// model for the adapter's way; the samples land in the state's `comparison`.
-    pub fn compare(&self, run: RunId) {
+    /// Asks for the comparison of `lineup`'s ways to the demo's data set's task check ([`crate::approach`]), with
+    /// `run`'s model for the adapter's ways; the samples land in the state's `comparison`.
+    pub fn compare(&self, run: RunId, lineup: Lineup) {
         let request_id = self.trainer.next_request_id();
         let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
         self.state.update(|state| state.request_comparison(request_id));
-        self.trainer.send(&ToWorker::Compare { request_id, dataset_url, run });
+        self.trainer.send(&ToWorker::Compare { request_id, dataset_url, run, lineup });
     }
 
     /// Loads the adapter folder the site serves at `url` once the model is loaded, and again after each reload.

@@ -45,6 +45,7 @@ pub use task_result::TaskResult;
 
 use leptos::prelude::*;
 
+use crate::approach::Lineup;
 use crate::course::DemoKind;
 use crate::sweep::Sweep;
 
@@ -60,12 +61,13 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::Tokens => view! { <tokens::TokensDemo /> }.into_any(),
         DemoKind::InstructionAdapter => view! { <instruction_adapter::InstructionAdapterDemo /> }.into_any(),
         DemoKind::LayerMap => view! { <layer_map::LayerMapDemo /> }.into_any(),
-        DemoKind::Approaches => view! { <approaches::ApproachesDemo /> }.into_any(),
+        DemoKind::Approaches => view! { <approaches::ApproachesDemo lineup=Lineup::Approaches /> }.into_any(),
         DemoKind::CostCalculator => view! { <cost_calculator::CostCalculatorDemo /> }.into_any(),
         DemoKind::LoraMatrix => view! { <lora_matrix::LoraMatrixDemo /> }.into_any(),
         DemoKind::RankSweep => view! { <sweep::SweepDemo sweep=Sweep::RankAndTargets /> }.into_any(),
         DemoKind::LearningRateSweep => view! { <sweep::SweepDemo sweep=Sweep::LearningRate /> }.into_any(),
         DemoKind::OneStep => view! { <one_step::OneStepDemo /> }.into_any(),
         DemoKind::LossMaskSweep => view! { <sweep::SweepDemo sweep=Sweep::LossMask /> }.into_any(),
+        DemoKind::Templates => view! { <approaches::ApproachesDemo lineup=Lineup::Templates /> }.into_any(),
     }
 }
