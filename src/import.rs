@@ -60,17 +60,30 @@ impl Reader<'_> {
     }
 }
 
-/// Reorders the rows of a q or k weight `[heads * head_dim, in]` from interleaved-pair to rotate-half RoPE:
-/// within each head, row `2i + j` moves to `j * head_dim/2 + i`.
-pub fn permute_for_rotate_half(weight: &[f32], heads: usize, head_dim: usize, in_features: usize) -> Vec<f32> {
+/// The two orders of a q or k weight's rows within each head, one for each way of pairing dimensions in RoPE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RopeRows {
+    /// Pairs (x0,x1),(x2,x3)…: llama2.c's and llama.cpp's (GGUF) order.
+    Interleaved,
+    /// Pairs x_j with x_{j+d/2}: Hugging Face's, and this crate's model.
+    RotateHalf,
+}
+
+/// Reorders the rows of a q or k weight `[heads * head_dim, in]` into `to`'s order from the other: within each
+/// head, interleaved row `2i + j` is rotate-half row `j * head_dim/2 + i`.
+pub fn permute_rope_rows(weight: &[f32], heads: usize, head_dim: usize, in_features: usize, to: RopeRows) -> Vec<f32> {
     let half = head_dim / 2;
     let mut permuted = vec![0.0; weight.len()];
     for head in 0..heads {
         for i in 0..half {
             for j in 0..2 {
-                let from = (head * head_dim + 2 * i + j) * in_features;
-                let to = (head * head_dim + j * half + i) * in_features;
-                permuted[to..to + in_features].copy_from_slice(&weight[from..from + in_features]);
+                let interleaved = (head * head_dim + 2 * i + j) * in_features;
+                let rotate_half = (head * head_dim + j * half + i) * in_features;
+                let (from, into) = match to {
+                    RopeRows::RotateHalf => (interleaved, rotate_half),
+                    RopeRows::Interleaved => (rotate_half, interleaved),
+                };
+                permuted[into..into + in_features].copy_from_slice(&weight[from..from + in_features]);
             }
         }
     }
@@ -101,8 +114,8 @@ pub fn convert_llama2c(checkpoint: &[u8], tokenizer: &[u8]) -> Result<HfModelFil
         let all = reader.f32s(layers * rows_per_layer, name)?;
         for (layer, values) in all.chunks_exact(rows_per_layer).enumerate() {
             let values = match hf_name {
-                "self_attn.q_proj" => permute_for_rotate_half(values, heads, head_dim, shape[1]),
-                "self_attn.k_proj" => permute_for_rotate_half(values, kv_heads, head_dim, shape[1]),
+                "self_attn.q_proj" => permute_rope_rows(values, heads, head_dim, shape[1], RopeRows::RotateHalf),
+                "self_attn.k_proj" => permute_rope_rows(values, kv_heads, head_dim, shape[1], RopeRows::RotateHalf),
                 _ => values.to_vec(),
             };
             let shape = if shape[1] == 1 { vec![shape[0]] } else { shape.to_vec() };

@@ -24,6 +24,8 @@ pub mod export;
 #[cfg(feature = "trainer")]
 pub mod generate;
 #[cfg(feature = "trainer")]
+pub mod gguf;
+#[cfg(feature = "trainer")]
 pub mod import;
 #[cfg(feature = "trainer")]
 pub mod lora;

@@ -49,13 +49,17 @@ for line in open(sys.argv[1]):
 if wrong:
     print("[python-env] not as pinned: " + ", ".join(wrong), file=sys.stderr)
     sys.exit(1)
-import torch, transformers, peft, safetensors  # noqa: E401,F401  (a broken install fails here)
+import torch, transformers, peft, safetensors, llama_cpp  # noqa: E401,F401  (a broken install fails here)
 PY
   }
 
   if ! pins_satisfied; then
     say "installing tests/reference/requirements.txt from PyPI (torch is a multi-GB download the first time)"
-    "$python" -m pip install --disable-pip-version-check -q -r "$requirements" >&2
+    # llama-cpp-python compiles llama.cpp (a few minutes on two cores): for any x86 CPU (not just this one, as
+    # the cache may move), and only the library.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
+      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+      "$python" -m pip install --disable-pip-version-check -q -r "$requirements" >&2
     pins_satisfied
   fi
   echo "$wanted" > "$stamp"

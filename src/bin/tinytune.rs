@@ -16,8 +16,12 @@ use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
 use tinytune::dataset::Example;
 use tinytune::dataset::{parse_dataset, Format};
-use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
+use tinytune::export::{
+    adapter_config_json, adapter_safetensors, hf_config_json, load_adapter, load_model, merged_model_safetensors,
+    parse_adapter_config,
+};
 use tinytune::generate::{self, generate, GenerationConfig};
+use tinytune::gguf::{take_home_files, Adapter, BaseModel};
 use tinytune::import::convert_llama2c;
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
@@ -191,8 +195,29 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a model, and with `--adapter` its LoRA adapter, in the format of another tool.
+    Export {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// llama.cpp's GGUF: model.gguf (F32), and with an adapter adapter.gguf (LoRA) and merged.gguf (the adapter
+    /// merged in, for runtimes without adapters).
+    Gguf,
+    /// The GGUF files and an Ollama Modelfile (FROM model.gguf, ADAPTER adapter.gguf).
+    Ollama,
+    /// A Hugging Face folder with the adapter merged into the weights, for transformers.
+    HfMerged,
 }
 
 /// What `record` and `sweep` record from, and where they write it.
@@ -434,6 +459,7 @@ fn run(command: Command) -> Result<(), String> {
             };
             write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
         }
+        Command::Export { model, format, out } => export(&model, format, &out),
         Command::Bench(args) => bench(args),
     }
 }
@@ -632,6 +658,62 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
         eprintln!("{}: {passed}/{}", approach.title(), comparison.samples_per_approach());
     }
     write_json(out, &samples)
+}
+
+/// `tinytune export`: the files of `format` in `out`.
+fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), String> {
+    let device = device_for(args.backend);
+    let (config, model, tokenizer) = load(args, &device)?;
+    let tokenizer_json = String::from_utf8(read(&args.model.join("tokenizer.json"))?)
+        .map_err(|_| format!("{}: tokenizer.json is not UTF-8", args.model.display()))?;
+    let merged = merged_model_safetensors(model)?;
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    match format {
+        ExportFormat::HfMerged => {
+            files.push(("config.json", hf_config_json(&config).into_bytes()));
+            files.push(("model.safetensors", merged));
+            files.push(("tokenizer.json", tokenizer_json.into_bytes()));
+            files.push(("tokenizer_config.json", read(&args.model.join("tokenizer_config.json"))?));
+        }
+        ExportFormat::Gguf | ExportFormat::Ollama => {
+            // The model's name as the site knows it (its manifest), else the folder's.
+            let name = match read(&args.model.join("manifest.json")) {
+                Ok(json) => {
+                    serde_json::from_slice::<ModelManifest>(&json).map_err(|e| format!("manifest.json: {e}"))?.model
+                }
+                Err(_) => args.model.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
+            let weights = read(&args.model.join("model.safetensors"))?;
+            let eos = tokenizer.token_text(tokenizer.eos_id());
+            let base = BaseModel {
+                config: &config,
+                name: &name,
+                weights: &weights,
+                tokenizer_json: &tokenizer_json,
+                eos: &eos,
+            };
+            let adapter_files = match &args.adapter {
+                Some(dir) => Some((
+                    parse_adapter_config(&read(&dir.join("adapter_config.json"))?)?,
+                    read(&dir.join("adapter_model.safetensors"))?,
+                )),
+                None => None,
+            };
+            let adapter =
+                adapter_files.as_ref().map(|(lora, weights)| Adapter { lora, weights, merged_weights: &merged });
+            files = take_home_files(&base, adapter.as_ref())?;
+            if matches!(format, ExportFormat::Gguf) {
+                files.retain(|(file, _)| file.ends_with(".gguf"));
+            }
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for (file, bytes) in files {
+        let path = out.join(file);
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// The examples of a data file.

@@ -1,11 +1,13 @@
 //! "Download adapter": a finished LoRA run as a zip of a PEFT adapter folder (adapter_config.json,
 //! adapter_model.safetensors) with a model card naming the base model, the data set, the settings and the
-//! final losses.
+//! final losses, and in its `gguf/` folder the same run for llama.cpp and Ollama ([`crate::gguf`], the files
+//! `tinytune export --format ollama` writes).
 
 use std::io::Write;
 
 use super::session::{Session, TrainedRun};
-use crate::export::{adapter_config_json, adapter_safetensors};
+use crate::export::{adapter_config_json, adapter_safetensors, merged_model_safetensors};
+use crate::gguf::{take_home_files, Adapter, BaseModel};
 use crate::protocol::{FromWorker, RunId, TrainingMethod};
 use crate::settings::{names_of, Choice};
 use crate::train::TrainingConfig;
@@ -18,14 +20,24 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
     let model_name = &session.manifest.model;
     let lora = TrainingConfig::from_settings(&run.settings).lora;
     let weights = adapter_safetensors(&run.model)?;
+    let merged_weights = merged_model_safetensors(run.model.clone())?;
+    let (base_weights, tokenizer_json) = session.base_model_files();
+    let eos = session.tokenizer.token_text(session.tokenizer.eos_id());
+    let base =
+        BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
+    let adapter = Adapter { lora: &lora, weights: &weights, merged_weights: &merged_weights };
+    let gguf = take_home_files(&base, Some(&adapter))?;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Stored, not deflated: safetensors hardly compress, and it keeps a compressor out of the worker bundle.
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, bytes) in [
-        ("tinytune-adapter/adapter_config.json", adapter_config_json(&lora, model_name).into_bytes()),
-        ("tinytune-adapter/adapter_model.safetensors", weights),
-        ("tinytune-adapter/README.md", model_card(model_name, run).into_bytes()),
-    ] {
+    let peft = [
+        ("adapter_config.json".to_string(), adapter_config_json(&lora, model_name).into_bytes()),
+        ("adapter_model.safetensors".to_string(), weights),
+        ("README.md".to_string(), model_card(model_name, run).into_bytes()),
+    ];
+    let gguf = gguf.into_iter().map(|(name, bytes)| (format!("gguf/{name}"), bytes));
+    for (name, bytes) in peft.into_iter().chain(gguf) {
+        let name = format!("tinytune-adapter/{name}");
         zip.start_file(name, options).map_err(|e| e.to_string())?;
         zip.write_all(&bytes).map_err(|e| e.to_string())?;
     }
@@ -46,7 +58,9 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
          | drift: the base model's own stories | {} |\n\n\
          Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
          base = AutoModelForCausalLM.from_pretrained(\"path/to/{model_name}\")\n\
-         model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n",
+         model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n\n\
+         For llama.cpp and Ollama, `gguf/` holds the model, this adapter and the two merged as GGUF files, with an \
+         Ollama `Modelfile`; `gguf/RUN.md` gives the commands.\n",
         dataset.name,
         dataset.training_examples,
         dataset.held_out_examples,

@@ -60,6 +60,8 @@ pub struct Session {
     /// The files the base model was loaded from, to build a fresh trainable copy on the autodiff device per run.
     config_json: Vec<u8>,
     weights: Vec<u8>,
+    /// Its `tokenizer.json`, for the GGUF export.
+    tokenizer_json: String,
     pub tokenizer: TextTokenizer,
     /// Stories the base model wrote itself: their loss rising during a run means forgetting.
     pub reference: Vec<TokenizedExample>,
@@ -79,6 +81,8 @@ impl Session {
         let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
         let (config, base) = load_model(&config_json, &weights, &device)?;
         let tokenizer = TextTokenizer::from_json_bytes(&tokenizer_json).map_err(|e| e.to_string())?;
+        let tokenizer_json =
+            String::from_utf8(tokenizer_json).map_err(|_| "tokenizer.json is not UTF-8".to_string())?;
         let references = parse_dataset("reference-stories.jsonl", &reference_text).map_err(|e| e.to_string())?;
         let reference = references.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
         Ok(Session {
@@ -91,12 +95,18 @@ impl Session {
             base,
             config_json,
             weights,
+            tokenizer_json,
             tokenizer,
             reference,
             datasets: BTreeMap::new(),
             runs: VecDeque::new(),
             shipped_adapters: BTreeMap::new(),
         })
+    }
+
+    /// The base model's folder as the GGUF export reads it.
+    pub fn base_model_files(&self) -> (&[u8], &str) {
+        (&self.weights, &self.tokenizer_json)
     }
 
     pub fn ready_event(&self) -> FromWorker {

@@ -1,10 +1,10 @@
 // The live lesson's fine-tuning demo in headless Chromium, with the real trainer worker and model:
 // WebGPU (SwiftShader, via --enable-unsafe-webgpu) against the CPU fallback, pause/resume/stop, the adapter
-// download checked in PEFT, and accessibility.
+// download checked in PEFT (and its GGUF files against the CLI's), and accessibility.
 import { before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, launchBrowser, openPage, distDir, waitForQuiz, answerPredictions } from "./harness.mjs";
@@ -207,7 +207,7 @@ test("the base model is downloaded once and comes from the browser cache on the 
   await context.close();
 });
 
-test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives", async () => {
+test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives; its GGUF files are the CLI's", async () => {
   const python = process.env.TINYTUNE_PYTHON;
   const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
   assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
@@ -238,6 +238,15 @@ test("the downloaded adapter zip loads in PEFT and gives the logits our CLI give
   const card = execFileSync(python, ["-c", "import sys; print(open(sys.argv[1]).read())", join(adapter, "README.md")]).toString();
   assert.match(card, /base_model: stories260K/);
   assert.match(card, /Final losses \(step 6\)/);
+  // The zip's GGUF files are byte for byte what the CLI writes for the same adapter (llama.cpp runs the CLI's in
+  // tests/native/parity.rs).
+  const cli = join(dir, "cli-export");
+  execFileSync(tinytune, ["export", "--format", "ollama", "--model", model, "--adapter", adapter, "--out", cli], { stdio: "ignore" });
+  const files = ["model.gguf", "adapter.gguf", "merged.gguf", "Modelfile", "RUN.md"];
+  assert.deepEqual(readdirSync(join(adapter, "gguf")).sort(), [...files].sort());
+  for (const file of files) {
+    assert.ok(readFileSync(join(adapter, "gguf", file)).equals(readFileSync(join(cli, file))), `gguf/${file} differs from the CLI's`);
+  }
   page.assertClean();
   await context.close();
 });

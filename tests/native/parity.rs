@@ -1,5 +1,6 @@
 //! Parity with the reference implementations practitioners use: PyTorch + transformers + PEFT, installed from
-//! PyPI by tools/python-env.sh. Our CLI's outputs are compared with the scripts in tests/reference/.
+//! PyPI by tools/python-env.sh, and llama.cpp (llama-cpp-python, built from PyPI's source into the same
+//! environment) for the GGUF exports. Our CLI's outputs are compared with the scripts in tests/reference/.
 
 use crate::common;
 
@@ -214,4 +215,115 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
         }
     }
     assert_eq!(compared, 5 * 7 * 2);
+}
+
+/// `tinytune export --format <format>` of the converted model with `adapter`, into a folder of its own.
+fn export(adapter: &Path, format: &str) -> PathBuf {
+    let name = adapter.file_name().unwrap().to_string_lossy();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{format}"));
+    run(tinytune()
+        .args(["export", "--format", format, "--model"])
+        .arg(common::converted_model_dir())
+        .arg("--adapter")
+        .arg(adapter)
+        .arg("--out")
+        .arg(&out));
+    out
+}
+
+/// Our logits for `tokens` (comma-separated ids), with `adapter` when given.
+fn our_logits(tokens: &str, adapter: Option<&Path>) -> Vec<Vec<f32>> {
+    let mut ours = tinytune();
+    ours.args(["logits", "--model"]).arg(common::converted_model_dir()).args(["--tokens", tokens]);
+    if let Some(adapter) = adapter {
+        ours.arg("--adapter").arg(adapter);
+    }
+    logits_json(&run(&mut ours))
+}
+
+#[test]
+fn transformers_loads_the_merged_export_and_gives_the_adapted_models_logits() {
+    let adapter = trained_adapter();
+    let merged = export(adapter, "hf-merged");
+    let tokens = story_tokens();
+    let reference =
+        logits_json(&run(reference_script("logits.py").arg("--model").arg(&merged).args(["--tokens", &tokens])));
+    let ours = our_logits(&tokens, Some(adapter));
+    let diff = max_abs_diff(&ours, &reference);
+    assert!(diff <= 1e-4, "max |ours with the adapter − transformers on the merged folder| = {diff}");
+    assert!(max_abs_diff(&ours, &our_logits(&tokens, None)) > 1e-3, "the merge changed the weights");
+}
+
+/// llama.cpp's answer for `gguf` (with the adapter file `lora`): logits for `tokens`, 32 greedy tokens after them,
+/// and its token ids for `texts`.
+fn llama_cpp(gguf: &Path, lora: Option<&Path>, tokens: &str, texts: &[&str]) -> serde_json::Value {
+    let mut script = reference_script("llama_cpp_run.py");
+    script.arg("--model").arg(gguf).args(["--tokens", tokens, "--greedy", "32"]);
+    if let Some(lora) = lora {
+        script.arg("--lora").arg(lora);
+    }
+    texts.iter().for_each(|text| {
+        script.args(["--text", text]);
+    });
+    serde_json::from_str(&run(&mut script)).expect("llama_cpp_run.py prints JSON")
+}
+
+/// llama.cpp's logits and greedy continuation for the story against ours, with `adapter` on our side: the logits
+/// within 1e-3 at every position of the story and of llama.cpp's continuation, and each continued token our argmax
+/// too (so our greedy continuation is the same 32 tokens).
+fn assert_llama_cpp_agrees(answer: &serde_json::Value, adapter: Option<&Path>, what: &str) {
+    let greedy: Vec<u32> = serde_json::from_value(answer["greedy"].clone()).unwrap();
+    let theirs: Vec<Vec<f32>> = serde_json::from_value(answer["logits"].clone()).unwrap();
+    let story = story_tokens();
+    let story_len = story.split(',').count();
+    let continued = [story.clone()].into_iter().chain(greedy.iter().map(u32::to_string)).collect::<Vec<_>>().join(",");
+    let ours = our_logits(&continued, adapter);
+    let diff = max_abs_diff(&ours[..story_len], &theirs);
+    eprintln!("{what}: max |ours − llama.cpp| = {diff:.2e} over {story_len} positions");
+    assert!(diff <= 1e-3, "{what}: max |ours − llama.cpp| = {diff}");
+    assert_eq!(greedy.len(), 32, "{what}");
+    for (i, &token) in greedy.iter().enumerate() {
+        let row = &ours[story_len - 1 + i];
+        // Lowest id on a tie, as both greedy decoders take it.
+        let argmax = row.iter().enumerate().fold(0, |best, (id, &v)| if v > row[best] { id } else { best });
+        assert_eq!(argmax as u32, token, "{what}: greedy token {i} differs (ours {argmax}, llama.cpp {token})");
+    }
+}
+
+#[test]
+fn llama_cpp_runs_our_gguf_files_as_we_run_the_model_and_adapter() {
+    let adapter = trained_adapter();
+    let dir = export(adapter, "ollama");
+    let tokens = story_tokens();
+    let texts = [STORY, "Lily and Ben saw a big red ball.\nThey played! 123 + 45 = 168?", "Zoë said: ünïcödé 🙂 café"];
+
+    let base = llama_cpp(&dir.join("model.gguf"), None, &tokens, &texts);
+    assert_llama_cpp_agrees(&base, None, "the base model");
+    // llama.cpp's tokenizer, from the scores we derived from the merges, cuts texts as ours does.
+    let tokenizer = tinytune::tokenizer::TextTokenizer::from_json_bytes(
+        &std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap(),
+    )
+    .unwrap();
+    for (text, theirs) in texts.iter().zip(base["tokenized"].as_array().unwrap()) {
+        let ours: Vec<u32> = [tokenizer.bos_id()].into_iter().chain(tokenizer.encode(text)).collect();
+        let theirs: Vec<u32> = serde_json::from_value(theirs.clone()).unwrap();
+        assert_eq!(ours, theirs, "tokens of {text:?}");
+    }
+
+    let with_adapter = llama_cpp(&dir.join("model.gguf"), Some(&dir.join("adapter.gguf")), &tokens, &[]);
+    assert_llama_cpp_agrees(&with_adapter, Some(adapter), "the model with the adapter file");
+    let merged = llama_cpp(&dir.join("merged.gguf"), None, &tokens, &[]);
+    assert_llama_cpp_agrees(&merged, Some(adapter), "the merged file");
+    assert_ne!(base["greedy"], with_adapter["greedy"], "the adapter changes what the model writes");
+
+    let modelfile = std::fs::read_to_string(dir.join("Modelfile")).unwrap();
+    assert!(modelfile.starts_with("FROM ./model.gguf\nADAPTER ./adapter.gguf\n"), "{modelfile}");
+}
+
+#[test]
+fn llama_cpp_applies_an_rslora_adapter_at_its_strength() {
+    let adapter = rslora_adapter();
+    let dir = export(adapter, "gguf");
+    let answer = llama_cpp(&dir.join("model.gguf"), Some(&dir.join("adapter.gguf")), &story_tokens(), &[]);
+    assert_llama_cpp_agrees(&answer, Some(adapter), "the rsLoRA adapter file");
 }

@@ -7,6 +7,8 @@ used exactly as given.
 """
 
 import argparse
+
+import flags
 import sys
 
 
@@ -14,14 +16,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="Hugging Face Llama folder (config.json, model.safetensors)")
     parser.add_argument("--adapter", help="PEFT LoRA folder (adapter_config.json, adapter_model.safetensors)")
-    parser.add_argument("--tokens", required=True, help="comma-separated token ids, e.g. 1,2,3")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    args = parser.parse_args()
-    try:
-        args.tokens = [int(token) for token in args.tokens.split(",")]
-    except ValueError:
-        parser.error(f"--tokens: expected comma-separated integers, got {args.tokens!r}")
-    return args
+    flags.add_tokens_and_threads(parser, "torch CPU threads (default 2)")
+    return flags.parse(parser)
 
 
 def main():
