@@ -2,24 +2,15 @@
 // a learner reaches: the home page, each lesson with its predictions committed, its demo open and its quiz, the
 // playground and the data studio, in the light and the dark theme. Any violation of a WCAG 2.x A or AA rule fails,
 // named with the elements it found.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { startServer, launchBrowser, openPage, readCourse, answerPredictions } from "./harness.mjs";
+import { openPage, readCourse, answerPredictions, servedSite } from "./harness.mjs";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const course = readCourse();
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite();
 
 /** axe's WCAG 2.x A and AA violations on the page as it is now: rule, impact and the elements, one line each. */
 async function violations(page) {
@@ -35,15 +26,15 @@ async function violations(page) {
 
 for (const scheme of ["light", "dark"]) {
   test(`no WCAG A/AA violations on any page, ${scheme} theme`, async () => {
-    const { page, context } = await openPage(browser, origin, { colorScheme: scheme, viewport: { width: 1024, height: 900 } });
+    const { page, context } = await openPage(site.browser, site.origin, { colorScheme: scheme, viewport: { width: 1024, height: 900 } });
     const found = [];
     const check = async (where) => found.push(...(await violations(page)).map((line) => `${where}: ${line}`));
 
-    await page.goto(`${origin}/`);
+    await page.goto(`${site.origin}/`);
     await page.locator("h1").waitFor();
     await check("/");
     for (const lesson of course.lessons) {
-      await page.goto(`${origin}/learn/${lesson.slug}`);
+      await page.goto(`${site.origin}/learn/${lesson.slug}`);
       await answerPredictions(page);
       if (lesson.demos.length > 0) {
         await page.locator("section.demo").first().waitFor();
@@ -54,7 +45,7 @@ for (const scheme of ["light", "dark"]) {
       await check(`/learn/${lesson.slug}`);
     }
     for (const path of ["/playground", "/studio"]) {
-      await page.goto(`${origin}${path}`);
+      await page.goto(`${site.origin}${path}`);
       await page.locator("h1").waitFor();
       await check(path);
     }

@@ -1,27 +1,18 @@
 // The course shell in headless Chromium, against the built dist/.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage, readCourse, waitForQuiz, answerQuiz, answerPredictions, shownChoiceOrder } from "./harness.mjs";
+import { openPage, readCourse, waitForQuiz, answerQuiz, answerPredictions, shownChoiceOrder, servedSite } from "./harness.mjs";
 
 const course = readCourse();
 const [firstLesson, secondLesson] = course.lessons;
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite();
 
 async function fresh(options) {
-  return openPage(browser, origin, options);
+  return openPage(site.browser, site.origin, options);
 }
 
 async function visitLesson(page, lesson) {
-  await page.goto(`${origin}/learn/${lesson.slug}`);
+  await page.goto(`${site.origin}/learn/${lesson.slug}`);
   await waitForQuiz(page);
 }
 
@@ -29,7 +20,7 @@ test("home lists every lesson in course order, with overall progress, and does n
   const { page, context } = await fresh();
   const requested = [];
   page.on("request", (request) => requested.push(new URL(request.url()).pathname));
-  await page.goto(origin);
+  await page.goto(site.origin);
   await page.getByRole("heading", { level: 1, name: course.title }).waitFor();
   const links = await page.locator(".lesson-list a").allTextContents();
   assert.deepEqual(links, course.lessons.map((l) => l.title));
@@ -43,7 +34,7 @@ test("home lists every lesson in course order, with overall progress, and does n
 
 test("a deep link loads that lesson, titles the page and focuses its heading", async () => {
   const { page, context } = await fresh();
-  await page.goto(`${origin}/learn/${secondLesson.slug}`);
+  await page.goto(`${site.origin}/learn/${secondLesson.slug}`);
   const heading = page.getByRole("heading", { level: 1, name: secondLesson.title });
   await heading.waitFor();
   assert.equal(await page.title(), `${secondLesson.title} · Tinytune`);
@@ -59,9 +50,9 @@ test("a deep link loads that lesson, titles the page and focuses its heading", a
 
 test("an unknown address shows the not-found page", async () => {
   const { page, context } = await fresh();
-  await page.goto(`${origin}/learn/no-such-lesson`);
+  await page.goto(`${site.origin}/learn/no-such-lesson`);
   await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
-  await page.goto(`${origin}/nowhere/at/all`);
+  await page.goto(`${site.origin}/nowhere/at/all`);
   await page.getByRole("heading", { level: 1, name: "Page not found" }).waitFor();
   assert.equal(await page.title(), "Page not found · Tinytune");
   page.assertClean();
@@ -122,7 +113,7 @@ test("right answers complete the lesson, and progress survives a reload", async 
   await waitForQuiz(page);
   assert.equal(await page.locator(".lesson-status").first().textContent(), "✓ Complete");
   assert.equal(await page.locator("fieldset.question:not([disabled])").count(), 0, "a passed quiz stays passed");
-  await page.goto(origin);
+  await page.goto(site.origin);
   await page.locator("#overall-progress-text").getByText(`1 of ${course.lessons.length} lessons complete`).waitFor();
   const statuses = await page.locator(".lesson-list .lesson-status").allTextContents();
   assert.deepEqual(statuses, course.lessons.map((_, i) => (i === 0 ? "✓ Complete" : "Not complete")));
@@ -144,7 +135,7 @@ test("the lesson and course reset buttons clear progress, and the course reset c
   await waitForQuiz(page);
   assert.equal(await page.locator(".lesson-status").first().textContent(), "Not complete", "the reset was saved");
 
-  await page.goto(origin);
+  await page.goto(site.origin);
   await page.locator("#overall-progress-text").getByText("1 of").waitFor();
   await page.getByRole("button", { name: "Reset all progress" }).click();
   await page.locator("#overall-progress-text").getByText("0 of").waitFor();
@@ -285,7 +276,7 @@ test("finishing every lesson shows the completion page", async () => {
 test("pages are usable at 320 px wide without horizontal scrolling", async () => {
   const { page, context } = await fresh({ viewport: { width: 320, height: 640 } });
   const noHorizontalScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-  await page.goto(origin);
+  await page.goto(site.origin);
   await page.locator(".lesson-list a").first().waitFor();
   assert.ok(await noHorizontalScroll(), "home");
   for (const lesson of course.lessons) {
@@ -301,7 +292,7 @@ test("pages are usable at 320 px wide without horizontal scrolling", async () =>
 
 test("the theme follows the system and a chosen theme is remembered", async () => {
   const { page, context } = await fresh({ colorScheme: "dark" });
-  await page.goto(origin);
+  await page.goto(site.origin);
   const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   await page.getByLabel("Theme").waitFor();
   const darkByDefault = await background();
@@ -318,7 +309,7 @@ test("the theme follows the system and a chosen theme is remembered", async () =
 test("size and speed figures (printed, not judged)", async () => {
   const { page, context } = await fresh();
   const started = Date.now();
-  await page.goto(`${origin}/learn/${firstLesson.slug}`);
+  await page.goto(`${site.origin}/learn/${firstLesson.slug}`);
   await page.locator("fieldset.question input").first().waitFor({ state: "visible" });
   const wallMs = Date.now() - started;
   const sinceNavigationMs = await page.evaluate(() => Math.round(performance.now()));

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
 import sirv from "sirv";
 import { chromium } from "playwright-core";
 import { parse as parseToml } from "smol-toml";
@@ -60,6 +61,23 @@ export async function launchBrowser(extraArgs = []) {
       ...extraArgs,
     ],
   });
+}
+
+/**
+ * The hooks most test files need: before their tests, the site served (by `serve`) and a headless Chromium; after
+ * them, both closed. The returned object's `origin` and `browser` are set once the first hook has run.
+ */
+export function servedSite(serve = startServer) {
+  const site = {};
+  before(async () => {
+    ({ server: site.server, origin: site.origin } = await serve());
+    site.browser = await launchBrowser();
+  });
+  after(async () => {
+    await site.browser?.close();
+    site.server?.close();
+  });
+  return site;
 }
 
 /** A fresh page (fresh storage) that records console errors, page errors and requests leaving `origin`. */

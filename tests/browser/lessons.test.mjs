@@ -5,29 +5,20 @@
 // its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
 // instruction data); one training step up close, recorded and the learner's; and the cost calculator's sums, worked
 // by hand in lesson 5.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, openPage, readCourse, answerPredictions, distDir } from "./harness.mjs";
+import { openPage, readCourse, answerPredictions, distDir, servedSite } from "./harness.mjs";
 
 const course = readCourse();
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite();
 
 /** Opens the lesson that holds `name`'s demo, commits its predictions and returns the demo's section. */
 async function openDemo(page, name) {
   const lesson = course.lessons.find((l) => l.demos.includes(name));
   assert.ok(lesson, `a lesson places the ${name} demo`);
-  await page.goto(`${origin}/learn/${lesson.slug}`);
+  await page.goto(`${site.origin}/learn/${lesson.slug}`);
   await answerPredictions(page);
   const demo = page.locator(`[data-demo="${name}"] section.demo`);
   await demo.waitFor();
@@ -59,7 +50,7 @@ async function chips(demo) {
 }
 
 test("next-token: the recorded reading first, then the learner's own; temperature and top-p shape the nucleus; a drawn token is appended", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "next-token");
   // Before the learner asks: the reading recorded at build time, labelled.
   await demo.locator(".demo-recorded").waitFor();
@@ -110,7 +101,7 @@ test("next-token: the recorded reading first, then the learner's own; temperatur
 });
 
 test("tokens: the recorded reading first; a rare name is several tokens, an emoji is bytes, and the counts say so", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "tokens");
   await demo.locator(".demo-recorded").waitFor();
   const recordedChips = await chips(demo);
@@ -141,7 +132,7 @@ test("tokens: the recorded reading first; a rare name is several tokens, an emoj
 });
 
 test("instruction adapter: the recorded pair first, then the learner's own, equal to it; each judged as the task metric judges it", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "instruction-adapter");
   await demo.locator(".demo-recorded").waitFor();
   const cards = demo.locator(".demo-sample");
@@ -205,7 +196,7 @@ const LINEUPS = {
  */
 async function compareWays(name, button, claims) {
   const ways = LINEUPS[name];
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, name);
   await demo.locator(".demo-recorded").waitFor();
   const recorded = await page.evaluate(async () => {
@@ -309,7 +300,7 @@ function projectionSizes(projection) {
 }
 
 test("lora matrix: the shipped adapter's W and update sized as its files say, its singular values, k and alpha, samples at three alphas", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "lora-matrix");
   const figures = demo.locator(".lora-matrix-figures");
   await figures.waitFor({ timeout: 120_000 });
@@ -435,7 +426,7 @@ async function runOneSweepCell(page, name, file, suggested, run) {
 }
 
 test("rank sweep: every cell's recording first; the learner runs r 1 on all linear layers, and it repeats the recording", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const { recorded } = await runOneSweepCell(
     page,
     "rank-sweep",
@@ -455,7 +446,7 @@ test("rank sweep: every cell's recording first; the learner runs r 1 on all line
 });
 
 test("learning-rate sweep: the recording first; the learner runs full fine-tuning at 0.001; the schedule and gradient norm charted", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const { demo, recorded } = await runOneSweepCell(
     page,
     "learning-rate-sweep",
@@ -481,7 +472,7 @@ test("learning-rate sweep: the recording first; the learner runs full fine-tunin
 });
 
 test("loss-mask sweep: the recording first; the learner runs the end tokens masked for 60 steps; counting the prompt barely moves the held-out loss, masking the end token raises it", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const { recorded } = await runOneSweepCell(
     page,
     "loss-mask-sweep",
@@ -524,7 +515,7 @@ async function grid(demo, caption) {
 }
 
 test("one step: the recorded step stage by stage, the keyboard on each new stage; the learner's step repeats it; a high rate overshoots; full fine-tuning", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "one-step");
   const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "pip-the-purple-robot.one-step.json"), "utf8"));
   const label = demo.locator(".demo-recorded-label");
@@ -597,7 +588,7 @@ test("one step: the recorded step stage by stage, the keyboard on each new stage
 });
 
 test("cost calculator: the quoted claim's sums as the lesson works them, volume and wrong answers, bad input, lesson 4's figures", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "cost-calculator");
   const large = demo.getByRole("group", { name: "Large model, prompted" });
   const tuned = demo.getByRole("group", { name: "Small model, fine-tuned" });
@@ -646,7 +637,7 @@ test("cost calculator: the quoted claim's sums as the lesson works them, volume 
 });
 
 test("layer map: the default run's count, presets and single cells, another model, a rank and full fine-tuning", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "layer-map");
   const figures = demo.locator(".layer-map-figures");
   const trainable = async () => Number((await figures.locator("strong").textContent()).match(/^([\d,]+) trainable/)[1].replaceAll(",", ""));

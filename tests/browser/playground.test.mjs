@@ -1,20 +1,11 @@
 // The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
 // model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, and
 // runs kept across a reload.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, openPage } from "./harness.mjs";
+import { openPage, servedSite } from "./harness.mjs";
 
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite();
 
 const SHORT_RUN = "steps=3&eval=1&warmup=0&batch=4";
 
@@ -23,7 +14,7 @@ function playground(page) {
 }
 
 async function open(page, query) {
-  await page.goto(`${origin}/playground?${query}`);
+  await page.goto(`${site.origin}/playground?${query}`);
   await playground(page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   await playground(page).getByRole("button", { name: "Train", exact: true }).waitFor();
   await waitUntilReady(page);
@@ -57,7 +48,7 @@ async function chartTable(page) {
 }
 
 test("two runs are overlaid on one chart, with a legend entry and a table column each", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await open(page, SHORT_RUN);
   await train(page, 1);
   await playground(page).getByLabel("LoRA rank", { exact: true }).fill("2");
@@ -74,7 +65,7 @@ test("two runs are overlaid on one chart, with a legend entry and a table column
 });
 
 test("runs on two data sets: the run list names the data set and each run's task metric beside the base model's", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await open(page, SHORT_RUN);
   await train(page, 1);
   const taskCell = (row) => playground(page).locator(".run-list tbody tr").nth(row).locator("td").nth(4);
@@ -97,10 +88,10 @@ test("runs on two data sets: the run list names the data set and each run's task
 });
 
 test("a link copied from the playground repeats the same loss rows in a fresh browser context", async () => {
-  const first = await openPage(browser, origin);
+  const first = await openPage(site.browser, site.origin);
   await open(first.page, `${SHORT_RUN}&seed=5&lr=0.02&schedule=linear&targets=all-linear`);
   await train(first.page, 1);
-  await first.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
+  await first.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: site.origin });
   const linkField = playground(first.page).locator(".copy-field").filter({ hasText: "Link to these settings" });
   await linkField.getByRole("button", { name: "Copy" }).click();
   await linkField.getByRole("status").getByText("Copied.").waitFor();
@@ -113,7 +104,7 @@ test("a link copied from the playground repeats the same loss rows in a fresh br
   first.page.assertClean();
   await first.context.close();
 
-  const second = await openPage(browser, origin);
+  const second = await openPage(site.browser, site.origin);
   await second.page.goto(link);
   await playground(second.page).getByText(/^Training on/).first().waitFor({ timeout: 120_000 });
   await second.page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
@@ -126,7 +117,7 @@ test("a link copied from the playground repeats the same loss rows in a fresh br
 });
 
 test("an invalid value in the address is named with its range, and the default is used", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await open(page, "r=500&lr=fast&steps=7&data=recipes");
   const alert = await page.getByRole("alert").first().textContent();
   assert.match(alert, /`data=recipes` in the address: the data set is one of pip, instructions, letters, studio; using pip\./);
@@ -139,7 +130,7 @@ test("an invalid value in the address is named with its range, and the default i
 });
 
 test("finished runs survive a reload", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await open(page, SHORT_RUN);
   await train(page, 1);
   const before = (await chartTable(page)).rows;

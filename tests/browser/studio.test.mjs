@@ -3,30 +3,21 @@
 // trained tokens exactly as the native trainer's mask does (`tinytune tokens`); an HTML payload shows as text;
 // the data set survives a reload and trains in the playground; a shipped data set counts the pieces the trainer
 // cuts and a timed step gives the training time; and no request carries the data anywhere.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, launchBrowser, openPage, distDir } from "./harness.mjs";
+import { openPage, distDir, servedSite } from "./harness.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MESSY = join(repoRoot, "tests/fixtures/studio/messy.jsonl");
 // The CLI the test command built (it converts the site's model too).
 const CLI = process.env.TINYTUNE_CLI ?? join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release/tinytune");
 
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite();
 
 /** The problems the page lists, as "line: kind heading" strings. */
 async function listedProblems(page) {
@@ -39,7 +30,7 @@ async function listedProblems(page) {
 }
 
 async function openStudio(page) {
-  await page.goto(`${origin}/studio`);
+  await page.goto(`${site.origin}/studio`);
   // The file input is enabled once the model (and its tokenizer) is loaded and storage was looked at.
   await page.waitForFunction(() => {
     const input = document.querySelector(".studio-bring input[type=file]");
@@ -74,7 +65,7 @@ async function showLine(page, line) {
 }
 
 test("a dropped file's problems are listed by line, fixed in place, kept across a reload, and trained on", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const dialogs = [];
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
@@ -149,7 +140,7 @@ test("a dropped file's problems are listed by line, fixed in place, kept across 
     null,
     { timeout: 60_000 },
   );
-  await page.goto(`${origin}/playground?data=studio&steps=2&eval=1&warmup=0&batch=2`);
+  await page.goto(`${site.origin}/playground?data=studio&steps=2&eval=1&warmup=0&batch=2`);
   await page.waitForFunction(() => {
     const fieldset = document.querySelector("section.playground .demo-settings > fieldset");
     return fieldset && !fieldset.disabled;
@@ -166,7 +157,7 @@ test("a dropped file's problems are listed by line, fixed in place, kept across 
 });
 
 test("a table whose header says nothing asks which column is which; the clean data downloads as TRL reads it", async () => {
-  const { page, context } = await openPage(browser, origin, { acceptDownloads: true });
+  const { page, context } = await openPage(site.browser, site.origin, { acceptDownloads: true });
   await openStudio(page);
   await page.getByLabel("Or paste examples").fill("question one\tanswer one\nWhat is red?\tA colour.\nName a fruit.\tAn apple.\n");
   await page.getByLabel("Pasted text is").selectOption("tsv");
@@ -200,7 +191,7 @@ test("a table whose header says nothing asks which column is which; the clean da
 });
 
 test("a shipped data set opens in the studio with as many training pieces as the trainer cuts, and a timed step gives the training time", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await openStudio(page);
   await page.getByRole("button", { name: "Stories on request (instructions)" }).click();
   const lengths = page.locator(".studio-lengths");
@@ -246,7 +237,7 @@ test("a 20 MB file is read off the main thread: the page shows progress and answ
   const path = join(dir, "twenty-megabytes.jsonl");
   writeFileSync(path, lines.join("\n") + "\n");
 
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   await openStudio(page);
   // The longest gap between ticks of a 20 ms timer on the page's main thread, from now on (a figure, not judged).
   await page.evaluate(() => {

@@ -1,23 +1,14 @@
 // The site served under a sub-path by a plain static host (no SPA rewrites, 404.html for unknown paths), as docs
 // hosts serve projects: a deep link loads its lesson, the lesson's links and images stay under the sub-path, the
 // trainer loads its model from there, and nothing is asked of the host's root.
-import { before, after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SUB_PATH, startSubPathServer, launchBrowser, openPage, answerPredictions } from "./harness.mjs";
+import { SUB_PATH, startSubPathServer, openPage, answerPredictions, servedSite } from "./harness.mjs";
 
-let server, origin, browser;
-
-before(async () => {
-  ({ server, origin } = await startSubPathServer());
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = servedSite(startSubPathServer);
 
 test("a deep link under a sub-path loads its lesson, its demo's model, and links that stay under the sub-path", async () => {
-  const { page, context } = await openPage(browser, origin);
+  const { page, context } = await openPage(site.browser, site.origin);
   const outside = [];
   const notFound = [];
   page.on("request", (request) => {
@@ -25,7 +16,7 @@ test("a deep link under a sub-path loads its lesson, its demo's model, and links
     if (!path.startsWith(SUB_PATH)) outside.push(path);
   });
   page.on("response", (response) => response.status() === 404 && notFound.push(new URL(response.url()).pathname));
-  const response = await page.goto(`${origin}${SUB_PATH}learn/your-first-lora-fine-tune`);
+  const response = await page.goto(`${site.origin}${SUB_PATH}learn/your-first-lora-fine-tune`);
   assert.equal(response.status(), 404, "the host knows no such file: its 404.html is the app");
   await page.getByRole("heading", { level: 1, name: "Your first LoRA fine-tune" }).waitFor({ timeout: 60_000 });
   await answerPredictions(page);
@@ -39,7 +30,7 @@ test("a deep link under a sub-path loads its lesson, its demo's model, and links
   await page.getByRole("heading", { level: 1 }).waitFor();
 
   // The fine-tuning menu's diagram comes from the sub-path too.
-  await page.goto(`${origin}${SUB_PATH}learn/the-fine-tuning-menu`);
+  await page.goto(`${site.origin}${SUB_PATH}learn/the-fine-tuning-menu`);
   const diagram = page.locator("article img").first();
   await diagram.waitFor();
   await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await diagram.elementHandle());
