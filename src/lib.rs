@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod low_rank;
 pub mod one_step;
 pub mod protocol;
+pub mod run_bigger;
 pub mod sampling;
 pub mod settings;
 pub mod sweep;

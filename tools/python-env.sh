@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Makes sure the Python reference environment (tests/reference/requirements.txt) exists, then prints its
+# Makes sure the Python reference environment (tests/reference/requirements.txt, and requirements-no-deps.txt
+# installed without dependencies) exists, then prints its
 # interpreter path as the last line of stdout:  PY=$(bash tools/python-env.sh)
 # Sourcing it does the same and also exports TINYTUNE_PYTHON, without changing the caller's shell options.
-# Progress goes to stderr. A stamp holding the sha256 of requirements.txt skips pip when nothing changed, so a
+# Progress goes to stderr. A stamp holding the sha256 of both files skips pip when nothing changed, so a
 # second run takes a few milliseconds.
 
 # The body runs in a subshell: strict mode and `exit` stay inside it even when this file is sourced.
@@ -10,13 +11,14 @@ tinytune_python_env() (
   set -euo pipefail
   repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   requirements="$repo/tests/reference/requirements.txt"
+  no_deps="$repo/tests/reference/requirements-no-deps.txt"
   venv="${TINYTUNE_CACHE:-$HOME/.cache/tinytune}/venv"
   python="$venv/bin/python"
   stamp="$venv/.tinytune-requirements.sha256"
 
   say() { printf '[python-env] %s\n' "$*" >&2; }
 
-  wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+  wanted=$(cat "$requirements" "$no_deps" | sha256sum | cut -d' ' -f1)
   if [ -x "$python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
     echo "$python"
     exit 0
@@ -30,12 +32,12 @@ tinytune_python_env() (
 
   # True when every pin in requirements.txt is installed at exactly that version and the packages import.
   pins_satisfied() {
-    "$python" - "$requirements" >&2 <<'PY'
+    "$python" - "$requirements" "$no_deps" >&2 <<'PY'
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
 wrong = []
-for line in open(sys.argv[1]):
+for line in open(sys.argv[1]).readlines() + open(sys.argv[2]).readlines():
     line = line.split("#")[0].strip()
     if not line:
         continue
@@ -49,7 +51,7 @@ for line in open(sys.argv[1]):
 if wrong:
     print("[python-env] not as pinned: " + ", ".join(wrong), file=sys.stderr)
     sys.exit(1)
-import torch, transformers, peft, safetensors, llama_cpp  # noqa: E401,F401  (a broken install fails here)
+import torch, transformers, peft, safetensors, llama_cpp, trl, datasets  # noqa: E401,F401  (a broken install fails here)
 PY
   }
 
@@ -60,6 +62,7 @@ PY
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
       -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
       "$python" -m pip install --disable-pip-version-check -q -r "$requirements" >&2
+    "$python" -m pip install --disable-pip-version-check -q --no-deps -r "$no_deps" >&2
     pins_satisfied
   fi
   echo "$wanted" > "$stamp"

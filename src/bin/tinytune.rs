@@ -27,6 +27,7 @@ use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
+use tinytune::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
 use tinytune::settings::{
     parse_targets, Choice, LossMask, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod,
 };
@@ -195,12 +196,26 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write a model, and with `--adapter` its LoRA adapter, in the format of another tool.
+    /// Write a model, and with `--adapter` its LoRA adapter, in the format of another tool; or, for axolotl and
+    /// trl, a data set and a run's settings as that tool's job for a bigger model.
     Export {
-        #[command(flatten)]
-        model: ModelArgs,
         #[arg(long, value_enum)]
         format: ExportFormat,
+        /// A Hugging Face Llama folder (gguf, ollama, hf-merged).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// A PEFT LoRA adapter folder for it.
+        #[arg(long)]
+        adapter: Option<PathBuf>,
+        /// The data set to train on (axolotl, trl).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The run's settings as the playground's address writes them, e.g. "rank=16&steps=300" (axolotl, trl).
+        #[arg(long, default_value = "")]
+        settings: String,
+        /// The Hugging Face model the job trains (axolotl, trl).
+        #[arg(long, default_value = "HuggingFaceTB/SmolLM2-135M")]
+        base_model: String,
         /// The folder to write (created if missing).
         #[arg(long)]
         out: PathBuf,
@@ -218,6 +233,10 @@ enum ExportFormat {
     Ollama,
     /// A Hugging Face folder with the adapter merged into the weights, for transformers.
     HfMerged,
+    /// The data set as JSONL and an Axolotl config (tinytune.yaml).
+    Axolotl,
+    /// The data set as JSONL and a TRL + PEFT script (train_trl.py).
+    Trl,
 }
 
 /// What `record` and `sweep` record from, and where they write it.
@@ -459,7 +478,14 @@ fn run(command: Command) -> Result<(), String> {
             };
             write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
         }
-        Command::Export { model, format, out } => export(&model, format, &out),
+        Command::Export { format, model, adapter, data, settings, base_model, out } => match (format, model, data) {
+            (ExportFormat::Axolotl | ExportFormat::Trl, _, Some(data)) => {
+                export_job(format, &data, &settings, &base_model, &out)
+            }
+            (ExportFormat::Axolotl | ExportFormat::Trl, _, None) => Err("--format axolotl and trl need --data".into()),
+            (_, Some(model), _) => export(&ModelArgs { model, adapter, backend: Backend::Flex }, format, &out),
+            (_, None, _) => Err("--format gguf, ollama and hf-merged need --model (and --adapter for one)".into()),
+        },
         Command::Bench(args) => bench(args),
     }
 }
@@ -675,6 +701,7 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
             files.push(("tokenizer.json", tokenizer_json.into_bytes()));
             files.push(("tokenizer_config.json", read(&args.model.join("tokenizer_config.json"))?));
         }
+        ExportFormat::Axolotl | ExportFormat::Trl => unreachable!("export_job writes these"),
         ExportFormat::Gguf | ExportFormat::Ollama => {
             // The model's name as the site knows it (its manifest), else the folder's.
             let name = match read(&args.model.join("manifest.json")) {
@@ -711,6 +738,31 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
     for (file, bytes) in files {
         let path = out.join(file);
         std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `tinytune export --format axolotl|trl`: the training split of `data` as JSONL and the job's config or script.
+fn export_job(format: ExportFormat, data: &Path, query: &str, base_model: &str, out: &Path) -> Result<(), String> {
+    let (settings, problems) = TrainSettings::from_query(query);
+    if let Some(problem) = problems.first() {
+        return Err(format!("--settings: {}", problem.message));
+    }
+    // The examples the site trains on: the training split, as the worker splits it.
+    let (train, _) = split_examples(examples_in(data)?, &SplitSettings::default());
+    let files = data_files(&train);
+    let shapes: Vec<DataFile> = files.iter().map(|(file, _)| *file).collect();
+    let (name, text) = match format {
+        ExportFormat::Axolotl => ("tinytune.yaml", axolotl_yaml(&settings, base_model, &shapes)?),
+        _ => ("train_trl.py", trl_script(&settings, base_model, &shapes)?),
+    };
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for (file, contents) in
+        files.iter().map(|(file, jsonl)| (file.file_name(), jsonl.as_str())).chain([(name, text.as_str())])
+    {
+        let path = out.join(file);
+        std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! Parity with the reference implementations practitioners use: PyTorch + transformers + PEFT, installed from
 //! PyPI by tools/python-env.sh, and llama.cpp (llama-cpp-python, built from PyPI's source into the same
-//! environment) for the GGUF exports. Our CLI's outputs are compared with the scripts in tests/reference/.
+//! environment) for the GGUF exports; TRL runs the script `export --format trl` writes, and Axolotl's schema
+//! judges the config `export --format axolotl` writes. Our CLI's outputs are compared with the scripts in
+//! tests/reference/.
 
 use crate::common;
 
@@ -326,4 +328,98 @@ fn llama_cpp_applies_an_rslora_adapter_at_its_strength() {
     let dir = export(adapter, "gguf");
     let answer = llama_cpp(&dir.join("model.gguf"), Some(&dir.join("adapter.gguf")), &story_tokens(), &[]);
     assert_llama_cpp_agrees(&answer, Some(adapter), "the rsLoRA adapter file");
+}
+
+/// Prompt and response pairs that each fit in one 64-token piece: with a batch of all of them, the first step's
+/// loss is the same whatever order a trainer draws them in.
+fn short_pairs(name: &str) -> PathBuf {
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.jsonl"));
+    let lines: Vec<String> = ["fox", "duck", "cat", "bear", "frog", "owl", "pig", "rabbit", "mouse"]
+        .iter()
+        .map(|animal| {
+            let response = format!("The {animal} was happy. It played all day in the park with a friend.");
+            serde_json::json!({ "prompt": format!("Tell me about a {animal}."), "response": response }).to_string()
+        })
+        .collect();
+    std::fs::write(&data, lines.join("\n")).unwrap();
+    data
+}
+
+/// `tinytune export --format <format> --data <data> --settings <query>` into a folder of its own.
+fn export_job(format: &str, data: &Path, query: &str) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("job-{format}"));
+    run(tinytune()
+        .args(["export", "--format", format, "--data"])
+        .arg(data)
+        .args(["--settings", query, "--out"])
+        .arg(&out));
+    out
+}
+
+#[test]
+fn the_exported_trl_script_trains_our_model_and_starts_from_our_loss() {
+    let data = short_pairs("trl-pairs");
+    // Eight training examples after the held-out split, all in the first batch.
+    let query = "steps=2&warmup=0&batch=8&seq=64&loss=responses";
+    let job = export_job("trl", &data, query);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("job-trl-out");
+    let printed = run(Command::new(common::python())
+        .current_dir(&job)
+        .arg("train_trl.py")
+        .arg("--model")
+        .arg(common::converted_model_dir())
+        .arg("--output-dir")
+        .arg(&out));
+    let trl: Vec<serde_json::Value> = printed
+        .lines()
+        .filter(|line| line.starts_with("{\"step\""))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(trl.iter().map(|row| row["step"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2], "{printed}");
+    assert!(out.join("adapter_model.safetensors").exists(), "TRL saved a PEFT adapter");
+
+    let metrics = Path::new(env!("CARGO_TARGET_TMPDIR")).join("job-trl-ours.jsonl");
+    run(tinytune()
+        .args(["train", "--model"])
+        .arg(common::converted_model_dir())
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--method",
+            "lora",
+            "--rank",
+            "8",
+            "--alpha",
+            "16",
+            "--targets",
+            "all-linear",
+            "--learning-rate",
+            "0.01",
+        ])
+        .args(["--steps", "1", "--batch-size", "8", "--seq-len", "64", "--seed", "42", "--out"])
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("job-trl-ours"))
+        .arg("--metrics")
+        .arg(&metrics));
+    let ours: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&metrics).unwrap().lines().next().unwrap()).unwrap();
+    let (ours, theirs) = (ours["loss"].as_f64().unwrap(), trl[0]["loss"].as_f64().unwrap());
+    eprintln!("first-step loss: ours {ours:.6}, TRL {theirs:.6}");
+    assert!((ours - theirs).abs() <= 1e-3, "first-step loss: ours {ours}, TRL {theirs}");
+}
+
+#[test]
+fn the_exported_axolotl_config_uses_only_keys_axolotl_knows() {
+    for (data, query) in [
+        (short_pairs("axolotl-pairs"), "loss=prompts-too&schedule=constant"),
+        (crate::common::crate_dir().join("public/datasets/pip-the-purple-robot.jsonl"), "method=full&steps=300"),
+    ] {
+        let job = export_job("axolotl", &data, query);
+        let answer: serde_json::Value = serde_json::from_str(&run(reference_script("axolotl_keys.py")
+            .arg("--config")
+            .arg(job.join("tinytune.yaml"))))
+        .unwrap();
+        assert_eq!(answer["unknown"], serde_json::json!([]), "{query}");
+        assert_eq!(answer["deprecated"], serde_json::json!([]), "{query}");
+        assert_eq!(answer["missing"], serde_json::json!([]), "{query}");
+    }
 }
