@@ -142,6 +142,14 @@ pub enum ToWorker {
         run: RunId,
         lineup: Lineup,
     },
+    /// "Run it bigger": the training split of the data set at `dataset_url` (loaded) and `settings` as a job for
+    /// `base_model` on bigger machines ([`crate::run_bigger`]): answered with `JobZip`.
+    ExportJob {
+        request_id: u32,
+        dataset_url: String,
+        settings: TrainSettings,
+        base_model: String,
+    },
     /// Read one projection's weights, and its adapter's, off `run`'s model (the base model without a run): answered
     /// with `Weights`.
     ReadWeights {
@@ -522,6 +530,13 @@ pub enum FromWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// The job `ExportJob` asked for: a zip of the data files, the Axolotl config, the TRL script and a README.
+    JobZip {
+        request_id: u32,
+        file_name: String,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
     /// The studio reads, judges or tokenizes a data set: `done` of `total` (bytes or examples) in `stage`.
     StudioProgress {
         stage: String,
@@ -593,7 +608,9 @@ impl FromWorker {
     /// The bytes that travel beside the JSON, if the event has any.
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
-            FromWorker::AdapterZip { bytes, .. } | FromWorker::StudioFile { bytes, .. } => Some(bytes),
+            FromWorker::AdapterZip { bytes, .. }
+            | FromWorker::JobZip { bytes, .. }
+            | FromWorker::StudioFile { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
@@ -601,7 +618,9 @@ impl FromWorker {
     /// Reads an event from its JSON and the bytes that came with it.
     pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
         with_payload(json, payload, "from the worker", |event| match event {
-            FromWorker::AdapterZip { bytes, .. } | FromWorker::StudioFile { bytes, .. } => Some(bytes),
+            FromWorker::AdapterZip { bytes, .. }
+            | FromWorker::JobZip { bytes, .. }
+            | FromWorker::StudioFile { bytes, .. } => Some(bytes),
             _ => None,
         })
     }

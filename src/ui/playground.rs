@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, RunProgress,
-    RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
+    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, RunItBigger,
+    RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -173,6 +173,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                 <RunList demo />
                 <TaskResult demo run=latest_run />
                 <Samples demo run=latest_run />
+                <RunItBigger demo settings=Signal::derive(move || shared.with(|(settings, _)| settings.clone())) />
             </div>
         </section>
     }

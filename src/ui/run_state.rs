@@ -166,6 +166,13 @@ pub enum Sample {
     Failed,
 }
 
+/// A file the worker made for the page to save.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedFile {
+    pub file_name: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
 /// A `Compare` the page asked for: its samples so far, and whether it ended before the last (set aside for a
 /// run or a reload, or failed: the alert says why).
 #[derive(Clone, Debug, PartialEq)]
@@ -194,6 +201,8 @@ pub struct RunState {
     pub weights: Awaited<ProjectionWeights>,
     /// One training step up close (`TakeOneStep`).
     pub one_step: Awaited<OneStep>,
+    /// "Run it bigger"'s zip (`ExportJob`), until it is saved.
+    pub job: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
     /// The status line, read out politely by screen readers.
@@ -525,6 +534,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         FromWorker::Inspected(inspection) => state.inspection.answer(inspection.request_id, inspection),
         FromWorker::Weights { request_id, weights } => state.weights.answer(*request_id, weights),
         FromWorker::OneStepTaken { request_id, step } => state.one_step.answer(*request_id, step),
+        FromWorker::JobZip { request_id, file_name, bytes } => {
+            state.job.answer(*request_id, &SavedFile { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) })
+        }
         FromWorker::Compared { request_id, sample } => {
             if let Some(comparing) = state.comparison_mut(*request_id) {
                 comparing.samples.push(sample.clone());
@@ -548,8 +560,12 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 (Some(run), _) => state.run(*run).is_some() || state.shipped_adapter.is_some_and(|(id, _)| id == *run),
                 (None, Some(request)) => {
                     // Each awaited request stops waiting for an answer that will not come.
-                    let awaited =
-                        [state.inspection.fail(*request), state.weights.fail(*request), state.one_step.fail(*request)];
+                    let awaited = [
+                        state.inspection.fail(*request),
+                        state.weights.fail(*request),
+                        state.one_step.fail(*request),
+                        state.job.fail(*request),
+                    ];
                     awaited.contains(&true)
                         || state.samples.contains_key(request)
                         || state.comparison_mut(*request).is_some()
@@ -749,6 +765,25 @@ mod tests {
         state.request(4, |s| &mut s.weights);
         apply(&mut state, &FromWorker::Error { run: None, request_id: Some(4), message: "no layer 9".into() });
         assert_eq!((state.weights.waiting, state.problem.as_deref()), (None, Some("no layer 9")));
+    }
+
+    #[test]
+    fn the_job_zip_lands_only_for_the_awaited_request_and_an_error_ends_the_wait() {
+        let mut state = RunState::new("data.jsonl");
+        let zip =
+            |request_id| FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes: vec![80, 75] };
+        state.request(4, |s| &mut s.job);
+        apply(&mut state, &zip(3));
+        assert!(state.job.is_waiting() && state.job.latest.is_none(), "an older request's zip is ignored");
+        apply(&mut state, &zip(4));
+        let saved = state.job.latest.clone().expect("the awaited zip");
+        assert_eq!((saved.file_name.as_str(), saved.bytes.as_slice()), ("tinytune-job.zip", &[80u8, 75][..]));
+        assert!(!state.job.is_waiting());
+        state.request(5, |s| &mut s.job);
+        let message = "load data.jsonl before exporting it".to_string();
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(5), message: message.clone() });
+        assert!(!state.job.is_waiting(), "the failed request is no longer awaited");
+        assert_eq!(state.problem.as_deref(), Some(message.as_str()));
     }
 
     #[test]

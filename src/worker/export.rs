@@ -1,14 +1,16 @@
 //! "Download adapter": a finished LoRA run as a zip of a PEFT adapter folder (adapter_config.json,
 //! adapter_model.safetensors) with a model card naming the base model, the data set, the settings and the
 //! final losses, and in its `gguf/` folder the same run for llama.cpp and Ollama ([`crate::gguf`], the files
-//! `tinytune export --format ollama` writes).
+//! `tinytune export --format ollama` writes). "Run it bigger": a data set and a run's settings as a job for bigger
+//! machines ([`crate::run_bigger`], the files `tinytune export --format axolotl` and `--format trl` write).
 
 use std::io::Write;
 
 use super::session::{Session, TrainedRun};
 use crate::export::{adapter_config_json, adapter_safetensors, merged_model_safetensors};
 use crate::gguf::{take_home_files, Adapter, BaseModel};
-use crate::protocol::{FromWorker, RunId, TrainingMethod};
+use crate::protocol::{FromWorker, RunId, TrainSettings, TrainingMethod};
+use crate::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
 use crate::settings::{names_of, Choice};
 use crate::train::TrainingConfig;
 
@@ -27,22 +29,59 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
         BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
     let adapter = Adapter { lora: &lora, weights: &weights, merged_weights: &merged_weights };
     let gguf = take_home_files(&base, Some(&adapter))?;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    // Stored, not deflated: safetensors hardly compress, and it keeps a compressor out of the worker bundle.
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let peft = [
         ("adapter_config.json".to_string(), adapter_config_json(&lora, model_name).into_bytes()),
         ("adapter_model.safetensors".to_string(), weights),
         ("README.md".to_string(), model_card(model_name, run).into_bytes()),
     ];
     let gguf = gguf.into_iter().map(|(name, bytes)| (format!("gguf/{name}"), bytes));
-    for (name, bytes) in peft.into_iter().chain(gguf) {
-        let name = format!("tinytune-adapter/{name}");
-        zip.start_file(name, options).map_err(|e| e.to_string())?;
+    let bytes = zip_folder("tinytune-adapter", peft.into_iter().chain(gguf))?;
+    Ok(FromWorker::AdapterZip { run: id, file_name: "tinytune-adapter.zip".into(), bytes })
+}
+
+/// "Run it bigger": the training split of the data set at `dataset_url` as JSONL, with the Axolotl config, the
+/// TRL script and a README, zipped.
+pub fn job_zip(
+    session: &Session,
+    request_id: u32,
+    dataset_url: &str,
+    settings: &TrainSettings,
+    base_model: &str,
+) -> Result<FromWorker, String> {
+    let dataset = session.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before exporting it"))?;
+    let data = data_files(&dataset.train_examples);
+    let shapes: Vec<DataFile> = data.iter().map(|(file, _)| *file).collect();
+    let files = data.iter().map(|(file, jsonl)| (file.file_name().to_string(), jsonl.clone().into_bytes())).chain([
+        ("tinytune.yaml".to_string(), axolotl_yaml(settings, base_model, &shapes)?.into_bytes()),
+        ("train_trl.py".to_string(), trl_script(settings, base_model, &shapes)?.into_bytes()),
+        ("README.md".to_string(), job_readme(base_model, &dataset.summary.name).into_bytes()),
+    ]);
+    let bytes = zip_folder("tinytune-job", files)?;
+    Ok(FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes })
+}
+
+fn job_readme(base_model: &str, dataset: &str) -> String {
+    format!(
+        "# Your Tinytune run, for a bigger machine\n\nThe training examples of `{dataset}` (the JSONL files) and \
+         your settings, set up to fine-tune `{base_model}`. Change `base_model` in `tinytune.yaml`, or pass \
+         `--model` to the script, to train another model.\n\n## Axolotl\n\n```\naxolotl train tinytune.yaml\n\
+         accelerate launch -m axolotl.cli.train tinytune.yaml   # several GPUs\n```\n\n## TRL and PEFT\n\n```\n\
+         pip install trl peft datasets\npython train_trl.py\naccelerate launch train_trl.py   # several GPUs\n```\n\n\
+         The script writes examples as Tinytune does; Axolotl applies its own templates (conversations with the \
+         model's chat template).\n"
+    )
+}
+
+/// A zip of `files` (path → bytes) inside `folder`, stored, not deflated: safetensors and GGUF hardly compress,
+/// and it keeps a compressor out of the worker bundle.
+fn zip_folder(folder: &str, files: impl Iterator<Item = (String, Vec<u8>)>) -> Result<Vec<u8>, String> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in files {
+        zip.start_file(format!("{folder}/{name}"), options).map_err(|e| e.to_string())?;
         zip.write_all(&bytes).map_err(|e| e.to_string())?;
     }
-    let bytes = zip.finish().map_err(|e| e.to_string())?.into_inner();
-    Ok(FromWorker::AdapterZip { run: id, file_name: "tinytune-adapter.zip".into(), bytes })
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
 fn model_card(model_name: &str, run: &TrainedRun) -> String {

@@ -233,6 +233,12 @@ async fn handle(
             }
             Ok(())
         }
+        ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            let zip = export::job_zip(session, request_id, &dataset_url, &settings, &base_model);
+            post(&zip.map_err(|message| Failure::of_request(request_id, message))?);
+            Ok(())
+        }
         ToWorker::ExportAdapter { run } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_run(run, "nothing to export yet"))?;
             post(&export::adapter_zip(session, run).map_err(|message| Failure::of_run(run, message))?);

@@ -1,9 +1,13 @@
 // The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
-// model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, and
-// runs kept across a reload.
+// model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, runs
+// kept across a reload, and "Run it bigger"'s download against the CLI's export.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openPage, servedSite } from "./harness.mjs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openPage, servedSite, distDir } from "./harness.mjs";
 
 const site = servedSite();
 
@@ -139,6 +143,41 @@ test("finished runs survive a reload", async () => {
   assert.equal(await playground(page).locator(".run-list tbody tr").count(), 1);
   assert.equal(await playground(page).locator(".run-name").inputValue(), "Run 1");
   assert.deepEqual((await chartTable(page)).rows, before);
+  page.assertClean();
+  await context.close();
+});
+
+test("Run it bigger downloads the data set and the settings as the CLI's Axolotl config and TRL script, byte for byte", async () => {
+  const python = process.env.TINYTUNE_PYTHON;
+  const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
+  assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
+  const settings = "rank=16&alpha=32&steps=300&loss=prompts-too&schedule=linear";
+  const { page, context } = await openPage(site.browser, site.origin, { acceptDownloads: true });
+  await open(page, `${settings}&data=instructions`);
+  const model = playground(page).getByLabel("Hugging Face model to train");
+  await model.fill("");
+  await playground(page).getByRole("button", { name: "Download the job (Axolotl and TRL)" }).click();
+  await playground(page).getByRole("alert").getByText(/Name the Hugging Face model to train/).waitFor();
+  await model.fill("my-org/my-model");
+  const downloading = page.waitForEvent("download");
+  await playground(page).getByRole("button", { name: "Download the job (Axolotl and TRL)" }).click();
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "tinytune-job.zip");
+  const dir = mkdtempSync(join(tmpdir(), "tinytune-job-"));
+  await download.saveAs(join(dir, "job.zip"));
+  await playground(page).getByText(/^Job downloaded/).waitFor();
+  execFileSync(python, ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", join(dir, "job.zip"), dir]);
+  const job = join(dir, "tinytune-job");
+  const data = join(distDir, "datasets", "animal-place-instructions.jsonl");
+  for (const format of ["axolotl", "trl"]) {
+    const cli = join(dir, `cli-${format}`);
+    execFileSync(tinytune, ["export", "--format", format, "--data", data, "--settings", settings, "--base-model", "my-org/my-model", "--out", cli], { stdio: "ignore" });
+    for (const file of readdirSync(cli)) {
+      assert.ok(readFileSync(join(job, file)).equals(readFileSync(join(cli, file))), `${file} differs from the CLI's`);
+    }
+  }
+  assert.deepEqual(readdirSync(job).sort(), ["README.md", "tinytune.yaml", "train.prompt-completion.jsonl", "train_trl.py"]);
+  assert.match(readFileSync(join(job, "tinytune.yaml"), "utf8"), /^base_model: my-org\/my-model$/m);
   page.assertClean();
   await context.close();
 });

@@ -129,6 +129,15 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings });
     }
 
+    /// Asks for "Run it bigger"'s job: the demo's data set and `settings` for `base_model`; the zip lands in the
+    /// state's `job`.
+    pub fn export_job(&self, settings: TrainSettings, base_model: String) {
+        let request_id = self.trainer.next_request_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.request(request_id, |s| &mut s.job));
+        self.trainer.send(&ToWorker::ExportJob { request_id, dataset_url, settings, base_model });
+    }
+
     /// Asks for the comparison of `lineup`'s ways to the demo's data set's task check ([`crate::approach`]), with
     /// `run`'s model for the adapter's ways; the samples land in the state's `comparison`.
     pub fn compare(&self, run: RunId, lineup: Lineup) {
