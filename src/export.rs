@@ -53,8 +53,33 @@ pub fn parse_hf_config(config_json: &[u8]) -> Result<LlamaConfig, String> {
     serde_json::from_slice(config_json).map_err(|e| format!("config.json: {e}"))
 }
 
+/// Tensors by name: shape (row-major) and values.
+pub type Tensors = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// The f32 tensors of a safetensors file.
+pub fn read_safetensors(bytes: &[u8], file: &str) -> Result<Tensors, String> {
+    let tensors = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("{file}: {e}"))?;
+    tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            if view.dtype() != safetensors::Dtype::F32 {
+                return Err(format!("{file}: tensor {name} is {:?}; only F32 tensors are read", view.dtype()));
+            }
+            let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")));
+            Ok((name, (view.shape().to_vec(), values.collect())))
+        })
+        .collect()
+}
+
+/// burn-store's file rewritten by [`safetensors_bytes`]: burn-store writes its metadata from a hash map, in another
+/// order in every process, and the tab's files must be the CLI's byte for byte.
+fn same_bytes_every_time(bytes: Vec<u8>, file: &str) -> Result<Vec<u8>, String> {
+    Ok(safetensors_bytes(&read_safetensors(&bytes, file)?))
+}
+
 /// A safetensors file of f32 tensors (name → shape, values), marked as PyTorch's so transformers accepts it.
-pub fn safetensors_bytes(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>) -> Vec<u8> {
+pub fn safetensors_bytes(tensors: &Tensors) -> Vec<u8> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, (shape, values))| {
@@ -109,7 +134,7 @@ pub fn merged_model_safetensors(model: LlamaForCausalLM) -> Result<Vec<u8>, Stri
         .with_key_remapping(r"\.base_layer\.weight$", ".weight")
         .metadata("format", "pt");
     merged.save_into(&mut store).map_err(|e| e.to_string())?;
-    store.get_bytes().map_err(|e| e.to_string())
+    same_bytes_every_time(store.get_bytes().map_err(|e| e.to_string())?, "model.safetensors")
 }
 
 /// PEFT's `adapter_config.json` for an adapter trained on `base_model`.
@@ -175,7 +200,7 @@ pub fn adapter_safetensors(model: &LlamaForCausalLM) -> Result<Vec<u8>, String> 
         .with_key_remapping(r"^(.*)\.lora\.lora_b$", "base_model.model.$1.lora_B.weight")
         .metadata("format", "pt");
     model.save_into(&mut store).map_err(|e| e.to_string())?;
-    store.get_bytes().map_err(|e| e.to_string())
+    same_bytes_every_time(store.get_bytes().map_err(|e| e.to_string())?, "adapter_model.safetensors")
 }
 
 /// Attaches the adapter in a PEFT folder's two files to `model`.

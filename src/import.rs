@@ -4,9 +4,7 @@
 //! llama2.c applies rotary embeddings to interleaved pairs (x0,x1),(x2,x3)…; Hugging Face's Llama rotates halves
 //! (x_j with x_{j+d/2}). The two agree once the rows of q and k are permuted, as llama2.c's own `export.py` does.
 
-use std::collections::BTreeMap;
-
-use crate::export::hf_config_json;
+use crate::export::{hf_config_json, Tensors};
 use crate::model::LlamaConfig;
 use crate::tokenizer::{tokenizer_config_json, tokenizer_json_from_llama2c};
 
@@ -108,7 +106,7 @@ pub fn convert_llama2c(checkpoint: &[u8], tokenizer: &[u8]) -> Result<HfModelFil
     let head_dim = dim / heads;
     let kv_dim = kv_heads * head_dim;
 
-    let mut tensors: BTreeMap<String, (Vec<usize>, Vec<f32>)> = BTreeMap::new();
+    let mut tensors = Tensors::new();
     let mut per_layer = |reader: &mut Reader, name: &str, shape: [usize; 2], hf_name: &str| -> Result<(), String> {
         let rows_per_layer = shape[0] * shape[1];
         let all = reader.f32s(layers * rows_per_layer, name)?;

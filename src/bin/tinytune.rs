@@ -226,6 +226,8 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
+    /// The adapter as PEFT's folder (adapter_config.json, adapter_model.safetensors), written as the tab writes it.
+    Peft,
     /// llama.cpp's GGUF: model.gguf (F32), and with an adapter adapter.gguf (LoRA) and merged.gguf (the adapter
     /// merged in, for runtimes without adapters).
     Gguf,
@@ -484,7 +486,9 @@ fn run(command: Command) -> Result<(), String> {
             }
             (ExportFormat::Axolotl | ExportFormat::Trl, _, None) => Err("--format axolotl and trl need --data".into()),
             (_, Some(model), _) => export(&ModelArgs { model, adapter, backend: Backend::Flex }, format, &out),
-            (_, None, _) => Err("--format gguf, ollama and hf-merged need --model (and --adapter for one)".into()),
+            (_, None, _) => {
+                Err("--format peft, gguf, ollama and hf-merged need --model (and --adapter for one)".into())
+            }
         },
         Command::Bench(args) => bench(args),
     }
@@ -692,24 +696,23 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
     let (config, model, tokenizer) = load(args, &device)?;
     let tokenizer_json = String::from_utf8(read(&args.model.join("tokenizer.json"))?)
         .map_err(|_| format!("{}: tokenizer.json is not UTF-8", args.model.display()))?;
-    let merged = merged_model_safetensors(model)?;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     match format {
+        ExportFormat::Peft => {
+            let dir = args.adapter.as_ref().ok_or("--format peft needs --adapter: the adapter to write")?;
+            let lora = parse_adapter_config(&read(&dir.join("adapter_config.json"))?)?;
+            files.push(("adapter_config.json", adapter_config_json(&lora, &model_name(&args.model)).into_bytes()));
+            files.push(("adapter_model.safetensors", adapter_safetensors(&model)?));
+        }
         ExportFormat::HfMerged => {
             files.push(("config.json", hf_config_json(&config).into_bytes()));
-            files.push(("model.safetensors", merged));
+            files.push(("model.safetensors", merged_model_safetensors(model)?));
             files.push(("tokenizer.json", tokenizer_json.into_bytes()));
             files.push(("tokenizer_config.json", read(&args.model.join("tokenizer_config.json"))?));
         }
         ExportFormat::Axolotl | ExportFormat::Trl => unreachable!("export_job writes these"),
         ExportFormat::Gguf | ExportFormat::Ollama => {
-            // The model's name as the site knows it (its manifest), else the folder's.
-            let name = match read(&args.model.join("manifest.json")) {
-                Ok(json) => {
-                    serde_json::from_slice::<ModelManifest>(&json).map_err(|e| format!("manifest.json: {e}"))?.model
-                }
-                Err(_) => args.model.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            };
+            let name = model_name(&args.model);
             let weights = read(&args.model.join("model.safetensors"))?;
             let eos = tokenizer.token_text(tokenizer.eos_id());
             let base = BaseModel {
@@ -726,8 +729,7 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
                 )),
                 None => None,
             };
-            let adapter =
-                adapter_files.as_ref().map(|(lora, weights)| Adapter { lora, weights, merged_weights: &merged });
+            let adapter = adapter_files.as_ref().map(|(lora, weights)| Adapter { lora, weights });
             files = take_home_files(&base, adapter.as_ref())?;
             if matches!(format, ExportFormat::Gguf) {
                 files.retain(|(file, _)| file.ends_with(".gguf"));

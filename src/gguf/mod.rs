@@ -6,6 +6,7 @@ pub mod file;
 pub mod llama;
 pub mod ollama;
 
+use crate::export::read_safetensors;
 use crate::lora::LoraConfig;
 use crate::model::LlamaConfig;
 
@@ -27,19 +28,20 @@ pub struct Adapter<'a> {
     pub lora: &'a LoraConfig,
     /// PEFT's `adapter_model.safetensors`.
     pub weights: &'a [u8],
-    /// The model's `model.safetensors` with the adapter merged in (`crate::export::merged_model_safetensors`).
-    pub merged_weights: &'a [u8],
 }
 
 /// `model.gguf` (F32), and with an adapter `adapter.gguf` and `merged.gguf`; then the `Modelfile` beside them.
 pub fn take_home_files(base: &BaseModel, adapter: Option<&Adapter>) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
-    let mut files = vec![("model.gguf", llama::model_gguf(base.config, base.weights, base.tokenizer_json, base.name)?)];
+    let weights = read_safetensors(base.weights, "model.safetensors")?;
+    let model = llama::model_gguf(base.config, weights.clone(), base.tokenizer_json, base.name)?;
+    let mut files = vec![("model.gguf", model)];
     if let Some(adapter) = adapter {
+        let factors = read_safetensors(adapter.weights, "adapter_model.safetensors")?;
         let adapter_name = format!("{} LoRA adapter", base.name);
-        files.push(("adapter.gguf", llama::adapter_gguf(base.config, adapter.lora, adapter.weights, &adapter_name)?));
+        files.push(("adapter.gguf", llama::adapter_gguf(base.config, adapter.lora, &factors, &adapter_name)?));
         let merged_name = format!("{} with its LoRA adapter merged", base.name);
-        let merged = llama::model_gguf(base.config, adapter.merged_weights, base.tokenizer_json, &merged_name)?;
-        files.push(("merged.gguf", merged));
+        let merged = llama::merged(base.config, &weights, adapter.lora, &factors)?;
+        files.push(("merged.gguf", llama::model_gguf(base.config, merged, base.tokenizer_json, &merged_name)?));
     }
     let modelfile = ollama::modelfile("model.gguf", adapter.map(|_| "adapter.gguf"), base.eos);
     files.push(("Modelfile", modelfile.into_bytes()));

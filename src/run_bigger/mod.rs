@@ -105,7 +105,8 @@ pub fn axolotl_yaml(settings: &TrainSettings, base_model: &str, files: &[DataFil
     exportable(settings)?;
     let mut yaml = format!(
         "# Tinytune's run as an Axolotl config (settings: {query}).\n\
-         # Train: axolotl train tinytune.yaml   (several GPUs: accelerate launch -m axolotl.cli.train tinytune.yaml)\n\
+         # Train: axolotl train tinytune.yaml   (launched with accelerate, on every GPU it is set up for)\n\
+         # DeepSpeed ZeRO: axolotl fetch deepspeed_configs, then add: deepspeed: deepspeed_configs/zero2.json\n\
          base_model: {base_model}\n",
         query = settings.to_query()
     );

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use super::session::{Session, TrainedRun};
-use crate::export::{adapter_config_json, adapter_safetensors, merged_model_safetensors};
+use crate::export::{adapter_config_json, adapter_safetensors};
 use crate::gguf::{take_home_files, Adapter, BaseModel};
 use crate::protocol::{FromWorker, RunId, TrainSettings, TrainingMethod};
 use crate::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
@@ -22,12 +22,11 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
     let model_name = &session.manifest.model;
     let lora = TrainingConfig::from_settings(&run.settings).lora;
     let weights = adapter_safetensors(&run.model)?;
-    let merged_weights = merged_model_safetensors(run.model.clone())?;
     let (base_weights, tokenizer_json) = session.base_model_files();
     let eos = session.tokenizer.token_text(session.tokenizer.eos_id());
     let base =
         BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
-    let adapter = Adapter { lora: &lora, weights: &weights, merged_weights: &merged_weights };
+    let adapter = Adapter { lora: &lora, weights: &weights };
     let gguf = take_home_files(&base, Some(&adapter))?;
     let peft = [
         ("adapter_config.json".to_string(), adapter_config_json(&lora, model_name).into_bytes()),
@@ -64,8 +63,10 @@ fn job_readme(base_model: &str, dataset: &str) -> String {
     format!(
         "# Your Tinytune run, for a bigger machine\n\nThe training examples of `{dataset}` (the JSONL files) and \
          your settings, set up to fine-tune `{base_model}`. Change `base_model` in `tinytune.yaml`, or pass \
-         `--model` to the script, to train another model.\n\n## Axolotl\n\n```\naxolotl train tinytune.yaml\n\
-         accelerate launch -m axolotl.cli.train tinytune.yaml   # several GPUs\n```\n\n## TRL and PEFT\n\n```\n\
+         `--model` to the script, to train another model.\n\n## Axolotl\n\n```\n\
+         axolotl train tinytune.yaml   # launched with accelerate, on every GPU it is set up for\n```\n\n\
+         For DeepSpeed ZeRO, `axolotl fetch deepspeed_configs`, then add `deepspeed: deepspeed_configs/zero2.json` \
+         to `tinytune.yaml`.\n\n## TRL and PEFT\n\n```\n\
          pip install trl peft datasets\npython train_trl.py\naccelerate launch train_trl.py   # several GPUs\n```\n\n\
          The script writes examples as Tinytune does; Axolotl applies its own templates (conversations with the \
          model's chat template).\n"

@@ -247,6 +247,12 @@ test("the downloaded adapter zip loads in PEFT and gives the logits our CLI give
   for (const file of files) {
     assert.ok(readFileSync(join(adapter, "gguf", file)).equals(readFileSync(join(cli, file))), `gguf/${file} differs from the CLI's`);
   }
+  // And the PEFT files are what `tinytune export --format peft` writes for the same adapter.
+  const cliPeft = join(dir, "cli-peft");
+  execFileSync(tinytune, ["export", "--format", "peft", "--model", model, "--adapter", adapter, "--out", cliPeft], { stdio: "ignore" });
+  for (const file of ["adapter_config.json", "adapter_model.safetensors"]) {
+    assert.ok(readFileSync(join(adapter, file)).equals(readFileSync(join(cliPeft, file))), `${file} differs from the CLI's`);
+  }
   page.assertClean();
   await context.close();
 });
