@@ -39,24 +39,35 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
 }
 
 /// "Run it bigger": the training split of the data set at `dataset_url` as JSONL, with the Axolotl config, the
-/// TRL script and a README, zipped.
+/// TRL script and a README, zipped; or the error. It reads only the data set, so it answers during a run too.
 pub fn job_zip(
     session: &Session,
     request_id: u32,
     dataset_url: &str,
     settings: &TrainSettings,
     base_model: &str,
-) -> Result<FromWorker, String> {
+) -> FromWorker {
+    match job_files(session, dataset_url, settings, base_model).and_then(|files| zip_folder("tinytune-job", files)) {
+        Ok(bytes) => FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes },
+        Err(message) => FromWorker::Error { run: None, request_id: Some(request_id), message },
+    }
+}
+
+fn job_files(
+    session: &Session,
+    dataset_url: &str,
+    settings: &TrainSettings,
+    base_model: &str,
+) -> Result<impl Iterator<Item = (String, Vec<u8>)>, String> {
     let dataset = session.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before exporting it"))?;
     let data = data_files(&dataset.train_examples);
     let shapes: Vec<DataFile> = data.iter().map(|(file, _)| *file).collect();
-    let files = data.iter().map(|(file, jsonl)| (file.file_name().to_string(), jsonl.clone().into_bytes())).chain([
+    let configs = [
         ("tinytune.yaml".to_string(), axolotl_yaml(settings, base_model, &shapes)?.into_bytes()),
         ("train_trl.py".to_string(), trl_script(settings, base_model, &shapes)?.into_bytes()),
         ("README.md".to_string(), job_readme(base_model, &dataset.summary.name).into_bytes()),
-    ]);
-    let bytes = zip_folder("tinytune-job", files)?;
-    Ok(FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes })
+    ];
+    Ok(data.into_iter().map(|(file, jsonl)| (file.file_name().to_string(), jsonl.into_bytes())).chain(configs))
 }
 
 fn job_readme(base_model: &str, dataset: &str) -> String {

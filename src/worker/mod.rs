@@ -235,8 +235,7 @@ async fn handle(
         }
         ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
-            let zip = export::job_zip(session, request_id, &dataset_url, &settings, &base_model);
-            post(&zip.map_err(|message| Failure::of_request(request_id, message))?);
+            post(&export::job_zip(session, request_id, &dataset_url, &settings, &base_model));
             Ok(())
         }
         ToWorker::ExportAdapter { run } => {

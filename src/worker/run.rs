@@ -192,9 +192,8 @@ async fn between_steps(
             ToWorker::LoadAdapter { run, .. } => post(&busy(Some(run), "loading an adapter")),
             ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
-            ToWorker::ExportJob { request_id, .. } => {
-                let message = "exporting the job is not possible while a run trains: wait for it to end, or stop it";
-                post(&FromWorker::Error { run: None, request_id: Some(request_id), message: message.into() })
+            ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
+                post(&super::export::job_zip(session, request_id, &dataset_url, &settings, &base_model))
             }
             ToWorker::StudioMeasurePace { .. } => {
                 post(&FromWorker::StudioError { message: "the pace cannot be measured while a run trains".into() })
