@@ -80,6 +80,11 @@ fn same_bytes_every_time(bytes: Vec<u8>, file: &str) -> Result<Vec<u8>, String> 
 
 /// A safetensors file of f32 tensors (name → shape, values), marked as PyTorch's so transformers accepts it.
 pub fn safetensors_bytes(tensors: &Tensors) -> Vec<u8> {
+    safetensors_file(tensors, [("format".to_string(), "pt".to_string())])
+}
+
+/// A safetensors file of f32 tensors (name → shape, values) with `metadata` in its header.
+pub fn safetensors_file(tensors: &Tensors, metadata: impl IntoIterator<Item = (String, String)>) -> Vec<u8> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, (shape, values))| {
@@ -94,8 +99,7 @@ pub fn safetensors_bytes(tensors: &Tensors) -> Vec<u8> {
             (name.clone(), view)
         })
         .collect();
-    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
-    safetensors::serialize(views, metadata).expect("f32 tensors serialise")
+    safetensors::serialize(views, Some(metadata.into_iter().collect())).expect("f32 tensors serialise")
 }
 
 /// Loads a Hugging Face Llama folder's config and weights onto `device`.

@@ -115,6 +115,13 @@ pub enum ToWorker {
     Stop {
         run: RunId,
     },
+    /// Carry on the run saved in the browser's storage (the one `Interrupted` offered) as `run`: answered like
+    /// `Start`, from the saved step on.
+    ResumeInterrupted {
+        run: RunId,
+    },
+    /// Forget the run saved in the browser's storage: answered with `Interrupted(None)`.
+    DiscardInterrupted,
     /// Sample from the base model plus `run`'s adapter scaled by `adapter_scale` (0: the base model, 1: the
     /// fine-tuned one). Without a run, or for a run that trained nothing yet, it samples the base model.
     Generate {
@@ -438,6 +445,27 @@ pub struct RecordedRun {
     pub tuned_checked: Vec<CheckedSample>,
 }
 
+/// A run saved in the browser's storage that did not finish: the page was reloaded or closed, the tab crashed, or
+/// the GPU was lost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterruptedRun {
+    /// The model and data set it trained on.
+    pub model_url: String,
+    pub dataset_url: String,
+    pub dataset_name: String,
+    pub settings: TrainSettings,
+    pub training_sequences: usize,
+    /// The metrics of every step up to the saved one.
+    pub metrics: Vec<StepMetrics>,
+}
+
+impl InterruptedRun {
+    /// The step it was saved at.
+    pub fn step(&self) -> usize {
+        self.metrics.last().map_or(0, |m| m.step)
+    }
+}
+
 impl RecordedRun {
     /// Where the recorded run of the data set at `dataset_url` lives: `…/pip.jsonl` → `…/pip.recorded.json`.
     pub fn url_beside(dataset_url: &str) -> String {
@@ -488,6 +516,20 @@ pub enum FromWorker {
         reason: FinishReason,
         step: usize,
     },
+    /// The run's state at `step` is saved in the browser's storage: a reload, a crash or a lost GPU resumes it
+    /// from there.
+    Checkpointed {
+        run: RunId,
+        step: usize,
+    },
+    /// The run could not be saved (storage full, blocked or gone); it goes on in memory.
+    CheckpointFailed {
+        run: RunId,
+        message: String,
+    },
+    /// The run saved in the browser's storage that did not finish, which `ResumeInterrupted` carries on; `None`
+    /// when there is none (any more). Sent when the model is ready, and when a run ends.
+    Interrupted(Option<InterruptedRun>),
     /// After `Finished`, for a data set with a task metric: how many check samples the run's model passes, and
     /// how many the base model does, with the samples themselves.
     TaskChecked {

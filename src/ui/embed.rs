@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, Notices, RunProgress, StepChart, TaskResult,
-    TrainingForm, STORIES_MODEL_URL,
+    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress, StepChart,
+    TaskResult, TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
 use crate::protocol::TrainSettings;
@@ -127,6 +127,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                 }
             />
             <RunProgress demo run=latest_run />
+            <ResumeOffer demo />
             <Notices demo />
             <StepChart
                 title="Loss"

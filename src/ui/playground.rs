@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, RunItBigger,
-    RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
+    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, ResumeOffer,
+    RunItBigger, RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -167,6 +167,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             </div>
             <div class="playground-results">
                 <RunProgress demo run=latest_run />
+                <ResumeOffer demo />
                 <Notices demo />
                 {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
                 <RunsChart demo runs total_steps choice_label="Compare the runs by" line="run" initial=Measure::Training />

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection,
-    ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    InterruptedRun, ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings,
+    TrainingMethod,
 };
 
 /// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
@@ -97,6 +98,17 @@ pub enum Export {
     },
 }
 
+/// Whether a run in progress is saved in the browser's storage, to resume after a reload.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Saving {
+    NotYet,
+    Saved {
+        step: usize,
+    },
+    /// Saving failed (the words say why); the run goes on, but a reload would lose it.
+    Failed(String),
+}
+
 /// One training run, as far as the page knows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
@@ -118,6 +130,7 @@ pub struct Run {
     /// Brought back from the browser's storage, or from before the model was loaded again: its metrics only,
     /// the worker may have no model for it.
     pub restored: bool,
+    pub saving: Saving,
 }
 
 impl Run {
@@ -205,6 +218,9 @@ pub struct RunState {
     pub job: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
+    /// A run of this demo's data set saved in the browser's storage that did not finish, which the learner may
+    /// resume.
+    pub interrupted: Option<InterruptedRun>,
     /// The status line, read out politely by screen readers.
     pub status: String,
     /// What went wrong, shown as an alert until dismissed.
@@ -259,9 +275,20 @@ impl RunState {
 
     /// The page sent `Start` for this run.
     pub fn start(&mut self, id: RunId, settings: TrainSettings) {
+        let dataset = self.dataset.as_ref().map_or_else(String::new, |d| d.name.clone());
+        self.add_run(id, settings, dataset);
+    }
+
+    /// The page sent `ResumeInterrupted` for the offered run, as run `id`; `false` when none was offered.
+    pub fn resume_interrupted(&mut self, id: RunId) -> bool {
+        let Some(interrupted) = self.interrupted.take() else { return false };
+        self.add_run(id, interrupted.settings, interrupted.dataset_name);
+        true
+    }
+
+    fn add_run(&mut self, id: RunId, settings: TrainSettings, dataset: String) {
         self.problem = None;
         let name = self.next_name();
-        let dataset = self.dataset.as_ref().map_or_else(String::new, |d| d.name.clone());
         self.runs.push(Run {
             id,
             name,
@@ -274,6 +301,7 @@ impl RunState {
             checked: Vec::new(),
             export: Export::None,
             restored: false,
+            saving: Saving::NotYet,
         });
     }
 
@@ -298,6 +326,7 @@ impl RunState {
             checked: Vec::new(),
             export: Export::None,
             restored: true,
+            saving: Saving::NotYet,
         });
     }
 
@@ -483,6 +512,19 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 run.metrics.push(metrics.clone());
             }
         }
+        FromWorker::Checkpointed { run, step } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.saving = Saving::Saved { step: *step };
+            }
+        }
+        FromWorker::CheckpointFailed { run, message } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
+                run.saving = Saving::Failed(message.clone());
+            }
+        }
+        FromWorker::Interrupted(offer) => {
+            state.interrupted = offer.clone().filter(|offer| offer.dataset_url == state.dataset_url);
+        }
         FromWorker::Paused { run, step } => {
             if let Some(run) = state.run_mut(*run).filter(|run| run.in_progress()) {
                 run.phase = RunPhase::Paused;
@@ -626,6 +668,68 @@ mod tests {
                 total_params: 100,
             },
         );
+    }
+
+    fn interrupted(dataset_url: &str) -> InterruptedRun {
+        InterruptedRun {
+            model_url: "models/m/".into(),
+            dataset_url: dataset_url.into(),
+            dataset_name: "pip.jsonl".into(),
+            settings: TrainSettings { steps: 30, ..TrainSettings::default() },
+            training_sequences: 40,
+            metrics: (1..=10).map(|step| metrics(step, step as f64)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_is_offered_on_its_own_data_set_and_resumed_as_a_new_run() {
+        let mut other = RunState::new("/other.jsonl");
+        apply(&mut other, &FromWorker::Interrupted(Some(interrupted("/pip.jsonl"))));
+        assert_eq!(other.interrupted, None, "a demo on another data set does not offer it");
+        assert!(!other.resume_interrupted(3));
+
+        let mut state = RunState::new("/pip.jsonl");
+        apply(&mut state, &FromWorker::Interrupted(Some(interrupted("/pip.jsonl"))));
+        assert_eq!(state.interrupted.as_ref().map(InterruptedRun::step), Some(10));
+        assert!(state.resume_interrupted(3));
+        assert_eq!(state.interrupted, None);
+        let run = state.run(3).unwrap();
+        assert_eq!((run.phase, run.settings.steps, run.dataset.as_str()), (RunPhase::Starting, 30, "pip.jsonl"));
+        // The worker replays the saved steps after `TrainingStarted`, then carries on.
+        let (training_sequences, trainable_params, total_params) = (40, 10, 100);
+        let begun =
+            FromWorker::TrainingStarted { run: 3, total_steps: 30, training_sequences, trainable_params, total_params };
+        apply(&mut state, &begun);
+        for step in 1..=11 {
+            apply(&mut state, &FromWorker::Metrics { run: 3, metrics: metrics(step, step as f64) });
+        }
+        assert_eq!((state.run(3).unwrap().phase, state.run(3).unwrap().latest_step()), (RunPhase::Training, 11));
+
+        // A run the worker cannot resume never began; the offer goes when the worker says there is none.
+        let mut refused = RunState::new("/pip.jsonl");
+        apply(&mut refused, &FromWorker::Interrupted(Some(interrupted("/pip.jsonl"))));
+        refused.resume_interrupted(4);
+        let message = "the saved run cannot be resumed: the data set changed since the run was saved".to_string();
+        apply(&mut refused, &FromWorker::Error { run: Some(4), request_id: None, message: message.clone() });
+        assert!(refused.runs.is_empty());
+        assert_eq!(refused.problem, Some(message));
+        apply(&mut state, &FromWorker::Interrupted(None));
+        assert_eq!(state.interrupted, None);
+    }
+
+    #[test]
+    fn a_run_says_where_it_was_saved_and_why_saving_failed() {
+        let mut state = RunState::new("/d.jsonl");
+        started(&mut state, 1);
+        assert_eq!(state.run(1).unwrap().saving, Saving::NotYet);
+        apply(&mut state, &FromWorker::Checkpointed { run: 1, step: 10 });
+        assert_eq!(state.run(1).unwrap().saving, Saving::Saved { step: 10 });
+        let message = "the browser's storage for this site is full".to_string();
+        apply(&mut state, &FromWorker::CheckpointFailed { run: 1, message: message.clone() });
+        assert_eq!(state.run(1).unwrap().saving, Saving::Failed(message));
+        assert!(state.run(1).unwrap().in_progress(), "the run goes on");
+        apply(&mut state, &FromWorker::Checkpointed { run: 2, step: 10 });
+        assert_eq!(state.runs.len(), 1, "another demo's run changes nothing here");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
 
-use crate::protocol::{FromWorker, RunId, ToWorker, STUDIO_DATASET_URL};
+use crate::protocol::{DatasetSummary, FromWorker, RunId, ToWorker, STUDIO_DATASET_URL};
 use mailbox::Mailbox;
 use session::Session;
 use studio::Studio;
@@ -124,6 +124,22 @@ async fn handle_studio(message: ToWorker, session: Option<&Session>, studio: &mu
     }
 }
 
+/// Loads the data set at `url`: a shipped one (once), or the studio's (afresh each time: the learner may have
+/// changed it in the studio since).
+async fn load_dataset(session: &mut Session, studio: &mut Studio, url: &str) -> Result<DatasetSummary, String> {
+    if url != STUDIO_DATASET_URL {
+        return session.load_dataset(url).await;
+    }
+    let (name, train, held_out) = studio
+        .examples(&session.tokenizer)
+        .await
+        .ok_or("the studio has no data set: bring one in the data studio first, then choose it here".to_string())?;
+    if train.is_empty() {
+        return Err(format!("{name} has no example to train on: fix or keep some in the data studio"));
+    }
+    Ok(session.add_dataset(url, name, &train, &held_out, None, None))
+}
+
 async fn handle(
     message: ToWorker,
     session: &mut Option<Session>,
@@ -141,19 +157,9 @@ async fn handle(
                 // On failure the session that was loaded stays as it was.
                 *session = Some(Session::load(backend, model_url).await?);
             }
-            post(&session.as_ref().expect("loaded above").ready_event());
-            Ok(())
-        }
-        ToWorker::LoadDataset { url } if url == STUDIO_DATASET_URL => {
-            let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
-            let (name, train, held_out) = studio.examples(&session.tokenizer).await.ok_or(
-                "the studio has no data set: bring one in the data studio first, then choose it here".to_string(),
-            )?;
-            if train.is_empty() {
-                return Err(format!("{name} has no example to train on: fix or keep some in the data studio").into());
-            }
-            // Loaded afresh each time: the learner may have changed it in the studio since.
-            post(&FromWorker::DatasetLoaded(session.add_dataset(&url, name, &train, &held_out, None, None)));
+            let session = session.as_ref().expect("loaded above");
+            post(&session.ready_event());
+            run::offer_saved(session).await;
             Ok(())
         }
         ToWorker::StudioMeasurePace { settings } => {
@@ -172,14 +178,18 @@ async fn handle(
         }
         ToWorker::LoadDataset { url } => {
             let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
-            let summary = session.load_dataset(&url).await?;
-            post(&FromWorker::DatasetLoaded(summary));
+            post(&FromWorker::DatasetLoaded(load_dataset(session, studio, &url).await?));
             Ok(())
         }
         ToWorker::Start { run: id, dataset_url, settings } => {
             let session = session.as_mut().ok_or_else(|| Failure::of_run(id, NOT_READY))?;
             run::train(session, studio, mailbox, id, &dataset_url, settings).await
         }
+        ToWorker::ResumeInterrupted { run: id } => {
+            let session = session.as_mut().ok_or_else(|| Failure::of_run(id, NOT_READY))?;
+            run::resume(session, studio, mailbox, id).await
+        }
+        ToWorker::DiscardInterrupted => Ok(run::discard_saved().await?),
         ToWorker::Generate { request_id, run, sample, adapter_scale } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             let model = run.and_then(|id| session.model_of(id));

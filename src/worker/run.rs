@@ -1,20 +1,32 @@
 //! One training run in the worker: the training loop of [`crate::train`] with the page's messages handled
-//! between steps (pause, resume, stop, samples of the model so far), metrics posted after every step.
+//! between steps (pause, resume, stop, samples of the model so far), metrics posted after every step, and the
+//! run's state saved in the browser's storage every few steps and on pause ([`crate::train::checkpoint`]), so a
+//! reload, a crash or a lost GPU can resume it ([`resume`]).
 
 use burn::prelude::*;
 
 use super::mailbox::Mailbox;
 use super::session::{Session, TrainedRun};
+use super::storage::Folder;
 use super::studio::Studio;
-use super::{handle_studio, is_for_studio, post, Failure};
+use super::{handle_studio, is_for_studio, load_dataset, post, Failure};
 use crate::data::tokenize_example;
 use crate::dataset::Example;
-use crate::protocol::{FinishReason, FromWorker, RunId, StepMetrics, ToWorker, TrainSettings};
-use crate::train::{site_run, Trainer, TrainingConfig};
+use crate::protocol::{FinishReason, FromWorker, InterruptedRun, RunId, StepMetrics, ToWorker, TrainSettings};
+use crate::train::checkpoint::Checkpoint;
+use crate::train::{site_run, TrainError, Trainer, TrainingConfig};
 
-/// What the training loop should do after the messages that arrived during a step.
+/// Where the run in progress is saved: one run at a time, the latest.
+const SAVED: Folder = Folder::new("run");
+const SAVED_FILE: &str = "checkpoint.safetensors";
+
+/// Steps between saves; a run is also saved when paused.
+const SAVE_EVERY: usize = 10;
+
+/// What the training loop should do after the messages that arrived during a step, and the step saved on a
+/// pause.
 enum Control {
-    Continue,
+    Continue { saved: Option<usize> },
     Stop,
 }
 
@@ -37,53 +49,173 @@ pub async fn train(
             session.manifest.model
         )));
     }
+    let mut trainer = trainer_for(session, dataset_url, &settings).map_err(fail)?;
+    let metrics = trainer.step().await.map_err(|e| fail(e.to_string()))?;
+    let dataset = session.dataset(dataset_url).expect("the trainer was made from it");
+    let record = InterruptedRun {
+        model_url: session.model_url.clone(),
+        dataset_url: dataset_url.to_string(),
+        dataset_name: dataset.summary.name.clone(),
+        settings,
+        training_sequences: trainer.training_sequences(),
+        metrics: vec![metrics],
+    };
+    drive(session, studio, mailbox, id, trainer, record).await;
+    Ok(())
+}
+
+/// Carries on the run saved in the browser's storage as `id`, on the session's backend.
+pub async fn resume(
+    session: &mut Session,
+    studio: &mut Studio,
+    mailbox: &mut Mailbox,
+    id: RunId,
+) -> Result<(), Failure> {
+    let fail = |message: String| Failure::of_run(id, format!("the saved run cannot be resumed: {message}"));
+    let (checkpoint, record) = read_saved().await.map_err(fail)?.ok_or_else(|| fail("it is gone".into()))?;
+    if record.model_url != session.model_url {
+        return Err(fail(format!("it trained {}, not the model loaded now", record.model_url)));
+    }
+    post(&FromWorker::DatasetLoaded(load_dataset(session, studio, &record.dataset_url).await.map_err(fail)?));
+    let trainer = trainer_for(session, &record.dataset_url, &record.settings).map_err(fail)?;
+    let trainer = trainer.resume(checkpoint).map_err(fail)?;
+    drive(session, studio, mailbox, id, trainer, record).await;
+    Ok(())
+}
+
+/// A fresh trainer for a site run with `settings` on the loaded data set at `dataset_url`.
+fn trainer_for(session: &Session, dataset_url: &str, settings: &TrainSettings) -> Result<Trainer, String> {
     let dataset = session
         .dataset(dataset_url)
-        .ok_or_else(|| fail(format!("the data set {dataset_url} is not loaded yet: wait for it")))?;
-    let summary = dataset.summary.clone();
+        .ok_or_else(|| format!("the data set {dataset_url} is not loaded yet: wait for it"))?;
     let device = session.device.clone().autodiff();
-    let model = session.fresh_model(&device).map_err(fail)?;
+    let model = session.fresh_model(&device)?;
     let eos = session.tokenizer.eos_id();
-    let mut trainer = site_run(model, &dataset.train, &dataset.held_out, &session.reference, &settings, eos, &device)
-        .map_err(|e| fail(e.to_string()))?;
-    let training_sequences = trainer.training_sequences();
-    let metrics = trainer.step().await.map_err(|e| fail(e.to_string()))?;
+    site_run(model, &dataset.train, &dataset.held_out, &session.reference, settings, eos, &device)
+        .map_err(|e| e.to_string())
+}
+
+/// The training loop from where `trainer` is (its metrics so far in `record`) to the end, a stop or an error;
+/// then the task check, and the model kept for samples and export.
+async fn drive(
+    session: &mut Session,
+    studio: &mut Studio,
+    mailbox: &mut Mailbox,
+    id: RunId,
+    mut trainer: Trainer,
+    mut record: InterruptedRun,
+) {
+    let first = record.metrics.first().expect("a run starts after its first step").clone();
     post(&FromWorker::TrainingStarted {
         run: id,
-        total_steps: settings.steps,
-        training_sequences,
-        trainable_params: metrics.trainable_params,
-        total_params: metrics.total_params,
+        total_steps: record.settings.steps,
+        training_sequences: record.training_sequences,
+        trainable_params: first.trainable_params,
+        total_params: first.total_params,
     });
-    let mut last = metrics.clone();
-    post(&FromWorker::Metrics { run: id, metrics });
+    // A resumed run's page hears its earlier steps again.
+    for metrics in &record.metrics {
+        post(&FromWorker::Metrics { run: id, metrics: metrics.clone() });
+    }
+    let mut last = record.metrics.iter().skip(1).fold(first, carry_evaluations);
     let mut reason = FinishReason::Completed;
-    while trainer.steps_done() < settings.steps {
+    let mut keep_saved = false;
+    let mut saved_at = None;
+    while trainer.steps_done() < record.settings.steps {
+        if trainer.steps_done().is_multiple_of(SAVE_EVERY) {
+            saved_at = save(&trainer, &record, id).await.or(saved_at);
+        }
         // Let onmessage run: on the CPU backend nothing in a step awaits.
         gloo_timers::future::TimeoutFuture::new(0).await;
-        if let Control::Stop = between_steps(mailbox, session, studio, id, &trainer).await {
-            reason = FinishReason::Stopped;
-            break;
+        match between_steps(mailbox, session, studio, id, &trainer, &record).await {
+            Control::Stop => {
+                reason = FinishReason::Stopped;
+                break;
+            }
+            Control::Continue { saved } => saved_at = saved.or(saved_at),
         }
         match trainer.step().await {
             Ok(metrics) => {
                 last = carry_evaluations(last, &metrics);
+                record.metrics.push(metrics.clone());
                 post(&FromWorker::Metrics { run: id, metrics });
             }
             Err(error) => {
-                post(&FromWorker::Error { run: Some(id), request_id: None, message: error.to_string() });
+                // A lost device leaves the last save to resume, on the CPU if need be; other errors would recur.
+                let mut message = error.to_string();
+                if let (TrainError::Device(_), Some(step)) = (&error, saved_at) {
+                    keep_saved = true;
+                    message.push_str(&format!(" The run was saved at step {step}: resume it from there."));
+                }
+                post(&FromWorker::Error { run: Some(id), request_id: None, message });
                 reason = FinishReason::Stopped;
                 break;
             }
         }
     }
+    if !keep_saved {
+        // A finished or stopped run has nothing to resume; failing to remove it only offers it again.
+        let _ = SAVED.remove().await;
+    }
+    offer_saved(session).await;
     let step = trainer.steps_done();
     let model = trainer.into_model().valid();
     post(&FromWorker::Finished { run: id, reason, step });
-    if let Some((score, samples)) = session.check_task(dataset_url, &model).await {
+    if let Some((score, samples)) = session.check_task(&record.dataset_url, &model).await {
         post(&FromWorker::TaskChecked { run: id, score, samples });
     }
-    session.keep_run(id, TrainedRun { model, settings, dataset: summary, last });
+    if let Some(dataset) = session.dataset(&record.dataset_url).map(|d| d.summary.clone()) {
+        session.keep_run(id, TrainedRun { model, settings: record.settings, dataset, last });
+    }
+}
+
+/// Saves the run's state in the browser's storage, tells the page how that went, and returns the step saved.
+async fn save(trainer: &Trainer, record: &InterruptedRun, id: RunId) -> Option<usize> {
+    let saved = match trainer.checkpoint().await {
+        Ok(checkpoint) => SAVED.write(SAVED_FILE, &checkpoint.to_bytes(record)).await,
+        Err(error) => Err(error.to_string()),
+    };
+    let step = trainer.steps_done();
+    match saved {
+        Ok(()) => {
+            post(&FromWorker::Checkpointed { run: id, step });
+            Some(step)
+        }
+        Err(message) => {
+            post(&FromWorker::CheckpointFailed { run: id, message });
+            None
+        }
+    }
+}
+
+/// The saved run and what it is about, or `None`: a save cut short never reaches the file (see
+/// [`Folder::write`]), and a damaged file is refused by [`Checkpoint::from_bytes`].
+async fn read_saved() -> Result<Option<(Checkpoint, InterruptedRun)>, String> {
+    match SAVED.read(SAVED_FILE).await? {
+        Some(bytes) => Checkpoint::from_bytes(&bytes).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Tells the page which saved run it can resume on the loaded model. A saved run that cannot be read is removed,
+/// and the page told why.
+pub async fn offer_saved(session: &Session) {
+    let offer = match read_saved().await {
+        Ok(saved) => saved.map(|(_, record)| record).filter(|record| record.model_url == session.model_url),
+        Err(why) => {
+            let _ = SAVED.remove().await;
+            let message = format!("A run saved in this browser could not be resumed and was removed: {why}.");
+            post(&FromWorker::Error { run: None, request_id: None, message });
+            None
+        }
+    };
+    post(&FromWorker::Interrupted(offer));
+}
+
+/// Forgets the saved run.
+pub async fn discard_saved() -> Result<(), String> {
+    SAVED.remove().await?;
+    post(&FromWorker::Interrupted(None));
     Ok(())
 }
 
@@ -143,11 +275,13 @@ async fn between_steps(
     studio: &mut Studio,
     id: RunId,
     trainer: &Trainer,
+    record: &InterruptedRun,
 ) -> Control {
     let mut paused = false;
+    let mut saved = None;
     loop {
         let message = if paused { Some(mailbox.next().await) } else { mailbox.try_next() };
-        let Some(message) = message else { return Control::Continue };
+        let Some(message) = message else { return Control::Continue { saved } };
         if is_for_studio(&message) {
             handle_studio(message, Some(session), studio).await;
             continue;
@@ -156,6 +290,7 @@ async fn between_steps(
             ToWorker::Pause { run } if run == id => {
                 paused = true;
                 post(&FromWorker::Paused { run: id, step: trainer.steps_done() });
+                saved = save(trainer, record, id).await.or(saved);
             }
             ToWorker::Resume { run } if run == id && paused => {
                 paused = false;
@@ -190,7 +325,10 @@ async fn between_steps(
             ToWorker::Init { .. } => post(&busy(None, "changing the backend")),
             ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
             ToWorker::LoadAdapter { run, .. } => post(&busy(Some(run), "loading an adapter")),
-            ToWorker::Start { run, .. } => post(&busy(Some(run), "starting another run")),
+            ToWorker::Start { run, .. } | ToWorker::ResumeInterrupted { run } => {
+                post(&busy(Some(run), "starting another run"))
+            }
+            ToWorker::DiscardInterrupted => post(&busy(None, "discarding the saved run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
             ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
                 post(&super::export::job_zip(session, request_id, &dataset_url, &settings, &base_model))

@@ -1,6 +1,7 @@
 // The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
 // model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, runs
-// kept across a reload, and "Run it bigger"'s download against the CLI's export.
+// kept across a reload, a run interrupted by a reload and resumed, a run that cannot be saved, and "Run it
+// bigger"'s download against the CLI's export.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -144,6 +145,69 @@ test("finished runs survive a reload", async () => {
   assert.equal(await playground(page).locator(".run-name").inputValue(), "Run 1");
   assert.deepEqual((await chartTable(page)).rows, before);
   page.assertClean();
+  await context.close();
+});
+
+/** The finished runs the playground keeps in the browser's storage, with every step's metrics. */
+async function savedRuns(page) {
+  return page.evaluate(() => JSON.parse(localStorage.getItem("tinytune.playground.runs") ?? "[]"));
+}
+
+test("a run interrupted by a reload resumes from its save and gives the loss rows of the run never interrupted", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  // Dropout, warmup and held-out evaluations: what resuming must restore besides the weights.
+  await open(page, "steps=40&eval=5&warmup=3&batch=4&dropout=0.1&seed=3&lr=0.01");
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  await playground(page).getByText(/^Saved in this browser at step \d+: after a reload it resumes from there\.$/).waitFor({ timeout: 120_000 });
+  await playground(page).getByRole("button", { name: "Pause", exact: true }).click();
+  const paused = Number((await playground(page).getByText(/^Paused at step \d+ of 40$/).textContent()).match(/step (\d+)/)[1]);
+  // Pausing saves too.
+  await playground(page).getByText(`Saved in this browser at step ${paused}: after a reload it resumes from there.`).waitFor();
+  await page.reload();
+
+  const offer = playground(page).locator(".demo-resume");
+  await offer.getByText(`It is saved in this browser at step ${paused} of 40`, { exact: false }).waitFor({ timeout: 120_000 });
+  await waitUntilReady(page);
+  await offer.getByRole("button", { name: "Resume the run" }).click();
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem("tinytune.playground.runs") ?? "[]").length === 1, null, {
+    timeout: 240_000,
+  });
+  assert.equal(await offer.count(), 0, "the offer is gone once the run is resumed");
+  await waitUntilReady(page);
+  await train(page, 2);
+  const [resumed, whole] = (await savedRuns(page)).map((run) => run.metrics);
+  assert.equal(resumed.length, 40, "the resumed run holds every step, the saved ones and those after");
+  assert.equal(whole.length, 40);
+  for (const [index, row] of resumed.entries()) {
+    const other = whole[index];
+    assert.equal(row.step, index + 1);
+    assert.equal(row.learning_rate, other.learning_rate, `step ${row.step}: learning rate`);
+    assert.ok(Math.abs(row.loss - other.loss) <= 1e-5, `step ${row.step}: loss ${row.loss} resumed, ${other.loss} uninterrupted`);
+    assert.equal(row.eval_loss === null, other.eval_loss === null);
+    if (row.eval_loss !== null) assert.ok(Math.abs(row.eval_loss - other.eval_loss) <= 1e-5, `step ${row.step}: held-out loss`);
+  }
+  // Nothing is left to resume: the run finished.
+  await page.reload();
+  await waitUntilReady(page);
+  assert.equal(await playground(page).locator(".demo-resume").count(), 0);
+  page.assertClean();
+  await context.close();
+});
+
+test("a run that cannot be saved (storage full) says so and trains on in memory", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: 1 });
+  await open(page, "steps=12&eval=6&warmup=0&batch=4");
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  await playground(page)
+    .getByRole("alert")
+    .getByText(/^⚠ This run cannot be saved in this browser: the browser's storage for this site is full.*It goes on here/)
+    .waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
+    timeout: 120_000,
+  });
+  assert.equal((await chartTable(page)).rows.length, 12, "every step ran");
   await context.close();
 });
 

@@ -13,6 +13,7 @@ mod data_fuzz;
 #[cfg(feature = "trainer")]
 mod data_studio;
 mod parity;
+mod resume;
 mod task_metric;
 #[cfg(feature = "trainer")]
 mod tokenizer_parity;

@@ -19,7 +19,7 @@ use tinytune::settings::{Choice, Projection, TrainSettings};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{evaluate, Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
-fn load(device: &Device) -> LlamaForCausalLM {
+pub(crate) fn load(device: &Device) -> LlamaForCausalLM {
     let dir = common::converted_model_dir();
     let config = std::fs::read(dir.join("config.json")).unwrap();
     let weights = std::fs::read(dir.join("model.safetensors")).unwrap();
@@ -32,7 +32,7 @@ fn tokenizer() -> TextTokenizer {
 }
 
 /// Deterministic pseudo-random training sequences (token ids in the model's vocabulary), with a partly masked tail.
-fn sequences(count: usize, seq_len: usize, seed: u64) -> Vec<TrainingSequence> {
+pub(crate) fn sequences(count: usize, seq_len: usize, seed: u64) -> Vec<TrainingSequence> {
     let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (0..count)
         .map(|i| {

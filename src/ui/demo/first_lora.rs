@@ -12,6 +12,7 @@ use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::numbers::{count_of, format_count};
 use super::recorded::{shown_recorded_run, RecordedRunNote};
+use super::resume_offer::ResumeOffer;
 use super::run_progress::RunProgress;
 use super::samples::Samples;
 use super::settings_form::TrainingForm;
@@ -68,6 +69,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
             <BackendLine demo />
             <TrainingForm demo locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get()) on_train=start />
             <RunProgress demo run=latest_run />
+            <ResumeOffer demo />
             <Notices demo />
             <RecordedRunNote demo />
             <StepChart

@@ -91,6 +91,20 @@ impl LiveDemo {
         run
     }
 
+    /// Carries on the run the worker offered (saved in the browser's storage and interrupted) as a new run.
+    pub fn resume_interrupted(&self) {
+        let run = self.trainer.next_run_id();
+        if self.state.try_update(|state| state.resume_interrupted(run)).unwrap_or(false) {
+            self.trainer.send(&ToWorker::ResumeInterrupted { run });
+        }
+    }
+
+    /// Forgets the run the worker offered to resume.
+    pub fn discard_interrupted(&self) {
+        self.state.update(|state| state.interrupted = None);
+        self.trainer.send(&ToWorker::DiscardInterrupted);
+    }
+
     pub fn send(&self, message: &ToWorker) {
         self.trainer.send(message);
     }

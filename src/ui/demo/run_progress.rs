@@ -1,12 +1,13 @@
-//! A run under way: its progress bar, step count, time left and speed, and the Pause/Resume and Stop buttons.
-//! Once the run ends this goes away: the demo's status line says how it ended.
+//! A run under way: its progress bar, step count, time left and speed, the Pause/Resume and Stop buttons, and
+//! whether it is saved in the browser (to resume after a reload). Once the run ends this goes away: the demo's
+//! status line says how it ended.
 
 use leptos::prelude::*;
 
 use super::live::LiveDemo;
 use super::numbers::{format_rate, format_time_left};
 use crate::protocol::{RunId, ToWorker};
-use crate::ui::run_state::{Run, RunPhase};
+use crate::ui::run_state::{Run, RunPhase, Saving};
 
 /// Steps the time-left estimate looks back over: recent enough to follow a change of pace.
 const RECENT_STEPS: usize = 10;
@@ -73,6 +74,17 @@ pub fn RunProgress(demo: LiveDemo, #[prop(into)] run: Signal<Option<RunId>>) -> 
                         "Stop"
                     </button>
                 </Show>
+                {move || current.with(|run| run.as_ref().map(|run| run.saving.clone())).map(|saving| match saving {
+                    Saving::NotYet => None,
+                    Saving::Saved { step } => Some(view! {
+                        <p class="hint">{format!("Saved in this browser at step {step}: after a reload it resumes from there.")}</p>
+                    }.into_any()),
+                    Saving::Failed(why) => Some(view! {
+                        <p class="demo-alert" role="alert">
+                            {format!("⚠ This run cannot be saved in this browser: {why}. It goes on here, but a reload or a lost GPU would lose it.")}
+                        </p>
+                    }.into_any()),
+                })}
             </div>
         </Show>
     }

@@ -3,15 +3,23 @@
 //! seeded shuffling, periodic held-out evaluation, and a stop on NaN/Inf that keeps the last good weights.
 //!
 //! `Trainer::step` is async because in the browser a tensor can only be read asynchronously; natively it is
-//! driven with `pollster::block_on`.
+//! driven with `pollster::block_on`. [`adamw`] keeps the optimizer's moments where a [`checkpoint`] can read
+//! them, so a run can be saved and resumed exactly.
 
-use burn::module::{ModuleVisitor, Param};
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams};
+mod adamw;
+pub mod checkpoint;
+
+use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+
+use adamw::{AdamWOptimizer, Moments};
+use checkpoint::{Checkpoint, Position, SavedParam};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::LoraConfig;
@@ -283,16 +291,20 @@ impl ModuleVisitor for ScaleGrads<'_> {
 
 pub struct Trainer {
     model: LlamaForCausalLM,
-    optimizer: burn::optim::ModuleOptimizer,
+    optimizer: AdamWOptimizer,
     config: TrainingConfig,
     train: Vec<TrainingSequence>,
     eval: Vec<TrainingSequence>,
     /// Text the base model wrote itself: its loss rising means the model drifts from the base model.
     reference_eval: Vec<TrainingSequence>,
-    /// Shuffled order of `train`, reshuffled each epoch.
+    /// Shuffled order of `train`, reshuffled each epoch (`reshuffles` times so far), and the sequences taken from
+    /// it.
     order: Vec<usize>,
+    reshuffles: usize,
     cursor: usize,
     rng: StdRng,
+    /// SHA-256 of `train`, which a checkpoint must match.
+    data: String,
     step: usize,
     device: Device,
     params: ParamCounter,
@@ -314,7 +326,6 @@ impl Trainer {
         if train.is_empty() {
             return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
         }
-        device.seed(config.seed);
         let model = match config.method {
             TrainingMethod::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),
             TrainingMethod::Full => model.set_require_grad(true),
@@ -322,10 +333,9 @@ impl Trainer {
         };
         let mut params = ParamCounter::default();
         model.visit(&mut params);
-        let optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).with_epsilon(1e-8).init();
-        let mut rng = StdRng::seed_from_u64(config.seed);
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(&mut rng);
+        let optimizer = AdamWOptimizer::new(config.weight_decay);
+        let (order, rng) = shuffled(train.len(), config.seed, 0);
+        let data = fingerprint(&train);
         Ok(Trainer {
             model,
             optimizer,
@@ -334,8 +344,10 @@ impl Trainer {
             eval,
             reference_eval: Vec::new(),
             order,
+            reshuffles: 0,
             cursor: 0,
             rng,
+            data,
             step: 0,
             device: device.clone(),
             params,
@@ -371,6 +383,7 @@ impl Trainer {
             .map(|_| {
                 if self.cursor == self.order.len() {
                     self.order.shuffle(&mut self.rng);
+                    self.reshuffles += 1;
                     self.cursor = 0;
                 }
                 self.cursor += 1;
@@ -395,6 +408,9 @@ impl Trainer {
     /// One optimizer step over `batch_size * grad_accum` sequences.
     pub async fn step(&mut self) -> Result<StepMetrics, TrainError> {
         let started = web_time::Instant::now();
+        // LoRA dropout draws from the device's generator: seeded per step, so a resumed run draws as the
+        // uninterrupted one does.
+        self.device.seed(self.config.seed.wrapping_add(self.step as u64));
         let micro_batches: Vec<Vec<usize>> = (0..self.config.grad_accum).map(|_| self.next_sequences()).collect();
         let batches: Vec<Batch> = micro_batches
             .iter()
@@ -465,6 +481,140 @@ impl Trainer {
             trainable_params: self.params.trainable,
             total_params: self.params.total,
         })
+    }
+}
+
+impl Trainer {
+    /// Where the run stands now, read off the device: see [`checkpoint`].
+    pub async fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let mut trainable = Trainable::default();
+        self.model.visit(&mut trainable);
+        let mut params = Vec::with_capacity(trainable.params.len());
+        for (id, shape, values) in trainable.params {
+            let moments = match self.optimizer.moments(id) {
+                Some(Moments { time, first, second }) => {
+                    Some((*time, read_values(first.clone()).await?, read_values(second.clone()).await?))
+                }
+                None => None,
+            };
+            params.push(SavedParam { shape, values: read_values(values).await?, moments });
+        }
+        let position = Position {
+            step: self.step,
+            reshuffles: self.reshuffles,
+            cursor: self.cursor,
+            training_seconds: self.training_seconds,
+            data: self.data.clone(),
+        };
+        Ok(Checkpoint { position, params })
+    }
+
+    /// This trainer, fresh from [`Trainer::new`] with a run's data and settings, carried to where `checkpoint`
+    /// left that run; an error says why the checkpoint does not belong to it.
+    pub fn resume(mut self, checkpoint: Checkpoint) -> Result<Trainer, String> {
+        let Position { step, reshuffles, cursor, training_seconds, data } = checkpoint.position;
+        if data != self.data {
+            return Err("the data set changed since the run was saved".into());
+        }
+        if step > self.config.steps || cursor > self.train.len() {
+            return Err(format!("it is at step {step}, past the end of a {}-step run", self.config.steps));
+        }
+        let mut restore =
+            Restore { saved: checkpoint.params.into_iter(), index: 0, moments: Vec::new(), problem: None };
+        self.model = self.model.map(&mut restore);
+        if let Some(problem) = restore.problem {
+            return Err(problem);
+        }
+        if restore.saved.next().is_some() {
+            return Err("it holds more trainable weights than a run with these settings trains".into());
+        }
+        for (id, moments) in restore.moments {
+            self.optimizer.set_moments(id, moments);
+        }
+        (self.order, self.rng) = shuffled(self.train.len(), self.config.seed, reshuffles);
+        (self.step, self.reshuffles, self.cursor, self.training_seconds) = (step, reshuffles, cursor, training_seconds);
+        Ok(self)
+    }
+}
+
+/// `0..count` shuffled with `seed` and reshuffled `reshuffles` times, as the trainer's epochs shuffle it, and the
+/// generator after.
+fn shuffled(count: usize, seed: u64, reshuffles: usize) -> (Vec<usize>, StdRng) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut order: Vec<usize> = (0..count).collect();
+    for _ in 0..=reshuffles {
+        order.shuffle(&mut rng);
+    }
+    (order, rng)
+}
+
+/// SHA-256 of the training sequences' tokens and loss masks.
+fn fingerprint(sequences: &[TrainingSequence]) -> String {
+    let mut hash = Sha256::new();
+    for sequence in sequences {
+        let tokens = sequence.tokens.iter().flat_map(|t| t.to_le_bytes());
+        let mask = sequence.targets_mask.iter().map(|&m| m as u8);
+        hash.update((sequence.tokens.len() as u64).to_le_bytes());
+        hash.update(tokens.chain(mask).collect::<Vec<u8>>());
+    }
+    format!("{:x}", hash.finalize())
+}
+
+async fn read_values(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
+    let data = tensor.into_data_async().await.map_err(|e| TrainError::Device(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+}
+
+/// The trainable parameters in the model's order: id, shape and values (flattened, off the autodiff graph).
+#[derive(Default)]
+struct Trainable {
+    params: Vec<(ParamId, Vec<usize>, Tensor<1>)>,
+}
+
+impl ModuleVisitor for Trainable {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let value = param.val();
+        if value.is_require_grad() {
+            let shape = value.dims().to_vec();
+            self.params.push((param.id, shape.clone(), value.inner().reshape([shape.iter().product::<usize>()])));
+        }
+    }
+}
+
+/// Puts a checkpoint's values into the trainable parameters, in the model's order, and collects their moments.
+struct Restore {
+    saved: std::vec::IntoIter<SavedParam>,
+    index: usize,
+    moments: Vec<(ParamId, Moments)>,
+    problem: Option<String>,
+}
+
+impl ModuleMapper for Restore {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if self.problem.is_some() || !param.val().is_require_grad() {
+            return param;
+        }
+        let index = self.index;
+        self.index += 1;
+        let Some(SavedParam { shape, values, moments }) = self.saved.next() else {
+            self.problem = Some("it holds fewer trainable weights than a run with these settings trains".into());
+            return param;
+        };
+        let dims = param.val().dims();
+        if shape != dims {
+            self.problem =
+                Some(format!("its trainable weight {index} has shape {shape:?} where these settings train {dims:?}"));
+            return param;
+        }
+        let device = param.val().device();
+        if let Some((time, first, second)) = moments {
+            let inner = device.clone().inner();
+            let flat = |values: Vec<f32>| {
+                Tensor::<1>::from_data(TensorData::new(values, [shape.iter().product::<usize>()]), &inner)
+            };
+            self.moments.push((param.id, Moments { time, first: flat(first), second: flat(second) }));
+        }
+        param.map(|_| Tensor::<D>::from_data(TensorData::new(values, dims), &device).require_grad())
     }
 }
 
