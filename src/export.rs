@@ -58,7 +58,8 @@ pub type Tensors = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
 
 /// The f32 tensors of a safetensors file.
 pub fn read_safetensors(bytes: &[u8], file: &str) -> Result<Tensors, String> {
-    let tensors = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("{file}: {e}"))?;
+    let tensors = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| format!("{file}: {}", header_problem(bytes).unwrap_or_else(|| e.to_string())))?;
     tensors
         .tensors()
         .into_iter()
@@ -70,6 +71,35 @@ pub fn read_safetensors(bytes: &[u8], file: &str) -> Result<Tensors, String> {
             Ok((name, (view.shape().to_vec(), values.collect())))
         })
         .collect()
+}
+
+/// The first tensor whose header entry does not fit the file, named (the safetensors crate's own message names
+/// none); `None` when the header cannot be read that far.
+fn header_problem(bytes: &[u8]) -> Option<String> {
+    let length = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes.get(8..8usize.checked_add(length)?)?).ok()?;
+    let data = bytes.len() - 8 - length;
+    header.iter().filter(|(name, _)| *name != "__metadata__").find_map(|(name, entry)| {
+        let numbers = |key: &str| -> Option<Vec<u64>> {
+            entry.get(key)?.as_array()?.iter().map(|v| v.as_u64()).collect::<Option<Vec<u64>>>()
+        };
+        let (shape, offsets) = (numbers("shape")?, numbers("data_offsets")?);
+        let width: u64 = match entry.get("dtype")?.as_str()? {
+            "F64" | "I64" | "U64" => 8,
+            "F32" | "I32" | "U32" => 4,
+            "F16" | "BF16" | "I16" | "U16" => 2,
+            _ => 1,
+        };
+        let size = shape.iter().try_fold(width, |size, &d| size.checked_mul(d));
+        match offsets.as_slice() {
+            [start, end] if start <= end && *end <= data as u64 && size == Some(end - start) => None,
+            [start, end] => Some(format!(
+                "tensor {name}: its header gives bytes {start}..{end} for shape {shape:?}, but the file holds {data}                  bytes of data: the file is cut short or its header is wrong"
+            )),
+            _ => Some(format!("tensor {name}: its header's data_offsets are not two numbers")),
+        }
+    })
 }
 
 /// burn-store's file rewritten by [`safetensors_bytes`]: burn-store writes its metadata from a hash map, in another

@@ -17,6 +17,8 @@ pub mod sweep;
 pub mod task;
 
 #[cfg(feature = "trainer")]
+pub mod adapter_import;
+#[cfg(feature = "trainer")]
 pub mod attention;
 #[cfg(feature = "trainer")]
 pub mod data;

@@ -105,6 +105,10 @@ pub enum ToWorker {
         run: RunId,
         dataset_url: String,
         settings: TrainSettings,
+        /// The adapter (one the learner opened) whose factors the run starts from instead of fresh ones; its rank,
+        /// alpha and targets must be `settings`'.
+        #[serde(default)]
+        from: Option<RunId>,
     },
     Pause {
         run: RunId,
@@ -122,6 +126,16 @@ pub enum ToWorker {
     },
     /// Forget the run saved in the browser's storage: answered with `Interrupted(None)`.
     DiscardInterrupted,
+    /// Open a PEFT adapter the learner brought — `names[i]` of `sizes[i]` bytes, one after another in `bytes`: a
+    /// zip of its folder, or its files — checked against the base model ([`crate::adapter_import`]) and loaded as
+    /// the model of `run`: answered with `AdapterOpened`.
+    OpenAdapter {
+        run: RunId,
+        names: Vec<String>,
+        sizes: Vec<usize>,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
     /// Sample from the base model plus `run`'s adapter scaled by `adapter_scale` (0: the base model, 1: the
     /// fine-tuned one). Without a run, or for a run that trained nothing yet, it samples the base model.
     Generate {
@@ -564,6 +578,14 @@ pub enum FromWorker {
     AdapterLoaded {
         run: RunId,
     },
+    /// The adapter `OpenAdapter` brought is loaded as the model of `run`: its LoRA settings (the rest at their
+    /// defaults), and the base model its config names.
+    AdapterOpened {
+        run: RunId,
+        name: String,
+        settings: TrainSettings,
+        base_model: Option<String>,
+    },
     /// A zip of the PEFT adapter folder plus a model card. The bytes cross as a transferred `ArrayBuffer`
     /// beside the JSON, not inside it.
     AdapterZip {
@@ -628,7 +650,7 @@ impl ToWorker {
     /// The bytes that travel beside the JSON, if the message has any.
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
-            ToWorker::StudioOpen { bytes, .. } => Some(bytes),
+            ToWorker::StudioOpen { bytes, .. } | ToWorker::OpenAdapter { bytes, .. } => Some(bytes),
             _ => None,
         }
     }
@@ -636,7 +658,7 @@ impl ToWorker {
     /// Reads a message from its JSON and the bytes that came with it.
     pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
         with_payload(json, payload, "for the worker", |message| match message {
-            ToWorker::StudioOpen { bytes, .. } => Some(bytes),
+            ToWorker::StudioOpen { bytes, .. } | ToWorker::OpenAdapter { bytes, .. } => Some(bytes),
             _ => None,
         })
     }
@@ -856,7 +878,12 @@ pub(crate) mod tests {
     #[test]
     fn messages_round_trip_through_json() {
         let messages = [
-            ToWorker::Start { run: 3, dataset_url: "/datasets/pip.jsonl".into(), settings: TrainSettings::default() },
+            ToWorker::Start {
+                run: 3,
+                dataset_url: "/datasets/pip.jsonl".into(),
+                settings: TrainSettings::default(),
+                from: None,
+            },
             ToWorker::Generate { request_id: 3, run: Some(3), sample: SampleSettings::default(), adapter_scale: 0.5 },
         ];
         for message in messages {

@@ -151,6 +151,12 @@ impl Projection {
     pub fn is_attention(self) -> bool {
         matches!(self, Projection::QProj | Projection::KProj | Projection::VProj | Projection::OProj)
     }
+
+    /// Hugging Face's name of this projection in layer `layer`: `model.layers.3.self_attn.q_proj`.
+    pub fn hf_module(self, layer: usize) -> String {
+        let block = if self.is_attention() { "self_attn" } else { "mlp" };
+        format!("model.layers.{layer}.{block}.{}", self.name())
+    }
 }
 
 /// Target sets people reach for first.

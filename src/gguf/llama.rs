@@ -25,8 +25,7 @@ fn block_tensor(layer: usize, projection: Projection) -> String {
 
 /// Hugging Face's name for the same weight.
 fn hf_tensor(layer: usize, projection: Projection) -> String {
-    let module = if projection.is_attention() { "self_attn" } else { "mlp" };
-    format!("model.layers.{layer}.{module}.{}.weight", projection.name())
+    format!("{}.weight", projection.hf_module(layer))
 }
 
 /// q and k rows go back to llama.cpp's interleaved RoPE order (our import put them in Hugging Face's); for an

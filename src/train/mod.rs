@@ -25,6 +25,7 @@ use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::LoraConfig;
 use crate::model::LlamaForCausalLM;
 pub use crate::protocol::StepMetrics;
+use crate::settings::{Choice, Projection};
 pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
 
 /// How many sequences of each held-out set a site run measures its losses on: evaluations happen in the middle
@@ -507,6 +508,58 @@ impl Trainer {
             data: self.data.clone(),
         };
         Ok(Checkpoint { position, params })
+    }
+
+    /// This LoRA trainer, before its first step, with its adapters' factors taken from `adapter`'s (an adapter
+    /// the learner opened, or an earlier run's) instead of fresh ones: training goes on from it.
+    pub fn start_from(mut self, adapter: &LlamaForCausalLM) -> Result<Trainer, String> {
+        if self.config.method != TrainingMethod::Lora || self.step > 0 {
+            return Err("only a LoRA run that has not begun starts from an adapter".into());
+        }
+        let adapted = |projection: &Projection| {
+            adapter.projections().iter().any(|(name, p)| p.lora.is_some() && name.ends_with(projection.name()))
+        };
+        if Projection::ALL.iter().any(|p| adapted(p) != self.config.lora.target_modules.contains(p)) {
+            let names: Vec<&str> = Projection::ALL.iter().filter(|p| adapted(p)).map(|p| p.name()).collect();
+            return Err(format!("the adapter adapts {}, not the projections these settings train", names.join(", ")));
+        }
+        let mut factors = adapter.projections().into_iter().filter_map(|(name, projection)| {
+            projection.lora.as_ref().map(|l| (name, l.lora_a.val(), l.lora_b.val(), l.scaling))
+        });
+        let mut problem = None;
+        let targets = self.config.lora.target_modules.clone();
+        let model = self.model.map_projections(&targets, |mut projection| {
+            let (Some(lora), None) = (projection.lora.as_mut(), &problem) else { return projection };
+            match factors.next() {
+                Some((name, a, b, _)) if a.dims() != lora.lora_a.dims() || b.dims() != lora.lora_b.dims() => {
+                    problem = Some(format!(
+                        "the adapter's {name} has rank {} where these settings train rank {}",
+                        a.dims()[0],
+                        lora.lora_a.dims()[0]
+                    ))
+                }
+                Some((_, _, _, scaling)) if (scaling - lora.scaling).abs() > 1e-9 * scaling.abs() => {
+                    problem = Some(format!(
+                        "the adapter scales its update by {scaling} (alpha / r), these settings by {}: set its alpha",
+                        lora.scaling
+                    ))
+                }
+                Some((_, a, b, _)) => {
+                    lora.lora_a = lora.lora_a.clone().map(|_| Tensor::from_inner(a.inner()).require_grad());
+                    lora.lora_b = lora.lora_b.clone().map(|_| Tensor::from_inner(b.inner()).require_grad());
+                }
+                None => problem = Some("the adapter adapts fewer projections than these settings train".into()),
+            }
+            projection
+        });
+        if let Some(problem) = problem {
+            return Err(problem);
+        }
+        if factors.next().is_some() {
+            return Err("the adapter adapts more projections than these settings train".into());
+        }
+        self.model = model;
+        Ok(self)
     }
 
     /// This trainer, fresh from [`Trainer::new`] with a run's data and settings, carried to where `checkpoint`

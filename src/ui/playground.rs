@@ -9,8 +9,9 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, ResumeOffer,
-    RunItBigger, RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY, STORIES_MODEL_URL,
+    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, OpenAdapter,
+    ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY,
+    STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -71,6 +72,7 @@ pub fn PlaygroundPage() -> impl IntoView {
         storage_problem.set(problem);
     });
 
+    let train_from = RwSignal::new(None::<RunId>);
     let navigate = use_navigate();
     let start = move |settings: TrainSettings| {
         let query = query(&settings, dataset.get_untracked());
@@ -88,7 +90,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                 }
             }
         });
-        demo.start(settings);
+        demo.start_from(settings, train_from.get_untracked());
     };
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
@@ -152,6 +154,17 @@ pub fn PlaygroundPage() -> impl IntoView {
                     initial=form_settings
                     locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
                     on_train=start
+                />
+                <OpenAdapter
+                    demo
+                    train_from
+                    on_train_from=move |adapter: TrainSettings| form_settings.update(|settings| {
+                        settings.method = adapter.method;
+                        settings.lora_rank = adapter.lora_rank;
+                        settings.lora_alpha = adapter.lora_alpha;
+                        settings.lora_targets = adapter.lora_targets;
+                        settings.use_rslora = adapter.use_rslora;
+                    })
                 />
                 <CopyField
                     id=demo.id("link")

@@ -131,6 +131,8 @@ pub struct Run {
     /// the worker may have no model for it.
     pub restored: bool,
     pub saving: Saving,
+    /// An adapter the learner opened, not a run trained here: a model, no steps.
+    pub opened: bool,
 }
 
 impl Run {
@@ -141,13 +143,15 @@ impl Run {
     /// Finished, on a data set with a task metric, and still waiting for the worker's check.
     pub fn checking(&self, dataset: Option<&DatasetSummary>) -> bool {
         let has_task = dataset.is_some_and(|d| d.task.is_some() && d.name == self.dataset);
-        !self.in_progress() && !self.restored && self.task.is_none() && has_task
+        !self.in_progress() && !self.restored && !self.opened && self.task.is_none() && has_task
     }
 
     /// The method the model now carries the result of: set once a run has ended after at least one step.
     pub fn trained_method(&self) -> Option<TrainingMethod> {
         match self.phase {
-            RunPhase::Finished { step, .. } if step > 0 && !self.restored => Some(self.settings.method),
+            RunPhase::Finished { step, .. } if (step > 0 || self.opened) && !self.restored => {
+                Some(self.settings.method)
+            }
             _ => None,
         }
     }
@@ -286,6 +290,15 @@ impl RunState {
         true
     }
 
+    /// The page sent `OpenAdapter` for the adapter in `file`, as run `id`, named after the file.
+    pub fn open_adapter(&mut self, id: RunId, file: &str) {
+        self.add_run(id, TrainSettings::default(), String::new());
+        if let Some(run) = self.run_mut(id) {
+            run.name = file.to_string();
+            run.opened = true;
+        }
+    }
+
     fn add_run(&mut self, id: RunId, settings: TrainSettings, dataset: String) {
         self.problem = None;
         let name = self.next_name();
@@ -302,6 +315,7 @@ impl RunState {
             export: Export::None,
             restored: false,
             saving: Saving::NotYet,
+            opened: false,
         });
     }
 
@@ -327,6 +341,7 @@ impl RunState {
             export: Export::None,
             restored: true,
             saving: Saving::NotYet,
+            opened: false,
         });
     }
 
@@ -345,6 +360,8 @@ impl RunState {
     pub fn saved_runs(&self) -> Vec<SavedRun> {
         self.runs
             .iter()
+            // An opened adapter has nothing to keep but its model, which a reload loses.
+            .filter(|run| !run.opened)
             .filter_map(|run| match run.phase {
                 RunPhase::Finished { reason, .. } => Some(SavedRun {
                     name: run.name.clone(),
@@ -568,6 +585,13 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 *sample = Sample::Written(text.clone());
             }
         }
+        FromWorker::AdapterOpened { run, name, settings, .. } => {
+            if let Some(run) = state.run_mut(*run).filter(|run| run.opened && run.in_progress()) {
+                run.phase = RunPhase::Finished { reason: FinishReason::Completed, step: 0 };
+                run.settings = settings.clone();
+                state.status = format!("Opened {name}: its samples are below, and a run can train on from it");
+            }
+        }
         FromWorker::AdapterLoaded { run } => {
             if let Some((id, loaded)) = &mut state.shipped_adapter {
                 *loaded |= id == run;
@@ -715,6 +739,35 @@ mod tests {
         assert_eq!(refused.problem, Some(message));
         apply(&mut state, &FromWorker::Interrupted(None));
         assert_eq!(state.interrupted, None);
+    }
+
+    #[test]
+    fn an_opened_adapter_is_a_run_with_a_model_and_no_steps_that_is_not_kept_in_storage() {
+        let mut state = RunState::new("/d.jsonl");
+        state.dataset = Some(DatasetSummary {
+            url: "/d.jsonl".into(),
+            name: "d.jsonl".into(),
+            training_examples: 1,
+            held_out_examples: 1,
+            task: Some(TaskCheck { name: "Pip rate".into(), description: String::new(), samples: Vec::new() }),
+            recorded: None,
+        });
+        state.open_adapter(5, "my-adapter.zip");
+        assert!(state.busy(), "nothing starts while it opens");
+        let settings = TrainSettings { lora_rank: 4, ..TrainSettings::default() };
+        let opened = FromWorker::AdapterOpened { run: 5, name: "my-adapter.zip".into(), settings, base_model: None };
+        apply(&mut state, &opened);
+        let run = state.run(5).unwrap();
+        assert_eq!((run.name.as_str(), run.settings.lora_rank), ("my-adapter.zip", 4));
+        assert_eq!(run.trained_method(), Some(TrainingMethod::Lora), "its samples use the adapter");
+        assert!(!run.checking(state.dataset.as_ref()), "no task check comes for it");
+        assert!(state.saved_runs().is_empty(), "a reload loses its model, so it is not kept");
+
+        state.open_adapter(6, "broken.zip");
+        let message = "adapter_model.safetensors has no tensor …".to_string();
+        apply(&mut state, &FromWorker::Error { run: Some(6), request_id: None, message: message.clone() });
+        assert!(state.run(6).is_none());
+        assert_eq!(state.problem, Some(message));
     }
 
     #[test]

@@ -124,6 +124,23 @@ async fn handle_studio(message: ToWorker, session: Option<&Session>, studio: &mu
     }
 }
 
+/// The files of one message: `names[i]`, `sizes[i]` bytes long, one after another in `bytes`.
+fn split_files(names: Vec<String>, sizes: &[usize], bytes: Vec<u8>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    if names.len() != sizes.len() || sizes.iter().sum::<usize>() != bytes.len() {
+        return Err("the files arrived incomplete: choose them again".into());
+    }
+    let mut rest = bytes.as_slice();
+    Ok(names
+        .into_iter()
+        .zip(sizes)
+        .map(|(name, &size)| {
+            let (file, after) = rest.split_at(size);
+            rest = after;
+            (name, file.to_vec())
+        })
+        .collect())
+}
+
 /// Loads the data set at `url`: a shipped one (once), or the studio's (afresh each time: the learner may have
 /// changed it in the studio since).
 async fn load_dataset(session: &mut Session, studio: &mut Studio, url: &str) -> Result<DatasetSummary, String> {
@@ -181,9 +198,15 @@ async fn handle(
             post(&FromWorker::DatasetLoaded(load_dataset(session, studio, &url).await?));
             Ok(())
         }
-        ToWorker::Start { run: id, dataset_url, settings } => {
+        ToWorker::Start { run: id, dataset_url, settings, from } => {
             let session = session.as_mut().ok_or_else(|| Failure::of_run(id, NOT_READY))?;
-            run::train(session, studio, mailbox, id, &dataset_url, settings).await
+            run::train(session, studio, mailbox, id, &dataset_url, settings, from).await
+        }
+        ToWorker::OpenAdapter { run, names, sizes, bytes } => {
+            let session = session.as_mut().ok_or_else(|| Failure::of_run(run, NOT_READY))?;
+            let opened = split_files(names, &sizes, bytes).and_then(|files| session.open_adapter(run, files));
+            post(&opened.map_err(|message| Failure::of_run(run, message))?);
+            Ok(())
         }
         ToWorker::ResumeInterrupted { run: id } => {
             let session = session.as_mut().ok_or_else(|| Failure::of_run(id, NOT_READY))?;

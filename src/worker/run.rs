@@ -37,6 +37,7 @@ pub async fn train(
     id: RunId,
     dataset_url: &str,
     settings: TrainSettings,
+    from: Option<RunId>,
 ) -> Result<(), Failure> {
     let fail = |message: String| Failure::of_run(id, message);
     if let Some(problem) = settings.problems().into_iter().next() {
@@ -50,6 +51,12 @@ pub async fn train(
         )));
     }
     let mut trainer = trainer_for(session, dataset_url, &settings).map_err(fail)?;
+    if let Some(from) = from {
+        let adapter =
+            session.model_of(from).ok_or_else(|| fail("the adapter to start from is gone: open it again".into()))?;
+        trainer =
+            trainer.start_from(adapter).map_err(|why| fail(format!("the run cannot start from the adapter: {why}")))?;
+    }
     let metrics = trainer.step().await.map_err(|e| fail(e.to_string()))?;
     let dataset = session.dataset(dataset_url).expect("the trainer was made from it");
     let record = InterruptedRun {
@@ -328,6 +335,7 @@ async fn between_steps(
             ToWorker::Start { run, .. } | ToWorker::ResumeInterrupted { run } => {
                 post(&busy(Some(run), "starting another run"))
             }
+            ToWorker::OpenAdapter { run, .. } => post(&busy(Some(run), "opening an adapter")),
             ToWorker::DiscardInterrupted => post(&busy(None, "discarding the saved run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
             ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {

@@ -8,19 +8,20 @@ use burn::prelude::*;
 
 use super::backend::choose_device;
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
+use crate::adapter_import::open_adapter;
 use crate::approach::Comparison;
 use crate::data::TrainingSequence;
 use crate::data::{tokenize_example, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
-use crate::export::{load_adapter, load_model};
+use crate::export::{adapter_config_json, load_adapter, load_model};
 use crate::generate;
 use crate::low_rank::read_projection;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::one_step::{one_step, OneStep};
 use crate::protocol::{
     BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, Projection, RecordedRun,
-    RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings,
+    RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::train::EVAL_SEQUENCES;
@@ -67,7 +68,8 @@ pub struct Session {
     pub reference: Vec<TokenizedExample>,
     datasets: BTreeMap<String, Dataset>,
     runs: VecDeque<(RunId, TrainedRun)>,
-    /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them, with their URLs.
+    /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them, with their URLs;
+    /// and adapters the learner opened, with their file names.
     shipped_adapters: BTreeMap<RunId, (String, LlamaForCausalLM)>,
 }
 
@@ -253,6 +255,32 @@ impl Session {
         };
         self.shipped_adapters.insert(run, (url.to_string(), model));
         Ok(())
+    }
+
+    /// Opens the PEFT adapter in `files` (name, bytes) the learner brought, checked against the base model
+    /// ([`crate::adapter_import`]), as the model of `run`: the page's answer.
+    pub fn open_adapter(&mut self, run: RunId, files: Vec<(String, Vec<u8>)>) -> Result<FromWorker, String> {
+        let model_name = &self.manifest.model;
+        let checked = open_adapter(&files, model_name, &self.config.shape())?;
+        let config = adapter_config_json(&checked.lora, model_name);
+        let (_, model) = load_adapter(self.base.clone(), config.as_bytes(), &checked.weights, &self.device)?;
+        // A zip is named by its file, loose files by their folder.
+        let name = match files.as_slice() {
+            [(name, _)] => name.clone(),
+            files => files[0].0.rsplit_once('/').map_or("the adapter's files", |(folder, _)| folder).to_string(),
+        };
+        self.shipped_adapters.insert(run, (format!("opened: {name}"), model));
+        let lora = checked.lora;
+        let settings = TrainSettings {
+            method: TrainingMethod::Lora,
+            lora_rank: lora.r,
+            lora_alpha: lora.lora_alpha,
+            lora_dropout: lora.lora_dropout,
+            lora_targets: lora.target_modules,
+            use_rslora: lora.use_rslora,
+            ..TrainSettings::default()
+        };
+        Ok(FromWorker::AdapterOpened { run, name, settings, base_model: checked.base_model })
     }
 
     /// The comparison of ways to the task check of the data set at `dataset_url`, and the models it samples: the

@@ -139,15 +139,17 @@ fn generated(rng: &mut StdRng) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn mutated(rng: &mut StdRng, seeds: &[Vec<u8>]) -> Vec<u8> {
+/// One of `seeds`, mutated AFL-style (bit flips, `interesting` bytes, deletions, duplications, splices,
+/// truncation) and cut to `max_len` bytes.
+pub(crate) fn mutated(rng: &mut StdRng, seeds: &[Vec<u8>], interesting: &[u8], max_len: usize) -> Vec<u8> {
     let mut bytes = seeds[rng.random_range(0..seeds.len())].clone();
     for _ in 0..rng.random_range(1..5) {
         let len = bytes.len();
         let at = if len == 0 { 0 } else { rng.random_range(0..len) };
         match rng.random_range(0..7) {
             0 if len > 0 => bytes[at] ^= 1 << rng.random_range(0..8),
-            1 if len > 0 => bytes[at] = INTERESTING[rng.random_range(0..INTERESTING.len())],
-            2 => bytes.insert(at, INTERESTING[rng.random_range(0..INTERESTING.len())]),
+            1 if len > 0 => bytes[at] = interesting[rng.random_range(0..interesting.len())],
+            2 => bytes.insert(at, interesting[rng.random_range(0..interesting.len())]),
             3 if len > 0 => {
                 let end = (at + rng.random_range(1..16)).min(len);
                 bytes.drain(at..end);
@@ -166,7 +168,7 @@ fn mutated(rng: &mut StdRng, seeds: &[Vec<u8>]) -> Vec<u8> {
             _ => bytes.truncate(at),
         }
     }
-    bytes.truncate(MAX_INPUT);
+    bytes.truncate(max_len);
     bytes
 }
 
@@ -210,7 +212,8 @@ fn a_million_mutated_and_generated_data_sets_never_panic_and_every_problem_names
     let mut rng = StdRng::seed_from_u64(2026);
     let started = Instant::now();
     for case in 0..CASES {
-        let input = if rng.random_bool(0.7) { mutated(&mut rng, &seeds) } else { generated(&mut rng) };
+        let input =
+            if rng.random_bool(0.7) { mutated(&mut rng, &seeds, INTERESTING, MAX_INPUT) } else { generated(&mut rng) };
         // JSONL most often: it has the most to go wrong.
         let format = [Format::Jsonl, Format::Jsonl, Format::Csv, Format::Tsv, Format::Text][rng.random_range(0..5)];
         // The panic's own message is printed by the default hook; this names the input that caused it.

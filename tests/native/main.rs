@@ -4,6 +4,8 @@
 mod common;
 
 #[cfg(feature = "trainer")]
+mod adapter_import;
+#[cfg(feature = "trainer")]
 mod attention;
 #[cfg(feature = "trainer")]
 mod bad_data;

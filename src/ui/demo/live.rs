@@ -84,11 +84,29 @@ impl LiveDemo {
     }
 
     pub fn start(&self, settings: TrainSettings) -> RunId {
+        self.start_from(settings, None)
+    }
+
+    /// Starts a run whose adapter begins as the model of `from` (an opened adapter) rather than fresh.
+    pub fn start_from(&self, settings: TrainSettings, from: Option<RunId>) -> RunId {
         let run = self.trainer.next_run_id();
         let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
         self.state.update(|state| state.start(run, settings.clone()));
-        self.trainer.send(&ToWorker::Start { run, dataset_url, settings });
+        self.trainer.send(&ToWorker::Start { run, dataset_url, settings, from });
         run
+    }
+
+    /// Opens the PEFT adapter in `files` (name, bytes) as a new run's model; the state's run says when it is.
+    pub fn open_adapter(&self, files: Vec<(String, Vec<u8>)>) {
+        let run = self.trainer.next_run_id();
+        let label = match files.as_slice() {
+            [(name, _)] => name.clone(),
+            files => files.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(" + "),
+        };
+        self.state.update(|state| state.open_adapter(run, &label));
+        let (names, sizes) = files.iter().map(|(name, bytes)| (name.clone(), bytes.len())).unzip();
+        let bytes = files.into_iter().flat_map(|(_, bytes)| bytes).collect();
+        self.trainer.send(&ToWorker::OpenAdapter { run, names, sizes, bytes });
     }
 
     /// Carries on the run the worker offered (saved in the browser's storage and interrupted) as a new run.
