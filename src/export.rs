@@ -132,6 +132,28 @@ pub fn safetensors_file(tensors: &Tensors, metadata: impl IntoIterator<Item = (S
     safetensors::serialize(views, Some(metadata.into_iter().collect())).expect("f32 tensors serialise")
 }
 
+/// The base model (`weights`, its `model.safetensors`) with the adapter merged in, as a Hugging Face folder that
+/// `transformers` loads: W + scaling·B·A summed in plain Rust as for the merged GGUF ([`crate::gguf::llama::merged`]),
+/// so the tab's files are the CLI's byte for byte.
+pub fn merged_hf_files(
+    config: &LlamaConfig,
+    weights: &[u8],
+    tokenizer_json: &str,
+    tokenizer_config: &[u8],
+    lora: &LoraConfig,
+    adapter_weights: &[u8],
+) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let base = read_safetensors(weights, "model.safetensors")?;
+    let factors = read_safetensors(adapter_weights, "adapter_model.safetensors")?;
+    let merged = crate::gguf::llama::merged(config, &base, lora, &factors)?;
+    Ok(vec![
+        ("config.json", hf_config_json(config).into_bytes()),
+        ("model.safetensors", safetensors_bytes(&merged)),
+        ("tokenizer.json", tokenizer_json.as_bytes().to_vec()),
+        ("tokenizer_config.json", tokenizer_config.to_vec()),
+    ])
+}
+
 /// Loads a Hugging Face Llama folder's config and weights onto `device`.
 pub fn load_model(
     config_json: &[u8],
@@ -211,7 +233,7 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
         serde_json::Value::String(one) => vec![one.as_str()],
         _ => return Err("adapter_config.json: `target_modules` must be a list of names".into()),
     };
-    let target_modules = names
+    let mut target_modules = names
         .iter()
         .map(|name| {
             Projection::from_name(name).ok_or_else(|| {
@@ -219,6 +241,9 @@ pub fn parse_adapter_config(json: &[u8]) -> Result<LoraConfig, String> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // PEFT saves its targets as a set, in any order: in the model's order they read (and compare) the same.
+    target_modules.sort_by_key(|target| Projection::ALL.iter().position(|p| p == target));
+    target_modules.dedup();
     let config = LoraConfig::new(number("r")? as usize, number("lora_alpha")?, target_modules)
         .with_lora_dropout(value.get("lora_dropout").and_then(|v| v.as_f64()).unwrap_or(0.0))
         .with_use_rslora(value.get("use_rslora").and_then(|v| v.as_bool()).unwrap_or(false));

@@ -17,7 +17,7 @@ use tinytune::dataset::source::read_entries;
 use tinytune::dataset::Example;
 use tinytune::dataset::{parse_dataset, Format};
 use tinytune::export::{
-    adapter_config_json, adapter_safetensors, hf_config_json, load_adapter, load_model, merged_model_safetensors,
+    adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_hf_files, merged_model_safetensors,
     parse_adapter_config,
 };
 use tinytune::generate::{self, generate, GenerationConfig};
@@ -705,10 +705,16 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
             files.push(("adapter_model.safetensors", adapter_safetensors(&model)?));
         }
         ExportFormat::HfMerged => {
-            files.push(("config.json", hf_config_json(&config).into_bytes()));
-            files.push(("model.safetensors", merged_model_safetensors(model)?));
-            files.push(("tokenizer.json", tokenizer_json.into_bytes()));
-            files.push(("tokenizer_config.json", read(&args.model.join("tokenizer_config.json"))?));
+            let dir = args.adapter.as_ref().ok_or("--format hf-merged needs --adapter: the adapter to merge")?;
+            let lora = parse_adapter_config(&read(&dir.join("adapter_config.json"))?)?;
+            files = merged_hf_files(
+                &config,
+                &read(&args.model.join("model.safetensors"))?,
+                &tokenizer_json,
+                &read(&args.model.join("tokenizer_config.json"))?,
+                &lora,
+                &read(&dir.join("adapter_model.safetensors"))?,
+            )?;
         }
         ExportFormat::Axolotl | ExportFormat::Trl => unreachable!("export_job writes these"),
         ExportFormat::Gguf | ExportFormat::Ollama => {

@@ -1,13 +1,14 @@
 //! "Download adapter": a finished LoRA run as a zip of a PEFT adapter folder (adapter_config.json,
 //! adapter_model.safetensors) with a model card naming the base model, the data set, the settings and the
-//! final losses, and in its `gguf/` folder the same run for llama.cpp and Ollama ([`crate::gguf`], the files
-//! `tinytune export --format ollama` writes). "Run it bigger": a data set and a run's settings as a job for bigger
+//! final losses; in its `gguf/` folder the same run for llama.cpp and Ollama ([`crate::gguf`], the files
+//! `tinytune export --format ollama` writes), and in `merged/` the model with the adapter merged in, as a
+//! Hugging Face folder (`--format hf-merged`). "Run it bigger": a data set and a run's settings as a job for bigger
 //! machines ([`crate::run_bigger`], the files `tinytune export --format axolotl` and `--format trl` write).
 
 use std::io::Write;
 
 use super::session::{Session, TrainedRun};
-use crate::export::{adapter_config_json, adapter_safetensors};
+use crate::export::{adapter_config_json, adapter_safetensors, merged_hf_files};
 use crate::gguf::{take_home_files, Adapter, BaseModel};
 use crate::protocol::{FromWorker, RunId, TrainSettings, TrainingMethod};
 use crate::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
@@ -22,19 +23,21 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
     let model_name = &session.manifest.model;
     let lora = TrainingConfig::from_settings(&run.settings).lora;
     let weights = adapter_safetensors(&run.model)?;
-    let (base_weights, tokenizer_json) = session.base_model_files();
+    let (base_weights, tokenizer_json, tokenizer_config) = session.base_model_files();
     let eos = session.tokenizer.token_text(session.tokenizer.eos_id());
     let base =
         BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
     let adapter = Adapter { lora: &lora, weights: &weights };
     let gguf = take_home_files(&base, Some(&adapter))?;
+    let merged = merged_hf_files(&session.config, base_weights, tokenizer_json, tokenizer_config, &lora, &weights)?;
     let peft = [
         ("adapter_config.json".to_string(), adapter_config_json(&lora, model_name).into_bytes()),
         ("adapter_model.safetensors".to_string(), weights),
         ("README.md".to_string(), model_card(model_name, run).into_bytes()),
     ];
     let gguf = gguf.into_iter().map(|(name, bytes)| (format!("gguf/{name}"), bytes));
-    let bytes = zip_folder("tinytune-adapter", peft.into_iter().chain(gguf))?;
+    let merged = merged.into_iter().map(|(name, bytes)| (format!("merged/{name}"), bytes));
+    let bytes = zip_folder("tinytune-adapter", peft.into_iter().chain(gguf).chain(merged))?;
     Ok(FromWorker::AdapterZip { run: id, file_name: "tinytune-adapter.zip".into(), bytes })
 }
 
@@ -110,6 +113,8 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
          Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
          base = AutoModelForCausalLM.from_pretrained(\"path/to/{model_name}\")\n\
          model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n\n\
+         `merged/` is the model with this adapter merged in, a folder `transformers` loads without PEFT:\n\n\
+         ```python\nmodel = AutoModelForCausalLM.from_pretrained(\"tinytune-adapter/merged\")\n```\n\n\
          For llama.cpp and Ollama, `gguf/` holds the model, this adapter and the two merged as GGUF files, with an \
          Ollama `Modelfile`; `gguf/RUN.md` gives the commands.\n",
         dataset.name,

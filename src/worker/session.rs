@@ -61,8 +61,9 @@ pub struct Session {
     /// The files the base model was loaded from, to build a fresh trainable copy on the autodiff device per run.
     config_json: Vec<u8>,
     weights: Vec<u8>,
-    /// Its `tokenizer.json`, for the GGUF export.
+    /// Its `tokenizer.json` and `tokenizer_config.json`, for the GGUF and merged exports.
     tokenizer_json: String,
+    tokenizer_config: Vec<u8>,
     pub tokenizer: TextTokenizer,
     /// Stories the base model wrote itself: their loss rising during a run means forgetting.
     pub reference: Vec<TokenizedExample>,
@@ -80,6 +81,7 @@ impl Session {
         let config_json = model_file(&model_url, &manifest, "config.json").await?;
         let weights = model_file(&model_url, &manifest, "model.safetensors").await?;
         let tokenizer_json = model_file(&model_url, &manifest, "tokenizer.json").await?;
+        let tokenizer_config = model_file(&model_url, &manifest, "tokenizer_config.json").await?;
         let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
         let (config, base) = load_model(&config_json, &weights, &device)?;
         let tokenizer = TextTokenizer::from_json_bytes(&tokenizer_json).map_err(|e| e.to_string())?;
@@ -98,6 +100,7 @@ impl Session {
             config_json,
             weights,
             tokenizer_json,
+            tokenizer_config,
             tokenizer,
             reference,
             datasets: BTreeMap::new(),
@@ -106,9 +109,10 @@ impl Session {
         })
     }
 
-    /// The base model's folder as the GGUF export reads it.
-    pub fn base_model_files(&self) -> (&[u8], &str) {
-        (&self.weights, &self.tokenizer_json)
+    /// The base model's folder as the exports read it: `model.safetensors`, `tokenizer.json`,
+    /// `tokenizer_config.json`.
+    pub fn base_model_files(&self) -> (&[u8], &str, &[u8]) {
+        (&self.weights, &self.tokenizer_json, &self.tokenizer_config)
     }
 
     pub fn ready_event(&self) -> FromWorker {

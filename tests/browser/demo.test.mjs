@@ -207,7 +207,7 @@ test("the base model is downloaded once and comes from the browser cache on the 
   await context.close();
 });
 
-test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives; its GGUF files are the CLI's", async () => {
+test("the downloaded adapter zip loads in PEFT and gives the logits our CLI gives; its GGUF files and merged folder are the CLI's", async () => {
   const python = process.env.TINYTUNE_PYTHON;
   const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
   assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
@@ -247,6 +247,19 @@ test("the downloaded adapter zip loads in PEFT and gives the logits our CLI give
   for (const file of files) {
     assert.ok(readFileSync(join(adapter, "gguf", file)).equals(readFileSync(join(cli, file))), `gguf/${file} differs from the CLI's`);
   }
+  // The merged Hugging Face folder is what `tinytune export --format hf-merged` writes, and transformers gives it
+  // the logits of the model with the adapter.
+  const cliMerged = join(dir, "cli-merged");
+  execFileSync(tinytune, ["export", "--format", "hf-merged", "--model", model, "--adapter", adapter, "--out", cliMerged], { stdio: "ignore" });
+  const mergedFiles = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"];
+  assert.deepEqual(readdirSync(join(adapter, "merged")).sort(), mergedFiles);
+  for (const file of mergedFiles) {
+    assert.ok(readFileSync(join(adapter, "merged", file)).equals(readFileSync(join(cliMerged, file))), `merged/${file} differs from the CLI's`);
+  }
+  const merged = JSON.parse(
+    execFileSync(python, [join(import.meta.dirname, "..", "reference", "logits.py"), "--model", join(adapter, "merged"), "--tokens", tokens]),
+  );
+  assert.ok(maxDiff(ours, merged) <= 1e-4, `ours with the adapter vs transformers on merged/: ${maxDiff(ours, merged)}`);
   // And the PEFT files are what `tinytune export --format peft` writes for the same adapter.
   const cliPeft = join(dir, "cli-peft");
   execFileSync(tinytune, ["export", "--format", "peft", "--model", model, "--adapter", adapter, "--out", cliPeft], { stdio: "ignore" });

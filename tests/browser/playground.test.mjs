@@ -211,6 +211,38 @@ test("a run that cannot be saved (storage full) says so and trains on in memory"
   await context.close();
 });
 
+test("an adapter PEFT wrote opens in the playground, samples beside the base model, and a run trains on from it", async () => {
+  const python = process.env.TINYTUNE_PYTHON;
+  assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
+  const dir = mkdtempSync(join(tmpdir(), "tinytune-open-"));
+  const model = join(distDir, "models", "stories260K");
+  const written = JSON.parse(execFileSync(python, [join(import.meta.dirname, "..", "reference", "peft_adapter.py"), "--model", model, "--out", join(dir, "peft-adapter")]));
+  const { page, context } = await openPage(site.browser, site.origin);
+  await open(page, "steps=4&eval=2&warmup=0&batch=4");
+  const picker = playground(page).getByLabel("Open an adapter");
+
+  // Not an adapter: the message names the file, and nothing else changes.
+  await picker.setInputFiles({ name: "notes.zip", mimeType: "application/zip", buffer: Buffer.from("PK not really a zip") });
+  await playground(page).getByRole("alert").getByText(/notes\.zip is not a zip file that can be read/).waitFor({ timeout: 60_000 });
+  assert.equal(await playground(page).locator(".run-list tbody tr").count(), 0);
+  await playground(page).getByRole("button", { name: "Dismiss" }).click();
+
+  await picker.setInputFiles(written.zip);
+  await playground(page).getByText("Opened peft-adapter.zip: LoRA rank 4, alpha 8, on q_proj, v_proj, down_proj.", { exact: false }).waitFor({ timeout: 60_000 });
+  // Opened, it is the latest run: the samples compare it with the base model.
+  await page.waitForFunction(() => document.querySelectorAll("section.playground .demo-sample-grid .demo-sample-text").length === 2, null, { timeout: 120_000 });
+  const texts = await playground(page).locator(".demo-sample-grid .demo-sample-text").allTextContents();
+  assert.notEqual(texts[0], texts[1], "the opened adapter writes otherwise than the base model");
+
+  await playground(page).getByLabel("Train the next run on from this adapter", { exact: false }).check();
+  assert.equal(await playground(page).getByLabel("LoRA rank", { exact: true }).inputValue(), "4", "the form takes the adapter's rank");
+  await train(page, 1);
+  const rows = (await savedRuns(page)).map((run) => run.settings.lora_rank);
+  assert.deepEqual(rows, [4], "the run trained on from the adapter is kept; the opened adapter is not");
+  page.assertClean();
+  await context.close();
+});
+
 test("Run it bigger downloads the data set and the settings as the CLI's Axolotl config and TRL script, byte for byte", async () => {
   const python = process.env.TINYTUNE_PYTHON;
   const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
