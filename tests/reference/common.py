@@ -88,6 +88,15 @@ def lora_parameters(model):
     }
 
 
+def randomize_lora_b(model, std):
+    """Draws every LoRA B matrix of a PeftModel from N(0, std²): a fresh adapter's B is zero, which would make every
+    comparison with the base model pass."""
+    with torch.no_grad():
+        for name, parameter in lora_parameters(model).items():
+            if ".lora_B." in name:
+                parameter.normal_(0.0, std)
+
+
 def attach_adapter(model, folder, trainable=False):
     """Wraps `model` in a PeftModel loaded from a PEFT LoRA folder, with lora_dropout forced to 0.
 

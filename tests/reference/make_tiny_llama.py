@@ -49,7 +49,6 @@ def tiny_tokenizer():
 def main():
     args = parse_args()
     import common
-    import torch
     from peft import LoraConfig, get_peft_model
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -71,10 +70,7 @@ def main():
     if args.adapter_out:
         lora = LoraConfig(r=4, lora_alpha=8, target_modules=LORA_TARGETS, lora_dropout=0.0)
         model = get_peft_model(model, lora)
-        with torch.no_grad():
-            for name, parameter in common.lora_parameters(model).items():
-                if ".lora_B." in name:
-                    parameter.normal_(0.0, 0.02)
+        common.randomize_lora_b(model, 0.02)
         model.save_pretrained(args.adapter_out)
         written["adapter"] = os.path.abspath(args.adapter_out)
     common.emit_json(written)

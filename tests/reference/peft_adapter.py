@@ -24,17 +24,13 @@ def parse_args():
 def main():
     args = parse_args()
     import common
-    import torch
     from peft import LoraConfig, get_peft_model
 
     common.setup_torch(2, seed=3)
     model = common.load_model(args.model)
     lora = LoraConfig(r=args.rank, lora_alpha=args.alpha, target_modules=args.targets.split(","), lora_dropout=0.0)
     model = get_peft_model(model, lora)
-    with torch.no_grad():
-        for name, parameter in common.lora_parameters(model).items():
-            if ".lora_B." in name:
-                parameter.normal_(0.0, 0.05)
+    common.randomize_lora_b(model, 0.05)
     model.save_pretrained(args.out)
     archive = args.out.rstrip("/") + ".zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
