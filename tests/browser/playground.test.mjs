@@ -198,16 +198,21 @@ test("a run that cannot be saved (storage full) says so and trains on in memory"
   const { page, context } = await openPage(site.browser, site.origin);
   const cdp = await context.newCDPSession(page);
   await cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize: 1 });
-  await open(page, "steps=12&eval=6&warmup=0&batch=4");
+  await open(page, "steps=40&eval=10&warmup=0&batch=4");
   await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  // Pausing saves, so the failure shows while the run waits: the message cannot come and go between two looks.
+  await playground(page).getByText(/^Step \d+ of 40/).waitFor({ timeout: 120_000 });
+  await playground(page).getByRole("button", { name: "Pause", exact: true }).click();
+  await playground(page).getByText(/^Paused at step \d+ of 40$/).waitFor();
   await playground(page)
     .getByRole("alert")
     .getByText(/^⚠ This run cannot be saved in this browser: the browser's storage for this site is full.*It goes on here/)
-    .waitFor({ timeout: 120_000 });
+    .waitFor({ timeout: 60_000 });
+  await playground(page).getByRole("button", { name: "Resume", exact: true }).click();
   await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
     timeout: 120_000,
   });
-  assert.equal((await chartTable(page)).rows.length, 12, "every step ran");
+  assert.equal((await chartTable(page)).rows.length, 40, "every step ran");
   await context.close();
 });
 
