@@ -6,7 +6,7 @@
 
 use std::io::Read;
 
-use crate::export::{parse_adapter_config, read_safetensors, safetensors_bytes, Tensors};
+use crate::export::{parse_adapter_config, peft_factor, read_safetensors, safetensors_bytes, Tensors};
 use crate::lora::LoraConfig;
 use crate::protocol::ModelShape;
 use crate::settings::Choice;
@@ -134,11 +134,11 @@ fn check_adapter(config: &[u8], weights: &[u8], model: &str, shape: &ModelShape)
     for layer in 0..shape.num_hidden_layers {
         for &projection in &lora.target_modules {
             let (inputs, outputs) = shape.projection_dims(projection);
-            let module = format!("base_model.model.{}", projection.hf_module(layer));
             for (factor, expected) in [("lora_A", [lora.r, inputs]), ("lora_B", [outputs, lora.r])] {
-                let name = format!("{module}.{factor}.weight");
+                let name = peft_factor(layer, projection, factor);
+                // Some PEFT versions wrote the adapter's name (`default`) into the key.
                 let found =
-                    tensors.remove(&name).or_else(|| tensors.remove(&format!("{module}.{factor}.default.weight")));
+                    tensors.remove(&name).or_else(|| tensors.remove(&name.replace(".weight", ".default.weight")));
                 let Some((found_shape, values)) = found else {
                     return Err(format!(
                         "{WEIGHTS} has no tensor {name}, which {CONFIG} calls for (target_modules includes {}, r = {})",

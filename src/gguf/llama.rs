@@ -3,7 +3,7 @@
 //! (`convert_hf_to_gguf.py`, `convert_lora_to_gguf.py`), with two differences said where they are made.
 
 use super::file::{GgufFile, Value};
-use crate::export::Tensors;
+use crate::export::{hf_tensor, peft_factor, Tensors};
 use crate::import::{permute_rope_rows, RopeRows};
 use crate::lora::LoraConfig;
 use crate::model::LlamaConfig;
@@ -21,11 +21,6 @@ fn block_tensor(layer: usize, projection: Projection) -> String {
         Projection::DownProj => "ffn_down",
     };
     format!("blk.{layer}.{name}.weight")
-}
-
-/// Hugging Face's name for the same weight.
-fn hf_tensor(layer: usize, projection: Projection) -> String {
-    format!("{}.weight", projection.hf_module(layer))
 }
 
 /// q and k rows go back to llama.cpp's interleaved RoPE order (our import put them in Hugging Face's); for an
@@ -173,43 +168,6 @@ fn set_vocabulary(gguf: &mut GgufFile, config: &LlamaConfig, tokenizer_json: &st
     Ok(())
 }
 
-/// PEFT's name for one factor (`lora_A` or `lora_B`) of the adapter on a projection.
-fn peft_tensor(layer: usize, projection: Projection, factor: &str) -> String {
-    let hf = hf_tensor(layer, projection);
-    format!("base_model.model.{}.{factor}.weight", hf.trim_end_matches(".weight"))
-}
-
-/// The model's weights with the adapter merged in, W + scaling·B·A, summed in a fixed order in plain Rust rather
-/// than by a matrix multiply: Burn's kernels add up in another order in WebAssembly than natively, and the tab's
-/// merged file must be the CLI's byte for byte. (About 2.5 million multiply-adds for stories260K.)
-pub fn merged(config: &LlamaConfig, base: &Tensors, lora: &LoraConfig, adapter: &Tensors) -> Result<Tensors, String> {
-    let file = "adapter_model.safetensors";
-    let scaling = lora.scaling() as f32;
-    let mut merged = base.clone();
-    for layer in 0..config.num_hidden_layers {
-        for &projection in &lora.target_modules {
-            let factor = |name: &str| {
-                let key = peft_tensor(layer, projection, name);
-                adapter.get(&key).ok_or_else(|| format!("{file} has no tensor {key}"))
-            };
-            let ((a_shape, a), (b_shape, b)) = (factor("lora_A")?, factor("lora_B")?);
-            let key = hf_tensor(layer, projection);
-            let (w_shape, w) = merged.get_mut(&key).ok_or_else(|| format!("model.safetensors has no tensor {key}"))?;
-            let (rank, columns, rows) = (a_shape[0], a_shape[1], b_shape[0]);
-            if w_shape[..] != [rows, columns] || b_shape[1] != rank {
-                return Err(format!("{file}: the factors of {key} do not fit its shape {w_shape:?}"));
-            }
-            for row in 0..rows {
-                for column in 0..columns {
-                    let update: f32 = (0..rank).map(|k| b[row * rank + k] * a[k * columns + column]).sum();
-                    w[row * columns + column] += scaling * update;
-                }
-            }
-        }
-    }
-    Ok(merged)
-}
-
 /// An adapter file: `adapter.lora.alpha` and each target's `lora_a` and `lora_b` (`tensors` of PEFT's
 /// `adapter_model.safetensors`, settings `lora`, for a model whose config is `config`).
 pub fn adapter_gguf(config: &LlamaConfig, lora: &LoraConfig, tensors: &Tensors, name: &str) -> Result<Vec<u8>, String> {
@@ -223,8 +181,8 @@ pub fn adapter_gguf(config: &LlamaConfig, lora: &LoraConfig, tensors: &Tensors, 
     gguf.set("adapter.lora.alpha", Value::F32((lora.scaling() * lora.r as f64) as f32));
     for layer in 0..config.num_hidden_layers {
         for &projection in &lora.target_modules {
-            let (a_shape, a) = take(&mut tensors, &peft_tensor(layer, projection, "lora_A"), file)?;
-            let (b_shape, b) = take(&mut tensors, &peft_tensor(layer, projection, "lora_B"), file)?;
+            let (a_shape, a) = take(&mut tensors, &peft_factor(layer, projection, "lora_A"), file)?;
+            let (b_shape, b) = take(&mut tensors, &peft_factor(layer, projection, "lora_B"), file)?;
             let b = rows_for_llama_cpp(config, projection, &b_shape, b);
             let target = block_tensor(layer, projection);
             gguf.add_tensor(&format!("{target}.lora_a"), &a_shape, a);
@@ -240,28 +198,6 @@ pub fn adapter_gguf(config: &LlamaConfig, lora: &LoraConfig, tensors: &Tensors, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn merging_adds_the_scaled_update_to_the_targets_only() {
-        // One layer of width 2 with an MLP of 2; a rank-1 adapter on v_proj: B = [1, 2]ᵀ, A = [3, 4], alpha 2
-        // (scaling 2): W + 2·B·A = W + [[6, 8], [12, 16]].
-        let config = LlamaConfig::new(4, 2, 2, 1, 1, 1, 8);
-        let lora = LoraConfig::new(1, 2.0, vec![Projection::VProj]);
-        let base: Tensors =
-            Projection::ALL.iter().map(|&p| (hf_tensor(0, p), (vec![2, 2], vec![1.0, 0.0, 0.0, 1.0]))).collect();
-        let adapter: Tensors = [
-            (peft_tensor(0, Projection::VProj, "lora_A"), (vec![1, 2], vec![3.0, 4.0])),
-            (peft_tensor(0, Projection::VProj, "lora_B"), (vec![2, 1], vec![1.0, 2.0])),
-        ]
-        .into_iter()
-        .collect();
-        let merged = merged(&config, &base, &lora, &adapter).unwrap();
-        assert_eq!(merged[&hf_tensor(0, Projection::VProj)].1, [7.0, 8.0, 12.0, 17.0]);
-        assert_eq!(merged[&hf_tensor(0, Projection::QProj)], base[&hf_tensor(0, Projection::QProj)]);
-        let lopsided: Tensors =
-            adapter.into_iter().map(|(k, (s, v))| (k, (s.into_iter().rev().collect(), v))).collect();
-        assert!(super::merged(&config, &base, &lora, &lopsided).unwrap_err().contains("do not fit"));
-    }
 
     #[test]
     fn q_rows_go_back_to_interleaved_order_and_others_stay() {

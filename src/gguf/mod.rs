@@ -40,7 +40,7 @@ pub fn take_home_files(base: &BaseModel, adapter: Option<&Adapter>) -> Result<Ve
         let adapter_name = format!("{} LoRA adapter", base.name);
         files.push(("adapter.gguf", llama::adapter_gguf(base.config, adapter.lora, &factors, &adapter_name)?));
         let merged_name = format!("{} with its LoRA adapter merged", base.name);
-        let merged = llama::merged(base.config, &weights, adapter.lora, &factors)?;
+        let merged = crate::export::merge_adapter(base.config, &weights, adapter.lora, &factors)?;
         files.push(("merged.gguf", llama::model_gguf(base.config, merged, base.tokenizer_json, &merged_name)?));
     }
     let modelfile = ollama::modelfile("model.gguf", adapter.map(|_| "adapter.gguf"), base.eos);
