@@ -14,8 +14,9 @@
 //! - preference pair: as prompt/response with the chosen answer as the response (supervised fine-tuning on the
 //!   preferred answers); the rejected answer is for preference tuning.
 
+use crate::chat::Piece;
 use crate::dataset::review::TokenFacts;
-use crate::dataset::Example;
+use crate::dataset::{ChatMessage, Example};
 use crate::settings::LossMask;
 use crate::tokenizer::TextTokenizer;
 
@@ -63,20 +64,34 @@ impl TokenizedExample {
 /// Text: BOS + text + EOS, all targets. PromptResponse: BOS + prompt + response + EOS, targets only on response
 /// tokens and EOS (instruction tuning). Chat: the template in the module documentation, targets only on
 /// assistant contents and the EOS after each. BOS is never a target (nothing comes before it).
-pub fn tokenize_example(example: &Example, tokenizer: &TextTokenizer) -> TokenizedExample {
+///
+/// A model with a chat template reads prompts, responses and chats through it instead ([`chat_example`]); the
+/// template can refuse a conversation (one that does not start with the user, say), which is the error.
+pub fn tokenize_example(example: &Example, tokenizer: &TextTokenizer) -> Result<TokenizedExample, String> {
+    let start = tokenizer.start_ids();
+    let mut out = TokenizedExample { tokens: start.to_vec(), loss_mask: vec![false; start.len()] };
     let eos = [tokenizer.eos_id()];
-    let mut out = TokenizedExample { tokens: vec![tokenizer.bos_id()], loss_mask: vec![false] };
-    match example {
-        Example::Text(text) => {
+    let conversation = match example {
+        Example::Text(_) => None,
+        Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. } => {
+            Some(vec![ChatMessage::new("user", prompt), ChatMessage::new("assistant", response)])
+        }
+        Example::Chat(messages) => Some(messages.clone()),
+    };
+    match (example, conversation, tokenizer.chat_template()) {
+        (_, Some(messages), Some(template)) => {
+            chat_example(&mut out, &template.pieces(&messages)?, tokenizer);
+        }
+        (Example::Text(text), ..) => {
             out.push(&tokenizer.encode(text), true);
             out.push(&eos, true);
         }
-        Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. } => {
+        (Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. }, ..) => {
             out.push(&tokenizer.encode(prompt), false);
             out.push(&tokenizer.encode(response), true);
             out.push(&eos, true);
         }
-        Example::Chat(messages) => {
+        (Example::Chat(messages), ..) => {
             for message in messages {
                 let is_assistant = message.role == "assistant";
                 out.push(&tokenizer.encode(&role_label(&message.role)), false);
@@ -87,7 +102,35 @@ pub fn tokenize_example(example: &Example, tokenizer: &TextTokenizer) -> Tokeniz
             }
         }
     }
-    out
+    Ok(out)
+}
+
+/// [`tokenize_example`] for each example; an error names the example (from 1).
+pub fn tokenize_examples(examples: &[Example], tokenizer: &TextTokenizer) -> Result<Vec<TokenizedExample>, String> {
+    examples
+        .iter()
+        .enumerate()
+        .map(|(index, example)| {
+            tokenize_example(example, tokenizer).map_err(|why| format!("example {}: {why}", index + 1))
+        })
+        .collect()
+}
+
+/// The rendered conversation encoded as one text (so its ids are those `apply_chat_template` gives), each token a
+/// target when it starts inside a trained piece.
+fn chat_example(out: &mut TokenizedExample, pieces: &[Piece], tokenizer: &TextTokenizer) {
+    let text: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
+    let mut trained = Vec::new();
+    let mut at = 0;
+    for piece in pieces {
+        if piece.trained {
+            trained.push(at..at + piece.text.len());
+        }
+        at += piece.text.len();
+    }
+    for (id, (start, _)) in tokenizer.encode_with_offsets(&text) {
+        out.push(&[id], trained.iter().any(|span| span.contains(&start)));
+    }
 }
 
 /// "user" → "User:".
@@ -147,7 +190,7 @@ mod tests {
     fn text_example_is_all_targets_between_bos_and_eos() {
         let tokenizer = stories260k_tokenizer();
         let text = tokenizer.encode("Lily ran.");
-        let example = tokenize_example(&Example::Text("Lily ran.".into()), &tokenizer);
+        let example = tokenize_example(&Example::Text("Lily ran.".into()), &tokenizer).unwrap();
         assert_eq!(example.tokens, [vec![1], text.clone(), vec![2]].concat());
         assert_eq!(example.loss_mask, [vec![false], vec![true; text.len() + 1]].concat());
     }
@@ -159,7 +202,7 @@ mod tests {
         assert_eq!(tokenizer.encode("Hi"), vec![320, 417]);
         assert_eq!(tokenizer.encode("Hello"), vec![346, 306, 414]);
         let example = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
-        let example = tokenize_example(&example, &tokenizer);
+        let example = tokenize_example(&example, &tokenizer).unwrap();
         assert_eq!(example.tokens, vec![1, 320, 417, 346, 306, 414, 2]);
         assert_eq!(example.loss_mask, vec![false, false, false, true, true, true, true]);
     }
@@ -169,14 +212,14 @@ mod tests {
         let tokenizer = stories260k_tokenizer();
         let pair = Example::Preference { prompt: "Hi".into(), chosen: "Hello".into(), rejected: "Go".into() };
         let answer = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
-        assert_eq!(tokenize_example(&pair, &tokenizer), tokenize_example(&answer, &tokenizer));
+        assert_eq!(tokenize_example(&pair, &tokenizer).unwrap(), tokenize_example(&answer, &tokenizer).unwrap());
     }
 
     #[test]
     fn each_loss_mask_picks_its_targets() {
         let tokenizer = stories260k_tokenizer();
         let example = Example::PromptResponse { prompt: "Hi".into(), response: "Hello".into() };
-        let tokenized = tokenize_example(&example, &tokenizer);
+        let tokenized = tokenize_example(&example, &tokenizer).unwrap();
         assert_eq!(tokenized.tokens, vec![1, 320, 417, 346, 306, 414, 2]);
         let mask = |loss_mask| tokenized.masked(loss_mask, 2).loss_mask;
         assert_eq!(mask(LossMask::Responses), vec![false, false, false, true, true, true, true]);
@@ -189,7 +232,7 @@ mod tests {
         let tokenizer = stories260k_tokenizer();
         let chat =
             Example::Chat(vec![message("user", "Hi"), message("assistant", "Hello"), message("assistant", "Bye")]);
-        let tokenized = tokenize_example(&chat, &tokenizer);
+        let tokenized = tokenize_example(&chat, &tokenizer).unwrap();
         assert_eq!(tokenized.facts(2), TokenFacts { tokens: tokenized.tokens.len(), spans_without_eos: 0 });
         let cut = example(&[1, 5, 6, 2, 7, 8], &[false, true, true, true, false, true]);
         assert_eq!(cut.facts(2), TokenFacts { tokens: 6, spans_without_eos: 1 });
@@ -205,7 +248,7 @@ mod tests {
             message("user", "Bye"),
             message("assistant", "Bye!"),
         ]);
-        let example = tokenize_example(&chat, &tokenizer);
+        let example = tokenize_example(&chat, &tokenizer).unwrap();
         let mut tokens = vec![1];
         let mut mask = vec![false];
         for (text, is_target) in [

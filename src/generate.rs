@@ -98,7 +98,7 @@ pub async fn sample(
     device: &Device,
     interrupted: impl FnMut() -> bool,
 ) -> Option<(Vec<u32>, usize)> {
-    let mut prompt = vec![tokenizer.bos_id()];
+    let mut prompt = tokenizer.start_ids().to_vec();
     prompt.extend(tokenizer.encode(&settings.prompt));
     let config = settings.into();
     let tokens = generate_unless(model, &prompt, &config, tokenizer.eos_id(), max_len, device, interrupted).await?;
@@ -139,7 +139,7 @@ pub async fn inspect(
     max_len: usize,
     device: &Device,
 ) -> Inspection {
-    let mut tokens = vec![tokenizer.bos_id()];
+    let mut tokens = tokenizer.start_ids().to_vec();
     tokens.extend(tokenizer.encode(text));
     // Ids outside the vocabulary would index past the embedding: the page only appends ids it was offered.
     tokens.extend(then.iter().copied().filter(|&id| (id as usize) < tokenizer.vocab_size()));

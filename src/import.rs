@@ -68,10 +68,17 @@ pub enum RopeRows {
 }
 
 /// Reorders the rows of a q or k weight `[heads * head_dim, in]` into `to`'s order from the other: within each
-/// head, interleaved row `2i + j` is rotate-half row `j * head_dim/2 + i`.
-pub fn permute_rope_rows(weight: &[f32], heads: usize, head_dim: usize, in_features: usize, to: RopeRows) -> Vec<f32> {
+/// head, interleaved row `2i + j` is rotate-half row `j * head_dim/2 + i`. A row is `in_features` elements: values,
+/// or the bytes of a quantized row.
+pub fn permute_rope_rows<T: Copy + Default>(
+    weight: &[T],
+    heads: usize,
+    head_dim: usize,
+    in_features: usize,
+    to: RopeRows,
+) -> Vec<T> {
     let half = head_dim / 2;
-    let mut permuted = vec![0.0; weight.len()];
+    let mut permuted = vec![T::default(); weight.len()];
     for head in 0..heads {
         for i in 0..half {
             for j in 0..2 {

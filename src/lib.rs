@@ -21,6 +21,8 @@ pub mod adapter_import;
 #[cfg(feature = "trainer")]
 pub mod attention;
 #[cfg(feature = "trainer")]
+pub mod chat;
+#[cfg(feature = "trainer")]
 pub mod data;
 #[cfg(feature = "trainer")]
 pub mod export;

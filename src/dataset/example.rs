@@ -28,6 +28,12 @@ pub struct ChatMessage {
     pub content: String,
 }
 
+impl ChatMessage {
+    pub fn new(role: &str, content: &str) -> Self {
+        ChatMessage { role: role.into(), content: content.into() }
+    }
+}
+
 /// How a download writes examples: as read, or in the conversational or prompt-completion forms TRL's trainers
 /// take (plain text stays `{"text"}` in every layout; conversations stay `{"messages"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! The GGUF container (version 3), written: a header, typed metadata, tensor descriptions, then the tensors' data,
+//! The GGUF container (version 3), written ([`super::read`] reads it): a header, typed metadata, tensor descriptions, then the tensors' data,
 //! each aligned. Only what our exports need is here: f32 tensors and the metadata types llama.cpp reads.
 //!
 //! Written by hand rather than with a crate: the format is a few dozen lines to write (llama.cpp's
@@ -10,7 +10,10 @@
 pub enum Value {
     U32(u32),
     I32(i32),
+    U64(u64),
+    I64(i64),
     F32(f32),
+    F64(f64),
     Bool(bool),
     String(String),
     Strings(Vec<String>),
@@ -28,6 +31,9 @@ impl Value {
             Value::Bool(_) => 7,
             Value::String(_) => 8,
             Value::Strings(_) | Value::F32s(_) | Value::I32s(_) => 9,
+            Value::U64(_) => 10,
+            Value::I64(_) => 11,
+            Value::F64(_) => 12,
         }
     }
 
@@ -37,6 +43,9 @@ impl Value {
             Value::U32(v) => out.extend(v.to_le_bytes()),
             Value::I32(v) => out.extend(v.to_le_bytes()),
             Value::F32(v) => out.extend(v.to_le_bytes()),
+            Value::U64(v) => out.extend(v.to_le_bytes()),
+            Value::I64(v) => out.extend(v.to_le_bytes()),
+            Value::F64(v) => out.extend(v.to_le_bytes()),
             Value::Bool(v) => out.push(u8::from(*v)),
             Value::String(text) => write_string(out, text),
             Value::Strings(texts) => {

@@ -10,7 +10,7 @@ use crate::model::LlamaConfig;
 use crate::settings::{Choice, Projection};
 
 /// llama.cpp's name for a projection's weight in block `layer`.
-fn block_tensor(layer: usize, projection: Projection) -> String {
+pub(super) fn block_tensor(layer: usize, projection: Projection) -> String {
     let name = match projection {
         Projection::QProj => "attn_q",
         Projection::KProj => "attn_k",

@@ -1,10 +1,14 @@
-//! GGUF, the file format of llama.cpp and Ollama: the container ([`file`]), our Llama and its LoRA adapters written
-//! in it ([`llama`]), and the Ollama `Modelfile` that runs them ([`ollama`]). [`take_home_files`] puts them together,
+//! GGUF, the file format of llama.cpp and Ollama: the container written ([`file`]) and read ([`read`]), ggml's
+//! tensor types ([`quant`]), our Llama and its LoRA adapters written in it ([`llama`]) and a Llama GGUF read back
+//! ([`load`]), and the Ollama `Modelfile` that runs them ([`ollama`]). [`take_home_files`] puts them together,
 //! the same for the CLI (`tinytune export`) and the tab's download.
 
 pub mod file;
 pub mod llama;
+pub mod load;
 pub mod ollama;
+pub mod quant;
+pub mod read;
 
 use crate::export::read_safetensors;
 use crate::lora::LoraConfig;

@@ -154,7 +154,7 @@ async fn load_dataset(session: &mut Session, studio: &mut Studio, url: &str) -> 
     if train.is_empty() {
         return Err(format!("{name} has no example to train on: fix or keep some in the data studio"));
     }
-    Ok(session.add_dataset(url, name, &train, &held_out, None, None))
+    session.add_dataset(url, name, &train, &held_out, None, None)
 }
 
 async fn handle(

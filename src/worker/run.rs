@@ -241,7 +241,7 @@ pub async fn seconds_per_step(
     let mut tokenized = Vec::new();
     let mut pieces = 0;
     for example in examples {
-        let example = tokenize_example(example, &session.tokenizer);
+        let example = tokenize_example(example, &session.tokenizer)?;
         pieces += example.tokens.len().saturating_sub(1).div_ceil(settings.seq_len.max(1));
         tokenized.push(example);
         if pieces >= needed {

@@ -11,7 +11,7 @@ use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::adapter_import::open_adapter;
 use crate::approach::Comparison;
 use crate::data::TrainingSequence;
-use crate::data::{tokenize_example, training_sequences, TokenizedExample};
+use crate::data::{tokenize_examples, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
 use crate::export::{adapter_config_json, load_adapter, load_model};
@@ -84,11 +84,12 @@ impl Session {
         let tokenizer_config = model_file(&model_url, &manifest, "tokenizer_config.json").await?;
         let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
         let (config, base) = load_model(&config_json, &weights, &device)?;
-        let tokenizer = TextTokenizer::from_json_bytes(&tokenizer_json).map_err(|e| e.to_string())?;
+        let tokenizer = TextTokenizer::from_files(&tokenizer_json, &tokenizer_config).map_err(|e| e.to_string())?;
         let tokenizer_json =
             String::from_utf8(tokenizer_json).map_err(|_| "tokenizer.json is not UTF-8".to_string())?;
         let references = parse_dataset("reference-stories.jsonl", &reference_text).map_err(|e| e.to_string())?;
-        let reference = references.iter().map(|e| tokenize_example(e, &tokenizer)).collect();
+        let reference =
+            tokenize_examples(&references, &tokenizer).map_err(|e| format!("reference-stories.jsonl: {e}"))?;
         Ok(Session {
             backend_choice,
             model_url,
@@ -149,7 +150,7 @@ impl Session {
             None => None,
         };
         let (train, held_out) = split_examples(examples, &SplitSettings::default());
-        Ok(self.add_dataset(url, name, &train, &held_out, task, recorded))
+        self.add_dataset(url, name, &train, &held_out, task, recorded)
     }
 
     /// Tokenizes a data set split elsewhere (the studio's) and keeps it under `url`, replacing what was there.
@@ -161,12 +162,10 @@ impl Session {
         held_out: &[Example],
         task: Option<TaskCheck>,
         recorded: Option<RecordedRun>,
-    ) -> DatasetSummary {
-        let tokenize = |examples: &[Example]| -> Vec<TokenizedExample> {
-            examples.iter().map(|e| tokenize_example(e, &self.tokenizer)).collect()
-        };
+    ) -> Result<DatasetSummary, String> {
+        let tokenize = |examples: &[Example]| tokenize_examples(examples, &self.tokenizer);
         let train_examples = train.to_vec();
-        let (train, held_out) = (tokenize(train), tokenize(held_out));
+        let (train, held_out) = (tokenize(train)?, tokenize(held_out)?);
         let summary = DatasetSummary {
             url: url.to_string(),
             name,
@@ -177,7 +176,7 @@ impl Session {
         };
         let dataset = Dataset { summary: summary.clone(), train, held_out, train_examples, base_passed: None };
         self.datasets.insert(url.to_string(), dataset);
-        summary
+        Ok(summary)
     }
 
     pub fn dataset(&self, url: &str) -> Option<&Dataset> {

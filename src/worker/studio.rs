@@ -76,10 +76,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An example's token facts and target count, as training will see it.
-fn measure(example: &Example, tokenizer: &TextTokenizer) -> (TokenFacts, usize) {
-    let tokenized = tokenize_example(example, tokenizer);
-    (tokenized.facts(tokenizer.eos_id()), tokenized.loss_mask.iter().filter(|&&t| t).count())
+/// An example's token facts and target count, as training will see it; `None` when the model's chat template
+/// refuses it (the entry's view says why).
+fn measure(example: &Example, tokenizer: &TextTokenizer) -> Option<(TokenFacts, usize)> {
+    let tokenized = tokenize_example(example, tokenizer).ok()?;
+    Some((tokenized.facts(tokenizer.eos_id()), tokenized.loss_mask.iter().filter(|&&t| t).count()))
 }
 
 impl Studio {
@@ -238,7 +239,7 @@ impl Data {
                 progress("Checking and tokenizing", index, total);
             }
             let entry_facts = EntryFacts::of(entry);
-            tokens.push(entry_facts.example.as_ref().ok().map(|example| measure(example, tokenizer)));
+            tokens.push(entry_facts.example.as_ref().ok().and_then(|example| measure(example, tokenizer)));
             facts.push(entry_facts);
         }
         progress("Checking and tokenizing", total, total);
@@ -298,7 +299,8 @@ impl Data {
                 slot.source = source.lines().collect::<Vec<_>>().join(" ");
                 slot.read_problem = None;
                 self.facts[entry] = EntryFacts::of(slot);
-                self.tokens[entry] = self.facts[entry].example.as_ref().ok().map(|example| measure(example, tokenizer));
+                self.tokens[entry] =
+                    self.facts[entry].example.as_ref().ok().and_then(|example| measure(example, tokenizer));
                 self.edited[entry] = true;
                 self.decisions[entry] = Decision::Undecided;
                 shown = Some(entry);
@@ -424,15 +426,16 @@ impl Data {
         let source = self.entries.get(entry).ok_or_else(|| no_entry(entry))?;
         let example = self.facts[entry].example.as_ref().ok();
         let tokens = example
-            .map(|example| {
-                let tokenized = tokenize_example(example, tokenizer);
-                tokenized
+            .map(|example| -> Result<_, String> {
+                let tokenized = tokenize_example(example, tokenizer)?;
+                Ok(tokenized
                     .tokens
                     .iter()
                     .zip(&tokenized.loss_mask)
                     .map(|(&id, &trained)| TokenChip { piece: tokenizer.piece(id), trained })
-                    .collect()
+                    .collect())
             })
+            .transpose()?
             .unwrap_or_default();
         Ok(StudioEntryView {
             entry,

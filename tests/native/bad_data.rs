@@ -176,7 +176,7 @@ fn good_files_become_training_sequences_with_targets() {
     let tokenizer = TextTokenizer::from_json_bytes(json.as_bytes()).unwrap();
     for name in ["text.jsonl", "prompt_response.jsonl", "chat.jsonl", "stories.txt"] {
         let examples = parse_fixture(name).unwrap();
-        let tokenized: Vec<_> = examples.iter().map(|example| tokenize_example(example, &tokenizer)).collect();
+        let tokenized: Vec<_> = examples.iter().map(|example| tokenize_example(example, &tokenizer).unwrap()).collect();
         let sequences = training_sequences(&tokenized, 16, tokenizer.eos_id());
         assert!(sequences.len() >= examples.len(), "{name}: {} sequences", sequences.len());
         for sequence in &sequences {

@@ -184,7 +184,7 @@ fn exercise(bytes: &[u8], format: Format, tokenizer: &TextTokenizer, mapping: &C
         for (entry, facts) in entries.iter().zip(&facts) {
             assert!((1..=line_count).contains(&entry.line), "{format:?}: line {} of {line_count}", entry.line);
             tokens.push(facts.example.as_ref().ok().map(|example| {
-                let example = tokenize_example(example, tokenizer);
+                let example = tokenize_example(example, tokenizer).unwrap();
                 let measured: TokenFacts = example.facts(tokenizer.eos_id());
                 tokenized.push(example);
                 measured

@@ -30,7 +30,7 @@ fn problems(
     let facts: Vec<EntryFacts> = entries.iter().map(EntryFacts::of).collect();
     let tokens: Vec<Option<TokenFacts>> = facts
         .iter()
-        .map(|f| f.example.as_ref().ok().map(|e| tokenize_example(e, &tokenizer).facts(tokenizer.eos_id())))
+        .map(|f| f.example.as_ref().ok().map(|e| tokenize_example(e, &tokenizer).unwrap().facts(tokenizer.eos_id())))
         .collect();
     let review = review(entries, &facts, decisions, split, Some((&tokens, seq_len)));
     review.problems.iter().map(|p| (p.line, p.problem.kind)).collect()
@@ -111,7 +111,7 @@ fn preference_pairs_train_on_the_chosen_answer_and_need_two_different_answers() 
     assert_eq!(problems(&entries, &[], &SplitSettings::default(), 64), vec![(2, ProblemKind::SameAnswers)]);
     let tokenizer = tokenizer();
     let pair = Example::from_json_line(&entries[0].source).unwrap();
-    let tokenized = tokenize_example(&pair, &tokenizer);
+    let tokenized = tokenize_example(&pair, &tokenizer).unwrap();
     let trained: Vec<u32> =
         tokenized.tokens.iter().zip(&tokenized.loss_mask).filter(|(_, &t)| t).map(|(&id, _)| id).collect();
     let mut chosen = tokenizer.encode("Hello, and welcome!");
@@ -129,7 +129,7 @@ fn every_trained_span_of_every_shipped_example_ends_with_eos() {
         for entry in &entries {
             let example = Example::from_json_line(&entry.source)
                 .unwrap_or_else(|p| panic!("{name}:{}: {}", entry.line, p.message));
-            let facts = tokenize_example(&example, &tokenizer).facts(tokenizer.eos_id());
+            let facts = tokenize_example(&example, &tokenizer).unwrap().facts(tokenizer.eos_id());
             assert_eq!(facts.spans_without_eos, 0, "{name}:{}", entry.line);
         }
     }
@@ -137,7 +137,7 @@ fn every_trained_span_of_every_shipped_example_ends_with_eos() {
     let chat = read_entries(&fixture("data/chat.jsonl"), Format::Jsonl, None).unwrap();
     for entry in &chat {
         let example = Example::from_json_line(&entry.source).unwrap();
-        assert_eq!(tokenize_example(&example, &tokenizer).facts(tokenizer.eos_id()).spans_without_eos, 0);
+        assert_eq!(tokenize_example(&example, &tokenizer).unwrap().facts(tokenizer.eos_id()).spans_without_eos, 0);
     }
 }
 

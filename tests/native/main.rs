@@ -16,6 +16,8 @@ mod data_fuzz;
 mod data_studio;
 mod parity;
 mod resume;
+#[cfg(feature = "trainer")]
+mod smollm2;
 mod task_metric;
 #[cfg(feature = "trainer")]
 mod tokenizer_parity;

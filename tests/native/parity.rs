@@ -47,7 +47,7 @@ fn story_tokens() -> String {
         &std::fs::read(common::converted_model_dir().join("tokenizer.json")).unwrap(),
     )
     .unwrap();
-    let mut ids = vec![tokenizer.bos_id()];
+    let mut ids = tokenizer.start_ids().to_vec();
     ids.extend(tokenizer.encode(STORY));
     ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
@@ -307,7 +307,7 @@ fn llama_cpp_runs_our_gguf_files_as_we_run_the_model_and_adapter() {
     )
     .unwrap();
     for (text, theirs) in texts.iter().zip(base["tokenized"].as_array().unwrap()) {
-        let ours: Vec<u32> = [tokenizer.bos_id()].into_iter().chain(tokenizer.encode(text)).collect();
+        let ours: Vec<u32> = tokenizer.start_ids().iter().copied().chain(tokenizer.encode(text)).collect();
         let theirs: Vec<u32> = serde_json::from_value(theirs.clone()).unwrap();
         assert_eq!(ours, theirs, "tokens of {text:?}");
     }

@@ -242,7 +242,7 @@ fn transformers_auto_tokenizer_gives_bos_and_the_same_ids() {
 
     let tokenizer = converted();
     for ((text, python_ids), python_decoded) in texts.iter().zip(&answer.ids).zip(&answer.decoded) {
-        let mut ids = vec![tokenizer.bos_id()];
+        let mut ids = tokenizer.start_ids().to_vec();
         ids.extend(tokenizer.encode(text));
         assert_eq!(python_ids, &ids, "transformers ({}) ids for {text:?}", answer.class);
         assert_eq!(python_decoded, &tokenizer.decode(&ids), "transformers decoding of {text:?}");

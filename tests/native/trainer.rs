@@ -72,7 +72,7 @@ fn greedy_generation_from_bos_reproduces_the_published_stories260k_text() {
     let tokenizer = tokenizer();
     let out = pollster::block_on(generate(
         &model,
-        &[tokenizer.bos_id()],
+        tokenizer.start_ids(),
         &GenerationConfig::new(60),
         tokenizer.eos_id(),
         512,
@@ -89,7 +89,7 @@ fn generation_with_the_kv_cache_writes_what_re_running_the_whole_sequence_writes
     let device = Device::flex();
     let model = load(&device).with_lora(&all_projections(), 3, &device); // adapters on every projection too
     let tokenizer = tokenizer();
-    let mut prompt = vec![tokenizer.bos_id()];
+    let mut prompt = tokenizer.start_ids().to_vec();
     prompt.extend(tokenizer.encode("Tom and his dog"));
     for config in
         [GenerationConfig::new(120), GenerationConfig::new(120).with_temperature(0.9).with_top_p(0.9).with_seed(5)]
@@ -117,7 +117,7 @@ fn generation_gives_up_at_the_first_token_after_it_is_interrupted() {
     let config = GenerationConfig::new(30);
     let out = pollster::block_on(generate_unless(
         &model,
-        &[tokenizer.bos_id()],
+        tokenizer.start_ids(),
         &config,
         tokenizer.eos_id(),
         512,

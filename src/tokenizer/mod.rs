@@ -27,6 +27,7 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::fuse::Fuse;
 use tokenizers::decoders::sequence::Sequence as DecoderSequence;
@@ -36,7 +37,10 @@ use tokenizers::normalizers::{Prepend, Replace, Sequence as NormalizerSequence};
 use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::{AddedToken, ModelWrapper, Tokenizer};
 
+use crate::chat::ChatTemplate;
 use crate::protocol::TokenPiece;
+
+pub mod gguf;
 
 /// How the Hugging Face format writes a space inside tokens (SentencePiece's "▁", U+2581).
 const SPACE_MARK: &str = "\u{2581}";
@@ -229,51 +233,125 @@ pub fn tokenizer_config_json(model_max_length: usize) -> String {
     serde_json::to_string_pretty(&config).expect("a JSON value always serializes")
 }
 
-/// A SentencePiece-style tokenizer (byte-fallback BPE with `<s>` and `</s>`) loaded from a `tokenizer.json`.
+/// What a model's `tokenizer_config.json` says that its `tokenizer.json` does not.
+#[derive(Deserialize)]
+struct TokenizerConfig {
+    #[serde(default)]
+    bos_token: Option<TokenName>,
+    eos_token: TokenName,
+    #[serde(default)]
+    add_bos_token: bool,
+    /// Special tokens typed in a text are plain characters (so a data set cannot inject them).
+    #[serde(default)]
+    split_special_tokens: bool,
+    #[serde(default)]
+    chat_template: Option<String>,
+}
+
+/// A special token as `tokenizer_config.json` names it: its text, or an added-token object with that text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TokenName {
+    Text(String),
+    Added { content: String },
+}
+
+impl TokenName {
+    fn text(&self) -> &str {
+        match self {
+            TokenName::Text(text) | TokenName::Added { content: text } => text,
+        }
+    }
+}
+
+/// A model's tokenizer, loaded from its `tokenizer.json` and `tokenizer_config.json`: the text ↔ ids mapping,
+/// the special tokens, and the chat template if the model has one.
 #[derive(Clone, Debug)]
 pub struct TextTokenizer {
     inner: Tokenizer,
-    bos_id: u32,
+    /// What every sequence starts with: BOS when the model adds it.
+    start: Vec<u32>,
     eos_id: u32,
+    chat: Option<ChatTemplate>,
 }
 
 impl TextTokenizer {
-    /// Loads `tokenizer.json` text (from memory, so it works in the browser too). The tokenizer must be a BPE
-    /// with byte fallback and all 256 byte tokens, so that every text can be encoded, and must have `<s>` and
-    /// `</s>`.
+    /// Loads stories260K's converted `tokenizer.json` ([`tokenizer_json_from_llama2c`]) with the config written
+    /// for it ([`tokenizer_config_json`]).
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Self, TokenizerError> {
-        let mut inner = Tokenizer::from_bytes(bytes)
+        Self::from_files(bytes, tokenizer_config_json(0).as_bytes())
+    }
+
+    /// Loads a model folder's `tokenizer.json` and `tokenizer_config.json` (from memory, so it works in the browser
+    /// too). The tokenizer must be a BPE with byte fallback and all 256 byte tokens, or a byte-level BPE.
+    pub fn from_files(tokenizer_json: &[u8], tokenizer_config: &[u8]) -> Result<Self, TokenizerError> {
+        let mut inner = Tokenizer::from_bytes(tokenizer_json)
             .map_err(|error| TokenizerError(format!("tokenizer.json could not be read: {error}")))?;
-        match inner.get_model() {
-            ModelWrapper::BPE(bpe) if bpe.byte_fallback => {}
-            _ => {
-                return Err(TokenizerError(
-                    "tokenizer.json: Tinytune needs a BPE tokenizer with byte fallback (as Llama models use)".into(),
+        let config: TokenizerConfig = serde_json::from_slice(tokenizer_config)
+            .map_err(|error| TokenizerError(format!("tokenizer_config.json could not be read: {error}")))?;
+        let byte_level = serde_json::from_slice::<serde_json::Value>(tokenizer_json)
+            .is_ok_and(|json| json["pre_tokenizer"].to_string().contains("\"ByteLevel\""));
+        let missing_byte =
+            match inner.get_model() {
+                ModelWrapper::BPE(bpe) if bpe.byte_fallback => {
+                    (0..=255u8).map(|byte| format!("<0x{byte:02X}>")).find(|t| inner.token_to_id(t).is_none())
+                }
+                // Byte-level vocabularies often leave out bytes their training text never held (control characters,
+                // bytes UTF-8 never uses): such a byte is dropped from a text, as transformers drops it.
+                ModelWrapper::BPE(_) if byte_level => None,
+                _ => return Err(TokenizerError(
+                    "tokenizer.json: Tinytune needs a BPE tokenizer with byte fallback or a byte-level BPE (as Llama \
+                     models use)"
+                        .into(),
+                )),
+            };
+        if let Some(missing) = missing_byte {
+            return Err(TokenizerError(format!("tokenizer.json: the byte token {missing} is missing")));
+        }
+        let id_of = |token: &TokenName| {
+            inner.token_to_id(token.text()).ok_or_else(|| {
+                TokenizerError(format!(
+                    "tokenizer.json has no token {}, which tokenizer_config.json names",
+                    token.text()
                 ))
-            }
-        }
-        if let Some(missing) =
-            (0..=255u8).map(|byte| format!("<0x{byte:02X}>")).find(|t| inner.token_to_id(t).is_none())
-        {
-            return Err(TokenizerError(format!("tokenizer.json: the byte-fallback token {missing} is missing")));
-        }
-        let id_of = |token: &str| {
-            inner
-                .token_to_id(token)
-                .ok_or_else(|| TokenizerError(format!("tokenizer.json: the token {token} is missing")))
+            })
         };
-        let bos_id = id_of(BOS_TOKEN)?;
-        let eos_id = id_of(EOS_TOKEN)?;
-        // Text that spells out "<s>" is characters, not BOS, as in llama2.c: a data set cannot inject tokens.
-        inner.set_encode_special_tokens(true);
-        Ok(Self { inner, bos_id, eos_id })
+        let eos_id = id_of(&config.eos_token)?;
+        let start = match (&config.bos_token, config.add_bos_token) {
+            (Some(bos), true) => vec![id_of(bos)?],
+            (None, true) => {
+                return Err(TokenizerError("tokenizer_config.json: add_bos_token without a bos_token".into()))
+            }
+            (_, false) => Vec::new(),
+        };
+        inner.set_encode_special_tokens(config.split_special_tokens);
+        let chat = config
+            .chat_template
+            .map(|source| {
+                ChatTemplate::new(&source, config.bos_token.as_ref().map(|t| t.text()), config.eos_token.text())
+            })
+            .transpose()
+            .map_err(|error| TokenizerError(format!("tokenizer_config.json: {error}")))?;
+        Ok(Self { inner, start, eos_id, chat })
     }
 
     /// The token ids of `text`, without BOS or EOS.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        let encoding =
-            self.inner.encode(text, false).expect("a byte-fallback BPE (checked when loading) can encode any text");
+        let encoding = self
+            .inner
+            .encode(text, false)
+            .expect("a tokenizer that covers every byte (checked when loading) can encode any text");
         encoding.get_ids().to_vec()
+    }
+
+    /// The token ids of `text` (special tokens as the config says, see `split_special_tokens`), each with the byte
+    /// range of `text` it came from.
+    pub fn encode_with_offsets(&self, text: &str) -> Vec<(u32, (usize, usize))> {
+        let encoding = self
+            .inner
+            .encode(text, false)
+            .expect("a tokenizer that covers every byte (checked when loading) can encode any text");
+        encoding.get_ids().iter().copied().zip(encoding.get_offsets().iter().copied()).collect()
     }
 
     /// The text of `ids`, leaving out special tokens (BOS, EOS, unk) and the space the encoder put in front.
@@ -282,7 +360,7 @@ impl TextTokenizer {
         self.inner.decode(ids, true).unwrap_or_default()
     }
 
-    /// One token as the vocabulary writes it (`▁Once`, `<0x0A>`, `</s>`); an id outside it as `<id N>`.
+    /// One token as the vocabulary writes it (`▁Once`, `<0x0A>`, `</s>`, `Ġthe`); an id outside it as `<id N>`.
     pub fn token_text(&self, id: u32) -> String {
         self.inner.id_to_token(id).unwrap_or_else(|| format!("<id {id}>"))
     }
@@ -292,19 +370,24 @@ impl TextTokenizer {
         TokenPiece { id, text: self.token_text(id), special: self.is_special(id) }
     }
 
-    /// Whether `id` is a special token (BOS, EOS, unknown) rather than text.
+    /// Whether `id` is a special token (BOS, EOS, unknown, chat markup) rather than text.
     pub fn is_special(&self, id: u32) -> bool {
-        id == self.bos_id || id == self.eos_id || self.inner.id_to_token(id).is_some_and(|t| t == "<unk>")
+        self.inner.get_added_tokens_decoder().get(&id).is_some_and(|token| token.special)
     }
 
-    /// The id of `<s>`, the beginning-of-sequence token.
-    pub fn bos_id(&self) -> u32 {
-        self.bos_id
+    /// What every sequence starts with: `[BOS]` for models that add it, else nothing.
+    pub fn start_ids(&self) -> &[u32] {
+        &self.start
     }
 
-    /// The id of `</s>`, the end-of-sequence token.
+    /// The end-of-sequence token: where a reply or a text ends.
     pub fn eos_id(&self) -> u32 {
         self.eos_id
+    }
+
+    /// The model's chat template, if it has one.
+    pub fn chat_template(&self) -> Option<&ChatTemplate> {
+        self.chat.as_ref()
     }
 
     /// The number of token ids, special tokens included.
@@ -354,7 +437,7 @@ pub(crate) mod tests {
     fn stories260k_has_512_tokens_with_llama_special_ids() {
         let tokenizer = stories260k_tokenizer();
         assert_eq!(tokenizer.vocab_size(), 512);
-        assert_eq!(tokenizer.bos_id(), 1);
+        assert_eq!(tokenizer.start_ids(), [1]);
         assert_eq!(tokenizer.eos_id(), 2);
     }
 
@@ -393,14 +476,14 @@ pub(crate) mod tests {
     fn special_tokens_typed_in_text_are_plain_characters() {
         let tokenizer = stories260k_tokenizer();
         let ids = tokenizer.encode("<s> hi </s>");
-        assert!(!ids.contains(&tokenizer.bos_id()) && !ids.contains(&tokenizer.eos_id()));
+        assert!(!ids.contains(&1) && !ids.contains(&tokenizer.eos_id()));
         assert_eq!(tokenizer.decode(&ids), "<s> hi </s>");
     }
 
     #[test]
     fn decode_skips_bos_and_eos() {
         let tokenizer = stories260k_tokenizer();
-        let mut ids = vec![tokenizer.bos_id()];
+        let mut ids = tokenizer.start_ids().to_vec();
         ids.extend(tokenizer.encode("The end."));
         ids.push(tokenizer.eos_id());
         assert_eq!(tokenizer.decode(&ids), "The end.");

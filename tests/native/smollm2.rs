@@ -1,0 +1,330 @@
+//! SmolLM2-135M-Instruct read from its 4-bit GGUF (tools/smollm2.sh puts it in the build cache) against what
+//! transformers makes of the same file (tests/reference/gguf_reference.py): the tokenizer's ids on a few thousand
+//! strings (and llama.cpp's), the chat template's text and ids, the logits (every weight dequantized) and a greedy
+//! answer.
+
+use crate::common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use burn::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use tinytune::dataset::ChatMessage;
+use tinytune::export::load_model;
+use tinytune::generate::{generate, GenerationConfig};
+use tinytune::gguf::load::hf_folder;
+use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::tokenizer::TextTokenizer;
+
+/// The GGUF: `TINYTUNE_SMOLLM2_GGUF`, or what tools/smollm2.sh fetches into the build cache.
+fn gguf_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("TINYTUNE_SMOLLM2_GGUF") {
+        return PathBuf::from(path);
+    }
+    let out = Command::new("bash").arg(common::crate_dir().join("tools/smollm2.sh")).output().expect("bash runs");
+    assert!(out.status.success(), "tools/smollm2.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().lines().last().expect("the script prints the path"))
+}
+
+struct Loaded {
+    config: LlamaConfig,
+    model: LlamaForCausalLM,
+    tokenizer: TextTokenizer,
+}
+
+/// The model and tokenizer as the CLI loads a GGUF, once per test process.
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(|| {
+        let files = hf_folder(&std::fs::read(gguf_path()).unwrap()).expect("the GGUF reads");
+        let (config, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, &Device::flex())
+            .expect("the dequantized weights load");
+        let tokenizer =
+            TextTokenizer::from_files(files.tokenizer_json.as_bytes(), files.tokenizer_config_json.as_bytes())
+                .expect("the GGUF's tokenizer loads");
+        Loaded { config, model, tokenizer }
+    })
+}
+
+fn message(role: &str, content: &str) -> ChatMessage {
+    ChatMessage::new(role, content)
+}
+
+fn conversations() -> Vec<Vec<ChatMessage>> {
+    vec![
+        vec![message("user", "What is the capital of France?")],
+        vec![message("user", "Hi"), message("assistant", "Hello! How can I help?")],
+        vec![
+            message("system", "You answer as Pip, a cheerful support agent for a bicycle shop."),
+            message("user", "My chain keeps slipping."),
+            message("assistant", "Oh no! Let's fix that: is the chain worn, or is it the gears?"),
+            message("user", "  The gears, I think.\n\nThey click a lot. "),
+        ],
+        vec![message("user", "Reply in JSON: {\"ok\": true}"), message("assistant", "{\"ok\": true}")],
+    ]
+}
+
+/// A few thousand strings of the kinds a tokenizer gets wrong: words and numbers, Unicode (accents, CJK,
+/// emoji), code, runs of spaces, tabs and newlines, and chat markup typed as text.
+fn texts() -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let pieces = [
+        "the",
+        " The",
+        "Hello",
+        " world",
+        "2024",
+        " 3.14159",
+        "1,000,000",
+        "don't",
+        "I'm",
+        "you'll",
+        "café",
+        " naïve",
+        "Zürich",
+        "東京",
+        "こんにちは",
+        "한국어",
+        "😀",
+        "👩‍💻",
+        "🇫🇷",
+        "—",
+        "…",
+        "«quote»",
+        "def",
+        " fn main() {",
+        "}",
+        "    return x**2",
+        "\tif (a && b)",
+        "<div class=\"x\">",
+        "SELECT * FROM t;",
+        "\n",
+        "\n\n",
+        "  ",
+        "   ",
+        "\t",
+        " \n ",
+        "\r\n",
+        "<|im_start|>",
+        "<|im_end|>",
+        "user",
+        "assistant\n",
+        "<",
+        "|",
+        ">",
+        "ſ",
+        "\u{a0}",
+        "\u{200b}",
+        "ÀÉÎÕÜ",
+        "x",
+        "ab",
+        "-",
+        "_",
+        "__init__",
+        "https://example.com/a?b=c",
+        "#",
+        "@user",
+        "$5.00",
+        "100%",
+    ];
+    let mut texts: Vec<String> = pieces.iter().map(|p| p.to_string()).collect();
+    texts.push(String::new());
+    while texts.len() < 3000 {
+        let count = rng.random_range(1..12);
+        let mut text = String::new();
+        for _ in 0..count {
+            if rng.random_bool(0.15) {
+                // A random character from the printable ASCII range or beyond.
+                let c = if rng.random_bool(0.5) {
+                    rng.random_range(0x20u32..0x7f)
+                } else {
+                    rng.random_range(0xa0u32..0x3000)
+                };
+                text.extend(char::from_u32(c));
+            } else {
+                text.push_str(pieces[rng.random_range(0..pieces.len())]);
+            }
+        }
+        texts.push(text);
+    }
+    texts
+}
+
+/// The prompt the logits and the greedy answer are compared on: one whose answer is longer than 32 tokens.
+fn chat() -> Vec<ChatMessage> {
+    vec![message("user", "Write a short poem about the sea.")]
+}
+
+/// transformers' answers for everything the tests compare, from one run of the reference script.
+fn reference() -> &'static Value {
+    static REFERENCE: OnceLock<Value> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let tokenizer = &loaded().tokenizer;
+        let prompt = tokenizer.encode(&tokenizer.chat_template().unwrap().render(&chat(), true).unwrap());
+        let request = json!({
+            "texts": texts(),
+            "conversations": conversations(),
+            "tokens": prompt,
+            "chat": chat(),
+            "max_new_tokens": 32,
+        });
+        let script = common::crate_dir().join("tests/reference/gguf_reference.py");
+        let mut child = Command::new(common::python())
+            .arg(script)
+            .arg("--gguf")
+            .arg(gguf_path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the reference Python runs (TINYTUNE_PYTHON)");
+        child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "gguf_reference.py failed");
+        serde_json::from_slice(&out.stdout).expect("the reference prints JSON")
+    })
+}
+
+#[test]
+fn the_config_comes_from_the_gguf_metadata() {
+    let config = &loaded().config;
+    assert_eq!(
+        (config.vocab_size, config.hidden_size, config.intermediate_size, config.num_hidden_layers),
+        (49_152, 576, 1536, 30)
+    );
+    assert_eq!((config.num_attention_heads, config.num_key_value_heads, config.head_dim()), (9, 3, 64));
+    assert_eq!((config.rope_theta, config.tie_word_embeddings), (100_000.0, true));
+    let tokenizer = &loaded().tokenizer;
+    assert_eq!(tokenizer.start_ids(), [] as [u32; 0], "SmolLM2 adds no BOS");
+    assert_eq!(tokenizer.token_text(tokenizer.eos_id()), "<|im_end|>");
+}
+
+/// Whether `text` has whitespace right before a digit (of any script, `\p{N}`): where the model's pre-tokenizer
+/// (`smollm`: digits split off first, then GPT-2's rule) and transformers' GGUF converter (GPT-2's rule alone) cut
+/// the text differently.
+fn space_before_digit(text: &str) -> bool {
+    text.chars().zip(text.chars().skip(1)).any(|(a, b)| a.is_whitespace() && b.is_numeric())
+}
+
+#[test]
+fn the_tokenizer_gives_llama_cpps_ids_and_transformers_where_its_converter_keeps_the_models_rule() {
+    let tokenizer = &loaded().tokenizer;
+    let texts = texts();
+    let ids_of = |key: &str| -> Vec<Vec<u32>> { serde_json::from_value(reference()[key].clone()).unwrap() };
+    let (llama_cpp, transformers) = (ids_of("llama_cpp_texts"), ids_of("texts"));
+    assert_eq!((llama_cpp.len(), transformers.len()), (texts.len(), texts.len()));
+    let mut unlike_llama_cpp = Vec::new();
+    let mut unlike_transformers = Vec::new();
+    let mut converter_differs = 0;
+    for ((text, llama_cpp), transformers) in texts.iter().zip(&llama_cpp).zip(&transformers) {
+        let ours = tokenizer.encode(text);
+        if &ours != llama_cpp {
+            unlike_llama_cpp.push(format!("{text:?}: ours {ours:?}, llama.cpp {llama_cpp:?}"));
+        }
+        if space_before_digit(text) {
+            converter_differs += usize::from(&ours != transformers);
+        } else if &ours != transformers {
+            unlike_transformers.push(format!("{text:?}: ours {ours:?}, transformers {transformers:?}"));
+        }
+    }
+    println!(
+        "figure: tokenizer on {} strings: {} unlike llama.cpp; {} unlike transformers, besides {converter_differs} \
+         with whitespace before a digit (transformers' GGUF converter drops the smollm digit rule)",
+        texts.len(),
+        unlike_llama_cpp.len(),
+        unlike_transformers.len()
+    );
+    let first = |list: &[String]| list.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+    assert!(
+        unlike_llama_cpp.is_empty(),
+        "{} strings differ from llama.cpp, e.g. {}",
+        unlike_llama_cpp.len(),
+        first(&unlike_llama_cpp)
+    );
+    assert!(
+        unlike_transformers.is_empty(),
+        "{} strings differ from transformers, e.g. {}",
+        unlike_transformers.len(),
+        first(&unlike_transformers)
+    );
+    assert!(converter_differs > 0, "the strings include the cases where the two rules differ");
+    // Decoding gives the text back (byte-level BPE loses nothing), but for chat markup, which is special.
+    for text in texts.iter().filter(|text| !text.contains("<|im_")).take(500) {
+        assert_eq!(&tokenizer.decode(&tokenizer.encode(text)), text);
+    }
+}
+
+#[test]
+fn the_chat_template_renders_and_tokenizes_as_apply_chat_template() {
+    let tokenizer = &loaded().tokenizer;
+    let template = tokenizer.chat_template().expect("the GGUF carries a chat template");
+    for (messages, expected) in conversations().iter().zip(reference()["conversations"].as_array().unwrap()) {
+        let text = template.render(messages, false).unwrap();
+        assert_eq!(text, expected["text"].as_str().unwrap());
+        assert_eq!(template.render(messages, true).unwrap(), expected["prompt"].as_str().unwrap());
+        let ids: Vec<u32> = serde_json::from_value(expected["ids"].clone()).unwrap();
+        assert_eq!(tokenizer.encode(&text), ids, "{messages:?}");
+    }
+}
+
+#[test]
+fn a_chat_example_trains_on_the_assistants_replies_and_their_end_token_only() {
+    let tokenizer = &loaded().tokenizer;
+    let chat = tinytune::dataset::Example::Chat(conversations()[2][..3].to_vec());
+    let example = tinytune::data::tokenize_example(&chat, tokenizer).unwrap();
+    let trained: Vec<u32> =
+        example.tokens.iter().zip(&example.loss_mask).filter(|(_, &t)| t).map(|(&id, _)| id).collect();
+    let mut reply = tokenizer.encode("Oh no! Let's fix that: is the chain worn, or is it the gears?");
+    reply.push(tokenizer.eos_id());
+    assert_eq!(trained, reply);
+    let conversation_ids =
+        tokenizer.encode(&tokenizer.chat_template().unwrap().render(&conversations()[2][..3], false).unwrap());
+    assert_eq!(example.tokens, conversation_ids, "the example is the rendered conversation's ids");
+}
+
+#[test]
+fn logits_on_the_dequantized_gguf_equal_transformers() {
+    let Loaded { model, tokenizer, .. } = loaded();
+    let prompt = tokenizer.encode(&tokenizer.chat_template().unwrap().render(&chat(), true).unwrap());
+    let input =
+        Tensor::<1, Int>::from_ints(prompt.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &Device::flex())
+            .unsqueeze::<2>();
+    let ours = model.forward(input).into_data().try_to_vec::<f32>().unwrap();
+    let theirs: Vec<f32> = reference()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(ours.len(), theirs.len());
+    let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    println!(
+        "figure: SmolLM2 logits over {} positions: largest difference from transformers {worst:.2e}",
+        prompt.len()
+    );
+    assert!(worst <= 1e-3, "largest logit difference {worst}");
+}
+
+#[test]
+fn the_greedy_answer_equals_transformers_for_32_tokens() {
+    let Loaded { config, model, tokenizer } = loaded();
+    let prompt = tokenizer.encode(&tokenizer.chat_template().unwrap().render(&chat(), true).unwrap());
+    let out = pollster::block_on(generate(
+        model,
+        &prompt,
+        &GenerationConfig::new(32),
+        tokenizer.eos_id(),
+        config.max_position_embeddings,
+        &Device::flex(),
+    ));
+    let answer = &out[prompt.len()..];
+    assert_eq!(answer.len(), 32, "the answer runs to the limit: all 32 tokens are compared");
+    let expected: Vec<u32> = serde_json::from_value(reference()["chat"]["ids"].clone()).unwrap();
+    println!("figure: SmolLM2 answers {:?}", tokenizer.decode(answer));
+    assert_eq!(answer, expected, "ours {:?}, transformers {:?}", tokenizer.decode(answer), reference()["chat"]["text"]);
+}
