@@ -46,3 +46,43 @@ pub fn converted_model_dir() -> &'static std::path::Path {
         dir
     })
 }
+
+/// Compares every LoRA factor's gradient in `grads` with PyTorch's (`reference["grads"]`, by PEFT's names, from
+/// tests/reference/lora_grads.py): the largest difference must be within `relative` of the factor's largest
+/// gradient, which must not be zero (a zero gradient would make the comparison mean nothing). Returns how many
+/// factors were compared.
+#[cfg(feature = "trainer")]
+pub fn assert_lora_grads_match(
+    model: &tinytune::model::LlamaForCausalLM,
+    grads: &burn::tensor::Gradients,
+    reference: &serde_json::Value,
+    relative: f32,
+) -> usize {
+    let mut compared = 0;
+    for (name, projection) in model.projections() {
+        let Some(adapter) = projection.lora.as_ref() else { continue };
+        for (factor, param) in [("lora_A", &adapter.lora_a), ("lora_B", &adapter.lora_b)] {
+            let key = format!("base_model.model.{name}.{factor}.weight");
+            let ours = param
+                .val()
+                .grad(grads)
+                .expect("adapter factors receive gradients")
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let theirs: Vec<f32> = reference["grads"][&key]
+                .as_array()
+                .unwrap_or_else(|| panic!("PyTorch has no gradient for {key}"))
+                .iter()
+                .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32))
+                .collect();
+            let scale = theirs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert_eq!(ours.len(), theirs.len(), "{key}");
+            assert!(scale > 0.0, "{key}: PyTorch's gradient is all zero, so the comparison would mean nothing");
+            assert!(diff <= relative * scale, "{key}: max |Δ| {diff} against max |g| {scale}");
+            compared += 1;
+        }
+    }
+    compared
+}

@@ -190,32 +190,7 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
     let reference_loss = reference["loss"].as_f64().unwrap() as f32;
     assert!((our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
 
-    let mut compared = 0;
-    for (name, projection) in model.projections() {
-        let adapter = projection.lora.as_ref().expect("all seven projections are adapted");
-        for (factor, param) in [("lora_A", &adapter.lora_a), ("lora_B", &adapter.lora_b)] {
-            let key = format!("base_model.model.{name}.{factor}.weight");
-            let ours = param
-                .val()
-                .grad(&grads)
-                .expect("adapter factors receive gradients")
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
-            let theirs: Vec<f32> = reference["grads"][&key]
-                .as_array()
-                .unwrap_or_else(|| panic!("PyTorch has no gradient for {key}"))
-                .iter()
-                .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32))
-                .collect();
-            let scale = theirs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert_eq!(ours.len(), theirs.len(), "{key}");
-            assert!(scale > 0.0, "{key}: PyTorch's gradient is all zero, so the comparison would mean nothing");
-            assert!(diff <= 1e-4 * scale, "{key}: max |Δ| {diff} against max |g| {scale}");
-            compared += 1;
-        }
-    }
+    let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
     assert_eq!(compared, 5 * 7 * 2);
 }
 

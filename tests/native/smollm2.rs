@@ -10,16 +10,21 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use burn::module::Param;
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use tinytune::dataset::ChatMessage;
-use tinytune::export::load_model;
+use tinytune::data::tokenize_example;
+use tinytune::dataset::{ChatMessage, Example};
+use tinytune::export::{adapter_config_json, adapter_safetensors, load_model};
 use tinytune::generate::{generate, GenerationConfig};
 use tinytune::gguf::load::hf_folder;
+use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::settings::{Choice, Projection};
 use tinytune::tokenizer::TextTokenizer;
+use tinytune::train::masked_cross_entropy_sum;
 
 /// The GGUF: `TINYTUNE_SMOLLM2_GGUF`, or what tools/smollm2.sh fetches into the build cache.
 fn gguf_path() -> PathBuf {
@@ -275,8 +280,8 @@ fn the_chat_template_renders_and_tokenizes_as_apply_chat_template() {
 #[test]
 fn a_chat_example_trains_on_the_assistants_replies_and_their_end_token_only() {
     let tokenizer = &loaded().tokenizer;
-    let chat = tinytune::dataset::Example::Chat(conversations()[2][..3].to_vec());
-    let example = tinytune::data::tokenize_example(&chat, tokenizer).unwrap();
+    let chat = Example::Chat(conversations()[2][..3].to_vec());
+    let example = tokenize_example(&chat, tokenizer).unwrap();
     let trained: Vec<u32> =
         example.tokens.iter().zip(&example.loss_mask).filter(|(_, &t)| t).map(|(&id, _)| id).collect();
     let mut reply = tokenizer.encode("Oh no! Let's fix that: is the chain worn, or is it the gears?");
@@ -327,4 +332,73 @@ fn the_greedy_answer_equals_transformers_for_32_tokens() {
     let expected: Vec<u32> = serde_json::from_value(reference()["chat"]["ids"].clone()).unwrap();
     println!("figure: SmolLM2 answers {:?}", tokenizer.decode(answer));
     assert_eq!(answer, expected, "ours {:?}, transformers {:?}", tokenizer.decode(answer), reference()["chat"]["text"]);
+}
+
+#[test]
+fn one_lora_step_on_the_dequantized_gguf_gives_pytorchs_gradients() {
+    // Ours: the GGUF dequantized, LoRA rank 8 on every linear layer, B drawn at random (PEFT's fresh B is zero,
+    // which would leave A without a gradient), one chat example whose loss is on the assistant's reply only.
+    let device = Device::flex().autodiff();
+    let files = hf_folder(&std::fs::read(gguf_path()).unwrap()).unwrap();
+    let (_, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, &device).unwrap();
+    let lora = LoraConfig::new(8, 16.0, Projection::ALL.to_vec());
+    let mut rng = StdRng::seed_from_u64(11);
+    let model = model.with_lora(&lora, 3, &device).map_projections(Projection::ALL, |mut projection| {
+        if let Some(adapter) = &mut projection.lora {
+            let [rows, rank] = adapter.lora_b.dims();
+            let values: Vec<f32> = (0..rows * rank).map(|_| rng.random_range(-0.02..0.02)).collect();
+            adapter.lora_b = Param::from_tensor(Tensor::from_data(TensorData::new(values, [rows, rank]), &device));
+        }
+        projection
+    });
+    let adapter = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("smollm2-adapter-{}", std::process::id()));
+    std::fs::create_dir_all(&adapter).unwrap();
+    std::fs::write(
+        adapter.join("adapter_config.json"),
+        adapter_config_json(&lora, "HuggingFaceTB/SmolLM2-135M-Instruct"),
+    )
+    .unwrap();
+    std::fs::write(adapter.join("adapter_model.safetensors"), adapter_safetensors(&model).unwrap()).unwrap();
+
+    let tokenizer = &loaded().tokenizer;
+    let example = tokenize_example(&Example::Chat(conversations()[2][..3].to_vec()), tokenizer).unwrap();
+    let n = example.tokens.len() - 1;
+    let (inputs, targets) = (example.tokens[..n].to_vec(), example.tokens[1..].to_vec());
+    let mask: Vec<u8> = example.loss_mask[1..].iter().map(|&m| u8::from(m)).collect();
+    let batch_file = adapter.join("batch.json");
+    std::fs::write(
+        &batch_file,
+        json!({ "inputs": [inputs], "targets": [targets], "targets_mask": [mask] }).to_string(),
+    )
+    .unwrap();
+
+    let ints = |ids: &[u32]| {
+        Tensor::<1, Int>::from_ints(ids.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &device)
+            .reshape([1, n])
+    };
+    let count = mask.iter().map(|&m| f32::from(m)).sum::<f32>();
+    let mask_tensor =
+        Tensor::<1>::from_floats(mask.iter().map(|&m| f32::from(m)).collect::<Vec<_>>().as_slice(), &device)
+            .reshape([1, n]);
+    let loss = masked_cross_entropy_sum(model.forward(ints(&inputs)), ints(&targets), mask_tensor) / count as f64;
+    let our_loss = loss.clone().into_data().try_to_vec::<f32>().unwrap()[0];
+    let grads = loss.backward();
+
+    // PyTorch + PEFT on transformers' own dequantization of the same file.
+    let out = Command::new(common::python())
+        .arg(common::crate_dir().join("tests/reference/lora_grads.py"))
+        .arg("--model")
+        .arg(gguf_path())
+        .arg("--adapter")
+        .arg(&adapter)
+        .arg("--batch")
+        .arg(&batch_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "lora_grads.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let reference: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference_loss = reference["loss"].as_f64().unwrap() as f32;
+    println!("figure: SmolLM2 LoRA step: loss {our_loss} here, {reference_loss} in PyTorch, on {count} reply tokens");
+    assert!((our_loss - reference_loss).abs() <= 1e-4 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
+    assert_eq!(common::assert_lora_grads_match(&model, &grads, &reference, 1e-3), 30 * 7 * 2);
 }

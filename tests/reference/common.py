@@ -55,10 +55,17 @@ def setup_torch(threads, seed=0):
 
 
 def load_model(folder):
-    """A Hugging Face Llama folder as LlamaForCausalLM in float32 with eager attention, in eval mode.
+    """A Hugging Face Llama folder, or a GGUF file (transformers dequantizes every weight), as LlamaForCausalLM in
+    float32 with eager attention, in eval mode.
 
     Fails (rather than silently initialising at random) when a weight is missing, unexpected or mis-shaped.
     """
+    if folder.endswith(".gguf"):
+        directory, name = os.path.split(os.path.abspath(folder))
+        model = LlamaForCausalLM.from_pretrained(
+            directory, gguf_file=name, dtype=torch.float32, attn_implementation="eager", local_files_only=True
+        )
+        return model.eval()
     if not os.path.isfile(os.path.join(folder, "config.json")):
         fail(f"{folder}: no config.json (expected a Hugging Face Llama folder)")
     model, info = LlamaForCausalLM.from_pretrained(

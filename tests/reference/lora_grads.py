@@ -20,7 +20,8 @@ import sys
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="Hugging Face Llama folder (config.json, model.safetensors)")
+    parser.add_argument("--model", required=True, help="Hugging Face Llama folder (config.json, model.safetensors), "
+                        "or a .gguf file (transformers dequantizes it)")
     parser.add_argument("--adapter", required=True, help="PEFT LoRA folder (adapter_config.json, "
                         "adapter_model.safetensors)")
     parser.add_argument("--batch", required=True, help="JSON file with inputs, targets and targets_mask")
