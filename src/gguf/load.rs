@@ -87,6 +87,18 @@ pub fn config(view: &GgufView) -> Result<LlamaConfig, String> {
 /// Every weight of the model under its Hugging Face name (`model.layers.0.self_attn.q_proj.weight`), checked
 /// against `config`'s shapes.
 pub fn weights(view: &GgufView, config: &LlamaConfig) -> Result<Vec<(String, GgufWeight)>, String> {
+    // Each layer has 9 tensors; the counts come from the file, so they are checked before anything is listed.
+    let expected = config
+        .num_hidden_layers
+        .checked_mul(9)
+        .and_then(|n| n.checked_add(2 + usize::from(!config.tie_word_embeddings)));
+    if expected.is_none_or(|expected| expected > view.tensors.len()) {
+        return Err(format!(
+            "the metadata describes {} layers, but the file holds {} tensors (9 a layer and 2 more)",
+            config.num_hidden_layers,
+            view.tensors.len()
+        ));
+    }
     let kv = config.num_key_value_heads * config.head_dim();
     let (hidden, mlp) = (config.hidden_size, config.intermediate_size);
     let mut named = vec![(
@@ -160,6 +172,10 @@ pub fn dequantized(weights: Vec<(String, GgufWeight)>) -> Result<Tensors, String
 pub fn hf_folder(bytes: &[u8]) -> Result<HfModelFiles, String> {
     let view = GgufView::parse(bytes)?;
     let config = config(&view)?;
+    let tokens = view.strings("tokenizer.ggml.tokens")?.len();
+    if tokens != config.vocab_size {
+        return Err(format!("the tokenizer has {tokens} tokens, but the model's embedding {}", config.vocab_size));
+    }
     let tensors = dequantized(weights(&view, &config)?)?;
     let (tokenizer_json, tokenizer_config_json) = hf_tokenizer_files(&view).map_err(|e| e.to_string())?;
     Ok(HfModelFiles {

@@ -14,6 +14,8 @@ mod content_validation;
 mod data_fuzz;
 #[cfg(feature = "trainer")]
 mod data_studio;
+#[cfg(feature = "trainer")]
+mod gguf_read;
 mod parity;
 mod resume;
 #[cfg(feature = "trainer")]
