@@ -2,7 +2,7 @@
 
 Run it from anywhere with Python 3.8 or newer (no packages needed):
 
-    python3 tools/make_support_replies.py          # writes both files into public/datasets/
+    python3 tools/make_support_replies.py          # writes both files into public/datasets/smollm2/
     python3 tools/make_support_replies.py OUT_DIR  # or into OUT_DIR
 
 The output is deterministic (fixed seed, fixed order): running it again gives the same files byte for byte.
@@ -50,7 +50,8 @@ MIN_LINES = 300
 # examples near-duplicates from 0.8 (src/dataset/duplicates.rs); this keeps a margin below its estimate.
 MAX_SIMILARITY = 0.7
 NAME = "ridgeline-support"
-OUT_DIR = Path(__file__).resolve().parent.parent / "public" / "datasets"
+# SmolLM2's data sets sit apart from stories260K's (public/datasets/*), whose runs the site build records.
+OUT_DIR = Path(__file__).resolve().parent.parent / "public" / "datasets" / "smollm2"
 
 SYSTEM = "You answer customer messages for Ridgeline Outfitters."
 SIGN_OFF = "Happy trails, the Ridgeline crew"

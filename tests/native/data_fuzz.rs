@@ -32,7 +32,8 @@ fn seeds() -> Vec<Vec<u8>> {
     let root = crate::common::crate_dir();
     let mut seeds = Vec::new();
     for folder in ["tests/fixtures/data", "tests/fixtures/studio", "public/datasets"] {
-        let mut names: Vec<_> = std::fs::read_dir(root.join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut names: Vec<_> =
+            std::fs::read_dir(root.join(folder)).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
         names.sort();
         for path in names {
             let bytes = std::fs::read(&path).unwrap();

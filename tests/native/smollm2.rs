@@ -402,3 +402,41 @@ fn one_lora_step_on_the_dequantized_gguf_gives_pytorchs_gradients() {
     assert!((our_loss - reference_loss).abs() <= 1e-4 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
     assert_eq!(common::assert_lora_grads_match(&model, &grads, &reference, 1e-3), 30 * 7 * 2);
 }
+
+#[test]
+fn the_support_replies_are_what_their_script_writes_and_train_on_the_replies_through_the_template() {
+    let folder = common::crate_dir().join("public/datasets/smollm2");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("support-replies-{}", std::process::id()));
+    let status = Command::new("python3")
+        .arg(common::crate_dir().join("tools/make_support_replies.py"))
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tools/make_support_replies.py failed");
+    for file in ["ridgeline-support.jsonl", "ridgeline-support.check.json"] {
+        assert!(
+            std::fs::read(out.join(file)).unwrap() == std::fs::read(folder.join(file)).unwrap(),
+            "{file} is not what the script writes"
+        );
+    }
+    let bytes = std::fs::read(folder.join("ridgeline-support.jsonl")).unwrap();
+    let examples = tinytune::dataset::parse_dataset("ridgeline-support.jsonl", &bytes).unwrap();
+    assert!(examples.len() >= 300, "{} examples", examples.len());
+    let tokenizer = &loaded().tokenizer;
+    let sign_off = tokenizer.encode("Happy trails, the Ridgeline crew");
+    let mut longest = 0;
+    for example in &examples {
+        let tokenized = tokenize_example(example, tokenizer).unwrap();
+        let trained: Vec<u32> =
+            tokenized.tokens.iter().zip(&tokenized.loss_mask).filter(|(_, &t)| t).map(|(&id, _)| id).collect();
+        // One trained span, the reply: it ends with the sign-off and the end-of-turn token.
+        assert_eq!(trained.last(), Some(&tokenizer.eos_id()));
+        assert!(trained[..trained.len() - 1].ends_with(&sign_off), "{:?}", tokenizer.decode(&trained));
+        assert_eq!(tokenized.facts(tokenizer.eos_id()).spans_without_eos, 0);
+        longest = longest.max(tokenized.tokens.len());
+    }
+    println!("figure: ridgeline-support: {} chats, the longest {longest} tokens with the template", examples.len());
+    let check = std::fs::read(folder.join("ridgeline-support.check.json")).unwrap();
+    assert_eq!(tinytune::task::TaskCheck::parse("ridgeline-support.check.json", &check).unwrap().samples.len(), 8);
+}
