@@ -37,6 +37,8 @@ import re
 import sys
 from pathlib import Path
 
+from dataset_files import write_dataset
+
 SEED = 260
 STORIES_PER_PAIR = 4
 MIN_WORDS, MAX_WORDS = 40, 80
@@ -426,13 +428,7 @@ def main():
             assert has_word(prompts, word), f"check word {word!r} never appears in a training prompt"
         assert re.fullmatch(r"[A-Za-z ]+\.", sample["prompt"]) and sample["prompt"].isascii(), sample["prompt"]
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data_path, check_path = out_dir / f"{NAME}.jsonl", out_dir / f"{NAME}.check.json"
-    with open(data_path, "w", encoding="utf-8", newline="\n") as f:
-        for text in texts:
-            f.write(text + "\n")
-    with open(check_path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(metric, ensure_ascii=False, indent=2) + "\n")
+    data_path, check_path = write_dataset(out_dir, NAME, texts, metric)
 
     # Read back what was written: one JSON object per line, and a newline at the end of each file.
     data = data_path.read_text(encoding="utf-8")

@@ -42,6 +42,8 @@ import re
 import sys
 from pathlib import Path
 
+from dataset_files import write_dataset
+
 SEED = 135
 MIN_WORDS, MAX_WORDS = 35, 80  # words of the whole reply, greeting and sign-off included
 MIN_SENTENCES, MAX_SENTENCES = 2, 4  # sentences of the reply before the sign-off line, greeting included
@@ -716,13 +718,7 @@ def main():
             if not has_word(reply(TOPICS[topic]["answers"][0], name), word):
                 fail(f"check word {word!r} is not in a reply to {name!r}")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data_path, check_path = out_dir / f"{NAME}.jsonl", out_dir / f"{NAME}.check.json"
-    with open(data_path, "w", encoding="utf-8", newline="\n") as f:
-        for text in texts:
-            f.write(text + "\n")
-    with open(check_path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(metric, ensure_ascii=False, indent=2) + "\n")
+    data_path, check_path = write_dataset(out_dir, NAME, texts, metric)
 
     # Read back what was written: one JSON object per line, and a newline at the end of each file.
     data = data_path.read_text(encoding="utf-8")

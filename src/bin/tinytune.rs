@@ -76,6 +76,47 @@ struct ModelArgs {
     backend: Backend,
 }
 
+/// How `generate` and `chat` pick tokens.
+#[derive(clap::Args)]
+struct SamplingArgs {
+    #[arg(long, default_value_t = 256)]
+    max_new_tokens: usize,
+    /// 0 for greedy decoding.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// Loads the model, continues the ids `prompt` gives for its tokenizer until EOS or the limit, and prints the
+/// prompt and continuation (or, with `reply_only`, the continuation).
+fn print_generated(
+    model_args: &ModelArgs,
+    sampling: &SamplingArgs,
+    reply_only: bool,
+    prompt: impl FnOnce(&TextTokenizer) -> Result<Vec<u32>, String>,
+) -> Result<(), String> {
+    let device = device_for(model_args.backend);
+    let (config, model, tokenizer) = load(model_args, &device)?;
+    let mut ids = tokenizer.start_ids().to_vec();
+    ids.extend(prompt(&tokenizer)?);
+    let SamplingArgs { max_new_tokens, temperature, top_p, seed } = *sampling;
+    let settings =
+        GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
+    let out = pollster::block_on(generate(
+        &model,
+        &ids,
+        &settings,
+        tokenizer.eos_id(),
+        config.max_position_embeddings,
+        &device,
+    ));
+    println!("{}", tokenizer.decode(if reply_only { &out[ids.len()..] } else { &out }));
+    Ok(())
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Convert a llama2.c checkpoint and tokenizer into a Hugging Face model folder.
@@ -110,15 +151,8 @@ enum Command {
         /// The user's message.
         #[arg(long)]
         message: String,
-        #[arg(long, default_value_t = 256)]
-        max_new_tokens: usize,
-        /// 0 for greedy decoding.
-        #[arg(long, default_value_t = 0.0)]
-        temperature: f64,
-        #[arg(long, default_value_t = 1.0)]
-        top_p: f64,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        sampling: SamplingArgs,
     },
     /// Generate text; prints the prompt and its continuation, and nothing else, to stdout.
     Generate {
@@ -127,15 +161,8 @@ enum Command {
         /// Text to continue; without it, generation starts from BOS alone.
         #[arg(long, default_value = "")]
         prompt: String,
-        #[arg(long)]
-        max_new_tokens: usize,
-        /// 0 for greedy decoding.
-        #[arg(long, default_value_t = 0.0)]
-        temperature: f64,
-        #[arg(long, default_value_t = 1.0)]
-        top_p: f64,
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        sampling: SamplingArgs,
     },
     /// Fine-tune on a data file (.jsonl with text, prompt/response or messages; or .txt) and write the result.
     Train(TrainArgs),
@@ -457,46 +484,16 @@ fn run(command: Command) -> Result<(), String> {
             eprintln!("wrote {}", out.display());
             Ok(())
         }
-        Command::Chat { model, system, message, max_new_tokens, temperature, top_p, seed } => {
-            let device = device_for(model.backend);
-            let (config, llama, tokenizer) = load(&model, &device)?;
+        Command::Chat { model, system, message, sampling } => print_generated(&model, &sampling, true, |tokenizer| {
             let template = tokenizer.chat_template().ok_or_else(|| {
                 format!("{} has no chat template: use `tinytune generate` to continue a text", model.model.display())
             })?;
             let mut messages: Vec<ChatMessage> = system.iter().map(|text| ChatMessage::new("system", text)).collect();
             messages.push(ChatMessage::new("user", &message));
-            let mut ids = tokenizer.start_ids().to_vec();
-            ids.extend(tokenizer.encode(&template.render(&messages, true)?));
-            let settings =
-                GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
-            let out = pollster::block_on(generate(
-                &llama,
-                &ids,
-                &settings,
-                tokenizer.eos_id(),
-                config.max_position_embeddings,
-                &device,
-            ));
-            println!("{}", tokenizer.decode(&out[ids.len()..]));
-            Ok(())
-        }
-        Command::Generate { model, prompt, max_new_tokens, temperature, top_p, seed } => {
-            let device = device_for(model.backend);
-            let (config, llama, tokenizer) = load(&model, &device)?;
-            let mut ids = tokenizer.start_ids().to_vec();
-            ids.extend(tokenizer.encode(&prompt));
-            let settings =
-                GenerationConfig::new(max_new_tokens).with_temperature(temperature).with_top_p(top_p).with_seed(seed);
-            let out = pollster::block_on(generate(
-                &llama,
-                &ids,
-                &settings,
-                tokenizer.eos_id(),
-                config.max_position_embeddings,
-                &device,
-            ));
-            println!("{}", tokenizer.decode(&out));
-            Ok(())
+            Ok(tokenizer.encode(&template.render(&messages, true)?))
+        }),
+        Command::Generate { model, prompt, sampling } => {
+            print_generated(&model, &sampling, false, |tokenizer| Ok(tokenizer.encode(&prompt)))
         }
         Command::Logits { model, tokens } => {
             let device = device_for(model.backend);
