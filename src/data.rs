@@ -2,8 +2,14 @@
 //! mask, and those cut into fixed-length training sequences.
 //!
 //! ## What the model learns from (the loss mask)
-//! Every example starts with BOS (`<s>`). Each part below is encoded separately with the tokenizer, which puts
-//! a space in front of each part, and the ids are joined:
+//! A model with a chat template (SmolLM2) reads prompt/response pairs, preference pairs (their chosen answer) and
+//! chats through it: the conversation rendered as `apply_chat_template` renders it and encoded as one text, the
+//! targets being each assistant reply and the end-of-turn token after it ([`crate::chat::ChatTemplate::pieces`]).
+//! Text is the text and EOS, all targets (after BOS, for a model that starts sequences with one).
+//!
+//! A model without one (stories260K) gets this simple template. Every example starts with BOS (`<s>`). Each part
+//! below is encoded separately with the tokenizer, which puts a space in front of each part, and the ids are
+//! joined:
 //! - text: BOS, the text, EOS. Every token after BOS is a target.
 //! - prompt/response: BOS, the prompt, the response, EOS. Only the response and EOS are targets: the model
 //!   learns to answer, not to write prompts.

@@ -1,5 +1,7 @@
-//! The tokenizer: llama2.c's tokenizer file (`tok512.bin`) converted to a Hugging Face `tokenizer.json`, and the
-//! [`TextTokenizer`] the trainer uses to turn text into token ids and back.
+//! The tokenizer: the [`TextTokenizer`] the trainer uses to turn text into token ids and back, loaded from a model
+//! folder's `tokenizer.json` with the special tokens and chat template its `tokenizer_config.json` names; and the
+//! two ways this crate writes those files: from llama2.c's tokenizer file (`tok512.bin`, below) and from a GGUF's
+//! metadata ([`gguf`]).
 //!
 //! llama2.c encodes text like this (run.c `encode()`): put a space in front of the text (if it is not empty),
 //! look up every character as a token (a character that is not in the vocabulary becomes one byte token per
