@@ -186,7 +186,7 @@ pub fn training_sequences(examples: &[TokenizedExample], seq_len: usize, pad_id:
 mod tests {
     use super::*;
     use crate::dataset::ChatMessage;
-    use crate::tokenizer::tests::stories260k_tokenizer;
+    use crate::tokenizer::llama2c::tests::stories260k_tokenizer;
 
     fn message(role: &str, content: &str) -> ChatMessage {
         ChatMessage { role: role.into(), content: content.into() }
