@@ -63,9 +63,16 @@ pub fn hf_tokenizer_files(view: &GgufView) -> Result<(String, String), Tokenizer
     let mut tokenizer = Tokenizer::new(bpe);
     let byte_level = ByteLevel::new(false, true, true);
     match view.str("tokenizer.ggml.pre").unwrap_or("default") {
+        "default" | "gpt-2" | "gpt2" => tokenizer.with_pre_tokenizer(Some(byte_level)),
         "smollm" => tokenizer
             .with_pre_tokenizer(Some(PreTokenizerSequence::new(vec![Digits::new(true).into(), byte_level.into()]))),
-        _ => tokenizer.with_pre_tokenizer(Some(byte_level)),
+        // Other models split text by other rules (llama3's, qwen2's...); GPT-2's would give them wrong ids.
+        other => {
+            return Err(error(format!(
+                "pre-tokenizer {other:?} is not supported (GPT-2's and SmolLM's are): its ids would differ from \
+                 llama.cpp's"
+            )))
+        }
     };
     tokenizer.with_decoder(Some(ByteLevel::default()));
     let added = |kind: i32, special: bool| -> Vec<AddedToken> {
@@ -103,7 +110,8 @@ pub fn hf_tokenizer_files(view: &GgufView) -> Result<(String, String), Tokenizer
     Ok((tokenizer_json, config_json))
 }
 
-/// GPT-2's byte alphabet: the character that spells each byte (`bytes_to_unicode`).
+/// GPT-2's byte alphabet: the character that spells each byte (`bytes_to_unicode`). Written out because the
+/// `tokenizers` crate keeps its table (`bytes_char`) private.
 fn bytes_to_chars() -> [char; 256] {
     let mut chars = ['\0'; 256];
     let mut next = 256u32;

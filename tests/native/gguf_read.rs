@@ -21,8 +21,8 @@ const HEADER: usize = 4096;
 const INTERESTING: &[u8] = b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0c\x1e\x20\x7f\x80\xfe\xffGU";
 
 /// Two layers of width 64 (two heads of 32, one key/value head), an MLP of 96, and a vocabulary of the 256 byte
-/// characters plus two merges and two control tokens.
-fn tiny_gguf() -> Vec<u8> {
+/// characters plus two merges and two control tokens, split by pre-tokenizer `pre`.
+fn tiny_gguf_with(pre: &str) -> Vec<u8> {
     let (hidden, mlp, heads, kv_heads, layers) = (64usize, 96usize, 2usize, 1usize, 2usize);
     let mut tokens: Vec<String> = vec!["<|im_start|>".into(), "<|im_end|>".into()];
     tokens.extend((33u8..=126).map(|b| char::from(b).to_string()));
@@ -44,7 +44,7 @@ fn tiny_gguf() -> Vec<u8> {
     file.set("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5));
     file.set("llama.rope.freq_base", Value::F32(10_000.0));
     file.set("tokenizer.ggml.model", Value::String("gpt2".into()));
-    file.set("tokenizer.ggml.pre", Value::String("smollm".into()));
+    file.set("tokenizer.ggml.pre", Value::String(pre.into()));
     file.set("tokenizer.ggml.tokens", Value::Strings(tokens));
     file.set("tokenizer.ggml.token_type", Value::I32s(kinds));
     file.set("tokenizer.ggml.merges", Value::Strings(vec!["Ġ t".into(), "h e".into()]));
@@ -80,6 +80,17 @@ fn tiny_gguf() -> Vec<u8> {
     }
     tensor(&mut file, "output_norm.weight", &[hidden]);
     file.to_bytes()
+}
+
+fn tiny_gguf() -> Vec<u8> {
+    tiny_gguf_with("smollm")
+}
+
+#[test]
+fn a_pre_tokenizer_whose_rule_is_not_known_is_refused_rather_than_guessed() {
+    let Err(error) = hf_folder(&tiny_gguf_with("llama-bpe")) else { panic!("llama3's split rule read as GPT-2's") };
+    assert!(error.contains("pre-tokenizer \"llama-bpe\" is not supported"), "{error}");
+    assert!(hf_folder(&tiny_gguf_with("gpt-2")).is_ok());
 }
 
 #[test]
