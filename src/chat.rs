@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::dataset::ChatMessage;
 
-/// A model's chat template with the special tokens it may refer to.
-#[derive(Clone, Debug, PartialEq)]
+/// A model's chat template, compiled once, with the special tokens it may refer to.
+#[derive(Clone, Debug)]
 pub struct ChatTemplate {
-    source: String,
+    env: Environment<'static>,
     bos: Option<String>,
     eos: String,
 }
@@ -38,19 +38,19 @@ struct Message<'a> {
 impl ChatTemplate {
     /// The template, checked to compile.
     pub fn new(source: &str, bos: Option<&str>, eos: &str) -> Result<Self, String> {
-        let template = ChatTemplate { source: source.to_string(), bos: bos.map(String::from), eos: eos.to_string() };
-        template.environment().map_err(|error| format!("the chat template does not compile: {error:#}"))?;
-        Ok(template)
+        let env =
+            Self::environment(source).map_err(|error| format!("the chat template does not compile: {error:#}"))?;
+        Ok(ChatTemplate { env, bos: bos.map(String::from), eos: eos.to_string() })
     }
 
-    fn environment(&self) -> Result<Environment<'_>, Error> {
+    fn environment(source: &str) -> Result<Environment<'static>, Error> {
         let mut env = Environment::new();
         env.set_syntax(SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build()?);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.add_function("raise_exception", |message: String| -> Result<String, Error> {
             Err(Error::new(ErrorKind::InvalidOperation, message))
         });
-        env.add_template("chat", &self.source)?;
+        env.add_template_owned("chat", source.to_string())?;
         Ok(env)
     }
 
@@ -58,8 +58,7 @@ impl ChatTemplate {
     /// assistant's reply (for generation).
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String, String> {
         let messages: Vec<Message> = messages.iter().map(|m| Message { role: &m.role, content: &m.content }).collect();
-        let env = self.environment().map_err(|error| format!("the chat template does not compile: {error:#}"))?;
-        let template = env.get_template("chat").expect("added above");
+        let template = self.env.get_template("chat").expect("added when compiled");
         template
             .render(context! {
                 messages => Serde(messages),

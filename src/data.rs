@@ -77,27 +77,25 @@ pub fn tokenize_example(example: &Example, tokenizer: &TextTokenizer) -> Result<
     let start = tokenizer.start_ids();
     let mut out = TokenizedExample { tokens: start.to_vec(), loss_mask: vec![false; start.len()] };
     let eos = [tokenizer.eos_id()];
-    let conversation = match example {
-        Example::Text(_) => None,
-        Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. } => {
-            Some(vec![ChatMessage::new("user", prompt), ChatMessage::new("assistant", response)])
-        }
-        Example::Chat(messages) => Some(messages.clone()),
-    };
-    match (example, conversation, tokenizer.chat_template()) {
-        (_, Some(messages), Some(template)) => {
-            chat_example(&mut out, &template.pieces(&messages)?, tokenizer);
-        }
-        (Example::Text(text), ..) => {
+    match (example, tokenizer.chat_template()) {
+        (Example::Text(text), _) => {
             out.push(&tokenizer.encode(text), true);
             out.push(&eos, true);
         }
-        (Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. }, ..) => {
+        (
+            Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. },
+            Some(template),
+        ) => {
+            let turns = [ChatMessage::new("user", prompt), ChatMessage::new("assistant", response)];
+            chat_example(&mut out, &template.pieces(&turns)?, tokenizer);
+        }
+        (Example::Chat(messages), Some(template)) => chat_example(&mut out, &template.pieces(messages)?, tokenizer),
+        (Example::PromptResponse { prompt, response } | Example::Preference { prompt, chosen: response, .. }, None) => {
             out.push(&tokenizer.encode(prompt), false);
             out.push(&tokenizer.encode(response), true);
             out.push(&eos, true);
         }
-        (Example::Chat(messages), ..) => {
+        (Example::Chat(messages), None) => {
             for message in messages {
                 let is_assistant = message.role == "assistant";
                 out.push(&tokenizer.encode(&role_label(&message.role)), false);
