@@ -286,7 +286,7 @@ mod writing {
             tokenizer: &TextTokenizer,
             max_len: usize,
             device: &Device,
-            interrupted: impl FnMut() -> bool,
+            interrupted: impl FnMut(&[u32]) -> bool,
         ) -> Option<ApproachSample> {
             let settings = self.settings(approach, index);
             let (tokens, prompt_len) = sample(model, tokenizer, &settings, max_len, device, interrupted).await?;
@@ -311,6 +311,7 @@ mod tests {
         TaskCheck {
             name: "Follows the instruction".into(),
             description: "Names both.".into(),
+            max_new_tokens: None,
             samples: vec![
                 prompt("Write a story about a fox on the farm.", ["fox", "farm"]),
                 prompt("Tell me a story about a duck at the school.", ["duck", "school"]),

@@ -3,7 +3,8 @@
 //! browser worker can do the same as the CLI.
 //!
 //! Weights move through burn-store. Our module paths are Hugging Face's except for two details that the key
-//! remapping below handles: every projection wraps its `Linear` as `base_layer` (PEFT's name), and adapter
+//! remapping below handles: every projection wraps its weight as `base_layer.Dense` (PEFT's `base_layer`, and the variant of
+//! [`BaseLayer`](crate::lora::BaseLayer)), and adapter
 //! factors live at `<projection>.lora.lora_a|lora_b` where PEFT writes
 //! `base_model.model.<projection>.lora_A.weight|lora_B.weight`. Our q/k rows are already in Hugging Face's
 //! rotate-half order (the importer permuted them), so adapter B matrices need no permutation.
@@ -207,10 +208,16 @@ pub fn load_model(
     device: &Device,
 ) -> Result<(LlamaConfig, LlamaForCausalLM), String> {
     let config = parse_hf_config(config_json)?;
-    let mut model = config.init(device);
+    let model = load_weights(config.init(device), weights)?;
+    Ok((config, model))
+}
+
+/// Fills `model`'s f32 weights from a `model.safetensors`, which must hold every one of them (a 4-bit weight is in
+/// no record, so it is not asked for).
+pub fn load_weights(mut model: LlamaForCausalLM, weights: &[u8]) -> Result<LlamaForCausalLM, String> {
     let mut store = SafetensorsStore::from_bytes(Some(weights.to_vec()))
         .with_from_adapter(PyTorchToBurnAdapter)
-        .with_key_remapping(r"^(.+_proj|lm_head)\.weight$", "$1.base_layer.weight");
+        .with_key_remapping(r"^(.+_proj|lm_head)\.weight$", "$1.base_layer.Dense.weight");
     let result = model.load_from(&mut store).map_err(|e| format!("model.safetensors: {e}"))?;
     let missing: Vec<&str> = result
         .missing
@@ -224,7 +231,7 @@ pub fn load_model(
             result.errors
         ));
     }
-    Ok((config, model))
+    Ok(model)
 }
 
 /// The model's weights as a Hugging Face `model.safetensors`, any LoRA update merged in (`W + B·A·alpha/r`).
@@ -233,7 +240,7 @@ pub fn merged_model_safetensors(model: LlamaForCausalLM) -> Result<Vec<u8>, Stri
     let mut store = SafetensorsStore::from_bytes(None)
         .with_regex(r"(\.weight|\.gamma)$")
         .with_to_adapter(BurnToPyTorchAdapter)
-        .with_key_remapping(r"\.base_layer\.weight$", ".weight")
+        .with_key_remapping(r"\.base_layer\.Dense\.weight$", ".weight")
         .metadata("format", "pt");
     merged.save_into(&mut store).map_err(|e| e.to_string())?;
     same_bytes_every_time(store.get_bytes().map_err(|e| e.to_string())?, "model.safetensors")

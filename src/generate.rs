@@ -49,10 +49,11 @@ pub async fn generate(
     max_len: usize,
     device: &Device,
 ) -> Vec<u32> {
-    generate_unless(model, prompt, config, eos_id, max_len, device, || false).await.expect("never interrupted")
+    generate_unless(model, prompt, config, eos_id, max_len, device, |_| false).await.expect("never interrupted")
 }
 
-/// [`generate`], giving up (`None`) as soon as `interrupted` says so; it is asked before every token.
+/// [`generate`], giving up (`None`) as soon as `interrupted` says so; it is asked before every token, with the
+/// tokens so far, prompt included (so a caller can show them as they come).
 pub async fn generate_unless(
     model: &LlamaForCausalLM,
     prompt: &[u32],
@@ -60,7 +61,7 @@ pub async fn generate_unless(
     eos_id: u32,
     max_len: usize,
     device: &Device,
-    mut interrupted: impl FnMut() -> bool,
+    mut interrupted: impl FnMut(&[u32]) -> bool,
 ) -> Option<Vec<u32>> {
     let mut tokens = prompt.to_vec();
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -69,7 +70,7 @@ pub async fn generate_unless(
         if tokens.len() >= max_len {
             break;
         }
-        if interrupted() {
+        if interrupted(&tokens) {
             return None;
         }
         let next_logits = if config.kv_cache {
@@ -88,18 +89,19 @@ pub async fn generate_unless(
     Some(tokens)
 }
 
-/// One sample as the page and the task checks ask for it: BOS, the prompt, and the continuation. Returns the
-/// tokens and how many of them are BOS and prompt, or `None` if `interrupted` said so before it was done.
+/// One sample as the page and the task checks ask for it: the prompt as the model reads a request
+/// ([`TextTokenizer::request_ids`]: after BOS, or through an instruction model's chat template), and what the
+/// model writes after it, to its end-of-turn token. Returns the tokens and how many of them are the prompt, or
+/// `None` if `interrupted` (see [`generate_unless`]) said so before it was done.
 pub async fn sample(
     model: &LlamaForCausalLM,
     tokenizer: &TextTokenizer,
     settings: &SampleSettings,
     max_len: usize,
     device: &Device,
-    interrupted: impl FnMut() -> bool,
+    interrupted: impl FnMut(&[u32]) -> bool,
 ) -> Option<(Vec<u32>, usize)> {
-    let mut prompt = tokenizer.start_ids().to_vec();
-    prompt.extend(tokenizer.encode(&settings.prompt));
+    let prompt = tokenizer.request_ids(&settings.prompt);
     let config = settings.into();
     let tokens = generate_unless(model, &prompt, &config, tokenizer.eos_id(), max_len, device, interrupted).await?;
     Some((tokens, prompt.len()))

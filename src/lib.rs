@@ -9,6 +9,7 @@ pub mod course;
 pub mod dataset;
 pub mod low_rank;
 pub mod one_step;
+pub mod preflight;
 pub mod protocol;
 pub mod run_bigger;
 pub mod sampling;
@@ -36,6 +37,8 @@ pub mod import;
 pub mod lora;
 #[cfg(feature = "trainer")]
 pub mod model;
+#[cfg(feature = "trainer")]
+pub mod q4_linear;
 #[cfg(feature = "trainer")]
 pub mod tokenizer;
 #[cfg(feature = "trainer")]

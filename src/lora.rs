@@ -12,6 +12,7 @@ use burn::tensor::module::linear;
 use rand::rngs::StdRng;
 use rand::Rng;
 
+use crate::q4_linear::{tensor_bytes, Q4Linear};
 use crate::settings::{Choice, Projection};
 
 /// LoRA settings, named as in PEFT's `LoraConfig` (and its `adapter_config.json`).
@@ -88,11 +89,61 @@ impl LoraAdapter {
     }
 }
 
+/// The pretrained weight under an adapter: f32, or 4-bit (QLoRA). Record paths name the variant
+/// (`q_proj.base_layer.Dense.weight`); `export.rs` maps them to and from Hugging Face's names.
+// A 4-bit weight is three tensors, a dense one is one: the enum is as large as three tensor handles. Burn has no
+// `Module` for `Box<Q4Linear>`, and a model holds a few hundred of these, so the size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum BaseLayer {
+    /// `[in, out]` as in Burn's `Linear`; trains in full fine-tuning.
+    Dense(Linear),
+    /// Frozen, kept 4-bit on the device and dequantized inside the forward pass.
+    Q4(Q4Linear),
+}
+
+impl BaseLayer {
+    /// `[in, out]`.
+    pub fn dims(&self) -> [usize; 2] {
+        match self {
+            BaseLayer::Dense(linear) => linear.weight.dims(),
+            BaseLayer::Q4(q4) => q4.dims(),
+        }
+    }
+
+    /// The weight in f32, `[in, out]` (a 4-bit one dequantized).
+    pub fn weight(&self) -> Tensor<2> {
+        match self {
+            BaseLayer::Dense(linear) => linear.weight.val(),
+            BaseLayer::Q4(q4) => q4.dequantize(),
+        }
+    }
+
+    /// Bytes the weight takes on the device.
+    pub fn bytes(&self) -> usize {
+        match self {
+            BaseLayer::Dense(linear) => tensor_bytes(&linear.weight.val()),
+            BaseLayer::Q4(q4) => q4.bytes(),
+        }
+    }
+
+    /// Whether the weight itself trains (full fine-tuning; never a 4-bit one).
+    pub fn trains(&self) -> bool {
+        matches!(self, BaseLayer::Dense(linear) if linear.weight.is_require_grad())
+    }
+
+    fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            BaseLayer::Dense(linear) => linear.forward(x),
+            BaseLayer::Q4(q4) => q4.forward(x),
+        }
+    }
+}
+
 /// A linear projection with an optional LoRA adapter; PEFT calls the wrapped layer `base_layer` too.
 #[derive(Module, Debug)]
 pub struct LoraLinear {
-    /// The pretrained weight, `[in, out]` as in Burn's `Linear`.
-    pub base_layer: Linear,
+    pub base_layer: BaseLayer,
     pub lora: Option<LoraAdapter>,
     /// True while the update is folded into `base_layer` (see [`LoraLinear::merge`]).
     pub merged: bool,
@@ -100,11 +151,16 @@ pub struct LoraLinear {
 
 impl LoraLinear {
     pub fn new(base_layer: Linear) -> Self {
-        LoraLinear { base_layer, lora: None, merged: false }
+        LoraLinear { base_layer: BaseLayer::Dense(base_layer), lora: None, merged: false }
+    }
+
+    /// A projection on a 4-bit weight: with an adapter, QLoRA.
+    pub fn quantized(base_layer: Q4Linear) -> Self {
+        LoraLinear { base_layer: BaseLayer::Q4(base_layer), lora: None, merged: false }
     }
 
     pub fn with_adapter(self, config: &LoraConfig, rng: &mut StdRng, device: &Device) -> Self {
-        let [d_input, d_output] = self.base_layer.weight.dims();
+        let [d_input, d_output] = self.base_layer.dims();
         LoraLinear { lora: Some(LoraAdapter::init(d_input, d_output, config, rng, device)), merged: false, ..self }
     }
 
@@ -115,7 +171,8 @@ impl LoraLinear {
         }
     }
 
-    /// Folds the update into the weight, W + B·A·alpha/r, keeping the adapter so it can be unmerged.
+    /// Folds the update into the weight, W + B·A·alpha/r, keeping the adapter so it can be unmerged. A 4-bit
+    /// weight becomes f32: the sum is not 4-bit.
     pub fn merge(self) -> Self {
         self.fold(1.0, true)
     }
@@ -130,8 +187,10 @@ impl LoraLinear {
         if self.merged == merged {
             return self;
         }
-        let weight = self.base_layer.weight.val().detach() + adapter.delta_weight().detach() * sign;
-        self.base_layer.weight = Param::from_tensor(weight).set_require_grad(self.base_layer.weight.is_require_grad());
+        let trains = self.base_layer.trains();
+        let weight = self.base_layer.weight().detach() + adapter.delta_weight().detach() * sign;
+        self.base_layer =
+            BaseLayer::Dense(Linear { weight: Param::from_tensor(weight).set_require_grad(trains), bias: None });
         self.merged = merged;
         self
     }

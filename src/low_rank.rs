@@ -224,7 +224,7 @@ mod reading {
             .into_iter()
             .find(|(n, _)| n.strip_prefix(&name).is_some_and(|rest| rest.ends_with(projection.name())))?;
         // Burn's `Linear` keeps `[in, out]`; Hugging Face and PEFT write `[out, in]`.
-        let weight = linear.base_layer.weight.val().transpose();
+        let weight = linear.base_layer.weight().transpose();
         let [rows, cols] = weight.dims();
         let adapter = match &linear.lora {
             Some(lora) => Some(AdapterWeights {

@@ -15,6 +15,7 @@ use rand::SeedableRng;
 
 use crate::attention::causal_attention;
 use crate::lora::{LoraConfig, LoraLinear};
+use crate::q4_linear::{tensor_bytes, Q4Linear};
 use crate::settings::{Choice, Projection};
 
 /// The model's shape, with the field names of Hugging Face's `LlamaConfig` (so `config.json` reads directly).
@@ -61,29 +62,42 @@ impl LlamaConfig {
 
     /// Builds the model with every weight zero: loading a checkpoint fills them, so random init would be wasted.
     pub fn init(&self, device: &Device) -> LlamaForCausalLM {
-        let projection = |d_input, d_output| {
+        self.init_with(device, |_, _| None)
+    }
+
+    /// [`init`](Self::init), except for the projections `quantized(layer, projection)` gives a 4-bit weight
+    /// (QLoRA's base), which are never allocated in f32.
+    pub fn init_with(
+        &self,
+        device: &Device,
+        mut quantized: impl FnMut(usize, Projection) -> Option<Q4Linear>,
+    ) -> LlamaForCausalLM {
+        let dense = |d_input, d_output| {
             LoraLinear::new(
                 LinearConfig::new(d_input, d_output).with_bias(false).with_initializer(Initializer::Zeros).init(device),
             )
         };
+        let mut projection = |layer, name, d_input, d_output| {
+            quantized(layer, name).map_or_else(|| dense(d_input, d_output), LoraLinear::quantized)
+        };
         let kv_dim = self.num_key_value_heads * self.head_dim();
         let norm = || RmsNormConfig::new(self.hidden_size).with_epsilon(self.rms_norm_eps).init(device);
         let layers = (0..self.num_hidden_layers)
-            .map(|_| LlamaDecoderLayer {
+            .map(|layer| LlamaDecoderLayer {
                 self_attn: LlamaAttention {
-                    q_proj: projection(self.hidden_size, self.hidden_size),
-                    k_proj: projection(self.hidden_size, kv_dim),
-                    v_proj: projection(self.hidden_size, kv_dim),
-                    o_proj: projection(self.hidden_size, self.hidden_size),
+                    q_proj: projection(layer, Projection::QProj, self.hidden_size, self.hidden_size),
+                    k_proj: projection(layer, Projection::KProj, self.hidden_size, kv_dim),
+                    v_proj: projection(layer, Projection::VProj, self.hidden_size, kv_dim),
+                    o_proj: projection(layer, Projection::OProj, self.hidden_size, self.hidden_size),
                     num_heads: self.num_attention_heads,
                     num_kv_heads: self.num_key_value_heads,
                     head_dim: self.head_dim(),
                     rope_theta: self.rope_theta,
                 },
                 mlp: LlamaMlp {
-                    gate_proj: projection(self.hidden_size, self.intermediate_size),
-                    up_proj: projection(self.hidden_size, self.intermediate_size),
-                    down_proj: projection(self.intermediate_size, self.hidden_size),
+                    gate_proj: projection(layer, Projection::GateProj, self.hidden_size, self.intermediate_size),
+                    up_proj: projection(layer, Projection::UpProj, self.hidden_size, self.intermediate_size),
+                    down_proj: projection(layer, Projection::DownProj, self.intermediate_size, self.hidden_size),
                 },
                 input_layernorm: norm(),
                 post_attention_layernorm: norm(),
@@ -91,7 +105,7 @@ impl LlamaConfig {
             .collect();
         let embed_tokens =
             EmbeddingConfig::new(self.vocab_size, self.hidden_size).with_initializer(Initializer::Zeros).init(device);
-        let lm_head = (!self.tie_word_embeddings).then(|| projection(self.hidden_size, self.vocab_size));
+        let lm_head = (!self.tie_word_embeddings).then(|| dense(self.hidden_size, self.vocab_size));
         LlamaForCausalLM { model: LlamaModel { embed_tokens, layers, norm: norm() }, lm_head }
     }
 }
@@ -263,6 +277,20 @@ impl LlamaForCausalLM {
             Some(head) => head.forward(x),
             None => linear(x, self.model.embed_tokens.weight.val().transpose(), None),
         }
+    }
+
+    /// Bytes the pretrained weights take on the device (4-bit projections packed), from the tensors themselves.
+    pub fn base_bytes(&self) -> usize {
+        let norm = |norm: &RmsNorm| tensor_bytes(&norm.gamma.val());
+        let layers: usize = self
+            .model
+            .layers
+            .iter()
+            .map(|layer| norm(&layer.input_layernorm) + norm(&layer.post_attention_layernorm))
+            .sum();
+        let projections: usize = self.projections().iter().map(|(_, p)| p.base_layer.bytes()).sum();
+        let head = self.lm_head.as_ref().map_or(0, |head| head.base_layer.bytes());
+        tensor_bytes(&self.model.embed_tokens.weight.val()) + layers + norm(&self.model.norm) + projections + head
     }
 
     /// Every projection with its Hugging Face name (`model.layers.3.self_attn.q_proj`), for LoRA and export.

@@ -180,9 +180,7 @@ mod stepping {
     fn trained_matrices(projection: &LoraLinear) -> Vec<(Factor, Tensor<2>)> {
         match &projection.lora {
             Some(adapter) => vec![(Factor::LoraA, adapter.lora_a.val()), (Factor::LoraB, adapter.lora_b.val())],
-            None if projection.base_layer.weight.is_require_grad() => {
-                vec![(Factor::Weight, projection.base_layer.weight.val())]
-            }
+            None if projection.base_layer.trains() => vec![(Factor::Weight, projection.base_layer.weight())],
             None => Vec::new(),
         }
     }

@@ -10,9 +10,9 @@
 //! `DatasetLoaded`, tokenized once and cut to each run's sequence length). Runs are named by the page: `Start`
 //! with a fresh [`RunId`] → `TrainingStarted`, one `Metrics` per step (`Pause`, `Resume` and `Stop` take effect
 //! between steps) → `Finished`, then `TaskChecked` when the data set declares a task metric. One run trains at a
-//! time; a finished run's model stays for samples and export. `Generate` → `Sample` and `ExportAdapter` →
-//! `AdapterZip` at any time after `Ready`. Anything that goes wrong → `Error`, naming the run or request it
-//! belongs to, and the worker stays usable.
+//! time; a finished run's model stays for samples and export. `Generate` → `SampleProgress` as it writes →
+//! `Sample`, and `ExportAdapter` → `AdapterZip`, at any time after `Ready`; `Preflight` → `Preflight` at any time.
+//! Anything that goes wrong → `Error`, naming the run or request it belongs to, and the worker stays usable.
 //!
 //! The data studio's messages start with `Studio`: the learner's file goes in with `StudioOpen` (its bytes
 //! transferred beside the JSON), is read, judged and tokenized in the worker (`StudioProgress`), and comes back as
@@ -27,6 +27,7 @@ pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 pub use crate::low_rank::ProjectionWeights;
 pub use crate::one_step::OneStep;
+pub use crate::preflight::{BaseStorage, DeviceReport};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -146,6 +147,11 @@ pub enum ToWorker {
     },
     ExportAdapter {
         run: RunId,
+    },
+    /// Measure this device for the hardware preflight ([`crate::preflight`]) without loading anything: answered
+    /// with `Preflight`.
+    Preflight {
+        request_id: u32,
     },
     /// Load a LoRA adapter the site ships (a PEFT folder at `url`: `adapter_config.json`,
     /// `adapter_model.safetensors`) onto the base model, as the model of `run`: `Generate` with that run samples
@@ -503,6 +509,8 @@ pub enum FromWorker {
         backend: BackendReport,
         model_name: String,
         model: ModelShape,
+        /// How the base's weights are held: 4-bit for a GGUF model (QLoRA's base), else f32.
+        storage: BaseStorage,
     },
     DatasetLoaded(DatasetSummary),
     TrainingStarted {
@@ -556,12 +564,21 @@ pub enum FromWorker {
         adapter_scale: f64,
         text: String,
     },
+    /// The text of a sample being written, so far (sent after every token, so the page shows it as it grows).
+    SampleProgress {
+        request_id: u32,
+        text: String,
+    },
     /// A sample left unfinished because a message that should not wait for it arrived (a run to start, the model
     /// to load again): on an emulated GPU a sample takes minutes. The page asks again when it wants one.
     SampleSetAside {
         request_id: u32,
     },
     Inspected(Inspection),
+    Preflight {
+        request_id: u32,
+        report: DeviceReport,
+    },
     Weights {
         request_id: u32,
         weights: ProjectionWeights,
@@ -783,6 +800,20 @@ impl ModelShape {
         tables * self.vocab_size as u64 * hidden + layers * per_layer + hidden
     }
 
+    /// Bytes the pretrained weights take on the device: all f32, or with `four_bit` every layer's projections as
+    /// QLoRA keeps them (`q4_linear`: 4-bit codes packed in 32-bit words, and an f32 scale and minimum per block of
+    /// 32 weights, 6 bits a weight) and the rest (embedding, norms, an untied classifier) f32.
+    pub fn base_bytes(&self, four_bit: bool) -> u64 {
+        let projections =
+            self.num_hidden_layers as u64 * Projection::ALL.iter().map(|&p| self.projection_params(p)).sum::<u64>();
+        let f32_bytes = 4 * self.total_params();
+        if four_bit {
+            f32_bytes - 4 * projections + projections / 2 + 2 * 4 * projections / 32
+        } else {
+            f32_bytes
+        }
+    }
+
     /// The weights that train under `settings`: the adapters' r·(in + out) per adapted projection for LoRA.
     pub fn trainable_params(&self, settings: &TrainSettings) -> u64 {
         match settings.method {
@@ -796,27 +827,28 @@ impl ModelShape {
         }
     }
 
-    /// A rough training-memory estimate in bytes (f32) under `settings`; see [`ModelShape::memory_bytes`].
-    pub fn training_memory_bytes(&self, settings: &TrainSettings) -> u64 {
+    /// A rough training-memory estimate in bytes under `settings`, on a base in f32 or (`four_bit`, QLoRA) with
+    /// 4-bit projections; see [`ModelShape::memory_bytes`].
+    pub fn training_memory_bytes(&self, settings: &TrainSettings, four_bit: bool) -> u64 {
         let trainable = self.trainable_params(settings);
         // LoRA's trainable weights are new ones beside the model's; full fine-tuning trains the model's own.
         let added = if settings.method == TrainingMethod::Lora { trainable } else { 0 };
         // Accumulation runs micro-batches one after another: activations are those of one micro-batch.
-        self.memory_bytes(added, trainable, settings.batch_size, settings.seq_len)
+        self.memory_bytes(four_bit, added, trainable, settings.batch_size, settings.seq_len)
     }
 
-    /// A rough training-memory estimate in bytes (f32): the model's weights and `added` new ones (LoRA's), plus a
-    /// gradient and AdamW's two moments for each of the `trainable` weights, plus the activations a step keeps for
-    /// the backward pass of a batch of `b` sequences of `s` tokens (attention scores dominate).
-    pub fn memory_bytes(&self, added: u64, trainable: u64, b: usize, s: usize) -> u64 {
-        let weights = self.total_params() + added;
+    /// A rough training-memory estimate in bytes: the model's weights ([`ModelShape::base_bytes`]) and `added`
+    /// new ones (LoRA's, f32), plus an f32 gradient and AdamW's two moments for each of the `trainable` weights,
+    /// plus the activations a step keeps for the backward pass of a batch of `b` sequences of `s` tokens (attention
+    /// scores dominate).
+    pub fn memory_bytes(&self, four_bit: bool, added: u64, trainable: u64, b: usize, s: usize) -> u64 {
         let optimizer = 3 * trainable;
         let (b, s) = (b as u64, s as u64);
         let (hidden, intermediate, heads) =
             (self.hidden_size as u64, self.intermediate_size as u64, self.num_attention_heads as u64);
         let per_layer_activations = b * s * (8 * hidden + 3 * intermediate) + 3 * b * heads * s * s;
         let activations = self.num_hidden_layers as u64 * per_layer_activations + 3 * b * s * self.vocab_size as u64;
-        4 * (weights + optimizer + activations)
+        self.base_bytes(four_bit) + 4 * (added + optimizer + activations)
     }
 }
 
@@ -871,8 +903,8 @@ pub(crate) mod tests {
         let lora = TrainSettings::default();
         let full = TrainSettings { method: TrainingMethod::Full, ..lora.clone() };
         let bigger = TrainSettings { batch_size: lora.batch_size * 2, ..lora.clone() };
-        assert!(STORIES260K.training_memory_bytes(&full) > STORIES260K.training_memory_bytes(&lora));
-        assert!(STORIES260K.training_memory_bytes(&bigger) > STORIES260K.training_memory_bytes(&lora));
+        assert!(STORIES260K.training_memory_bytes(&full, false) > STORIES260K.training_memory_bytes(&lora, false));
+        assert!(STORIES260K.training_memory_bytes(&bigger, false) > STORIES260K.training_memory_bytes(&lora, false));
     }
 
     #[test]

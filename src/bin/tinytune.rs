@@ -22,7 +22,7 @@ use tinytune::export::{
 };
 use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::gguf::load::hf_folder;
-use tinytune::gguf::{take_home_files, Adapter, BaseModel};
+use tinytune::gguf::{self, take_home_files, Adapter, BaseModel};
 use tinytune::import::{convert_llama2c, HfModelFiles};
 use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
@@ -66,7 +66,7 @@ fn choice<C: Choice>(name: &str) -> Result<C, String> {
 #[derive(clap::Args)]
 struct ModelArgs {
     /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a
-    /// Llama GGUF file (read with every weight dequantized to f32).
+    /// Llama GGUF file (read with every weight dequantized to f32, unless `--four-bit`).
     #[arg(long)]
     model: PathBuf,
     /// A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) to apply.
@@ -74,6 +74,10 @@ struct ModelArgs {
     adapter: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: Backend,
+    /// With a GGUF file: keep its Q4_1 projections 4-bit on the device (QLoRA's frozen base) instead of
+    /// dequantizing every weight to f32.
+    #[arg(long)]
+    four_bit: bool,
 }
 
 /// How `generate` and `chat` pick tokens.
@@ -385,9 +389,18 @@ struct TrainArgs {
 
 #[derive(clap::Args)]
 struct BenchArgs {
-    /// The converted stories260K folder.
+    /// The converted stories260K folder, or a GGUF file: then QLoRA on its 4-bit base and LoRA on its dequantized
+    /// f32 base are timed, and their memory measured, one after the other.
     #[arg(long)]
     model: PathBuf,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: Backend,
+    /// Sequences per step (without `--demo`).
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Tokens per sequence (without `--demo`).
+    #[arg(long, default_value_t = 256)]
+    seq_len: usize,
     #[arg(long, default_value_t = 10)]
     steps: usize,
     #[arg(long, default_value_t = 2)]
@@ -439,25 +452,31 @@ fn device_for(backend: Backend) -> Device {
     }
 }
 
-/// Loads a model folder or a GGUF file (dequantized), and an adapter folder on top when one is given.
+/// Loads a model folder or a GGUF file (dequantized, or 4-bit with `--four-bit`), and an adapter folder on top when
+/// one is given.
 fn load(args: &ModelArgs, device: &Device) -> Result<(LlamaConfig, LlamaForCausalLM, TextTokenizer), String> {
-    let files = if args.model.extension().is_some_and(|extension| extension == "gguf") {
-        hf_folder(&read(&args.model)?).map_err(|e| format!("{}: {e}", args.model.display()))?
+    let in_model = |e: String| format!("{}: {e}", args.model.display());
+    let (config, model, tokenizer) = if args.model.extension().is_some_and(|extension| extension == "gguf") {
+        gguf::load::load(&read(&args.model)?, args.four_bit, device).map_err(in_model)?
+    } else if args.four_bit {
+        return Err(format!("--four-bit reads a GGUF file's 4-bit weights; {} is a folder", args.model.display()));
     } else {
         let text = |name: &str| {
             String::from_utf8(read(&args.model.join(name))?).map_err(|_| format!("{name} is not UTF-8 text"))
         };
-        HfModelFiles {
+        let files = HfModelFiles {
             config_json: text("config.json")?,
             model_safetensors: read(&args.model.join("model.safetensors"))?,
             tokenizer_json: text("tokenizer.json")?,
             tokenizer_config_json: text("tokenizer_config.json")?,
-        }
+        };
+        let (config, model) =
+            load_model(files.config_json.as_bytes(), &files.model_safetensors, device).map_err(in_model)?;
+        let tokenizer =
+            TextTokenizer::from_files(files.tokenizer_json.as_bytes(), files.tokenizer_config_json.as_bytes())
+                .map_err(|e| in_model(e.to_string()))?;
+        (config, model, tokenizer)
     };
-    let (config, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, device)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
-    let tokenizer = TextTokenizer::from_files(files.tokenizer_json.as_bytes(), files.tokenizer_config_json.as_bytes())
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
     let model = match &args.adapter {
         Some(dir) => {
             let config_json = read(&dir.join("adapter_config.json"))?;
@@ -556,7 +575,9 @@ fn run(command: Command) -> Result<(), String> {
                 export_job(format, &data, &settings, &base_model, &out)
             }
             (ExportFormat::Axolotl | ExportFormat::Trl, _, None) => Err("--format axolotl and trl need --data".into()),
-            (_, Some(model), _) => export(&ModelArgs { model, adapter, backend: Backend::Flex }, format, &out),
+            (_, Some(model), _) => {
+                export(&ModelArgs { model, adapter, backend: Backend::Flex, four_bit: false }, format, &out)
+            }
             (_, None, _) => {
                 Err("--format peft, gguf, ollama and hf-merged need --model (and --adapter for one)".into())
             }
@@ -751,7 +772,7 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
     let mut samples = Vec::new();
     for (approach, index) in comparison.plan(&Approach::ALL) {
         let model = if approach.uses_adapter() { &adapted } else { &base };
-        let written = comparison.write(approach, index, model, &tokenizer, max_len, &device, || false);
+        let written = comparison.write(approach, index, model, &tokenizer, max_len, &device, |_| false);
         samples.push(pollster::block_on(written).expect("never interrupted"));
     }
     for approach in Approach::ALL {
@@ -916,7 +937,7 @@ fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path
             &SampleSettings::default(),
             max_len,
             &device,
-            || false,
+            |_| false,
         ));
         tokenizer.decode(&sample.expect("never interrupted").0)
     };
@@ -948,7 +969,9 @@ fn write_json(out: &Path, value: &impl serde::Serialize) -> Result<(), String> {
 
 /// Trains LoRA on random tokens, timing `steps` steps after two untimed warm-up steps, then runs
 /// tests/reference/bench_peft.py on the same model and settings. Without `--demo`: r 8, alpha 16, q/k/v/o, batches
-/// of 16 × 256, constant learning rate, no clipping; with it, the lesson demo's settings without evaluations.
+/// of `--batch-size` × `--seq-len` (16 × 256), constant learning rate, no clipping; with it, the lesson demo's
+/// settings without evaluations. A GGUF model is trained twice, QLoRA (4-bit base) then LoRA (f32 base), each with
+/// its base's size and the process's peak memory (on the CPU backend, the device's).
 fn bench(args: BenchArgs) -> Result<(), String> {
     const WARMUP: usize = 2;
     // Read by the CPU backend's thread pool when it starts, which is after this line.
@@ -956,9 +979,6 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     if args.generate {
         return bench_generate(&args);
     }
-    let device = Device::flex().autodiff();
-    let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
-    let (config, model, _) = load(&model_args, &device)?;
     let steps = args.steps + WARMUP;
     let (settings, training) = if args.demo {
         let default = TrainSettings::default();
@@ -975,8 +995,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             schedule: Schedule::Constant,
             warmup_steps: 0,
             steps,
-            batch_size: 16,
-            seq_len: 256,
+            batch_size: args.batch_size,
+            seq_len: args.seq_len,
             eval_every: 0,
             ..TrainSettings::default()
         };
@@ -984,23 +1004,6 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         (settings, training)
     };
     let (batch, seq_len) = (settings.batch_size * settings.grad_accum, settings.seq_len);
-    let mut rng = StdRng::seed_from_u64(0);
-    let sequences: Vec<TrainingSequence> = (0..batch * steps)
-        .map(|_| TrainingSequence {
-            tokens: (0..=seq_len).map(|_| rng.random_range(3..config.vocab_size as u32)).collect(),
-            targets_mask: vec![true; seq_len],
-        })
-        .collect();
-    let mut trainer = Trainer::new(model, sequences, vec![], training, &device).map_err(|e| e.to_string())?;
-    for _ in 0..WARMUP {
-        pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
-    }
-    let started = web_time::Instant::now();
-    for _ in 0..args.steps {
-        pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let ours = (args.steps * batch * seq_len) as f64 / seconds;
     let targets: Vec<&str> = settings.lora_targets.iter().map(|p| p.name()).collect();
     println!(
         "LoRA r{} on {} · batch {batch} × seq {seq_len} · {} timed steps · {} threads",
@@ -1009,12 +1012,49 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         args.steps,
         args.threads
     );
-    println!(
-        "{:<28} {:>10.0} tokens/s  ({:.3} s/step)",
-        "tinytune (Burn flex, CPU)",
-        ours,
-        seconds / args.steps as f64
-    );
+    let gguf = args.model.extension().is_some_and(|extension| extension == "gguf");
+    let mut ours = 0.0;
+    for four_bit in if gguf { vec![true, false] } else { vec![false] } {
+        reset_peak_memory();
+        let device = device_for(args.backend).autodiff();
+        let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: args.backend, four_bit };
+        let (config, model, _) = load(&model_args, &device)?;
+        let base_bytes = model.base_bytes();
+        let mut rng = StdRng::seed_from_u64(0);
+        let sequences: Vec<TrainingSequence> = (0..batch * steps)
+            .map(|_| TrainingSequence {
+                tokens: (0..=seq_len).map(|_| rng.random_range(3..config.vocab_size as u32)).collect(),
+                targets_mask: vec![true; seq_len],
+            })
+            .collect();
+        let mut trainer =
+            Trainer::new(model, sequences, vec![], training.clone(), &device).map_err(|e| e.to_string())?;
+        for _ in 0..WARMUP {
+            pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
+        }
+        let started = web_time::Instant::now();
+        for _ in 0..args.steps {
+            pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        ours = (args.steps * batch * seq_len) as f64 / seconds;
+        let label = match (gguf, four_bit, args.backend) {
+            (true, true, _) => "tinytune QLoRA, 4-bit base".to_string(),
+            (true, false, _) => "tinytune LoRA, f32 base".to_string(),
+            (false, _, Backend::Flex) => "tinytune (Burn flex, CPU)".to_string(),
+            #[cfg(feature = "gpu")]
+            (false, _, Backend::Wgpu) => "tinytune (Burn wgpu)".to_string(),
+        };
+        let memory = match (args.backend, peak_memory()) {
+            (Backend::Flex, Some(peak)) => format!(" · peak memory {:.0} MB", peak as f64 / 1e6),
+            _ => String::new(),
+        };
+        println!(
+            "{label:<28} {ours:>10.0} tokens/s  ({:.3} s/step) · base weights {:.0} MB{memory}",
+            seconds / args.steps as f64,
+            base_bytes as f64 / 1e6,
+        );
+    }
 
     let Some(python) = args.python else {
         println!("PyTorch + PEFT: not run (no --python or TINYTUNE_PYTHON; tools/python-env.sh prints one)");
@@ -1045,15 +1085,29 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         peer["torch"].as_str().unwrap_or("?"),
         peer["peft"].as_str().unwrap_or("?")
     );
-    println!("ratio tinytune / PyTorch: {:.2}× (target ≥ 1.5×)", ours / theirs);
+    println!("ratio tinytune (last line) / PyTorch: {:.2}× (target ≥ 1.5×)", ours / theirs);
     Ok(())
+}
+
+/// Starts a new peak for [`peak_memory`] (Linux: writing 5 to `/proc/self/clear_refs` resets the peak resident
+/// size to the current one).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident memory in bytes since the last [`reset_peak_memory`] (Linux's `VmHWM`; `None`
+/// elsewhere).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kilobytes = status.lines().find_map(|line| line.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?;
+    Some(kilobytes.trim().parse::<u64>().ok()? * 1024)
 }
 
 /// Greedy generation from BOS to the model's context length (or EOS), with and without the KV cache: the same
 /// tokens (checked), and the time each takes.
 fn bench_generate(args: &BenchArgs) -> Result<(), String> {
-    let device = Device::flex();
-    let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: Backend::Flex };
+    let device = device_for(args.backend);
+    let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: args.backend, four_bit: false };
     let (config, model, tokenizer) = load(&model_args, &device)?;
     let max_len = config.max_position_embeddings;
     println!("greedy generation from BOS, up to {max_len} tokens · {} threads", args.threads);

@@ -32,10 +32,13 @@ pub enum DemoKind {
     Templates,
     /// One training step from the base model on one sequence, stage by stage: batch, loss, gradients, update, after.
     OneStep,
+    /// SmolLM2-135M-Instruct, 4-bit: the hardware preflight, a chat box, a QLoRA run on support replies, the
+    /// replies before and after side by side, the adapter.
+    QloraChat,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 13] = [
+    pub const ALL: [DemoKind; 14] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -49,6 +52,7 @@ impl DemoKind {
         DemoKind::OneStep,
         DemoKind::LossMaskSweep,
         DemoKind::Templates,
+        DemoKind::QloraChat,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -67,6 +71,7 @@ impl DemoKind {
             DemoKind::OneStep => "one-step",
             DemoKind::LossMaskSweep => "loss-mask-sweep",
             DemoKind::Templates => "templates",
+            DemoKind::QloraChat => "qlora-chat",
         }
     }
 
@@ -88,7 +93,8 @@ impl DemoKind {
             | DemoKind::LearningRateSweep
             | DemoKind::OneStep
             | DemoKind::LossMaskSweep
-            | DemoKind::Templates => None,
+            | DemoKind::Templates
+            | DemoKind::QloraChat => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -1,18 +1,24 @@
 //! A Llama GGUF (llama.cpp's, as `convert_hf_to_gguf.py` writes it) read back as our model: the config from the
 //! `llama.*` metadata, and every weight under its Hugging Face name, in Hugging Face's row order, still in the
-//! file's type (so a 4-bit base can stay 4-bit; [`GgufWeight::dequantize`] gives f32).
+//! file's type (so a 4-bit base can stay 4-bit, [`load`]; [`GgufWeight::dequantize`] gives f32).
 //!
 //! llama.cpp's converter reorders the rows of q and k into its interleaved rotary layout; they go back to
 //! rotate-half here. A row of a quantized weight is whole blocks, so its bytes move as they are.
 
+use std::collections::HashMap;
+
+use burn::prelude::Device;
+
 use super::llama::block_tensor;
 use super::quant::GgmlType;
 use super::read::GgufView;
-use crate::export::{hf_config_json, hf_tensor, safetensors_bytes, Tensors};
+use crate::export::{hf_config_json, hf_tensor, load_weights, safetensors_bytes, Tensors};
 use crate::import::{permute_rope_rows, HfModelFiles, RopeRows};
-use crate::model::LlamaConfig;
+use crate::model::{LlamaConfig, LlamaForCausalLM};
+use crate::q4_linear::Q4Linear;
 use crate::settings::{Choice, Projection};
 use crate::tokenizer::gguf::hf_tokenizer_files;
+use crate::tokenizer::TextTokenizer;
 
 /// One weight as the file stores it, rows in Hugging Face's order.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,15 +173,56 @@ pub fn dequantized(weights: Vec<(String, GgufWeight)>) -> Result<Tensors, String
     weights.into_iter().map(|(name, weight)| Ok((name, (weight.shape.clone(), weight.dequantize()?)))).collect()
 }
 
+/// The GGUF's model on `device` with its tokenizer. With `four_bit`, its Q4_1 projections stay 4-bit
+/// ([`Q4Linear`]: QLoRA's frozen base) and only the rest (embedding, norms, projections of other types) is
+/// dequantized to f32; without, every weight is f32.
+pub fn load(
+    bytes: &[u8],
+    four_bit: bool,
+    device: &Device,
+) -> Result<(LlamaConfig, LlamaForCausalLM, TextTokenizer), String> {
+    let view = GgufView::parse(bytes)?;
+    let config = config(&view)?;
+    check_vocabulary(&view, &config)?;
+    let mut dense = Vec::new();
+    let mut quantized = HashMap::new();
+    let names: HashMap<String, (usize, Projection)> = (0..config.num_hidden_layers)
+        .flat_map(|layer| {
+            Projection::ALL.iter().map(move |&projection| (hf_tensor(layer, projection), (layer, projection)))
+        })
+        .collect();
+    for (name, weight) in weights(&view, &config)? {
+        match names.get(&name) {
+            Some(&key) if four_bit && weight.kind == GgmlType::Q4_1 => {
+                let q4 = Q4Linear::from_q4_1(weight.shape[0], weight.shape[1], &weight.bytes, device)
+                    .map_err(|e| format!("{name}: {e}"))?;
+                quantized.insert(key, q4);
+            }
+            _ => dense.push((name, weight)),
+        }
+    }
+    let model = config.init_with(device, |layer, projection| quantized.remove(&(layer, projection)));
+    let model = load_weights(model, &safetensors_bytes(&dequantized(dense)?))?;
+    let (tokenizer_json, tokenizer_config_json) = hf_tokenizer_files(&view).map_err(|e| e.to_string())?;
+    let tokenizer = TextTokenizer::from_files(tokenizer_json.as_bytes(), tokenizer_config_json.as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok((config, model, tokenizer))
+}
+
+fn check_vocabulary(view: &GgufView, config: &LlamaConfig) -> Result<(), String> {
+    let tokens = view.strings("tokenizer.ggml.tokens")?.len();
+    if tokens != config.vocab_size {
+        return Err(format!("the tokenizer has {tokens} tokens, but the model's embedding {}", config.vocab_size));
+    }
+    Ok(())
+}
+
 /// The GGUF as a Hugging Face model folder: `config.json`, `model.safetensors` (every weight dequantized to f32),
 /// and the tokenizer's `tokenizer.json` and `tokenizer_config.json` (chat template included).
 pub fn hf_folder(bytes: &[u8]) -> Result<HfModelFiles, String> {
     let view = GgufView::parse(bytes)?;
     let config = config(&view)?;
-    let tokens = view.strings("tokenizer.ggml.tokens")?.len();
-    if tokens != config.vocab_size {
-        return Err(format!("the tokenizer has {tokens} tokens, but the model's embedding {}", config.vocab_size));
-    }
+    check_vocabulary(&view, &config)?;
     let tensors = dequantized(weights(&view, &config)?)?;
     let (tokenizer_json, tokenizer_config_json) = hf_tokenizer_files(&view).map_err(|e| e.to_string())?;
     Ok(HfModelFiles {

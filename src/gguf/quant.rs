@@ -75,11 +75,8 @@ impl GgmlType {
             GgmlType::Q4_0 => {
                 whole(2 + BLOCK / 2)?.flat_map(|b| nibbles(&b[2..]).map(move |q| half(b) * (q - 8.0))).collect()
             }
-            GgmlType::Q4_1 => whole(4 + BLOCK / 2)?
-                .flat_map(|b| {
-                    let (d, m) = (half(&b[..2]), half(&b[2..4]));
-                    nibbles(&b[4..]).map(move |q| d * q + m)
-                })
+            GgmlType::Q4_1 => q4_1_blocks(bytes)?
+                .flat_map(|block| block.codes.map(|q| block.scale * f32::from(q) + block.min))
                 .collect(),
             GgmlType::Q8_0 => {
                 whole(2 + BLOCK)?.flat_map(|b| b[2..].iter().map(move |&q| half(b) * f32::from(q as i8))).collect()
@@ -93,6 +90,31 @@ fn nibbles(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
     let low = bytes.iter().map(|&b| f32::from(b & 0x0F));
     let high = bytes.iter().map(|&b| f32::from(b >> 4));
     low.chain(high)
+}
+
+/// One Q4_1 block: its values are `scale · code + min`.
+pub struct Q4_1Block {
+    pub scale: f32,
+    pub min: f32,
+    /// The 32 codes (0..16) in value order.
+    pub codes: [u8; BLOCK],
+}
+
+/// The blocks of a Q4_1 tensor's bytes, in order (QLoRA's 4-bit base keeps them as they are: `q4_linear`).
+pub fn q4_1_blocks(bytes: &[u8]) -> Result<impl Iterator<Item = Q4_1Block> + '_, String> {
+    const SIZE: usize = 4 + BLOCK / 2;
+    if !bytes.len().is_multiple_of(SIZE) {
+        return Err(format!("{} bytes are not whole Q4_1 blocks of {SIZE} bytes", bytes.len()));
+    }
+    Ok(bytes.chunks_exact(SIZE).map(|b| {
+        let half = |at: usize| f16::from_le_bytes([b[at], b[at + 1]]).to_f32();
+        let mut codes = [0; BLOCK];
+        for (j, &byte) in b[4..].iter().enumerate() {
+            codes[j] = byte & 0x0F;
+            codes[j + BLOCK / 2] = byte >> 4;
+        }
+        Q4_1Block { scale: half(0), min: half(2), codes }
+    }))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tokenizers::{ModelWrapper, Tokenizer};
 
 use crate::chat::ChatTemplate;
+use crate::dataset::ChatMessage;
 use crate::protocol::TokenPiece;
 
 pub mod gguf;
@@ -56,6 +57,11 @@ impl TokenName {
             TokenName::Text(text) | TokenName::Added { content: text } => text,
         }
     }
+}
+
+/// One user turn saying `request`.
+fn request_turn(request: &str) -> [ChatMessage; 1] {
+    [ChatMessage::new("user", request)]
 }
 
 /// A model's tokenizer, loaded from its `tokenizer.json` and `tokenizer_config.json`: the text ↔ ids mapping,
@@ -126,7 +132,23 @@ impl TextTokenizer {
             })
             .transpose()
             .map_err(|error| TokenizerError(format!("tokenizer_config.json: {error}")))?;
+        if let Some(template) = &chat {
+            template.render(&request_turn("Hello"), true).map_err(|error| {
+                TokenizerError(format!("tokenizer_config.json: the chat template cannot render a request: {error}"))
+            })?;
+        }
         Ok(Self { inner, start, eos_id, chat })
+    }
+
+    /// A request as the model reads it: for an instruction model, one user turn through its chat template and the
+    /// opening of the reply; for a base model, the text after BOS.
+    pub fn request_ids(&self, request: &str) -> Vec<u32> {
+        match &self.chat {
+            Some(template) => self.encode(
+                &template.render(&request_turn(request), true).expect("the template rendered a request when it loaded"),
+            ),
+            None => [self.start.as_slice(), &self.encode(request)].concat(),
+        }
     }
 
     /// The token ids of `text`, without BOS or EOS.

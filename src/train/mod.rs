@@ -22,7 +22,7 @@ use adamw::{AdamWOptimizer, Moments};
 use checkpoint::{Checkpoint, Position, SavedParam};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
-use crate::lora::LoraConfig;
+use crate::lora::{BaseLayer, LoraConfig};
 use crate::model::LlamaForCausalLM;
 pub use crate::protocol::StepMetrics;
 use crate::settings::{Choice, Projection};
@@ -326,6 +326,14 @@ impl Trainer {
         config.validate().map_err(TrainError::InvalidConfig)?;
         if train.is_empty() {
             return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
+        }
+        let four_bit = model.projections().iter().any(|(_, p)| matches!(p.base_layer, BaseLayer::Q4(_)));
+        if four_bit && config.method == TrainingMethod::Full {
+            return Err(TrainError::InvalidConfig(
+                "full fine-tuning trains every weight, and this model's are 4-bit, which cannot train: train LoRA \
+                 on it (QLoRA), or load it in f32"
+                    .into(),
+            ));
         }
         let model = match config.method {
             TrainingMethod::Lora => model.no_grad().with_lora(&config.lora, config.seed, device),

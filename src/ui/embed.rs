@@ -10,10 +10,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, DatasetChoice, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress, StepChart,
+    run_losses, Controls, DatasetChoice, Demo, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress, StepChart,
     TaskResult, TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
+use crate::course::DemoKind;
 use crate::protocol::TrainSettings;
 
 /// A demo another site can embed: its name in the address, its title, and the model it trains (on any shipped
@@ -59,14 +60,20 @@ pub fn is_embed(path: &str) -> bool {
     site::route(path).starts_with("/embed/")
 }
 
+/// Lesson demos another site can embed as they are (`/embed/<name>`, the theme query only).
+const EMBEDDABLE_LESSON_DEMOS: [DemoKind; 1] = [DemoKind::QloraChat];
+
 #[component]
 pub fn EmbedPage() -> impl IntoView {
     let params = use_params_map();
     let name = params.read_untracked().get("demo").unwrap_or_default();
-    match EMBEDDABLE.iter().find(|e| e.name == name) {
-        Some(embeddable) => view! { <EmbeddedDemo embeddable /> }.into_any(),
-        None => {
-            let known: Vec<&str> = EMBEDDABLE.iter().map(|e| e.name).collect();
+    let lesson_demo = DemoKind::from_name(&name).filter(|kind| EMBEDDABLE_LESSON_DEMOS.contains(kind));
+    match (EMBEDDABLE.iter().find(|e| e.name == name), lesson_demo) {
+        (Some(embeddable), _) => view! { <EmbeddedDemo embeddable /> }.into_any(),
+        (None, Some(kind)) => view! { <EmbeddedLessonDemo kind /> }.into_any(),
+        (None, None) => {
+            let known: Vec<&str> =
+                EMBEDDABLE.iter().map(|e| e.name).chain(EMBEDDABLE_LESSON_DEMOS.iter().map(|k| k.name())).collect();
             view! {
                 <p class="demo-alert" role="alert">
                     {format!("There is no demo “{name}” to embed. Embeddable demos: {}.", known.join(", "))}
@@ -142,6 +149,27 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                 " — a course on fine-tuning that runs in your browser."
             </p>
         </section>
+    }
+}
+
+#[component]
+fn EmbeddedLessonDemo(kind: DemoKind) -> impl IntoView {
+    let query = use_location().search.get_untracked();
+    let theme = form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+        .find(|(key, _)| key == "theme")
+        .map(|(_, value)| value.into_owned());
+    if let Some(theme) = theme {
+        super::theme::apply(&theme);
+    }
+    report_height();
+    view! {
+        <div class="embed">
+            <Demo kind />
+            <p class="embed-credit">
+                <a href=site::url("/") target="_blank" rel="noopener">"Open Tinytune"</a>
+                " — a course on fine-tuning that runs in your browser."
+            </p>
+        </div>
     }
 }
 

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::demo::numbers::count_of;
 use crate::protocol::{
-    ApproachSample, BackendKind, BackendReport, CheckedSample, DatasetSummary, FinishReason, FromWorker, Inspection,
-    InterruptedRun, ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore, TrainSettings,
-    TrainingMethod,
+    ApproachSample, BackendKind, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FinishReason,
+    FromWorker, Inspection, InterruptedRun, ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore,
+    TrainSettings, TrainingMethod,
 };
 
 /// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
@@ -60,6 +60,7 @@ pub struct LoadedModel {
     pub backend: BackendReport,
     pub name: String,
     pub shape: ModelShape,
+    pub storage: BaseStorage,
 }
 
 /// One file's download, as the latest `Loading` event told it.
@@ -175,12 +176,25 @@ impl Run {
 /// A sample the page asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Sample {
-    Writing,
+    /// Being written: the text so far.
+    Writing(String),
     Written(String),
     /// Left unfinished for a run or a new load (see [`FromWorker::SampleSetAside`]).
     SetAside,
     /// An error arrived instead; the demo's alert says what.
     Failed,
+}
+
+impl Sample {
+    /// What a widget shows while a sample is written: the text so far and an ellipsis ("Writing…" before the
+    /// first token).
+    pub fn writing_label(so_far: &str) -> String {
+        if so_far.is_empty() {
+            "Writing…".into()
+        } else {
+            format!("{so_far}…")
+        }
+    }
 }
 
 /// A file the worker made for the page to save.
@@ -218,6 +232,8 @@ pub struct RunState {
     pub weights: Awaited<ProjectionWeights>,
     /// One training step up close (`TakeOneStep`).
     pub one_step: Awaited<OneStep>,
+    /// What the hardware preflight measured of this device (`Preflight`).
+    pub preflight: Awaited<DeviceReport>,
     /// "Run it bigger"'s zip (`ExportJob`), until it is saved.
     pub job: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
@@ -403,7 +419,7 @@ impl RunState {
     }
 
     pub fn request_sample(&mut self, request_id: u32) {
-        self.samples.insert(request_id, Sample::Writing);
+        self.samples.insert(request_id, Sample::Writing(String::new()));
     }
 
     /// The page sent `ExportAdapter` for this run.
@@ -507,12 +523,17 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 from_cache: *from_cache,
             });
         }
-        FromWorker::Ready { backend, model_name, model } => {
+        FromWorker::Ready { backend, model_name, model, storage } => {
             state.status = match backend.kind {
                 BackendKind::WebGpu => format!("{model_name} is ready to train on WebGPU"),
                 BackendKind::Cpu => format!("{model_name} is ready to train on the CPU"),
             };
-            state.model = Some(LoadedModel { backend: backend.clone(), name: model_name.clone(), shape: *model });
+            state.model = Some(LoadedModel {
+                backend: backend.clone(),
+                name: model_name.clone(),
+                shape: *model,
+                storage: *storage,
+            });
         }
         FromWorker::DatasetLoaded(summary) if summary.url == state.dataset_url => state.dataset = Some(summary.clone()),
         FromWorker::DatasetLoaded(_) => {}
@@ -598,6 +619,12 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
         }
         FromWorker::Inspected(inspection) => state.inspection.answer(inspection.request_id, inspection),
+        FromWorker::Preflight { request_id, report } => state.preflight.answer(*request_id, report),
+        FromWorker::SampleProgress { request_id, text } => {
+            if let Some(sample @ Sample::Writing(_)) = state.samples.get_mut(request_id) {
+                *sample = Sample::Writing(text.clone());
+            }
+        }
         FromWorker::Weights { request_id, weights } => state.weights.answer(*request_id, weights),
         FromWorker::OneStepTaken { request_id, step } => state.one_step.answer(*request_id, step),
         FromWorker::JobZip { request_id, file_name, bytes } => {
@@ -631,6 +658,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                         state.weights.fail(*request),
                         state.one_step.fail(*request),
                         state.job.fail(*request),
+                        state.preflight.fail(*request),
                     ];
                     awaited.contains(&true)
                         || state.samples.contains_key(request)
@@ -749,7 +777,12 @@ mod tests {
             name: "d.jsonl".into(),
             training_examples: 1,
             held_out_examples: 1,
-            task: Some(TaskCheck { name: "Pip rate".into(), description: String::new(), samples: Vec::new() }),
+            task: Some(TaskCheck {
+                name: "Pip rate".into(),
+                description: String::new(),
+                max_new_tokens: None,
+                samples: Vec::new(),
+            }),
             recorded: None,
         });
         state.open_adapter(5, "my-adapter.zip");
@@ -854,6 +887,33 @@ mod tests {
         assert_eq!(state.problem.as_deref(), Some("too long"));
         state.start(5, TrainSettings::default());
         assert_eq!(state.problem, None, "starting again clears the old problem");
+    }
+
+    #[test]
+    fn a_sample_grows_as_it_is_written_and_a_late_progress_does_not_undo_it() {
+        let mut state = RunState::new("/d.jsonl");
+        state.request_sample(1);
+        assert_eq!(state.samples[&1], Sample::Writing(String::new()));
+        apply(&mut state, &FromWorker::SampleProgress { request_id: 1, text: "Hi".into() });
+        apply(&mut state, &FromWorker::SampleProgress { request_id: 1, text: "Hi Ngozi".into() });
+        assert_eq!(state.samples[&1], Sample::Writing("Hi Ngozi".into()));
+        apply(&mut state, &FromWorker::Sample { request_id: 1, adapter_scale: 0.0, text: "Hi Ngozi,".into() });
+        apply(&mut state, &FromWorker::SampleProgress { request_id: 1, text: "Hi".into() });
+        assert_eq!(state.samples[&1], Sample::Written("Hi Ngozi,".into()));
+        apply(&mut state, &FromWorker::SampleProgress { request_id: 7, text: "other demo".into() });
+        assert!(!state.samples.contains_key(&7));
+    }
+
+    #[test]
+    fn only_the_awaited_preflight_is_kept() {
+        let report =
+            |cpu_flops| crate::protocol::DeviceReport { gpu: Err("none".into()), cpu_flops, device_memory_gb: None };
+        let mut state = RunState::new("/d.jsonl");
+        state.request(2, |s| &mut s.preflight);
+        apply(&mut state, &FromWorker::Preflight { request_id: 1, report: report(1.0) });
+        assert!(state.preflight.is_waiting() && state.preflight.latest.is_none());
+        apply(&mut state, &FromWorker::Preflight { request_id: 2, report: report(2.0) });
+        assert_eq!(state.preflight.latest, Some(report(2.0)));
     }
 
     #[test]
@@ -1056,6 +1116,7 @@ mod tests {
         let task = TaskCheck {
             name: "Pip rate".into(),
             description: "share of stories about Pip".into(),
+            max_new_tokens: None,
             samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()] }; 8],
         };
         let summary = DatasetSummary {
@@ -1103,7 +1164,10 @@ mod tests {
         let mut state = RunState::new("/d.jsonl");
         let backend = BackendReport { kind: BackendKind::Cpu, adapter_name: None, fallback_reason: None };
         let shape = crate::protocol::tests::STORIES260K;
-        apply(&mut state, &FromWorker::Ready { backend, model_name: "stories260K".into(), model: shape });
+        apply(
+            &mut state,
+            &FromWorker::Ready { backend, model_name: "stories260K".into(), model: shape, storage: BaseStorage::F32 },
+        );
         assert_eq!(state.status, "stories260K is ready to train on the CPU");
         assert!(!state.ready());
         let summary = DatasetSummary {

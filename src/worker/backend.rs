@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js_error;
+use crate::preflight::{DeviceReport, GpuLimits};
 use crate::protocol::{BackendChoice, BackendKind, BackendReport};
 
 /// How to tell a learner that WebGPU is missing, and what to do about it.
@@ -22,9 +23,9 @@ pub async fn choose_device(choice: BackendChoice) -> (Device, BackendReport) {
     if choice == BackendChoice::Cpu {
         return cpu(None);
     }
-    match webgpu_adapter_name().await {
+    match webgpu_adapter().await {
         Err(why) => cpu(Some(format!("WebGPU is not available: {why}. {ENABLE_WEBGPU}"))),
-        Ok(name) => match Device::wgpu_options().init_async().await {
+        Ok(GpuLimits { adapter_name: name, .. }) => match Device::wgpu_options().init_async().await {
             Ok(device) => {
                 (device, BackendReport { kind: BackendKind::WebGpu, adapter_name: Some(name), fallback_reason: None })
             }
@@ -35,8 +36,32 @@ pub async fn choose_device(choice: BackendChoice) -> (Device, BackendReport) {
     }
 }
 
-/// Asks `navigator.gpu` for an adapter (through plain JS calls: web-sys's WebGPU bindings are still unstable).
-async fn webgpu_adapter_name() -> Result<String, String> {
+/// The hardware preflight's measurements ([`crate::preflight`]): the WebGPU adapter's limits, the CPU backend's
+/// speed at a matrix product, and the browser's memory hint. Nothing downloads and no GPU device is created.
+pub async fn device_report() -> DeviceReport {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
+    let device_memory_gb = Reflect::get(&navigator, &"deviceMemory".into()).ok().and_then(|v| v.as_f64());
+    DeviceReport { gpu: webgpu_adapter().await, cpu_flops: cpu_flops().await, device_memory_gb }
+}
+
+/// Floating-point operations a second of 256 × 256 matrix products on the CPU backend, timed over at least a
+/// fifth of a second.
+async fn cpu_flops() -> f64 {
+    const N: usize = 256;
+    let device = Device::flex();
+    let a = Tensor::<2>::ones([N, N], &device);
+    let started = web_time::Instant::now();
+    let mut products = 0;
+    while products < 3 || started.elapsed().as_secs_f64() < 0.2 {
+        let _ = a.clone().matmul(a.clone()).into_data_async().await;
+        products += 1;
+    }
+    (2 * N * N * N * products) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Asks `navigator.gpu` for an adapter (through plain JS calls: web-sys's WebGPU bindings are still unstable): its
+/// name and limits, or why there is none good enough for training.
+async fn webgpu_adapter() -> Result<GpuLimits, String> {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(js_error)?;
     let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(js_error)?;
     if gpu.is_undefined() || gpu.is_null() {
@@ -60,5 +85,9 @@ async fn webgpu_adapter_name() -> Result<String, String> {
     let field = |name: &str| Reflect::get(&info, &name.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
     let parts: Vec<String> =
         [field("vendor"), field("architecture"), field("description")].into_iter().filter(|p| !p.is_empty()).collect();
-    Ok(if parts.is_empty() { "an unnamed GPU adapter".into() } else { parts.join(" ") })
+    Ok(GpuLimits {
+        adapter_name: if parts.is_empty() { "an unnamed GPU adapter".into() } else { parts.join(" ") },
+        max_binding_bytes: limit("maxStorageBufferBindingSize") as u64,
+        max_buffer_bytes: limit("maxBufferSize") as u64,
+    })
 }

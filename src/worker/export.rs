@@ -23,21 +23,25 @@ pub fn adapter_zip(session: &Session, id: RunId) -> Result<FromWorker, String> {
     let model_name = &session.manifest.model;
     let lora = TrainingConfig::from_settings(&run.settings).lora;
     let weights = adapter_safetensors(&run.model)?;
-    let (base_weights, tokenizer_json, tokenizer_config) = session.base_model_files();
-    let eos = session.tokenizer.token_text(session.tokenizer.eos_id());
-    let base =
-        BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
-    let adapter = Adapter { lora: &lora, weights: &weights };
-    let gguf = take_home_files(&base, Some(&adapter))?;
-    let merged = merged_hf_files(&session.config, base_weights, tokenizer_json, tokenizer_config, &lora, &weights)?;
+    // A model served as a folder goes home for llama.cpp and Ollama too, and merged; a 4-bit GGUF base would first
+    // have to be dequantized in the tab (half a gigabyte for SmolLM2), so its zip is the PEFT adapter alone.
+    let mut extras = Vec::new();
+    if let Some((base_weights, tokenizer_json, tokenizer_config)) = session.base_model_files() {
+        let eos = session.tokenizer.token_text(session.tokenizer.eos_id());
+        let base =
+            BaseModel { config: &session.config, name: model_name, weights: base_weights, tokenizer_json, eos: &eos };
+        let adapter = Adapter { lora: &lora, weights: &weights };
+        let gguf = take_home_files(&base, Some(&adapter))?;
+        let merged = merged_hf_files(&session.config, base_weights, tokenizer_json, tokenizer_config, &lora, &weights)?;
+        extras.extend(gguf.into_iter().map(|(name, bytes)| (format!("gguf/{name}"), bytes)));
+        extras.extend(merged.into_iter().map(|(name, bytes)| (format!("merged/{name}"), bytes)));
+    }
     let peft = [
         ("adapter_config.json".to_string(), adapter_config_json(&lora, model_name).into_bytes()),
         ("adapter_model.safetensors".to_string(), weights),
-        ("README.md".to_string(), model_card(model_name, run).into_bytes()),
+        ("README.md".to_string(), model_card(model_name, run, !extras.is_empty()).into_bytes()),
     ];
-    let gguf = gguf.into_iter().map(|(name, bytes)| (format!("gguf/{name}"), bytes));
-    let merged = merged.into_iter().map(|(name, bytes)| (format!("merged/{name}"), bytes));
-    let bytes = zip_folder("tinytune-adapter", peft.into_iter().chain(gguf).chain(merged))?;
+    let bytes = zip_folder("tinytune-adapter", peft.into_iter().chain(extras))?;
     Ok(FromWorker::AdapterZip { run: id, file_name: "tinytune-adapter.zip".into(), bytes })
 }
 
@@ -99,8 +103,19 @@ fn zip_folder(folder: &str, files: impl Iterator<Item = (String, Vec<u8>)>) -> R
     Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
-fn model_card(model_name: &str, run: &TrainedRun) -> String {
+/// The adapter's README; `with_extras` when the zip holds `merged/` and `gguf/` too.
+fn model_card(model_name: &str, run: &TrainedRun, with_extras: bool) -> String {
     let TrainedRun { settings, dataset, last, .. } = run;
+    // A Hugging Face Hub name (`HuggingFaceTB/SmolLM2-135M-Instruct`) loads as it is; a local model by its folder.
+    let base_path = if model_name.contains('/') { model_name.to_string() } else { format!("path/to/{model_name}") };
+    let extras = if with_extras {
+        "\n`merged/` is the model with this adapter merged in, a folder `transformers` loads without PEFT:\n\n\
+         ```python\nmodel = AutoModelForCausalLM.from_pretrained(\"tinytune-adapter/merged\")\n```\n\n\
+         For llama.cpp and Ollama, `gguf/` holds the model, this adapter and the two merged as GGUF files, with an \
+         Ollama `Modelfile`; `gguf/RUN.md` gives the commands.\n"
+    } else {
+        ""
+    };
     let loss = |value: Option<f64>| value.map_or("not measured".to_string(), |v| format!("{v:.4}"));
     format!(
         "---\nlibrary_name: peft\nbase_model: {model_name}\n---\n\n# A LoRA adapter for {model_name}\n\n\
@@ -111,12 +126,8 @@ fn model_card(model_name: &str, run: &TrainedRun) -> String {
          ## Final losses (step {})\n\n| loss | value |\n|---|---|\n| training | {:.4} |\n| held-out examples | {} |\n\
          | drift: the base model's own stories | {} |\n\n\
          Load it with PEFT:\n\n```python\nfrom transformers import AutoModelForCausalLM\nfrom peft import PeftModel\n\n\
-         base = AutoModelForCausalLM.from_pretrained(\"path/to/{model_name}\")\n\
-         model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n\n\
-         `merged/` is the model with this adapter merged in, a folder `transformers` loads without PEFT:\n\n\
-         ```python\nmodel = AutoModelForCausalLM.from_pretrained(\"tinytune-adapter/merged\")\n```\n\n\
-         For llama.cpp and Ollama, `gguf/` holds the model, this adapter and the two merged as GGUF files, with an \
-         Ollama `Modelfile`; `gguf/RUN.md` gives the commands.\n",
+         base = AutoModelForCausalLM.from_pretrained(\"{base_path}\")\n\
+         model = PeftModel.from_pretrained(base, \"tinytune-adapter\")\n```\n{extras}",
         dataset.name,
         dataset.training_examples,
         dataset.held_out_examples,

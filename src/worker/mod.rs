@@ -218,7 +218,11 @@ async fn handle(
             let model = run.and_then(|id| session.model_of(id));
             // Loading the model again (say, on the CPU instead) or starting a run does not wait for this sample: on
             // an emulated GPU one takes minutes.
-            match session.sample(model, &sample, adapter_scale, || mailbox.urgent_waiting()).await {
+            let progress = |text| {
+                post(&FromWorker::SampleProgress { request_id, text });
+                mailbox.urgent_waiting()
+            };
+            match session.sample(model, &sample, adapter_scale, progress).await {
                 Some(text) => post(&FromWorker::Sample { request_id, adapter_scale, text }),
                 None => post(&FromWorker::SampleSetAside { request_id }),
             }
@@ -255,7 +259,7 @@ async fn handle(
                 gloo_timers::future::TimeoutFuture::new(0).await;
                 let model = if approach.uses_adapter() { adapted } else { base };
                 let (tokenizer, device) = (&session.tokenizer, &session.device);
-                let interrupted = || mailbox.urgent_waiting();
+                let interrupted = |_: &[u32]| mailbox.urgent_waiting();
                 match comparison.write(approach, index, model, tokenizer, max_len, device, interrupted).await {
                     Some(sample) => post(&FromWorker::Compared { request_id, sample }),
                     None => {
@@ -269,6 +273,10 @@ async fn handle(
         ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             post(&export::job_zip(session, request_id, &dataset_url, &settings, &base_model));
+            Ok(())
+        }
+        ToWorker::Preflight { request_id } => {
+            post(&FromWorker::Preflight { request_id, report: backend::device_report().await });
             Ok(())
         }
         ToWorker::ExportAdapter { run } => {

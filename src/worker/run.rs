@@ -12,6 +12,7 @@ use super::studio::Studio;
 use super::{handle_studio, is_for_studio, load_dataset, post, Failure};
 use crate::data::tokenize_example;
 use crate::dataset::Example;
+use crate::preflight::need;
 use crate::protocol::{FinishReason, FromWorker, InterruptedRun, RunId, StepMetrics, ToWorker, TrainSettings};
 use crate::train::checkpoint::Checkpoint;
 use crate::train::{site_run, TrainError, Trainer, TrainingConfig};
@@ -95,6 +96,10 @@ fn trainer_for(session: &Session, dataset_url: &str, settings: &TrainSettings) -
     let dataset = session
         .dataset(dataset_url)
         .ok_or_else(|| format!("the data set {dataset_url} is not loaded yet: wait for it"))?;
+    // The preflight's judgement, again: a run that cannot fit does not start.
+    need(&session.config.shape(), settings, session.storage())
+        .fits(&session.device_report, session.backend.kind)
+        .map_err(|why| format!("this run does not fit here: {why}"))?;
     let device = session.device.clone().autodiff();
     let model = session.fresh_model(&device)?;
     let eos = session.tokenizer.eos_id();
@@ -309,10 +314,10 @@ async fn between_steps(
             ToWorker::Generate { request_id, run, sample, adapter_scale } => {
                 // During a run the page cannot load the model again (below), so nothing interrupts a sample.
                 let text = if run == Some(id) {
-                    session.sample(Some(&trainer.model().valid()), &sample, adapter_scale, || false).await
+                    session.sample(Some(&trainer.model().valid()), &sample, adapter_scale, |_| false).await
                 } else {
                     let model = run.and_then(|other| session.model_of(other));
-                    session.sample(model, &sample, adapter_scale, || false).await
+                    session.sample(model, &sample, adapter_scale, |_| false).await
                 };
                 let text = text.expect("never interrupted");
                 post(&FromWorker::Sample { request_id, adapter_scale, text });

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use burn::prelude::*;
 
-use super::backend::choose_device;
+use super::backend::{choose_device, device_report};
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::adapter_import::open_adapter;
 use crate::approach::Comparison;
@@ -16,15 +16,21 @@ use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
 use crate::export::{adapter_config_json, load_adapter, load_model};
 use crate::generate;
+use crate::gguf::load::load;
 use crate::low_rank::read_projection;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::one_step::{one_step, OneStep};
 use crate::protocol::{
-    BackendChoice, BackendReport, CheckedSample, DatasetSummary, FromWorker, ModelManifest, Projection, RecordedRun,
-    RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
+    BackendChoice, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FromWorker, ModelManifest,
+    Projection, RecordedRun, RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
 };
 use crate::tokenizer::TextTokenizer;
 use crate::train::EVAL_SEQUENCES;
+
+/// The file a GGUF model folder serves (`tools/site-model.sh`), and the base model's own stories a folder may
+/// ship to measure drift from it.
+const GGUF_FILE: &str = "model.gguf";
+const REFERENCE_FILE: &str = "reference-stories.jsonl";
 
 /// Finished runs whose models are kept; older ones are dropped (each keeps a copy of the model).
 const KEPT_RUNS: usize = 8;
@@ -49,23 +55,31 @@ pub struct TrainedRun {
     pub last: StepMetrics,
 }
 
+/// What the base model was loaded from.
+enum BaseFiles {
+    /// A Hugging Face folder: `config.json` and `model.safetensors`, and the tokenizer's `tokenizer.json` and
+    /// `tokenizer_config.json` for the GGUF and merged exports.
+    Folder { config_json: Vec<u8>, weights: Vec<u8>, tokenizer_json: String, tokenizer_config: Vec<u8> },
+    /// A GGUF file (`model.gguf`), whose 4-bit projections stay 4-bit: runs on it are QLoRA.
+    Gguf(Vec<u8>),
+}
+
 pub struct Session {
     pub backend_choice: BackendChoice,
     pub model_url: String,
     pub manifest: ModelManifest,
     pub backend: BackendReport,
+    /// What the preflight measured of this device when the model loaded: runs that would not fit do not start.
+    pub device_report: DeviceReport,
     pub device: Device,
     pub config: LlamaConfig,
     /// The base model, loaded once, for base-model samples.
     base: LlamaForCausalLM,
     /// The files the base model was loaded from, to build a fresh trainable copy on the autodiff device per run.
-    config_json: Vec<u8>,
-    weights: Vec<u8>,
-    /// Its `tokenizer.json` and `tokenizer_config.json`, for the GGUF and merged exports.
-    tokenizer_json: String,
-    tokenizer_config: Vec<u8>,
+    files: BaseFiles,
     pub tokenizer: TextTokenizer,
-    /// Stories the base model wrote itself: their loss rising during a run means forgetting.
+    /// Stories the base model wrote itself: their loss rising during a run means forgetting. A model folder
+    /// without them (the GGUF one) has none, and its runs measure no drift.
     pub reference: Vec<TokenizedExample>,
     datasets: BTreeMap<String, Dataset>,
     runs: VecDeque<(RunId, TrainedRun)>,
@@ -77,31 +91,41 @@ pub struct Session {
 impl Session {
     pub async fn load(backend_choice: BackendChoice, model_url: String) -> Result<Session, String> {
         let (device, backend) = choose_device(backend_choice).await;
+        let device_report = device_report().await;
         let manifest = manifest(&model_url).await?;
-        let config_json = model_file(&model_url, &manifest, "config.json").await?;
-        let weights = model_file(&model_url, &manifest, "model.safetensors").await?;
-        let tokenizer_json = model_file(&model_url, &manifest, "tokenizer.json").await?;
-        let tokenizer_config = model_file(&model_url, &manifest, "tokenizer_config.json").await?;
-        let reference_text = model_file(&model_url, &manifest, "reference-stories.jsonl").await?;
-        let (config, base) = load_model(&config_json, &weights, &device)?;
-        let tokenizer = TextTokenizer::from_files(&tokenizer_json, &tokenizer_config).map_err(|e| e.to_string())?;
-        let tokenizer_json =
-            String::from_utf8(tokenizer_json).map_err(|_| "tokenizer.json is not UTF-8".to_string())?;
-        let references = parse_dataset("reference-stories.jsonl", &reference_text).map_err(|e| e.to_string())?;
-        let reference =
-            tokenize_examples(&references, &tokenizer).map_err(|e| format!("reference-stories.jsonl: {e}"))?;
+        let (config, base, tokenizer, files) = if manifest.files.contains_key(GGUF_FILE) {
+            let bytes = model_file(&model_url, &manifest, GGUF_FILE).await?;
+            let (config, base, tokenizer) = load(&bytes, true, &device).map_err(|e| format!("{GGUF_FILE}: {e}"))?;
+            (config, base, tokenizer, BaseFiles::Gguf(bytes))
+        } else {
+            let config_json = model_file(&model_url, &manifest, "config.json").await?;
+            let weights = model_file(&model_url, &manifest, "model.safetensors").await?;
+            let tokenizer_json = model_file(&model_url, &manifest, "tokenizer.json").await?;
+            let tokenizer_config = model_file(&model_url, &manifest, "tokenizer_config.json").await?;
+            let (config, base) = load_model(&config_json, &weights, &device)?;
+            let tokenizer = TextTokenizer::from_files(&tokenizer_json, &tokenizer_config).map_err(|e| e.to_string())?;
+            let tokenizer_json =
+                String::from_utf8(tokenizer_json).map_err(|_| "tokenizer.json is not UTF-8".to_string())?;
+            (config, base, tokenizer, BaseFiles::Folder { config_json, weights, tokenizer_json, tokenizer_config })
+        };
+        let reference = match manifest.files.contains_key(REFERENCE_FILE) {
+            true => {
+                let text = model_file(&model_url, &manifest, REFERENCE_FILE).await?;
+                let references = parse_dataset(REFERENCE_FILE, &text).map_err(|e| e.to_string())?;
+                tokenize_examples(&references, &tokenizer).map_err(|e| format!("{REFERENCE_FILE}: {e}"))?
+            }
+            false => Vec::new(),
+        };
         Ok(Session {
             backend_choice,
             model_url,
             manifest,
             backend,
+            device_report,
             device,
             config,
             base,
-            config_json,
-            weights,
-            tokenizer_json,
-            tokenizer_config,
+            files,
             tokenizer,
             reference,
             datasets: BTreeMap::new(),
@@ -111,9 +135,22 @@ impl Session {
     }
 
     /// The base model's folder as the exports read it: `model.safetensors`, `tokenizer.json`,
-    /// `tokenizer_config.json`.
-    pub fn base_model_files(&self) -> (&[u8], &str, &[u8]) {
-        (&self.weights, &self.tokenizer_json, &self.tokenizer_config)
+    /// `tokenizer_config.json`; `None` for a GGUF base, whose exports are the adapter alone.
+    pub fn base_model_files(&self) -> Option<(&[u8], &str, &[u8])> {
+        match &self.files {
+            BaseFiles::Folder { weights, tokenizer_json, tokenizer_config, .. } => {
+                Some((weights, tokenizer_json, tokenizer_config))
+            }
+            BaseFiles::Gguf(_) => None,
+        }
+    }
+
+    /// How the base's weights are held.
+    pub fn storage(&self) -> BaseStorage {
+        match self.files {
+            BaseFiles::Folder { .. } => BaseStorage::F32,
+            BaseFiles::Gguf(_) => BaseStorage::FourBit,
+        }
     }
 
     pub fn ready_event(&self) -> FromWorker {
@@ -121,12 +158,16 @@ impl Session {
             backend: self.backend.clone(),
             model_name: self.manifest.model.clone(),
             model: self.config.shape(),
+            storage: self.storage(),
         }
     }
 
     /// A fresh copy of the base model on `device` (the autodiff one, to train it).
     pub fn fresh_model(&self, device: &Device) -> Result<LlamaForCausalLM, String> {
-        load_model(&self.config_json, &self.weights, device).map(|(_, model)| model)
+        match &self.files {
+            BaseFiles::Folder { config_json, weights, .. } => load_model(config_json, weights, device).map(|(_, m)| m),
+            BaseFiles::Gguf(bytes) => load(bytes, true, device).map(|(_, model, _)| model),
+        }
     }
 
     /// Downloads and tokenizes the data set at `url`, or finds it already loaded.
@@ -224,22 +265,30 @@ impl Session {
     }
 
     /// Samples from `model` with its adapters scaled by `adapter_scale`, or from the base model at scale 0 or
-    /// without a model (also after a full fine-tune, whose changes are not an adapter to scale). `None` when
-    /// `interrupted` said to give up first.
+    /// without a model (also after a full fine-tune, whose changes are not an adapter to scale). `interrupted` is
+    /// asked before every token, with the text so far; `None` when it said to give up.
     pub async fn sample(
         &self,
         model: Option<&LlamaForCausalLM>,
         sample: &SampleSettings,
         adapter_scale: f64,
-        interrupted: impl FnMut() -> bool,
+        mut interrupted: impl FnMut(String) -> bool,
     ) -> Option<String> {
         let model = match model {
             Some(model) if adapter_scale > 0.0 => model.clone().scale_adapters(adapter_scale),
             _ => self.base.clone(),
         };
         let max_len = self.config.max_position_embeddings;
-        let (tokens, _) = generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, interrupted).await?;
-        Some(self.tokenizer.decode(&tokens))
+        let prompt_len = self.tokenizer.request_ids(&sample.prompt).len();
+        // An instruction model's reply alone (its prompt is the chat template's markup around the request); a base
+        // model's prompt and continuation.
+        let text = |tokens: &[u32]| match self.tokenizer.chat_template() {
+            Some(_) => self.tokenizer.decode(&tokens[prompt_len.min(tokens.len())..]),
+            None => self.tokenizer.decode(tokens),
+        };
+        let progress = |so_far: &[u32]| interrupted(text(so_far));
+        let (tokens, _) = generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, progress).await?;
+        Some(text(&tokens))
     }
 
     /// Loads the PEFT adapter folder at `url` onto the base model, as the model of `run`. A page that loads the

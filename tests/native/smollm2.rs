@@ -1,7 +1,7 @@
 //! SmolLM2-135M-Instruct read from its 4-bit GGUF (tools/smollm2.sh puts it in the build cache) against what
 //! transformers makes of the same file (tests/reference/gguf_reference.py): the tokenizer's ids on a few thousand
-//! strings (and llama.cpp's), the chat template's text and ids, the logits (every weight dequantized) and a greedy
-//! answer.
+//! strings (and llama.cpp's), the chat template's text and ids, the logits (of the 4-bit base QLoRA trains, and of
+//! every weight dequantized), a greedy answer, and a QLoRA step's gradients against PyTorch + PEFT's.
 
 use crate::common;
 
@@ -17,11 +17,12 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use tinytune::data::tokenize_example;
 use tinytune::dataset::{ChatMessage, Example};
-use tinytune::export::{adapter_config_json, adapter_safetensors, load_model};
+use tinytune::export::{adapter_config_json, adapter_safetensors};
 use tinytune::generate::{generate, GenerationConfig};
-use tinytune::gguf::load::hf_folder;
-use tinytune::lora::LoraConfig;
+use tinytune::gguf::load::load;
+use tinytune::lora::{BaseLayer, LoraConfig};
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
+use tinytune::protocol::ModelShape;
 use tinytune::settings::{Choice, Projection};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::masked_cross_entropy_sum;
@@ -42,18 +43,19 @@ struct Loaded {
     tokenizer: TextTokenizer,
 }
 
-/// The model and tokenizer as the CLI loads a GGUF, once per test process.
+/// The model as QLoRA trains it (its Q4_1 projections kept 4-bit) and the tokenizer, once per test process.
 fn loaded() -> &'static Loaded {
     static LOADED: OnceLock<Loaded> = OnceLock::new();
     LOADED.get_or_init(|| {
-        let files = hf_folder(&std::fs::read(gguf_path()).unwrap()).expect("the GGUF reads");
-        let (config, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, &Device::flex())
-            .expect("the dequantized weights load");
-        let tokenizer =
-            TextTokenizer::from_files(files.tokenizer_json.as_bytes(), files.tokenizer_config_json.as_bytes())
-                .expect("the GGUF's tokenizer loads");
+        let (config, model, tokenizer) =
+            load(&std::fs::read(gguf_path()).unwrap(), true, &Device::flex()).expect("the GGUF loads");
         Loaded { config, model, tokenizer }
     })
+}
+
+/// How many of the model's projections are kept 4-bit.
+fn four_bit_projections(model: &LlamaForCausalLM) -> usize {
+    model.projections().iter().filter(|(_, p)| matches!(p.base_layer, BaseLayer::Q4(_))).count()
 }
 
 fn message(role: &str, content: &str) -> ChatMessage {
@@ -293,26 +295,37 @@ fn a_chat_example_trains_on_the_assistants_replies_and_their_end_token_only() {
 }
 
 #[test]
-fn logits_on_the_dequantized_gguf_equal_transformers() {
+fn logits_on_the_4bit_and_the_dequantized_gguf_equal_transformers() {
     let Loaded { model, tokenizer, .. } = loaded();
     let prompt = tokenizer.encode(&tokenizer.chat_template().unwrap().render(&chat(), true).unwrap());
     let input =
         Tensor::<1, Int>::from_ints(prompt.iter().map(|&t| t as i64).collect::<Vec<_>>().as_slice(), &Device::flex())
             .unsqueeze::<2>();
-    let ours = model.forward(input).into_data().try_to_vec::<f32>().unwrap();
     let theirs: Vec<f32> = reference()["tokens"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect::<Vec<_>>())
         .collect();
-    assert_eq!(ours.len(), theirs.len());
-    let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-    println!(
-        "figure: SmolLM2 logits over {} positions: largest difference from transformers {worst:.2e}",
-        prompt.len()
-    );
-    assert!(worst <= 1e-3, "largest logit difference {worst}");
+    let (_, dense, _) = load(&std::fs::read(gguf_path()).unwrap(), false, &Device::flex()).unwrap();
+    assert_eq!(four_bit_projections(model), 30 * 7, "every projection of the file is Q4_1 and stays 4-bit");
+    assert_eq!(four_bit_projections(&dense), 0);
+    for (storage, model) in [("4-bit", model), ("f32", &dense)] {
+        let ours = model.forward(input.clone()).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(ours.len(), theirs.len());
+        let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        println!(
+            "figure: SmolLM2 logits ({storage} base) over {} positions: largest difference from transformers \
+             {worst:.2e}",
+            prompt.len()
+        );
+        assert!(worst <= 1e-3, "{storage}: largest logit difference {worst}");
+    }
+    // What the preflight estimates is what the tensors take.
+    let shape = ModelShape::SMOLLM2_135M;
+    println!("figure: SmolLM2 base weights: {} bytes 4-bit, {} bytes f32", model.base_bytes(), dense.base_bytes());
+    assert_eq!(model.base_bytes() as u64, shape.base_bytes(true));
+    assert_eq!(dense.base_bytes() as u64, shape.base_bytes(false));
 }
 
 #[test]
@@ -335,12 +348,13 @@ fn the_greedy_answer_equals_transformers_for_32_tokens() {
 }
 
 #[test]
-fn one_lora_step_on_the_dequantized_gguf_gives_pytorchs_gradients() {
-    // Ours: the GGUF dequantized, LoRA rank 8 on every linear layer, B drawn at random (PEFT's fresh B is zero,
-    // which would leave A without a gradient), one chat example whose loss is on the assistant's reply only.
+fn one_qlora_step_on_the_4bit_gguf_gives_pytorchs_gradients_on_the_dequantized_weights() {
+    // Ours: QLoRA, the GGUF's projections 4-bit (dequantized inside the forward and backward passes), LoRA rank 8
+    // on every linear layer, B drawn at random (PEFT's fresh B is zero, which would leave A without a gradient),
+    // one chat example whose loss is on the assistant's reply only.
     let device = Device::flex().autodiff();
-    let files = hf_folder(&std::fs::read(gguf_path()).unwrap()).unwrap();
-    let (_, model) = load_model(files.config_json.as_bytes(), &files.model_safetensors, &device).unwrap();
+    let (_, model, _) = load(&std::fs::read(gguf_path()).unwrap(), true, &device).unwrap();
+    assert_eq!(four_bit_projections(&model), 30 * 7);
     let lora = LoraConfig::new(8, 16.0, Projection::ALL.to_vec());
     let mut rng = StdRng::seed_from_u64(11);
     let model = model.with_lora(&lora, 3, &device).map_projections(Projection::ALL, |mut projection| {
@@ -398,7 +412,7 @@ fn one_lora_step_on_the_dequantized_gguf_gives_pytorchs_gradients() {
     assert!(out.status.success(), "lora_grads.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let reference: Value = serde_json::from_slice(&out.stdout).unwrap();
     let reference_loss = reference["loss"].as_f64().unwrap() as f32;
-    println!("figure: SmolLM2 LoRA step: loss {our_loss} here, {reference_loss} in PyTorch, on {count} reply tokens");
+    println!("figure: SmolLM2 QLoRA step: loss {our_loss} here, {reference_loss} in PyTorch, on {count} reply tokens");
     assert!((our_loss - reference_loss).abs() <= 1e-4 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
     assert_eq!(common::assert_lora_grads_match(&model, &grads, &reference, 1e-3), 30 * 7 * 2);
 }

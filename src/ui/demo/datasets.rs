@@ -43,6 +43,15 @@ pub const DATASETS: [DatasetChoice; 3] = [
     },
 ];
 
+/// SmolLM2-135M-Instruct's data set for the QLoRA demo (`tools/make_support_replies.py`), in its own folder: the
+/// stories260K runs the build records are of the files beside the others.
+pub const SUPPORT_REPLIES: DatasetChoice = DatasetChoice {
+    key: "support",
+    file: "smollm2/ridgeline-support.jsonl",
+    title: "Ridgeline support replies (brand voice, chat)",
+    about: "Conversations with a made-up outdoor shop's support team: a customer's message, and a reply that greets             them by name, gives one concrete next step and signs off the shop's way.",
+};
+
 /// The learner's own data set, as the data studio leaves it.
 pub const STUDIO_DATASET: DatasetChoice = DatasetChoice {
     key: "studio",

@@ -85,7 +85,9 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
 
     let adapter = move || state.with(|s| s.loaded_adapter());
     let writing = move || {
-        state.with(|s| [base.get(), tuned.get()].iter().flatten().any(|id| s.samples.get(id) == Some(&Sample::Writing)))
+        state.with(|s| {
+            [base.get(), tuned.get()].iter().flatten().any(|id| matches!(s.samples.get(id), Some(Sample::Writing(_))))
+        })
     };
     let write = move || {
         let Some(run) = adapter() else { return };
@@ -159,7 +161,7 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
                                     let (prompt, continuation) = split_prompt(text, &asked_prompt);
                                     (prompt, continuation, verdict(asked_for, check.as_ref(), text))
                                 }
-                                Some(Sample::Writing) => (String::new(), "Writing…".to_string(), None),
+                                Some(Sample::Writing(so_far)) => (String::new(), Sample::writing_label(so_far), None),
                                 _ => (String::new(), "Nothing written: see the problem above.".to_string(), None),
                             };
                             let verdict = verdict_words(check.as_ref(), asked_for, passed);
@@ -234,6 +236,7 @@ mod tests {
         TaskCheck {
             name: "Follows the instruction".into(),
             description: "Names both.".into(),
+            max_new_tokens: None,
             samples: vec![CheckPrompt {
                 prompt: "Write a story about a fox on the farm.".into(),
                 must_contain: vec!["fox".into(), "farm".into()],

@@ -41,7 +41,7 @@ pub fn cost(shape: &ModelShape, cells: &Cells, rank: Option<usize>) -> Cost {
         .map(|&(_, p)| rank.map_or_else(|| shape.projection_params(p), |rank| shape.adapter_params(p, rank)))
         .sum();
     let added = if rank.is_some() { trainable } else { 0 };
-    Cost { trainable, memory_bytes: shape.memory_bytes(added, trainable, settings.batch_size, settings.seq_len) }
+    Cost { trainable, memory_bytes: shape.memory_bytes(false, added, trainable, settings.batch_size, settings.seq_len) }
 }
 
 /// The models to map: the course's own first (its shape arrives with its config), then published ones.
@@ -89,7 +89,8 @@ pub fn LayerMapDemo() -> impl IntoView {
         shape.get().map(|shape| {
             let rank = lora.get().then(|| rank.get() as usize);
             let full = TrainSettings { method: TrainingMethod::Full, ..TrainSettings::default() };
-            let everything = Cost { trainable: shape.total_params(), memory_bytes: shape.training_memory_bytes(&full) };
+            let everything =
+                Cost { trainable: shape.total_params(), memory_bytes: shape.training_memory_bytes(&full, false) };
             (shape, cells.with(|cells| cost(&shape, cells, rank)), everything)
         })
     });

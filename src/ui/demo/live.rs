@@ -136,6 +136,14 @@ impl LiveDemo {
         request_id
     }
 
+    /// Asks the worker to measure this device for the hardware preflight (nothing downloads); the answer lands in
+    /// the state's `preflight`.
+    pub fn preflight(&self) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request(request_id, |s| &mut s.preflight));
+        self.trainer.send(&ToWorker::Preflight { request_id });
+    }
+
     /// Asks how the base model reads `text` followed by the tokens `then`; the answer lands in the state's
     /// `inspection`.
     pub fn inspect(&self, text: String, then: Vec<u32>) {

@@ -116,12 +116,14 @@ pub fn LoraMatrixDemo() -> impl IntoView {
         let (id, a) = sample.get()?;
         let text = match state.with(|s| s.samples.get(&id).cloned())? {
             Sample::Written(text) => text,
-            Sample::Writing => "Writing…".into(),
+            Sample::Writing(so_far) => Sample::writing_label(&so_far),
             _ => "Nothing written: see the problem above.".into(),
         };
         Some((a, text))
     };
-    let writing = move || sample_text().is_some_and(|(_, text)| text == "Writing…");
+    let writing = move || {
+        sample.get().is_some_and(|(id, _)| state.with(|s| matches!(s.samples.get(&id), Some(Sample::Writing(_)))))
+    };
 
     let (layer_id, projection_id) = (demo.id("layer"), demo.id("projection"));
     let figures_id = demo.id("figures");

@@ -7,6 +7,7 @@ mod approaches;
 mod backend;
 mod chart;
 mod chart_scale;
+mod chat_box;
 mod cost_calculator;
 mod datasets;
 mod download;
@@ -22,6 +23,8 @@ mod notices;
 pub(crate) mod numbers;
 mod one_step;
 mod open_adapter;
+mod preflight;
+mod qlora_chat;
 mod reading;
 mod recorded;
 mod resume_offer;
@@ -36,7 +39,7 @@ mod tokens;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
-pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET};
+pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET, SUPPORT_REPLIES};
 pub use download::save_file;
 pub use live::LiveDemo;
 pub use loading::LoadingProgress;
@@ -75,5 +78,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::OneStep => view! { <one_step::OneStepDemo /> }.into_any(),
         DemoKind::LossMaskSweep => view! { <sweep::SweepDemo sweep=Sweep::LossMask /> }.into_any(),
         DemoKind::Templates => view! { <approaches::ApproachesDemo lineup=Lineup::Templates /> }.into_any(),
+        DemoKind::QloraChat => view! { <qlora_chat::QloraChatDemo /> }.into_any(),
     }
 }

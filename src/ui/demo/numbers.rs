@@ -73,14 +73,19 @@ pub fn format_rate(per_second: f64) -> String {
 
 /// Rounded the way a person would say it: "a few seconds left", "about 20 s left", "about 3 min left".
 pub fn format_time_left(seconds: f64) -> String {
+    format!("{} left", format_duration(seconds))
+}
+
+/// A duration as a person says it: "a few seconds", "about 15 s", "about 3 min", "about 1 h 5 min".
+pub fn format_duration(seconds: f64) -> String {
     let seconds = seconds.max(0.0).round() as u64;
     match seconds {
-        0..10 => "a few seconds left".into(),
-        10..60 => format!("about {} s left", (seconds + 2) / 5 * 5),
-        60..3600 => format!("about {} min left", (seconds + 30) / 60),
+        0..10 => "a few seconds".into(),
+        10..60 => format!("about {} s", (seconds + 2) / 5 * 5),
+        60..3600 => format!("about {} min", (seconds + 30) / 60),
         _ => {
             let minutes = (seconds + 30) / 60;
-            format!("about {} h {} min left", minutes / 60, minutes % 60)
+            format!("about {} h {} min", minutes / 60, minutes % 60)
         }
     }
 }

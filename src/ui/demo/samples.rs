@@ -51,7 +51,8 @@ pub fn Samples(
         })
     };
     let writing = move |slot: RwSignal<Option<u32>>| {
-        slot.get_untracked().is_some_and(|id| state.with_untracked(|s| s.samples.get(&id) == Some(&Sample::Writing)))
+        slot.get_untracked()
+            .is_some_and(|id| state.with_untracked(|s| matches!(s.samples.get(&id), Some(Sample::Writing(_)))))
     };
     let request = move |slot: RwSignal<Option<u32>>, adapter_scale: f64, sample: SampleSettings| {
         slot.set(Some(demo.generate(run.get_untracked(), sample, adapter_scale)));
@@ -194,7 +195,7 @@ pub fn Samples(
 }
 
 #[component]
-fn SampleCard(
+pub(super) fn SampleCard(
     demo: LiveDemo,
     #[prop(into)] title: Signal<String>,
     request: RwSignal<Option<u32>>,
@@ -202,11 +203,14 @@ fn SampleCard(
 ) -> impl IntoView {
     let sample = move || request.get().and_then(|id| demo.state.with(|s| s.samples.get(&id).cloned()));
     view! {
-        <div class="demo-sample" aria-live="polite" aria-busy=move || (sample() == Some(Sample::Writing)).then_some("true")>
+        <div class="demo-sample" aria-live="polite" aria-busy=move || matches!(sample(), Some(Sample::Writing(_))).then_some("true")>
             <h5>{title}</h5>
             {move || match sample() {
                 None => view! { <p class="hint">{empty_hint}</p> }.into_any(),
-                Some(Sample::Writing) => view! { <p class="hint">"Writing…"</p> }.into_any(),
+                Some(Sample::Writing(so_far)) if so_far.is_empty() => {
+                    view! { <p class="hint">"Writing…"</p> }.into_any()
+                }
+                Some(Sample::Writing(so_far)) => view! { <p class="demo-sample-text">{so_far}"…"</p> }.into_any(),
                 Some(Sample::Written(text)) => view! { <p class="demo-sample-text">{text}</p> }.into_any(),
                 Some(Sample::SetAside) => {
                     view! { <p class="hint">"Set aside for the run: written again when it ends."</p> }.into_any()

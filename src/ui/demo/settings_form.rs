@@ -351,7 +351,7 @@ fn TrainingCost(model: Signal<Option<ModelShape>>, settings: Memo<Option<TrainSe
             TrainingMethod::Full => format!("Trains all {} parameters (100%).", format_count(total)),
             TrainingMethod::Frozen => format!("Trains none of the {} parameters (0%).", format_count(total)),
         };
-        let memory = format!("About {} of memory.", format_bytes(shape.training_memory_bytes(&settings)));
+        let memory = format!("About {} of memory.", format_bytes(shape.training_memory_bytes(&settings, false)));
         Some(vec![what_trains, memory])
     };
     view! {

@@ -187,7 +187,15 @@ mod tests {
             adapter_name: None,
             fallback_reason: None,
         };
-        apply(&mut state, &FromWorker::Ready { backend, model_name: "stories260K".into(), model: shape });
+        apply(
+            &mut state,
+            &FromWorker::Ready {
+                backend,
+                model_name: "stories260K".into(),
+                model: shape,
+                storage: crate::protocol::BaseStorage::F32,
+            },
+        );
         assert_eq!(state.phase, Phase::Restoring);
         apply(&mut state, &FromWorker::StudioEmpty);
         assert_eq!(state.phase, Phase::Empty);

@@ -1,0 +1,94 @@
+//! QLoRA on a real instruction model in the tab: SmolLM2-135M-Instruct, served 4-bit as its GGUF ships, checked
+//! by the hardware preflight before anything downloads, then chatted with, QLoRA-tuned on a shop's support
+//! replies, chatted with again beside the model as it ships, and its adapter downloaded (a PEFT folder for
+//! `HuggingFaceTB/SmolLM2-135M-Instruct`).
+
+use leptos::prelude::*;
+
+use super::backend::BackendLine;
+use super::chart::{run_losses, StepChart};
+use super::chat_box::ChatBox;
+use super::download::DownloadAdapter;
+use super::live::LiveDemo;
+use super::loading::LoadingProgress;
+use super::notices::Notices;
+use super::numbers::format_bytes;
+use super::preflight::Preflight;
+use super::reading::fetch_json;
+use super::run_progress::RunProgress;
+use super::task_result::TaskResult;
+use super::SUPPORT_REPLIES;
+use crate::preflight::BaseStorage;
+use crate::protocol::{ModelManifest, ModelShape, TrainSettings};
+
+/// SmolLM2-135M-Instruct's folder in the site's build output (`tools/site-model.sh`).
+pub const SMOLLM2_MODEL_URL: &str = "models/SmolLM2-135M-Instruct/";
+
+/// A customer's message the model never trained on, in the data set's style.
+const OPENING: &str =
+    "Hi, the zip on the rain jacket I bought from you last month has come apart. Can you help?\n— Priya";
+
+#[component]
+pub fn QloraChatDemo() -> impl IntoView {
+    let demo = LiveDemo::new("qlora-chat", SMOLLM2_MODEL_URL, &SUPPORT_REPLIES.url());
+    let state = demo.state;
+    let settings = TrainSettings::smollm2_support();
+    let load_asked = RwSignal::new(false);
+    // The folder's manifest says how big the download is, before the learner asks for it.
+    let manifest = RwSignal::new(None::<ModelManifest>);
+    fetch_json(format!("{SMOLLM2_MODEL_URL}manifest.json"), manifest);
+    let download_size = move || {
+        manifest.with(|m| m.as_ref().map(|m| format!(" ({})", format_bytes(m.files.values().map(|f| f.bytes).sum()))))
+    };
+    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
+    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let load = move |_| {
+        load_asked.set(true);
+        demo.load();
+    };
+    let train = {
+        let settings = settings.clone();
+        move |_| {
+            demo.start(settings.clone());
+        }
+    };
+
+    view! {
+        <section class="demo" aria-labelledby=demo.id("title")>
+            <h3 id=demo.id("title")>"Try it: a real assistant, QLoRA-tuned in this tab"</h3>
+            <p>
+                "SmolLM2-135M-Instruct is a small general assistant (135 million parameters, Apache-2.0). Here its \
+                 weights stay in 4 bits, as its GGUF file ships, and LoRA adapters train on top of them: QLoRA. The \
+                 data: 375 replies from a made-up outdoor shop's support team, each greeting the customer by name and \
+                 signing off the same way."
+            </p>
+            <Preflight demo shape=ModelShape::SMOLLM2_135M storage=BaseStorage::FourBit settings=Signal::stored(settings) />
+            <p class="demo-actions">
+                <button type="button" on:click=load disabled=move || load_asked.get()>
+                    "Load SmolLM2-135M-Instruct" {download_size}
+                </button>
+            </p>
+            {move || load_asked.get().then(|| view! {
+                <LoadingProgress demo />
+                <BackendLine demo />
+            })}
+            <ChatBox demo run=latest_run opening=OPENING />
+            <p class="demo-actions">
+                <button type="button" on:click=train disabled=move || !state.with(|s| s.ready()) || busy.get()>
+                    "QLoRA-tune on the support replies"
+                </button>
+            </p>
+            <RunProgress demo run=latest_run />
+            <Notices demo />
+            <StepChart
+                demo
+                title="Loss"
+                series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))
+                total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
+                caption="Losses at each step"
+            />
+            <TaskResult demo run=latest_run />
+            <DownloadAdapter demo run=latest_run />
+        </section>
+    }
+}
