@@ -342,6 +342,15 @@ impl Trainer {
         };
         let mut params = ParamCounter::default();
         model.visit(&mut params);
+        // 4-bit weights are in no record and no optimizer's sight, so not visited; they are the model's all the same.
+        params.total += model
+            .projections()
+            .iter()
+            .filter_map(|(_, projection)| match &projection.base_layer {
+                BaseLayer::Q4(q4) => Some(q4.dims().iter().product::<usize>()),
+                BaseLayer::Dense(_) => None,
+            })
+            .sum::<usize>();
         let optimizer = AdamWOptimizer::new(config.weight_decay);
         let (order, rng) = shuffled(train.len(), config.seed, 0);
         let data = fingerprint(&train);

@@ -1,5 +1,6 @@
 //! Live demos for other sites' documentation: `/embed/<demo>` in an `<iframe>`, without the site's header and
-//! footer. The query takes the playground's settings plus `controls=none|basic|all` and `theme=light|dark`; the
+//! footer: `first-lora`, whose query takes the playground's settings plus `controls=none|basic|all`, and lesson
+//! demos shown as they are (`qlora-chat`). Every embed takes `theme=light|dark`; the
 //! page posts its height to the parent (`{"type": "tinytune-embed-height", "height": …}`) whenever it changes,
 //! so the frame can size itself, and links to the full site.
 

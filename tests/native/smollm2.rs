@@ -25,7 +25,9 @@ use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::protocol::ModelShape;
 use tinytune::settings::{Choice, Projection};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::masked_cross_entropy_sum;
+use tinytune::data::TrainingSequence;
+use tinytune::settings::{TrainSettings, TrainingMethod};
+use tinytune::train::{masked_cross_entropy_sum, Trainer, TrainingConfig};
 
 /// The GGUF: `TINYTUNE_SMOLLM2_GGUF`, or what tools/smollm2.sh fetches into the build cache.
 fn gguf_path() -> PathBuf {
@@ -453,4 +455,23 @@ fn the_support_replies_are_what_their_script_writes_and_train_on_the_replies_thr
     println!("figure: ridgeline-support: {} chats, the longest {longest} tokens with the template", examples.len());
     let check = std::fs::read(folder.join("ridgeline-support.check.json")).unwrap();
     assert_eq!(tinytune::task::TaskCheck::parse("ridgeline-support.check.json", &check).unwrap().samples.len(), 8);
+}
+
+#[test]
+fn a_qlora_run_trains_the_adapters_alone_counts_every_weight_and_full_fine_tuning_is_refused() {
+    let device = Device::flex().autodiff();
+    let bytes = std::fs::read(gguf_path()).unwrap();
+    let settings = TrainSettings { batch_size: 1, seq_len: 16, eval_every: 0, ..TrainSettings::smollm2_support() };
+    let sequence = TrainingSequence { tokens: (100..117).collect(), targets_mask: vec![true; 16] };
+    let trainer = |method| {
+        let (_, model, _) = load(&bytes, true, &device).unwrap();
+        let config = TrainingConfig::from_settings(&TrainSettings { method, ..settings.clone() });
+        Trainer::new(model, vec![sequence.clone()], vec![], config, &device)
+    };
+    let metrics = pollster::block_on(trainer(TrainingMethod::Lora).unwrap().step()).unwrap();
+    let shape = ModelShape::SMOLLM2_135M;
+    assert_eq!(metrics.trainable_params as u64, shape.trainable_params(&settings));
+    assert_eq!(metrics.total_params as u64, shape.total_params() + shape.trainable_params(&settings));
+    let refused = trainer(TrainingMethod::Full).err().expect("full fine-tuning of 4-bit weights is refused").to_string();
+    assert!(refused.contains("4-bit") && refused.contains("QLoRA"), "{refused}");
 }
