@@ -1,7 +1,7 @@
 // Accessibility, checked by axe-core (Deque's rules engine, the one behind the axe browser extension) on every page
 // a learner reaches: the home page, each lesson with its predictions committed, its demo open and its quiz, the
-// playground and the data studio, in the light and the dark theme. Any violation of a WCAG 2.x A or AA rule fails,
-// named with the elements it found.
+// playground, the data studio and the embeddable QLoRA demo, in the light and the dark theme. Any violation of a
+// WCAG 2.x A or AA rule fails, named with the elements it found.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -49,6 +49,10 @@ for (const scheme of ["light", "dark"]) {
       await page.locator("h1").waitFor();
       await check(path);
     }
+    // The embeddable QLoRA demo, its preflight measured (nothing loads before the learner asks).
+    await page.goto(`${site.origin}/embed/qlora-chat`);
+    await page.locator(".demo-preflight tbody tr").first().waitFor({ timeout: 60_000 });
+    await check("/embed/qlora-chat");
     assert.deepEqual(found, [], `${found.length} violations:\n${found.join("\n")}`);
     page.assertClean();
     await context.close();
