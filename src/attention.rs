@@ -110,19 +110,19 @@ impl CausalAttentionBackend for Flex {
 }
 
 /// A Flex tensor's values in row-major order (copied only when its layout is not contiguous already).
-struct F32s(burn::backend::flex::FlexTensor);
+pub(crate) struct F32s(burn::backend::flex::FlexTensor);
 
 impl F32s {
-    fn as_slice(&self) -> &[f32] {
-        self.0.as_slice::<f32>().expect("attention runs in f32 on the CPU backend")
+    pub(crate) fn as_slice(&self) -> &[f32] {
+        self.0.as_slice::<f32>().expect("the CPU kernels run in f32")
     }
 }
 
-fn f32s(tensor: &burn::backend::flex::FlexTensor) -> F32s {
+pub(crate) fn f32s(tensor: &burn::backend::flex::FlexTensor) -> F32s {
     F32s(tensor.to_contiguous())
 }
 
-fn flex_tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> burn::backend::flex::FlexTensor {
+pub(crate) fn flex_tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> burn::backend::flex::FlexTensor {
     burn::backend::flex::FlexTensor::from_data(TensorData::new(values, shape))
 }
 
@@ -244,7 +244,7 @@ pub mod composed {
 /// The CPU kernel, on plain slices. Work is split by (sequence, key/value head): each such unit owns its query
 /// heads' rows of the output and its key/value head's gradients, so units run on separate threads (with the
 /// `threads` feature) without sharing anything they write.
-mod cpu {
+pub(crate) mod cpu {
     use super::vector::{axpy, dot, exp_shifted, max};
 
     pub struct Dims {
@@ -320,7 +320,7 @@ mod cpu {
     }
 
     /// Runs `unit` for each (sequence, key/value head), on the thread pool when there is one.
-    fn for_each_unit<T: Send>(count: usize, unit: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    pub(crate) fn for_each_unit<T: Send>(count: usize, unit: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
         #[cfg(feature = "threads")]
         {
             use rayon::prelude::*;
@@ -424,7 +424,7 @@ mod cpu {
 /// order), and `exp` as a branch-free polynomial. Written here rather than taken from a crate: the vector-math
 /// crates on crates.io need nightly Rust, a C library, or one code path per instruction set, and these four loops
 /// are all attention needs.
-mod vector {
+pub(crate) mod vector {
     const LANES: usize = 8;
 
     /// `y += a · x`

@@ -21,6 +21,9 @@ use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, FloatDType, Scalar, TensorMetadata};
 use burn::prelude::*;
 
+use crate::attention::cpu::for_each_unit;
+use crate::attention::vector::dot;
+use crate::attention::{f32s, flex_tensor};
 use crate::gguf::quant::{q4_1_blocks, BLOCK};
 
 /// Codes in one `i32` word: code `k` of word `w` (weight `8w + k` of its row) in bits `4k .. 4k + 4`.
@@ -117,8 +120,7 @@ pub trait Q4LinearBackend: Backend {
         scales: FloatTensor<Self>,
         mins: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let weight = dequantize::<Self>(codes, scales, mins);
-        Self::float_matmul(x, Self::float_transpose(weight))
+        composed::<Self>(x, codes, scales, mins)
     }
 
     /// The gradient of `x` given the output's: `grad·W`.
@@ -135,7 +137,72 @@ pub trait Q4LinearBackend: Backend {
 #[cfg(any(feature = "worker", feature = "gpu"))]
 impl Q4LinearBackend for burn::backend::Cube {}
 
-impl Q4LinearBackend for Flex {}
+/// Rows up to which the CPU multiplies straight from the codes. Dequantizing W costs as much for one row as for
+/// hundreds: in generation (one new token a pass) it took most of the time, about a second a token for SmolLM2.
+const DIRECT_ROWS: usize = 16;
+
+impl Q4LinearBackend for Flex {
+    fn q4_linear(
+        x: FloatTensor<Self>,
+        codes: IntTensor<Self>,
+        scales: FloatTensor<Self>,
+        mins: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let [rows, d_input] = x.shape().dims();
+        if rows > DIRECT_ROWS {
+            return composed::<Self>(x, codes, scales, mins);
+        }
+        let codes = codes.to_contiguous();
+        let codes = codes.as_slice::<i32>().expect("4-bit codes are packed in i32 words");
+        let (x, scales, mins) = (f32s(&x), f32s(&scales), f32s(&mins));
+        let out = scales.as_slice().len() / (d_input / BLOCK);
+        flex_tensor(direct(x.as_slice(), d_input, codes, scales.as_slice(), mins.as_slice()), [rows, out])
+    }
+}
+
+/// `x·Wᵀ` from the codes, without W: each block's codes are unpacked once and dotted with every row, `d·(q·x) +
+/// m·Σx` (rows of `x` are `d_input` long; the result is `[rows, out]`).
+fn direct(x: &[f32], d_input: usize, codes: &[i32], scales: &[f32], mins: &[f32]) -> Vec<f32> {
+    let (blocks, words) = (d_input / BLOCK, d_input / CODES_PER_WORD);
+    let (rows, out) = (x.len() / d_input, scales.len() / blocks);
+    let sums: Vec<f32> = x.chunks_exact(BLOCK).map(|block| block.iter().sum()).collect(); // [rows, blocks]
+    let columns = for_each_unit(out, |o| {
+        let mut column = vec![0.0f32; rows];
+        let mut q = [0.0f32; BLOCK];
+        for b in 0..blocks {
+            let block_words = &codes[o * words + b * BLOCK / CODES_PER_WORD..][..BLOCK / CODES_PER_WORD];
+            for (w, &word) in block_words.iter().enumerate() {
+                for k in 0..CODES_PER_WORD {
+                    q[w * CODES_PER_WORD + k] = ((word >> (4 * k)) & 0xF) as f32;
+                }
+            }
+            let (d, m) = (scales[o * blocks + b], mins[o * blocks + b]);
+            for (r, value) in column.iter_mut().enumerate() {
+                *value += d * dot(&q, &x[r * d_input + b * BLOCK..][..BLOCK]) + m * sums[r * blocks + b];
+            }
+        }
+        column
+    });
+    let mut y = vec![0.0f32; rows * out];
+    for (o, column) in columns.iter().enumerate() {
+        for (r, &value) in column.iter().enumerate() {
+            y[r * out + o] = value;
+        }
+    }
+    y
+}
+
+/// `x·Wᵀ` with W dequantized: what every backend runs, and the CPU beyond [`DIRECT_ROWS`] rows (a matrix product
+/// on many rows repays the dequantization).
+fn composed<B: Backend>(
+    x: FloatTensor<B>,
+    codes: IntTensor<B>,
+    scales: FloatTensor<B>,
+    mins: FloatTensor<B>,
+) -> FloatTensor<B> {
+    let weight = dequantize::<B>(codes, scales, mins);
+    B::float_matmul(x, B::float_transpose(weight))
+}
 
 /// W `[out, in]` in f32 from its codes and block constants.
 fn dequantize<B: Backend>(codes: IntTensor<B>, scales: FloatTensor<B>, mins: FloatTensor<B>) -> FloatTensor<B> {
@@ -239,17 +306,27 @@ mod tests {
         let (out, d_input) = (24, 64);
         let q4 = Q4Linear::from_q4_1(out, d_input, &random_q4_1(out, d_input, &mut rng), &device).unwrap();
         let dense = Linear { weight: Param::from_tensor(q4.dequantize()), bias: None };
-        let x: Vec<f32> = (0..2 * 3 * d_input).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let input = || Tensor::<3>::from_data(TensorData::new(x.clone(), [2, 3, d_input]), &device).require_grad();
-        let weights: Vec<f32> = (0..2 * 3 * out).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let weights = Tensor::<3>::from_data(TensorData::new(weights, [2, 3, out]), &device);
+        // 6 rows go straight from the codes on the CPU, 40 through the dequantized weight.
+        for [batch, seq] in [[2, 3], [4, 10]] {
+            same_as_dense(&q4, &dense, [batch, seq], &mut rng);
+        }
+    }
+
+    fn same_as_dense(q4: &Q4Linear, dense: &Linear, [batch, seq]: [usize; 2], rng: &mut StdRng) {
+        let device = Device::flex().autodiff();
+        let [d_input, out] = q4.dims();
+        let x: Vec<f32> = (0..batch * seq * d_input).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let input =
+            || Tensor::<3>::from_data(TensorData::new(x.clone(), [batch, seq, d_input]), &device).require_grad();
+        let weights: Vec<f32> = (0..batch * seq * out).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let weights = Tensor::<3>::from_data(TensorData::new(weights, [batch, seq, out]), &device);
 
         let (x_q4, x_dense) = (input(), input());
         let (y_q4, y_dense) = (q4.forward(x_q4.clone()), dense.forward(x_dense.clone()));
         let close = |a: Vec<f32>, b: Vec<f32>, what: &str| {
             assert_eq!(a.len(), b.len());
             let worst = a.iter().zip(&b).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(worst <= 1e-5, "{what}: largest difference {worst}");
+            assert!(worst <= 1e-5, "{what}, {batch} × {seq}: largest difference {worst}");
         };
         close(values(y_q4.clone()), values(y_dense.clone()), "output");
         let grads_q4 = (y_q4 * weights.clone()).sum().backward();

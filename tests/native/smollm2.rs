@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use tinytune::data::tokenize_example;
+use tinytune::data::TrainingSequence;
 use tinytune::dataset::{ChatMessage, Example};
 use tinytune::export::{adapter_config_json, adapter_safetensors};
 use tinytune::generate::{generate, GenerationConfig};
@@ -24,9 +25,8 @@ use tinytune::lora::{BaseLayer, LoraConfig};
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::protocol::ModelShape;
 use tinytune::settings::{Choice, Projection};
-use tinytune::tokenizer::TextTokenizer;
-use tinytune::data::TrainingSequence;
 use tinytune::settings::{TrainSettings, TrainingMethod};
+use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::{masked_cross_entropy_sum, Trainer, TrainingConfig};
 
 /// The GGUF: `TINYTUNE_SMOLLM2_GGUF`, or what tools/smollm2.sh fetches into the build cache.
@@ -472,6 +472,7 @@ fn a_qlora_run_trains_the_adapters_alone_counts_every_weight_and_full_fine_tunin
     let shape = ModelShape::SMOLLM2_135M;
     assert_eq!(metrics.trainable_params as u64, shape.trainable_params(&settings));
     assert_eq!(metrics.total_params as u64, shape.total_params() + shape.trainable_params(&settings));
-    let refused = trainer(TrainingMethod::Full).err().expect("full fine-tuning of 4-bit weights is refused").to_string();
+    let refused =
+        trainer(TrainingMethod::Full).err().expect("full fine-tuning of 4-bit weights is refused").to_string();
     assert!(refused.contains("4-bit") && refused.contains("QLoRA"), "{refused}");
 }
