@@ -58,7 +58,7 @@ async function runDemo(browser, origin) {
   if (emulated) await demo.getByLabel("Steps", { exact: true }).fill(String(EMULATED_GPU_STEPS));
   // The worker writes the base model's sample first (minutes on SwiftShader): Train would wait for it, so the
   // first step is timed after it.
-  await demo.locator(".demo-sample-text").first().waitFor({ timeout: 900_000 });
+  await demo.locator(".demo-sample:not([aria-busy]) .demo-sample-text").first().waitFor({ timeout: 900_000 });
   const clicked = await page.evaluate(() => performance.now());
   await demo.getByRole("button", { name: "Train", exact: true }).click();
   await demo.locator(".demo-status").getByText(/^Finished after/).waitFor({ timeout: 1_800_000 });

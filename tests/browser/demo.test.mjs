@@ -62,6 +62,8 @@ async function lossTable(page) {
 async function sampleText(page, title) {
   const card = demo(page).locator(".demo-sample").filter({ has: page.getByRole("heading", { name: title }) });
   await card.locator(".demo-sample-text").waitFor({ timeout: 120_000 });
+  // The text streams in: read it once the card is no longer busy.
+  await card.and(page.locator(":not([aria-busy])")).waitFor({ timeout: 120_000 });
   return card.locator(".demo-sample-text").textContent();
 }
 

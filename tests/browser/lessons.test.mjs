@@ -156,14 +156,14 @@ test("instruction adapter: the recorded pair first, then the learner's own, equa
   await page.waitForFunction((button) => !button.disabled, await write.elementHandle(), { timeout: 120_000 });
   await write.click();
   await demo.locator(".demo-recorded").waitFor({ state: "detached" });
-  await page.waitForFunction(() => ![...document.querySelectorAll(".demo-continuation")].some((p) => p.textContent === "Writing…"), null, { timeout: 120_000 });
+  await page.waitForFunction(() => !document.querySelector(".demo-sample-grid[aria-busy]"), null, { timeout: 120_000 });
   assert.deepEqual(await pair(), recorded, "the learner's pair for the first request repeats the recorded one: same settings, same code");
 
   // The learner's own request: written by both, with no check to judge it.
   await demo.getByLabel("Request").selectOption({ label: "Your own request…" });
   await demo.getByLabel("Your request").fill("Write a story about a dog in the park.");
   await write.click();
-  await page.waitForFunction(() => [...document.querySelectorAll(".demo-continuation")].every((p) => p.textContent !== "Writing…"), null, { timeout: 120_000 });
+  await page.waitForFunction(() => !document.querySelector(".demo-sample-grid[aria-busy]"), null, { timeout: 120_000 });
   const own = await pair();
   assert.deepEqual(own.map((card) => [card.prompt, card.verdict]), [
     ["Write a story about a dog in the park.", null],
@@ -361,7 +361,7 @@ test("lora matrix: the shipped adapter's W and update sized as its files say, it
     await write.click();
     const sample = demo.locator(".demo-sample");
     await sample.locator("h4").getByText(`With α = ${alpha}`, { exact: true }).waitFor();
-    await page.waitForFunction((p) => p.textContent !== "Writing…", await sample.locator(".demo-sample-text").elementHandle(), { timeout: 120_000 });
+    await page.waitForFunction((card) => !card.hasAttribute("aria-busy"), await sample.elementHandle(), { timeout: 120_000 });
     return (await sample.locator(".demo-sample-text").textContent()).trim();
   };
   const written = (sample) => `${sample.prompt} ${sample.text.trim()}`;

@@ -161,14 +161,18 @@ pub fn InstructionAdapterDemo() -> impl IntoView {
                                     let (prompt, continuation) = split_prompt(text, &asked_prompt);
                                     (prompt, continuation, verdict(asked_for, check.as_ref(), text))
                                 }
-                                Some(Sample::Writing(so_far)) => (String::new(), Sample::writing_label(so_far), None),
+                                Some(Sample::Writing(so_far)) => {
+                                    let (prompt, continuation) = split_prompt(so_far, &asked_prompt);
+                                    (prompt, Sample::writing_label(&continuation), None)
+                                }
                                 _ => (String::new(), "Nothing written: see the problem above.".to_string(), None),
                             };
                             let verdict = verdict_words(check.as_ref(), asked_for, passed);
                             view! { <PairCard title prompt text verdict /> }
                         };
                         view! {
-                            <div class="demo-sample-grid" aria-live="polite">
+                            // Busy while either is written, so a screen reader reads each once, whole.
+                            <div class="demo-sample-grid" aria-live="polite" aria-busy=move || writing().then_some("true")>
                                 {card("Base model", text_of(base))}
                                 {card("With the instruction adapter", text_of(tuned))}
                             </div>

@@ -222,7 +222,7 @@ pub fn LoraMatrixDemo() -> impl IntoView {
                 {move || check.get().map(|c| view! { <span class="hint">{format!(" Writes “{}”.", c.samples[0].prompt)}</span> })}
             </p>
             {move || sample_text().map(|(a, text)| view! {
-                <div class="demo-sample" aria-live="polite">
+                <div class="demo-sample" aria-live="polite" aria-busy=move || writing().then_some("true")>
                     <h4>{format!("With α = {a:.0}")}</h4>
                     <p class="demo-sample-text">{text}</p>
                 </div>
