@@ -286,9 +286,10 @@ mod writing {
             tokenizer: &TextTokenizer,
             max_len: usize,
             device: &Device,
-            interrupted: impl FnMut(&[u32]) -> bool,
+            mut interrupted: impl FnMut(&[u32]) -> bool,
         ) -> Option<ApproachSample> {
             let settings = self.settings(approach, index);
+            let interrupted = |tokens: &[u32], _| interrupted(tokens);
             let (tokens, prompt_len) = sample(model, tokenizer, &settings, max_len, device, interrupted).await?;
             Some(self.judge(approach, index, tokenizer.decode(&tokens[prompt_len..]), prompt_len))
         }

@@ -92,17 +92,18 @@ pub async fn generate_unless(
 /// One sample as the page and the task checks ask for it: the prompt as the model reads a request
 /// ([`TextTokenizer::request_ids`]: after BOS, or through an instruction model's chat template), and what the
 /// model writes after it, to its end-of-turn token. Returns the tokens and how many of them are the prompt, or
-/// `None` if `interrupted` (see [`generate_unless`]) said so before it was done.
+/// `None` if `interrupted` (see [`generate_unless`]; it is told the prompt's length too) said so before it was done.
 pub async fn sample(
     model: &LlamaForCausalLM,
     tokenizer: &TextTokenizer,
     settings: &SampleSettings,
     max_len: usize,
     device: &Device,
-    interrupted: impl FnMut(&[u32]) -> bool,
+    mut interrupted: impl FnMut(&[u32], usize) -> bool,
 ) -> Option<(Vec<u32>, usize)> {
     let prompt = tokenizer.request_ids(&settings.prompt);
     let config = settings.into();
+    let interrupted = |tokens: &[u32]| interrupted(tokens, prompt.len());
     let tokens = generate_unless(model, &prompt, &config, tokenizer.eos_id(), max_len, device, interrupted).await?;
     Some((tokens, prompt.len()))
 }

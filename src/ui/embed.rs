@@ -11,8 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, DatasetChoice, Demo, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress, StepChart,
-    TaskResult, TrainingForm, STORIES_MODEL_URL,
+    run_losses, Controls, DatasetChoice, Demo, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress,
+    SettingProblems, StepChart, TaskResult, TrainingForm, STORIES_MODEL_URL,
 };
 use super::{playground, site};
 use crate::course::DemoKind;
@@ -119,11 +119,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
         <Title text=format!("{} · Tinytune", embeddable.title) />
         <section class="demo embed" aria-labelledby=demo.id("title")>
             <h1 class="embed-title" id=demo.id("title")>{embeddable.title}</h1>
-            {(!problems.is_empty()).then(|| view! {
-                <div class="demo-alert" role="alert">
-                    <ul>{problems.into_iter().map(|p| view! { <li>{p.message}</li> }).collect_view()}</ul>
-                </div>
-            })}
+            <SettingProblems problems />
             <LoadingProgress demo />
             <TrainingForm
                 demo

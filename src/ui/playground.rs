@@ -10,8 +10,8 @@ use leptos_router::NavigateOptions;
 use super::demo::numbers::format_count;
 use super::demo::{
     save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, OpenAdapter,
-    ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, TaskResult, TrainingForm, CHOICES, DATA_KEY,
-    STORIES_MODEL_URL,
+    ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, SettingProblems, TaskResult, TrainingForm, CHOICES,
+    DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_state::{runs_csv, Run, SavedRun};
 use super::{embed, site};
@@ -109,12 +109,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             "Every setting of a LoRA run, on a real model in this tab. Change one thing at a time, train, and compare "
             "the runs on one chart. The address holds the settings: copy it to share a run."
         </p>
-        {(!problems.is_empty()).then(|| view! {
-            <div class="demo-alert" role="alert">
-                <p>"Some settings in the address could not be used:"</p>
-                <ul>{problems.into_iter().map(|problem| view! { <li>{problem.message}</li> }).collect_view()}</ul>
-            </div>
-        })}
+        <SettingProblems problems />
         <section class="demo playground" aria-labelledby=demo.id("title")>
             <h2 class="visually-hidden" id=demo.id("title")>"Training runs"</h2>
             <div class="playground-controls">

@@ -906,8 +906,8 @@ mod tests {
 
     #[test]
     fn only_the_awaited_preflight_is_kept() {
-        let report =
-            |cpu_flops| crate::protocol::DeviceReport { gpu: Err("none".into()), cpu_flops, device_memory_gb: None };
+        let limits = crate::protocol::DeviceLimits { gpu: Err("none".into()), device_memory_gb: None };
+        let report = |cpu_flops| crate::protocol::DeviceReport { limits: limits.clone(), cpu_flops };
         let mut state = RunState::new("/d.jsonl");
         state.request(2, |s| &mut s.preflight);
         apply(&mut state, &FromWorker::Preflight { request_id: 1, report: report(1.0) });

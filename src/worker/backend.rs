@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js_error;
-use crate::preflight::{DeviceReport, GpuLimits};
+use crate::preflight::{DeviceLimits, DeviceReport, GpuLimits};
 use crate::protocol::{BackendChoice, BackendKind, BackendReport};
 
 /// How to tell a learner that WebGPU is missing, and what to do about it.
@@ -16,19 +16,21 @@ const ENABLE_WEBGPU: &str = "Training runs on the CPU instead, which is slower b
     For the GPU, use a browser with WebGPU: Chrome or Edge 113+ on Windows, macOS or ChromeOS, Chrome on Linux \
     with chrome://flags/#enable-unsafe-webgpu, Firefox 141+ on Windows, or Safari 26+.";
 
-pub async fn choose_device(choice: BackendChoice) -> (Device, BackendReport) {
+/// The device for `choice` on a browser whose WebGPU adapter is `gpu` (from [`device_limits`]).
+pub async fn choose_device(choice: BackendChoice, gpu: &Result<GpuLimits, String>) -> (Device, BackendReport) {
     let cpu = |reason: Option<String>| {
         (Device::flex(), BackendReport { kind: BackendKind::Cpu, adapter_name: None, fallback_reason: reason })
     };
     if choice == BackendChoice::Cpu {
         return cpu(None);
     }
-    match webgpu_adapter().await {
+    match gpu {
         Err(why) => cpu(Some(format!("WebGPU is not available: {why}. {ENABLE_WEBGPU}"))),
         Ok(GpuLimits { adapter_name: name, .. }) => match Device::wgpu_options().init_async().await {
-            Ok(device) => {
-                (device, BackendReport { kind: BackendKind::WebGpu, adapter_name: Some(name), fallback_reason: None })
-            }
+            Ok(device) => (
+                device,
+                BackendReport { kind: BackendKind::WebGpu, adapter_name: Some(name.clone()), fallback_reason: None },
+            ),
             Err(error) => {
                 cpu(Some(format!("the WebGPU device for {name} could not be created ({error}). {ENABLE_WEBGPU}")))
             }
@@ -36,12 +38,17 @@ pub async fn choose_device(choice: BackendChoice) -> (Device, BackendReport) {
     }
 }
 
-/// The hardware preflight's measurements ([`crate::preflight`]): the WebGPU adapter's limits, the CPU backend's
-/// speed at a matrix product, and the browser's memory hint. Nothing downloads and no GPU device is created.
+/// The hardware preflight's measurements ([`crate::preflight`]): the device's limits and the CPU backend's speed
+/// at a matrix product. Nothing downloads and no GPU device is created.
 pub async fn device_report() -> DeviceReport {
+    DeviceReport { limits: device_limits().await, cpu_flops: cpu_flops().await }
+}
+
+/// The WebGPU adapter's limits and the browser's memory hint.
+pub async fn device_limits() -> DeviceLimits {
     let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap_or(JsValue::UNDEFINED);
     let device_memory_gb = Reflect::get(&navigator, &"deviceMemory".into()).ok().and_then(|v| v.as_f64());
-    DeviceReport { gpu: webgpu_adapter().await, cpu_flops: cpu_flops().await, device_memory_gb }
+    DeviceLimits { gpu: webgpu_adapter().await, device_memory_gb }
 }
 
 /// Floating-point operations a second of 256 × 256 matrix products on the CPU backend, timed over at least a

@@ -98,7 +98,7 @@ fn trainer_for(session: &Session, dataset_url: &str, settings: &TrainSettings) -
         .ok_or_else(|| format!("the data set {dataset_url} is not loaded yet: wait for it"))?;
     // The preflight's judgement, again: a run that cannot fit does not start.
     need(&session.config.shape(), settings, session.storage())
-        .fits(&session.device_report, session.backend.kind)
+        .fits(&session.device_limits, session.backend.kind)
         .map_err(|why| format!("this run does not fit here: {why}"))?;
     let device = session.device.clone().autodiff();
     let model = session.fresh_model(&device)?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use burn::prelude::*;
 
-use super::backend::{choose_device, device_report};
+use super::backend::{choose_device, device_limits};
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::adapter_import::open_adapter;
 use crate::approach::Comparison;
@@ -21,7 +21,7 @@ use crate::low_rank::read_projection;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::one_step::{one_step, OneStep};
 use crate::protocol::{
-    BackendChoice, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FromWorker, ModelManifest,
+    BackendChoice, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceLimits, FromWorker, ModelManifest,
     Projection, RecordedRun, RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
 };
 use crate::tokenizer::TextTokenizer;
@@ -32,8 +32,11 @@ use crate::train::EVAL_SEQUENCES;
 const GGUF_FILE: &str = "model.gguf";
 const REFERENCE_FILE: &str = "reference-stories.jsonl";
 
-/// Finished runs whose models are kept; older ones are dropped (each keeps a copy of the model).
+/// Finished runs whose models are kept, for samples and exports; older ones are dropped. Each is a whole copy of
+/// the model, so the budget is in bytes as well as runs: stories260K's copies take 1 MB each, SmolLM2's 193 MB
+/// (4-bit), and three of those beside the base already take 0.8 GB of a tab's memory or its GPU's.
 const KEPT_RUNS: usize = 8;
+const KEPT_RUNS_BYTES: usize = 600 << 20;
 
 /// A data set, tokenized with its loss masks, split into training and held-out examples.
 pub struct Dataset {
@@ -69,8 +72,8 @@ pub struct Session {
     pub model_url: String,
     pub manifest: ModelManifest,
     pub backend: BackendReport,
-    /// What the preflight measured of this device when the model loaded: runs that would not fit do not start.
-    pub device_report: DeviceReport,
+    /// This device's limits when the model loaded: runs that would not fit do not start.
+    pub device_limits: DeviceLimits,
     pub device: Device,
     pub config: LlamaConfig,
     /// The base model, loaded once, for base-model samples.
@@ -90,8 +93,8 @@ pub struct Session {
 
 impl Session {
     pub async fn load(backend_choice: BackendChoice, model_url: String) -> Result<Session, String> {
-        let (device, backend) = choose_device(backend_choice).await;
-        let device_report = device_report().await;
+        let device_limits = device_limits().await;
+        let (device, backend) = choose_device(backend_choice, &device_limits.gpu).await;
         let manifest = manifest(&model_url).await?;
         let (config, base, tokenizer, files) = if manifest.files.contains_key(GGUF_FILE) {
             let bytes = model_file(&model_url, &manifest, GGUF_FILE).await?;
@@ -121,7 +124,7 @@ impl Session {
             model_url,
             manifest,
             backend,
-            device_report,
+            device_limits,
             device,
             config,
             base,
@@ -229,11 +232,15 @@ impl Session {
         training_sequences(examples, seq_len, self.tokenizer.eos_id())
     }
 
+    /// Keeps `run`, dropping the oldest runs past [`KEPT_RUNS`] or [`KEPT_RUNS_BYTES`] (never the newest).
     pub fn keep_run(&mut self, id: RunId, run: TrainedRun) {
-        if self.runs.len() == KEPT_RUNS {
+        self.runs.push_back((id, run));
+        let kept_bytes = |runs: &VecDeque<(RunId, TrainedRun)>| -> usize {
+            runs.iter().map(|(_, run)| run.model.base_bytes()).sum()
+        };
+        while self.runs.len() > 1 && (self.runs.len() > KEPT_RUNS || kept_bytes(&self.runs) > KEPT_RUNS_BYTES) {
             self.runs.pop_front();
         }
-        self.runs.push_back((id, run));
     }
 
     pub fn trained(&self, id: RunId) -> Option<&TrainedRun> {
@@ -279,16 +286,10 @@ impl Session {
             _ => self.base.clone(),
         };
         let max_len = self.config.max_position_embeddings;
-        let prompt_len = self.tokenizer.request_ids(&sample.prompt).len();
-        // An instruction model's reply alone (its prompt is the chat template's markup around the request); a base
-        // model's prompt and continuation.
-        let text = |tokens: &[u32]| match self.tokenizer.chat_template() {
-            Some(_) => self.tokenizer.decode(&tokens[prompt_len.min(tokens.len())..]),
-            None => self.tokenizer.decode(tokens),
-        };
-        let progress = |so_far: &[u32]| interrupted(text(so_far));
-        let (tokens, _) = generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, progress).await?;
-        Some(text(&tokens))
+        let progress = |so_far: &[u32], prompt_len| interrupted(self.tokenizer.sample_text(so_far, prompt_len));
+        let (tokens, prompt_len) =
+            generate::sample(&model, &self.tokenizer, sample, max_len, &self.device, progress).await?;
+        Some(self.tokenizer.sample_text(&tokens, prompt_len))
     }
 
     /// Loads the PEFT adapter folder at `url` onto the base model, as the model of `run`. A page that loads the

@@ -81,7 +81,7 @@ test("without WebGPU the demo says why, trains on the CPU, and the default run c
   // Before any run, the run recorded when the site was built: labelled as such, its steps in the chart's table.
   const recordedNote = demo(page).locator(".demo-recorded");
   await recordedNote.getByRole("heading", { name: "A recorded run" }).waitFor();
-  assert.match(await recordedNote.textContent(), /Made when this site was built, with the default settings: 60 steps/);
+  assert.match(await recordedNote.textContent(), /Made when this site was built, with the settings this demo starts with: 60 steps/);
   assert.match(await demo(page).locator(".demo-data caption").textContent(), /recorded run/);
   const recorded = await lossTable(page);
   assert.equal(recorded.length, 60);

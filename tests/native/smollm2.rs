@@ -453,6 +453,9 @@ fn the_support_replies_are_what_their_script_writes_and_train_on_the_replies_thr
         longest = longest.max(tokenized.tokens.len());
     }
     println!("figure: ridgeline-support: {} chats, the longest {longest} tokens with the template", examples.len());
+    // The QLoRA demo's pieces hold a whole conversation: no reply loses its sign-off to the cut.
+    let seq_len = tinytune::settings::TrainSettings::smollm2_support().seq_len;
+    assert!(longest <= seq_len, "the longest chat takes {longest} tokens, the demo's pieces {seq_len}");
     let check = std::fs::read(folder.join("ridgeline-support.check.json")).unwrap();
     assert_eq!(tinytune::task::TaskCheck::parse("ridgeline-support.check.json", &check).unwrap().samples.len(), 8);
 }

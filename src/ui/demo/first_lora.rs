@@ -11,7 +11,7 @@ use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::numbers::{count_of, format_count};
-use super::recorded::{shown_recorded_run, RecordedRunNote};
+use super::recorded::{charted_run, shown_recorded_run, RecordedRunNote};
 use super::resume_offer::ResumeOffer;
 use super::run_progress::RunProgress;
 use super::samples::Samples;
@@ -29,12 +29,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
     // The chart's run: the learner's latest, or the recorded one until there is one (its metrics and length).
-    let shown = Memo::new(move |_| {
-        state.with(|s| match (s.latest_run(), shown_recorded_run(s)) {
-            (None, Some(recorded)) => (recorded.metrics.clone(), recorded.settings.steps),
-            (run, _) => run.map_or((Vec::new(), 0), |run| (run.metrics.clone(), run.settings.steps)),
-        })
-    });
+    let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), shown_recorded_run(s))));
     let start = move |settings: TrainSettings| {
         demo.start(settings);
     };
@@ -71,7 +66,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
             <RunProgress demo run=latest_run />
             <ResumeOffer demo />
             <Notices demo />
-            <RecordedRunNote demo />
+            <RecordedRunNote demo recorded=Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned())) />
             <StepChart
                 demo
                 title="Loss"

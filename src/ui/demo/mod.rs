@@ -43,7 +43,7 @@ pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUD
 pub use download::save_file;
 pub use live::LiveDemo;
 pub use loading::LoadingProgress;
-pub use notices::Notices;
+pub use notices::{Notices, SettingProblems};
 pub use open_adapter::OpenAdapter;
 pub use resume_offer::ResumeOffer;
 pub use run_bigger::RunItBigger;

@@ -4,7 +4,22 @@
 use leptos::prelude::*;
 
 use super::live::LiveDemo;
+use crate::settings::SettingProblem;
 use crate::ui::trainer_client::TrainerState;
+
+/// The settings in the page's address that could not be used, each with what was used instead; nothing when
+/// every one could.
+#[component]
+pub fn SettingProblems(problems: Vec<SettingProblem>) -> impl IntoView {
+    (!problems.is_empty()).then(|| {
+        view! {
+            <div class="demo-alert" role="alert">
+                <p>"Some settings in the address could not be used:"</p>
+                <ul>{problems.into_iter().map(|problem| view! { <li>{problem.message}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
 
 #[component]
 pub fn Notices(demo: LiveDemo) -> impl IntoView {

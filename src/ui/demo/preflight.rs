@@ -12,7 +12,7 @@ use crate::protocol::{BackendKind, ModelShape, TrainSettings};
 
 /// What a cell of the table says: fits, or why not.
 fn verdict(need: &Need, report: &DeviceReport, backend: BackendKind) -> String {
-    match need.fits(report, backend) {
+    match need.fits(&report.limits, backend) {
         Ok(()) => "Fits".into(),
         Err(why) => format!("Does not fit: {why}"),
     }
@@ -20,7 +20,7 @@ fn verdict(need: &Need, report: &DeviceReport, backend: BackendKind) -> String {
 
 /// The device in a sentence or two.
 fn device_summary(report: &DeviceReport) -> String {
-    let gpu = match &report.gpu {
+    let gpu = match &report.limits.gpu {
         Ok(limits) => format!(
             "GPU: {}, which binds up to {} per buffer (WebGPU does not tell a page how much memory a GPU has).",
             limits.adapter_name,
@@ -28,7 +28,7 @@ fn device_summary(report: &DeviceReport) -> String {
         ),
         Err(why) => format!("No GPU for training: {why}."),
     };
-    let memory = match report.device_memory_gb {
+    let memory = match report.limits.device_memory_gb {
         Some(gb) => format!(" The browser says this machine has about {gb} GB of memory."),
         None => String::new(),
     };

@@ -1,9 +1,11 @@
 //! QLoRA on a real instruction model in the tab: SmolLM2-135M-Instruct, served 4-bit as its GGUF ships, checked
 //! by the hardware preflight before anything downloads, then chatted with, QLoRA-tuned on a shop's support
 //! replies, chatted with again beside the model as it ships, and its adapter downloaded (a PEFT folder for
-//! `HuggingFaceTB/SmolLM2-135M-Instruct`).
+//! `HuggingFaceTB/SmolLM2-135M-Instruct`). The page's address may change the run's settings as the playground's
+//! does (`/embed/qlora-chat?steps=60`), over [`TrainSettings::smollm2_support`].
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use super::backend::BackendLine;
 use super::chart::{run_losses, StepChart};
@@ -11,15 +13,16 @@ use super::chat_box::ChatBox;
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
-use super::notices::Notices;
+use super::notices::{Notices, SettingProblems};
 use super::numbers::format_bytes;
 use super::preflight::Preflight;
 use super::reading::fetch_json;
+use super::recorded::{charted_run, RecordedRunNote};
 use super::run_progress::RunProgress;
 use super::task_result::TaskResult;
 use super::SUPPORT_REPLIES;
 use crate::preflight::BaseStorage;
-use crate::protocol::{ModelManifest, ModelShape, TrainSettings};
+use crate::protocol::{ModelManifest, ModelShape, RecordedRun, TrainSettings};
 
 /// SmolLM2-135M-Instruct's folder in the site's build output (`tools/site-model.sh`).
 pub const SMOLLM2_MODEL_URL: &str = "models/SmolLM2-135M-Instruct/";
@@ -32,7 +35,8 @@ const OPENING: &str =
 pub fn QloraChatDemo() -> impl IntoView {
     let demo = LiveDemo::new("qlora-chat", SMOLLM2_MODEL_URL, &SUPPORT_REPLIES.url());
     let state = demo.state;
-    let settings = TrainSettings::smollm2_support();
+    let (settings, problems) =
+        TrainSettings::from_query_over(TrainSettings::smollm2_support(), &use_location().search.get_untracked());
     let load_asked = RwSignal::new(false);
     // The folder's manifest says how big the download is, before the learner asks for it.
     let manifest = RwSignal::new(None::<ModelManifest>);
@@ -40,6 +44,12 @@ pub fn QloraChatDemo() -> impl IntoView {
     let download_size = move || {
         manifest.with(|m| m.as_ref().map(|m| format!(" ({})", format_bytes(m.files.values().map(|f| f.bytes).sum()))))
     };
+    // The run recorded when the site was built, fetched at once (the worker would read it only once the model is
+    // loaded) and shown until the learner's own run starts.
+    let fetched_recording = RwSignal::new(None::<RecordedRun>);
+    fetch_json(RecordedRun::url_beside(&SUPPORT_REPLIES.url()), fetched_recording);
+    let recorded = Signal::derive(move || state.with(|s| s.runs.is_empty()).then(|| fetched_recording.get()).flatten());
+    let shown = Memo::new(move |_| state.with(|s| recorded.with(|r| charted_run(s.latest_run(), r.as_ref()))));
     let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
     let busy = Signal::derive(move || state.with(|s| s.busy()));
     let load = move |_| {
@@ -62,6 +72,7 @@ pub fn QloraChatDemo() -> impl IntoView {
                  data: 375 replies from a made-up outdoor shop's support team, each greeting the customer by name and \
                  signing off the same way."
             </p>
+            <SettingProblems problems />
             <Preflight demo shape=ModelShape::SMOLLM2_135M storage=BaseStorage::FourBit settings=Signal::stored(settings) />
             <p class="demo-actions">
                 <button type="button" on:click=load disabled=move || load_asked.get()>
@@ -80,12 +91,16 @@ pub fn QloraChatDemo() -> impl IntoView {
             </p>
             <RunProgress demo run=latest_run />
             <Notices demo />
+            <RecordedRunNote demo recorded first_check=true />
             <StepChart
                 demo
                 title="Loss"
-                series=Signal::derive(move || state.with(|s| run_losses(s.latest_run().map_or(&[][..], |run| &run.metrics))))
-                total_steps=Signal::derive(move || state.with(|s| s.latest_run().map_or(0, |run| run.settings.steps)))
-                caption="Losses at each step"
+                series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
+                total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
+                caption=Signal::derive(move || match recorded.with(Option::is_some) {
+                    true => "Losses at each step of the recorded run".to_string(),
+                    false => "Losses at each step".to_string(),
+                })
             />
             <TaskResult demo run=latest_run />
             <DownloadAdapter demo run=latest_run />

@@ -1,4 +1,4 @@
-//! The recorded run of the demo's data set (made with the default settings when the site was built, see
+//! The recorded run of the demo's data set (made with the demo's settings when the site was built, see
 //! `tinytune record`): what a reader whose device is slow, or who has not trained yet, sees in place of their own
 //! run. Labelled as recorded, and gone once the demo has a run of its own.
 
@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::live::LiveDemo;
 use super::numbers::count_of;
-use crate::protocol::RecordedRun;
-use crate::ui::run_state::RunState;
+use crate::protocol::{RecordedRun, StepMetrics};
+use crate::ui::run_state::{Run, RunState};
 
 /// The recorded run to show in place of the learner's: while this demo has no run yet.
 pub fn shown_recorded_run(state: &RunState) -> Option<&RecordedRun> {
@@ -18,13 +18,34 @@ pub fn shown_recorded_run(state: &RunState) -> Option<&RecordedRun> {
     }
 }
 
+/// The note on `recorded` (what the demo shows in place of a run of the learner's, if anything): its settings, its
+/// task score, and a sample from the base model and from the tuned one: the default prompt's, or with
+/// `first_check`, the replies to the task check's first message (an instruction model's samples).
+/// A chart's run: the learner's latest, else the recorded one shown in its place; its metrics and length.
+pub fn charted_run(latest: Option<&Run>, recorded: Option<&RecordedRun>) -> (Vec<StepMetrics>, usize) {
+    match (latest, recorded) {
+        (None, Some(recorded)) => (recorded.metrics.clone(), recorded.settings.steps),
+        (run, _) => run.map_or((Vec::new(), 0), |run| (run.metrics.clone(), run.settings.steps)),
+    }
+}
+
 #[component]
-pub fn RecordedRunNote(demo: LiveDemo) -> impl IntoView {
-    let state = demo.state;
+pub fn RecordedRunNote(
+    demo: LiveDemo,
+    #[prop(into)] recorded: Signal<Option<RecordedRun>>,
+    #[prop(optional)] first_check: bool,
+) -> impl IntoView {
     let heading_id = demo.id("recorded-title");
     move || {
-        state.with(|s| {
-            let recorded = shown_recorded_run(s)?.clone();
+        recorded.with(|recorded| {
+            let recorded = recorded.clone()?;
+            let (prompt, base_sample, tuned_sample) =
+                match (first_check, recorded.base_checked.first(), recorded.tuned_checked.first()) {
+                    (true, Some(base), Some(tuned)) => {
+                        (Some(base.prompt.clone()), base.text.clone(), tuned.text.clone())
+                    }
+                    _ => (None, recorded.base_sample.clone(), recorded.tuned_sample.clone()),
+                };
             let task = recorded.task.as_ref().map(|task| {
                 format!(
                     " {}: {} of {} samples pass the data set's check afterwards (the base model's: {}).",
@@ -36,8 +57,8 @@ pub fn RecordedRunNote(demo: LiveDemo) -> impl IntoView {
                     <h4 id=heading_id.clone()>"A recorded run"</h4>
                     <p>
                         {format!(
-                            "Made when this site was built, with the default settings: {} on {} of {} tokens. \
-                             The chart below shows its losses.",
+                            "Made when this site was built, with the settings this demo starts with: {} on {} of \
+                             {} tokens. The chart below shows its losses.",
                             count_of(recorded.settings.steps, "step"),
                             count_of(recorded.training_sequences, "piece"),
                             recorded.settings.seq_len,
@@ -45,14 +66,20 @@ pub fn RecordedRunNote(demo: LiveDemo) -> impl IntoView {
                         {task}
                         " Train to replace it with your own run."
                     </p>
+                    {prompt.map(|prompt| view! {
+                        <figure>
+                            <figcaption>"Asked"</figcaption>
+                            <blockquote class="demo-recorded-prompt">{prompt}</blockquote>
+                        </figure>
+                    })}
                     <div class="demo-recorded-samples">
                         <figure>
                             <figcaption>"The base model wrote"</figcaption>
-                            <blockquote>{recorded.base_sample}</blockquote>
+                            <blockquote>{base_sample}</blockquote>
                         </figure>
                         <figure>
                             <figcaption>"After the recorded run, the model wrote"</figcaption>
-                            <blockquote>{recorded.tuned_sample}</blockquote>
+                            <blockquote>{tuned_sample}</blockquote>
                         </figure>
                     </div>
                 </section>
