@@ -11,6 +11,7 @@ pub mod low_rank;
 pub mod one_step;
 pub mod preflight;
 pub mod protocol;
+pub mod quantize;
 pub mod run_bigger;
 pub mod sampling;
 pub mod settings;

@@ -28,6 +28,7 @@ pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePrevie
 pub use crate::low_rank::ProjectionWeights;
 pub use crate::one_step::OneStep;
 pub use crate::preflight::{BaseStorage, DeviceLimits, DeviceReport};
+pub use crate::quantize::QuantizationTable;
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -193,6 +194,13 @@ pub enum ToWorker {
         dataset_url: String,
         sequence: usize,
         settings: TrainSettings,
+    },
+    /// Store every projection of the base model in each quantization format at each block size and measure the
+    /// held-out loss on the held-out split of the data set at `dataset_url` (loaded) ([`crate::quantize`]):
+    /// answered with `Quantized`.
+    Quantize {
+        request_id: u32,
+        dataset_url: String,
     },
     /// Read `text` with the base model, followed by the tokens `then` (ids, appended exactly as drawn): answered
     /// with `Inspected`, the tokens and the distribution of the token after them.
@@ -420,6 +428,18 @@ pub struct StepMetrics {
     pub elapsed_seconds: f64,
     pub trainable_params: usize,
     pub total_params: usize,
+    /// A preference-tuning (DPO) step's implicit rewards; `None` for next-token training.
+    #[serde(default)]
+    pub rewards: Option<Rewards>,
+}
+
+/// DPO's implicit rewards, β · (log π − log π_ref), averaged over a step's pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rewards {
+    pub chosen: f64,
+    pub rejected: f64,
+    /// The share of pairs whose chosen answer had the higher reward.
+    pub accuracy: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -586,6 +606,10 @@ pub enum FromWorker {
     OneStepTaken {
         request_id: u32,
         step: OneStep,
+    },
+    Quantized {
+        request_id: u32,
+        table: QuantizationTable,
     },
     /// One sample of a `Compare`, judged.
     Compared {

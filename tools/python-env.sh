@@ -51,7 +51,7 @@ for line in open(sys.argv[1]).readlines() + open(sys.argv[2]).readlines():
 if wrong:
     print("[python-env] not as pinned: " + ", ".join(wrong), file=sys.stderr)
     sys.exit(1)
-import torch, transformers, peft, safetensors, llama_cpp, trl, datasets, gguf  # noqa: E401,F401  (a broken install fails here)
+import torch, transformers, peft, safetensors, llama_cpp, trl, datasets, gguf, bitsandbytes  # noqa: E401,F401  (a broken install fails here)
 PY
   }
 

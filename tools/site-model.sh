@@ -6,8 +6,8 @@
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
 # and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the default settings, and
-# the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, and <name>.one-step.json: one
-# training step up close; and
+# the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, <name>.one-step.json: one
+# training step up close, and <name>.quantized.json: the base model in each quantization format; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
 # four ways to its task (compared.json); and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
 # recorded run.
@@ -104,6 +104,16 @@ if [ ! -f "$stepped" ]; then
   mv "$stepped.tmp" "$stepped"
 fi
 cp "$stepped" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.one-step.json"
+
+# The lesson "QLoRA": the base model's projections stored in each quantization format at each block size, and the
+# held-out loss of each on the same stories (`tinytune quantize`), shown until the learner measures their own:
+# datasets/<name>.quantized.json.
+quantized="$recorded_cache/$stem.$data_key.quantized.json"
+if [ ! -f "$quantized" ]; then
+  "$tinytune" quantize --model "$built" --data "$data" --out "$quantized.tmp"
+  mv "$quantized.tmp" "$quantized"
+fi
+cp "$quantized" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.quantized.json"
 
 # The instruction adapter the lesson "Base vs instruction-following" shows beside the base model: the Instruction
 # tuning preset's run on the instruction data set, as a PEFT folder with its recorded run (recorded.json), in

@@ -28,6 +28,7 @@ use tinytune::lora::LoraConfig;
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
+use tinytune::quantize::{self, QuantizationTable};
 use tinytune::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
 use tinytune::settings::{
     parse_targets, Choice, LossMask, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod,
@@ -35,6 +36,7 @@ use tinytune::settings::{
 use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
+use tinytune::train::preference::preference_pairs;
 use tinytune::train::{site_run, Trainer, TrainingConfig, EVAL_SEQUENCES};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
@@ -248,6 +250,20 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Store every projection of the model in each quantization format (Q8_0, Q4_0, Q4_1, NF4) at each block size
+    /// and measure the held-out loss (the lesson "QLoRA"), and write the table the site shows until the learner
+    /// measures on their device.
+    Quantize {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The data set (.jsonl or .txt) whose held-out split the losses are measured on, split as the worker
+        /// splits it.
+        #[arg(long)]
+        data: PathBuf,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Score every way to a data set's task check (`tinytune::approach`): the request alone, a worked example in
     /// front, the closest training examples retrieved in front, the request through the adapter, and through the
     /// adapter in two templates it never trained on. Writes every sample, judged, as the JSON the site shows until
@@ -358,6 +374,11 @@ struct TrainArgs {
     batch_size: usize,
     #[arg(long)]
     seq_len: usize,
+    /// Preference-tune with DPO at this beta (TRL's sigmoid loss) on the data's {"prompt", "chosen", "rejected"}
+    /// pairs, LoRA's adapters off as the reference model, instead of next-token training. Each answer keeps its
+    /// first --seq-len tokens.
+    #[arg(long)]
+    dpo_beta: Option<f64>,
     /// Which tokens count in the training loss: responses (and their end tokens), prompts-too, or
     /// no-end-token (the responses without their end tokens, as masking padding by id does when it is EOS).
     #[arg(long, default_value = "responses", value_parser = choice::<LossMask>)]
@@ -569,6 +590,7 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Compare { model, data, out } => compare(model, &data, &out),
+        Command::Quantize { model, data, out } => write_json(&out, &quantize_on(&model, &data)?),
         Command::OneStep { model, data, sequence, learning_rate, method, out } => {
             let defaults = TrainSettings::default();
             let settings = TrainSettings {
@@ -654,22 +676,45 @@ fn train(args: TrainArgs) -> Result<(), String> {
     };
     let config = TrainingConfig::from_settings(&settings)
         .with_weight_decay(args.weight_decay)
-        .with_max_grad_norm(args.max_grad_norm);
+        .with_max_grad_norm(args.max_grad_norm)
+        .with_dpo_beta(args.dpo_beta);
     let lora = config.lora.clone();
-    eprintln!(
-        "training on {} sequences ({} held out) of {} tokens",
-        train_sequences.len(),
-        eval_sequences.len(),
-        args.seq_len
-    );
-    let mut trainer =
-        Trainer::new(model, train_sequences, eval_sequences, config, &device).map_err(|e| e.to_string())?;
+    let mut trainer = if args.dpo_beta.is_some() {
+        let pairs = preference_pairs(&train_examples, &tokenizer, args.seq_len).map_err(|e| format!("{name}: {e}"))?;
+        if pairs.is_empty() {
+            return Err(format!(
+                "--dpo-beta trains on {{\"prompt\", \"chosen\", \"rejected\"}} pairs; {name} has none"
+            ));
+        }
+        eprintln!("DPO on {} preference pairs ({} held-out sequences)", pairs.len(), eval_sequences.len());
+        Trainer::preference(model, pairs, eval_sequences, config, &device)
+    } else {
+        eprintln!(
+            "training on {} sequences ({} held out) of {} tokens",
+            train_sequences.len(),
+            eval_sequences.len(),
+            args.seq_len
+        );
+        Trainer::new(model, train_sequences, eval_sequences, config, &device)
+    }
+    .map_err(|e| e.to_string())?;
     let mut metrics_log = String::new();
     for _ in 0..args.steps {
         let metrics = pollster::block_on(trainer.step()).map_err(|e| e.to_string())?;
         let eval = metrics.eval_loss.map(|l| format!("  eval {l:.4}")).unwrap_or_default();
+        let rewards = metrics
+            .rewards
+            .map(|r| {
+                format!(
+                    "  rewards {:+.4} chosen, {:+.4} rejected, {:.0}% ahead",
+                    r.chosen,
+                    r.rejected,
+                    100.0 * r.accuracy
+                )
+            })
+            .unwrap_or_default();
         eprintln!(
-            "step {:>4}/{}  loss {:.4}{eval}  lr {:.2e}  grad-norm {:.3}  {:.0} tok/s  ({} of {} parameters train)",
+            "step {:>4}/{}  loss {:.4}{eval}{rewards}  lr {:.2e}  grad-norm {:.3}  {:.0} tok/s  ({} of {} parameters train)",
             metrics.step,
             args.steps,
             metrics.loss,
@@ -882,6 +927,20 @@ fn examples_in(path: &Path) -> Result<Vec<Example>, String> {
     parse_dataset(&name, &read(path)?).map_err(|e| e.to_string())
 }
 
+/// The training and held-out sequences of `data`, split and cut as the worker does for `seq_len`.
+fn split_sequences(
+    data: &Path,
+    tokenizer: &TextTokenizer,
+    seq_len: usize,
+) -> Result<(Vec<TrainingSequence>, Vec<TrainingSequence>), String> {
+    let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
+    let sequences_of = |examples: &[Example]| -> Result<_, String> {
+        let tokenized = tokenize_examples(examples, tokenizer).map_err(|e| format!("{}: {e}", data.display()))?;
+        Ok(training_sequences(&tokenized, seq_len, tokenizer.eos_id()))
+    };
+    Ok((sequences_of(&train)?, sequences_of(&held_out)?))
+}
+
 /// `tinytune one-step`: the worker's `TakeOneStep` with `settings` on training sequence `sequence` (from 1) of
 /// `data`.
 fn one_step_on(
@@ -892,13 +951,7 @@ fn one_step_on(
 ) -> Result<OneStep, String> {
     let device = device_for(model_args.backend).autodiff();
     let (_, model, tokenizer) = load(model_args, &device)?;
-    let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
-    let sequences_of = |examples: &[Example]| -> Result<_, String> {
-        let tokenized = tokenize_examples(examples, &tokenizer).map_err(|e| format!("{}: {e}", data.display()))?;
-        Ok(training_sequences(&tokenized, settings.seq_len, tokenizer.eos_id()))
-    };
-    let mut sequences = sequences_of(&train)?;
-    let mut held_out = sequences_of(&held_out)?;
+    let (mut sequences, mut held_out) = split_sequences(data, &tokenizer, settings.seq_len)?;
     held_out.truncate(EVAL_SEQUENCES);
     let count = sequences.len();
     let index = sequence.checked_sub(1).filter(|&i| i < count).ok_or_else(|| {
@@ -915,6 +968,27 @@ fn one_step_on(
         step.loss_before, step.loss_after, step.held_out_before, step.held_out_after, step.grad_norm
     );
     Ok(step)
+}
+
+/// `tinytune quantize`: the worker's `Quantize`, on the held-out split of `data` cut as a run with the default
+/// settings cuts it.
+fn quantize_on(model_args: &ModelArgs, data: &Path) -> Result<QuantizationTable, String> {
+    let device = device_for(model_args.backend);
+    let (_, model, tokenizer) = load(model_args, &device)?;
+    let (_, held_out) = split_sequences(data, &tokenizer, TrainSettings::default().seq_len)?;
+    let table = pollster::block_on(quantize::measure(&model, &held_out, &device)).map_err(|e| e.to_string())?;
+    eprintln!("32-bit: held-out loss {:.4} on {} sequences", table.full_precision_loss, table.held_out_sequences);
+    for cell in &table.cells {
+        eprintln!(
+            "{:>5} block {:>3}: {:.3} bits per weight, weight error {:.2}%, held-out loss {:.4}",
+            cell.format.name(),
+            cell.block,
+            cell.bits_per_weight,
+            100.0 * cell.weight_error,
+            cell.held_out_loss
+        );
+    }
+    Ok(table)
 }
 
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
@@ -983,7 +1057,8 @@ fn write_json(out: &Path, value: &impl serde::Serialize) -> Result<(), String> {
 /// tests/reference/bench_peft.py on the same model and settings. Without `--demo`: r 8, alpha 16, q/k/v/o, batches
 /// of `--batch-size` × `--seq-len` (16 × 256), constant learning rate, no clipping; with it, the lesson demo's
 /// settings without evaluations. A GGUF model is trained twice, QLoRA (4-bit base) then LoRA (f32 base), each with
-/// its base's size and the process's peak memory (on the CPU backend, the device's).
+/// its base's size and the process's peak memory while it trains and, apart, while it loads (on the CPU backend,
+/// the device's).
 fn bench(args: BenchArgs) -> Result<(), String> {
     const WARMUP: usize = 2;
     // Read by the CPU backend's thread pool when it starts, which is after this line.
@@ -1032,6 +1107,12 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         let model_args = ModelArgs { model: args.model.clone(), adapter: None, backend: args.backend, four_bit };
         let (config, model, _) = load(&model_args, &device)?;
         let base_bytes = model.base_bytes();
+        // Loading holds the file and, for an f32 base, dequantized copies for a moment: its peak apart, and what it
+        // freed handed back to the kernel (mimalloc keeps freed pages), so the training peak counts training alone.
+        let loading_peak = peak_memory();
+        // SAFETY: mi_collect only walks mimalloc's own heaps; `force` frees their unused pages.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+        reset_peak_memory();
         let mut rng = StdRng::seed_from_u64(0);
         let sequences: Vec<TrainingSequence> = (0..batch * steps)
             .map(|_| TrainingSequence {
@@ -1060,8 +1141,12 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             (true, false) => format!("tinytune LoRA, f32 base ({backend})"),
             (false, _) => format!("tinytune ({backend})"),
         };
-        let memory = match (args.backend, peak_memory()) {
-            (Backend::Flex, Some(peak)) => format!(" · peak memory {:.0} MB", peak as f64 / 1e6),
+        let memory = match (args.backend, loading_peak, peak_memory()) {
+            (Backend::Flex, Some(loading), Some(training)) => format!(
+                " · peak memory {:.0} MB training ({:.0} MB loading)",
+                training as f64 / 1e6,
+                loading as f64 / 1e6
+            ),
             _ => String::new(),
         };
         println!(

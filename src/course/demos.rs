@@ -35,10 +35,13 @@ pub enum DemoKind {
     /// SmolLM2-135M-Instruct, 4-bit: the hardware preflight, a chat box, a QLoRA run on support replies, the
     /// replies before and after side by side, the adapter.
     QloraChat,
+    /// The base model's projections stored in 8-bit, 4-bit and NF4 formats at several block sizes: one block
+    /// pictured, and the held-out loss of each.
+    Quantization,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 14] = [
+    pub const ALL: [DemoKind; 15] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -53,6 +56,7 @@ impl DemoKind {
         DemoKind::LossMaskSweep,
         DemoKind::Templates,
         DemoKind::QloraChat,
+        DemoKind::Quantization,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -72,6 +76,7 @@ impl DemoKind {
             DemoKind::LossMaskSweep => "loss-mask-sweep",
             DemoKind::Templates => "templates",
             DemoKind::QloraChat => "qlora-chat",
+            DemoKind::Quantization => "quantization",
         }
     }
 
@@ -94,7 +99,8 @@ impl DemoKind {
             | DemoKind::OneStep
             | DemoKind::LossMaskSweep
             | DemoKind::Templates
-            | DemoKind::QloraChat => None,
+            | DemoKind::QloraChat
+            | DemoKind::Quantization => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -8,6 +8,7 @@
 
 mod adamw;
 pub mod checkpoint;
+pub mod preference;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsAccumulator, GradientsParams};
@@ -20,11 +21,12 @@ use sha2::{Digest, Sha256};
 
 use adamw::{AdamWOptimizer, Moments};
 use checkpoint::{Checkpoint, Position, SavedParam};
+use preference::{dpo_loss, sequence_log_probs, PreferencePair};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::{BaseLayer, LoraConfig};
 use crate::model::LlamaForCausalLM;
-pub use crate::protocol::StepMetrics;
+pub use crate::protocol::{Rewards, StepMetrics};
 use crate::settings::{Choice, Projection};
 pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
 
@@ -86,6 +88,10 @@ pub struct TrainingConfig {
     pub max_grad_norm: f64,
     #[config(default = 0)]
     pub seed: u64,
+    /// DPO's β ([`preference`]): the run trains on preference pairs (`Trainer::preference`) instead of next-token
+    /// prediction. LoRA only: the reference is the model with its adapters at scale 0.
+    #[config(default = "None")]
+    pub dpo_beta: Option<f64>,
 }
 
 impl TrainingConfig {
@@ -121,6 +127,14 @@ impl TrainingConfig {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("learning rate must be a positive number, got {}", self.learning_rate));
+        }
+        if let Some(beta) = self.dpo_beta {
+            if !(beta.is_finite() && beta > 0.0) {
+                return Err(format!("DPO's beta must be a positive number, got {beta}"));
+            }
+            if self.method != TrainingMethod::Lora {
+                return Err("DPO here needs LoRA: its reference model is the model with its adapters off".into());
+            }
         }
         if self.warmup_steps > self.steps {
             return Err(format!("warmup ({}) is longer than the run ({} steps)", self.warmup_steps, self.steps));
@@ -294,12 +308,13 @@ pub struct Trainer {
     model: LlamaForCausalLM,
     optimizer: AdamWOptimizer,
     config: TrainingConfig,
+    /// The sequences a step draws from; with DPO, pair by pair (chosen, rejected).
     train: Vec<TrainingSequence>,
     eval: Vec<TrainingSequence>,
     /// Text the base model wrote itself: its loss rising means the model drifts from the base model.
     reference_eval: Vec<TrainingSequence>,
-    /// Shuffled order of `train`, reshuffled each epoch (`reshuffles` times so far), and the sequences taken from
-    /// it.
+    /// Shuffled order of the training units (sequences, or DPO's pairs), reshuffled each epoch (`reshuffles` times
+    /// so far), and the units taken from it.
     order: Vec<usize>,
     reshuffles: usize,
     cursor: usize,
@@ -323,7 +338,43 @@ impl Trainer {
         config: TrainingConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        Self::build(model, train, false, eval, config, device)
+    }
+
+    /// A DPO run ([`preference`]) on `pairs`, with `config.dpo_beta` set; `eval` measures the held-out loss as
+    /// usual (next-token, on the sequences given: the chosen answers, say).
+    pub fn preference(
+        model: LlamaForCausalLM,
+        pairs: Vec<PreferencePair>,
+        eval: Vec<TrainingSequence>,
+        config: TrainingConfig,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let train = pairs.into_iter().flat_map(|pair| [pair.chosen, pair.rejected]).collect();
+        Self::build(model, train, true, eval, config, device)
+    }
+
+    /// `train` holds sequences, or with `paired` DPO's pairs one after the other (chosen, rejected).
+    fn build(
+        model: LlamaForCausalLM,
+        train: Vec<TrainingSequence>,
+        paired: bool,
+        eval: Vec<TrainingSequence>,
+        config: TrainingConfig,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::InvalidConfig)?;
+        match (paired, config.dpo_beta.is_some()) {
+            (true, false) => {
+                return Err(TrainError::InvalidConfig("preference pairs train with DPO: set dpo_beta".into()))
+            }
+            (false, true) => {
+                return Err(TrainError::InvalidConfig(
+                    "a DPO run trains on preference pairs: Trainer::preference".into(),
+                ))
+            }
+            _ => {}
+        }
         if train.is_empty() {
             return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
         }
@@ -352,7 +403,8 @@ impl Trainer {
             })
             .sum::<usize>();
         let optimizer = AdamWOptimizer::new(config.weight_decay);
-        let (order, rng) = shuffled(train.len(), config.seed, 0);
+        let units = if paired { train.len() / 2 } else { train.len() };
+        let (order, rng) = shuffled(units, config.seed, 0);
         let data = fingerprint(&train);
         Ok(Trainer {
             model,
@@ -395,7 +447,7 @@ impl Trainer {
         self.train.len()
     }
 
-    /// The next `batch_size` training sequences in the seeded shuffled order.
+    /// The next `batch_size` training units (sequences, or DPO's pairs) in the seeded shuffled order.
     fn next_sequences(&mut self) -> Vec<usize> {
         (0..self.config.batch_size)
             .map(|_| {
@@ -430,20 +482,47 @@ impl Trainer {
         // uninterrupted one does.
         self.device.seed(self.config.seed.wrapping_add(self.step as u64));
         let micro_batches: Vec<Vec<usize>> = (0..self.config.grad_accum).map(|_| self.next_sequences()).collect();
-        let batches: Vec<Batch> = micro_batches
-            .iter()
-            .map(|indices| make_batch(&indices.iter().map(|&i| &self.train[i]).collect::<Vec<_>>(), &self.device))
-            .collect();
+        let (train, paired) = (&self.train, self.config.dpo_beta.is_some());
+        let sequences_of = |units: &[usize]| -> Vec<&TrainingSequence> {
+            if paired {
+                // The chosen answers, then the rejected ones in the same order (as `dpo_loss` reads them).
+                let side = |offset: usize| units.iter().map(move |&i| &train[2 * i + offset]);
+                side(0).chain(side(1)).collect()
+            } else {
+                units.iter().map(|&i| &train[i]).collect()
+            }
+        };
+        let batches: Vec<Batch> =
+            micro_batches.iter().map(|units| make_batch(&sequences_of(units), &self.device)).collect();
         // Each micro-batch's summed loss is divided by the target count of the whole step, so accumulated
         // gradients are exactly those of one big batch.
         let step_targets = batches.iter().map(|b| b.target_count).sum::<usize>().max(1) as f64;
 
         let mut accumulator = GradientsAccumulator::<LlamaForCausalLM>::new();
         let mut step_loss: Option<Tensor<1>> = None;
+        let mut rewards: Vec<(Tensor<1>, Tensor<1>)> = Vec::new();
         let frozen = self.config.method == TrainingMethod::Frozen;
         for batch in batches {
-            let logits = self.model.forward(batch.inputs);
-            let loss = masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets;
+            let loss = match self.config.dpo_beta {
+                None => {
+                    let logits = self.model.forward(batch.inputs);
+                    masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets
+                }
+                Some(beta) => {
+                    // The reference: the same weights with the adapters at scale 0, off the autodiff graph.
+                    let base = self.model.valid().scale_adapters(0.0);
+                    let reference = sequence_log_probs(
+                        base.forward(batch.inputs.clone().inner()),
+                        batch.targets.clone().inner(),
+                        batch.targets_mask.clone().inner(),
+                    );
+                    let policy =
+                        sequence_log_probs(self.model.forward(batch.inputs), batch.targets, batch.targets_mask);
+                    let dpo = dpo_loss(policy, Tensor::from_inner(reference), beta);
+                    rewards.push((dpo.chosen_rewards, dpo.rejected_rewards));
+                    dpo.loss / self.config.grad_accum as f64
+                }
+            };
             if !frozen {
                 let grads = GradientsParams::from_grads(loss.backward(), &self.model);
                 accumulator.accumulate(&self.model, grads);
@@ -472,6 +551,7 @@ impl Trainer {
         self.step += 1;
 
         let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await?;
+        let rewards = if rewards.is_empty() { None } else { Some(read_rewards(rewards).await?) };
         let grad_norm = match grad_norm {
             Some(norm) => read_scalar(norm).await?,
             None => 0.0,
@@ -498,8 +578,25 @@ impl Trainer {
             elapsed_seconds: self.training_seconds,
             trainable_params: self.params.trainable,
             total_params: self.params.total,
+            rewards,
         })
     }
+}
+
+/// A DPO step's implicit rewards, averaged over its pairs, and how often the chosen answer's was the higher.
+async fn read_rewards(per_batch: Vec<(Tensor<1>, Tensor<1>)>) -> Result<Rewards, TrainError> {
+    let (mut chosen, mut rejected) = (Vec::new(), Vec::new());
+    for (c, r) in per_batch {
+        chosen.extend(read_values(c).await?);
+        rejected.extend(read_values(r).await?);
+    }
+    let mean = |values: &[f32]| values.iter().map(|&v| v as f64).sum::<f64>() / values.len().max(1) as f64;
+    let ahead = chosen.iter().zip(&rejected).filter(|(c, r)| c > r).count();
+    Ok(Rewards {
+        chosen: mean(&chosen),
+        rejected: mean(&rejected),
+        accuracy: ahead as f64 / chosen.len().max(1) as f64,
+    })
 }
 
 impl Trainer {
@@ -601,7 +698,7 @@ impl Trainer {
         for (id, moments) in restore.moments {
             self.optimizer.set_moments(id, moments);
         }
-        (self.order, self.rng) = shuffled(self.train.len(), self.config.seed, reshuffles);
+        (self.order, self.rng) = shuffled(self.order.len(), self.config.seed, reshuffles);
         (self.step, self.reshuffles, self.cursor, self.training_seconds) = (step, reshuffles, cursor, training_seconds);
         Ok(self)
     }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FinishReason,
-    FromWorker, Inspection, InterruptedRun, ModelShape, OneStep, ProjectionWeights, RunId, StepMetrics, TaskScore,
-    TrainSettings, TrainingMethod,
+    FromWorker, Inspection, InterruptedRun, ModelShape, OneStep, ProjectionWeights, QuantizationTable, RunId,
+    StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
@@ -232,6 +232,8 @@ pub struct RunState {
     pub weights: Awaited<ProjectionWeights>,
     /// One training step up close (`TakeOneStep`).
     pub one_step: Awaited<OneStep>,
+    /// The base model stored in each quantization format, measured (`Quantize`).
+    pub quantized: Awaited<QuantizationTable>,
     /// What the hardware preflight measured of this device (`Preflight`).
     pub preflight: Awaited<DeviceReport>,
     /// "Run it bigger"'s zip (`ExportJob`), until it is saved.
@@ -627,6 +629,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         }
         FromWorker::Weights { request_id, weights } => state.weights.answer(*request_id, weights),
         FromWorker::OneStepTaken { request_id, step } => state.one_step.answer(*request_id, step),
+        FromWorker::Quantized { request_id, table } => state.quantized.answer(*request_id, table),
         FromWorker::JobZip { request_id, file_name, bytes } => {
             state.job.answer(*request_id, &SavedFile { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) })
         }
@@ -657,6 +660,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                         state.inspection.fail(*request),
                         state.weights.fail(*request),
                         state.one_step.fail(*request),
+                        state.quantized.fail(*request),
                         state.job.fail(*request),
                         state.preflight.fail(*request),
                     ];
@@ -705,6 +709,7 @@ mod tests {
             elapsed_seconds,
             trainable_params: 10,
             total_params: 100,
+            rewards: None,
         }
     }
 

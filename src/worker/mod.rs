@@ -244,6 +244,11 @@ async fn handle(
             post(&session.one_step(request_id, &dataset_url, sequence, &settings).await);
             Ok(())
         }
+        ToWorker::Quantize { request_id, dataset_url } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            post(&session.quantize(request_id, &dataset_url).await);
+            Ok(())
+        }
         ToWorker::ReadWeights { request_id, run, layer, projection } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             post(&session.read_weights(request_id, run, layer, projection).await);

@@ -322,7 +322,8 @@ async fn between_steps(
                 let text = text.expect("never interrupted");
                 post(&FromWorker::Sample { request_id, adapter_scale, text });
             }
-            // One forward pass, or one step on one sequence: quick enough to answer between steps.
+            // One forward pass, one step on one sequence, or the held-out split read 17 times by a small model:
+            // quick enough to answer between steps.
             ToWorker::Inspect { request_id, text, then } => post(&session.inspect(request_id, &text, &then).await),
             ToWorker::ReadWeights { request_id, run, layer, projection } => {
                 post(&session.read_weights(request_id, run, layer, projection).await)
@@ -330,6 +331,7 @@ async fn between_steps(
             ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings } => {
                 post(&session.one_step(request_id, &dataset_url, sequence, &settings).await)
             }
+            ToWorker::Quantize { request_id, dataset_url } => post(&session.quantize(request_id, &dataset_url).await),
             ToWorker::Compare { request_id, .. } => {
                 let message = "comparing is not possible while a run trains: wait for it to end, or stop it".into();
                 post(&FromWorker::Error { run: None, request_id: Some(request_id), message })

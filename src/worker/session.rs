@@ -24,6 +24,7 @@ use crate::protocol::{
     BackendChoice, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceLimits, FromWorker, ModelManifest,
     Projection, RecordedRun, RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
 };
+use crate::quantize;
 use crate::tokenizer::TextTokenizer;
 use crate::train::EVAL_SEQUENCES;
 
@@ -412,6 +413,21 @@ impl Session {
         one_step(model, chosen, (sequence, count), held_out, settings, &self.tokenizer, &device)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// The base model's held-out loss with its projections stored in each quantization format
+    /// ([`crate::quantize::measure`]), on the held-out split of the data set at `dataset_url` cut as a run with the
+    /// default settings cuts it, as the page's answer.
+    pub async fn quantize(&self, request_id: u32, dataset_url: &str) -> FromWorker {
+        let Some(dataset) = self.dataset(dataset_url) else {
+            let message = format!("load {dataset_url} before measuring on it");
+            return FromWorker::Error { run: None, request_id: Some(request_id), message };
+        };
+        let held_out = self.sequences(&dataset.held_out, TrainSettings::default().seq_len);
+        match quantize::measure(&self.base, &held_out, &self.device).await {
+            Ok(table) => FromWorker::Quantized { request_id, table },
+            Err(e) => FromWorker::Error { run: None, request_id: Some(request_id), message: e.to_string() },
+        }
     }
 
     /// The base model's reading of `text` and `then` (see [`generate::inspect`]).

@@ -3,8 +3,8 @@
 // adapter beside the base model, the four ways to one goal and the adapter in three templates, each showing what was
 // recorded at build time before the learner's own; the layer map's counts; the shipped adapter's matrices, sized from
 // its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
-// instruction data); one training step up close, recorded and the learner's; and the cost calculator's sums, worked
-// by hand in lesson 5.
+// instruction data); one training step up close, recorded and the learner's; the base model in each quantization
+// format, recorded and the learner's; and the cost calculator's sums, worked by hand in lesson 5.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -584,6 +584,92 @@ test("one step: the recorded step stage by stage, the keyboard on each new stage
   assert.equal((await grid(demo, "weight: gradient norm")).length, 35);
   assert.match((await stages(demo))[3].text, /AdamW moved 226,560 of the 226,560 numbers in the matrices below \(full fine-tuning also trains the token embeddings and the norms, left out here\)/);
   page.assertClean();
+  await context.close();
+});
+
+/** The quantization demo's table rows as shown: each row's cells' text. */
+const BLOCKS = [32, 64, 128, 256];
+
+async function quantizedRows(demo) {
+  return demo.locator(".demo-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+}
+
+/** The block picture's circles and level lines: x positions of the weights, of where each is stored, of the levels. */
+async function blockPicture(demo) {
+  return demo.locator(".block-picture svg").evaluate((svg) => ({
+    weights: [...svg.querySelectorAll("circle.weight")].map((c) => Number(c.getAttribute("cx"))),
+    stored: [...svg.querySelectorAll("circle.stored")].map((c) => Number(c.getAttribute("cx"))),
+    levels: [...svg.querySelectorAll("line.level")].map((l) => Number(l.getAttribute("x1"))),
+    label: svg.getAttribute("aria-label"),
+  }));
+}
+
+test("quantization: the recorded table first; one block pictured in each format and size, every weight on a level; the learner's measurement repeats the recording", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "quantization");
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "pip-the-purple-robot.quantized.json"), "utf8"));
+  const label = demo.locator(".demo-recorded-label");
+  await label.waitFor({ timeout: 60_000 });
+  assert.equal(await label.textContent(), `Recorded when this site was built. Held-out loss over ${recorded.held_out_sequences} sequences of 64 tokens; the picture shows the first weights of layer 1's q_proj. Measure to see your own.`);
+
+  // What the lesson reads off the recording holds for the recording it ships with (a new recording that changes
+  // it fails here: update the lesson's figures).
+  const loss = (value) => value.toFixed(4);
+  const percent = (cell) => `${(100 * cell.weight_error).toFixed(2)}%`;
+  // The lesson rounds further than the table (3 decimals, one of a percent), so a last digit that differs from
+  // machine to machine does not change it.
+  const [lessonLoss, lessonPercent] = [(value) => value.toFixed(3), (cell) => `${(100 * cell.weight_error).toFixed(1)}%`];
+  const cellOf = (format, block) => recorded.cells.find((c) => c.format === format && c.block === block);
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  for (const [format, block] of [["Q8_0", 64], ["Q4_0", 64], ["Q4_1", 64], ["Nf4", 64], ["Nf4", 32], ["Nf4", 256], ["Q4_0", 32], ["Q4_0", 256], ["Q4_1", 32], ["Q4_1", 256]]) {
+    const cell = cellOf(format, block);
+    assert.ok(lessonText.includes(lessonLoss(cell.held_out_loss)) && lessonText.includes(lessonPercent(cell)), `the lesson quotes ${format} at block ${block}: ${lessonLoss(cell.held_out_loss)}, ${lessonPercent(cell)}`);
+  }
+  assert.ok(lessonText.includes(lessonLoss(recorded.full_precision_loss)) && lessonText.includes(Math.exp(recorded.full_precision_loss).toFixed(2)));
+  const at64 = ["Q4_0", "Q4_1", "Nf4"].map((f) => cellOf(f, 64).held_out_loss);
+  assert.ok(at64[0] < at64[1] && at64[1] < at64[2], `the lesson's reading: at block 64, Q4_0 then Q4_1 then NF4 (${at64})`);
+  assert.ok(cellOf("Q4_1", 64).weight_error < cellOf("Q4_0", 64).weight_error, "Q4_1 moves the weights least, Q4_0 most");
+  const at256 = ["Q4_0", "Q4_1", "Nf4"].map((f) => cellOf(f, 256).held_out_loss);
+  assert.ok(at256[2] < at256[0] && at256[2] < at256[1], `and NF4 the best at block 256 (${at256})`);
+  assert.ok(BLOCKS.every((block) => Math.abs(cellOf("Q8_0", block).held_out_loss - recorded.full_precision_loss) < 3e-3), "8 bits: within three thousandths at every block size");
+
+  // Every cell as recorded, after the 32-bit row; the chosen format and size (NF4, 64) marked.
+  const rows = await quantizedRows(demo);
+  assert.deepEqual(rows[0], ["32-bit", "—", "32", "0%", loss(recorded.full_precision_loss), Math.exp(recorded.full_precision_loss).toFixed(3)]);
+  const change = (cell) => { const d = cell.held_out_loss - recorded.full_precision_loss; return `${d >= 0 ? "+" : "-"}${Math.abs(d).toFixed(4)}`; };
+  assert.deepEqual(rows.slice(1), recorded.cells.map((cell) => [
+    { Q8_0: "Q8_0", Q4_0: "Q4_0", Q4_1: "Q4_1", Nf4: "NF4" }[cell.format], String(cell.block), cell.bits_per_weight.toFixed(3),
+    percent(cell), `${loss(cell.held_out_loss)} (${change(cell)})`, Math.exp(cell.held_out_loss).toFixed(3),
+  ]));
+  assert.deepEqual(await demo.locator('tbody tr[aria-current="true"]').locator("th, td").allTextContents().then((cells) => cells.slice(0, 3)), ["NF4", "64", "4.500"]);
+
+  // The picture: the block's weights, each stored on one of the format's levels.
+  const onLevels = (picture) => picture.stored.every((x) => picture.levels.some((level) => Math.abs(level - x) < 1e-3));
+  let picture = await blockPicture(demo);
+  assert.deepEqual([picture.weights.length, picture.stored.length, picture.levels.length], [64, 64, 16]);
+  assert.ok(onLevels(picture), "every NF4 weight lands on a level");
+  assert.match(picture.label, /^The first 64 weights of layer 1's q_proj, from -?\d\.\d{4} to -?\d\.\d{4}, stored as NF4 in one block: it can hold 16 values/);
+  await demo.getByLabel("Format").selectOption("Q4_1");
+  await demo.getByLabel("Block size (weights per scale)").selectOption("32");
+  picture = await blockPicture(demo);
+  assert.deepEqual([picture.weights.length, picture.levels.length], [32, 16]);
+  assert.ok(onLevels(picture), "every Q4_1 weight lands on a level");
+  assert.deepEqual(await demo.locator('tbody tr[aria-current="true"] th').allTextContents(), ["Q4_1"]);
+  await demo.getByLabel("Format").selectOption("Q8_0");
+  picture = await blockPicture(demo);
+  assert.equal(picture.levels.length, 255, "8 bits: 255 levels from -127 to 127 times the scale");
+
+  // The learner measures on this device: the same table, to float rounding.
+  const measure = demo.getByRole("button", { name: "Measure on this device" });
+  await page.waitForFunction((b) => !b.disabled, await measure.elementHandle(), { timeout: 120_000 });
+  await measure.click();
+  await label.getByText(/^Measured on this device\./).waitFor({ timeout: 240_000 });
+  const mine = await quantizedRows(demo);
+  assert.equal(mine.length, 17);
+  for (const [at, row] of mine.entries()) {
+    const theirs = at === 0 ? recorded.full_precision_loss : recorded.cells[at - 1].held_out_loss;
+    assert.ok(Math.abs(Number(row[4].split(" ")[0]) - theirs) <= 2e-3, `row ${at}: ${row[4]} in the tab, ${theirs} recorded`);
+  }
   await context.close();
 });
 

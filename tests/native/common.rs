@@ -86,3 +86,26 @@ pub fn assert_lora_grads_match(
     }
     compared
 }
+
+/// stories260K's tokenizer as our importer converts it.
+#[cfg(feature = "trainer")]
+pub fn stories260k_tokenizer() -> tinytune::tokenizer::TextTokenizer {
+    let dir = converted_model_dir();
+    tinytune::tokenizer::TextTokenizer::from_files(
+        &std::fs::read(dir.join("tokenizer.json")).unwrap(),
+        &std::fs::read(dir.join("tokenizer_config.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Preference pairs for stories260K: the chosen story names the animal asked about, the rejected one does not.
+pub fn preference_examples() -> Vec<tinytune::dataset::Example> {
+    ["fox", "duck", "cat", "bear", "frog", "owl"]
+        .iter()
+        .map(|animal| tinytune::dataset::Example::Preference {
+            prompt: format!("Tell me about a {animal}."),
+            chosen: format!("The {animal} was happy. It played in the park all day."),
+            rejected: "The sky was grey and the day was long.".into(),
+        })
+        .collect()
+}

@@ -17,6 +17,8 @@ mod data_studio;
 #[cfg(feature = "trainer")]
 mod gguf_read;
 mod parity;
+#[cfg(feature = "trainer")]
+mod quantize;
 mod resume;
 #[cfg(feature = "trainer")]
 mod smollm2;

@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 use burn::prelude::*;
 use tinytune::data::TrainingSequence;
 use tinytune::export::{load_adapter, load_model};
+use tinytune::model::LlamaForCausalLM;
 use tinytune::train::masked_cross_entropy_sum;
+use tinytune::train::preference::{dpo_loss, preference_pairs, sequence_log_probs};
 
 const STORY: &str = "Once upon a time, there was a little boy named Tim. He had a red ball and a big dog.";
 
@@ -131,10 +133,52 @@ fn peft_reads_our_rslora_adapter_with_the_same_scaling() {
     assert!(diff <= 1e-4, "max |ours − PEFT| with rsLoRA = {diff}");
 }
 
+/// `sequences` as tests/reference/lora_grads.py reads a batch: a JSON file of inputs, targets and masks.
+fn batch_file(name: &str, sequences: &[&TrainingSequence]) -> PathBuf {
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.json"));
+    let batch = serde_json::json!({
+        "inputs": sequences.iter().map(|s| s.tokens[..s.targets_mask.len()].to_vec()).collect::<Vec<_>>(),
+        "targets": sequences.iter().map(|s| s.tokens[1..].to_vec()).collect::<Vec<_>>(),
+        "targets_mask": sequences.iter().map(|s| s.targets_mask.iter().map(|&m| m as u8).collect::<Vec<_>>()).collect::<Vec<_>>(),
+    });
+    std::fs::write(&file, batch.to_string()).unwrap();
+    file
+}
+
+/// The same batch as tensors: inputs, targets, and the mask as 0/1.
+fn batch_tensors(sequences: &[&TrainingSequence], device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>, Tensor<2>) {
+    let (rows, seq_len) = (sequences.len(), sequences[0].targets_mask.len());
+    let ints = |pick: &dyn Fn(&TrainingSequence) -> &[u32]| {
+        let flat: Vec<i64> = sequences.iter().flat_map(|s| pick(s).iter().map(|&t| t as i64)).collect();
+        Tensor::<1, Int>::from_ints(flat.as_slice(), device).reshape([rows, seq_len])
+    };
+    let mask: Vec<f32> = sequences.iter().flat_map(|s| s.targets_mask.iter().map(|&m| m as u8 as f32)).collect();
+    (
+        ints(&|s| &s.tokens[..seq_len]),
+        ints(&|s| &s.tokens[1..]),
+        Tensor::<1>::from_floats(mask.as_slice(), device).reshape([rows, seq_len]),
+    )
+}
+
+/// tests/reference/lora_grads.py on the converted stories260K with `adapter` and `batch` (and `more` flags).
+fn lora_grads_reference(adapter: &Path, batch: &Path, more: &[&str]) -> serde_json::Value {
+    let mut command = reference_script("lora_grads.py");
+    command.arg("--model").arg(common::converted_model_dir()).arg("--adapter").arg(adapter).arg("--batch").arg(batch);
+    serde_json::from_str(&run(command.args(more))).unwrap()
+}
+
+/// The converted stories260K with the trained adapter, on an autodiff device.
+fn adapted_model(adapter: &Path, device: &Device) -> LlamaForCausalLM {
+    let dir = common::converted_model_dir();
+    let read = |path: PathBuf| std::fs::read(path).unwrap();
+    let (_, model) = load_model(&read(dir.join("config.json")), &read(dir.join("model.safetensors")), device).unwrap();
+    let config = read(adapter.join("adapter_config.json"));
+    load_adapter(model, &config, &read(adapter.join("adapter_model.safetensors")), device).unwrap().1
+}
+
 #[test]
 fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
     let adapter = trained_adapter();
-    let dir = common::converted_model_dir();
     let seq_len = 24;
     let ids: Vec<u32> = story_tokens().split(',').map(|t| t.parse().unwrap()).collect();
     let sequences: Vec<TrainingSequence> = (0..2)
@@ -143,53 +187,60 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
             targets_mask: (0..seq_len).map(|j| j >= 3 * i).collect(),
         })
         .collect();
-    let batch_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("parity-batch.json");
-    let batch = serde_json::json!({
-        "inputs": sequences.iter().map(|s| s.tokens[..seq_len].to_vec()).collect::<Vec<_>>(),
-        "targets": sequences.iter().map(|s| s.tokens[1..].to_vec()).collect::<Vec<_>>(),
-        "targets_mask": sequences.iter().map(|s| s.targets_mask.iter().map(|&m| m as u8).collect::<Vec<_>>()).collect::<Vec<_>>(),
-    });
-    std::fs::write(&batch_file, batch.to_string()).unwrap();
+    let sequences: Vec<&TrainingSequence> = sequences.iter().collect();
 
     // Ours: the trainer's loss (sum over masked targets / their count), one backward pass.
     let device = Device::flex().autodiff();
-    let (_, model) = load_model(
-        &std::fs::read(dir.join("config.json")).unwrap(),
-        &std::fs::read(dir.join("model.safetensors")).unwrap(),
-        &device,
-    )
-    .unwrap();
-    let (_, model) = load_adapter(
-        model,
-        &std::fs::read(adapter.join("adapter_config.json")).unwrap(),
-        &std::fs::read(adapter.join("adapter_model.safetensors")).unwrap(),
-        &device,
-    )
-    .unwrap();
-    let to_ints = |rows: Vec<Vec<u32>>| {
-        let flat: Vec<i64> = rows.iter().flatten().map(|&t| t as i64).collect();
-        Tensor::<1, Int>::from_ints(flat.as_slice(), &device).reshape([rows.len(), seq_len])
-    };
-    let inputs = to_ints(sequences.iter().map(|s| s.tokens[..seq_len].to_vec()).collect());
-    let targets = to_ints(sequences.iter().map(|s| s.tokens[1..].to_vec()).collect());
-    let mask: Vec<f32> = sequences.iter().flat_map(|s| s.targets_mask.iter().map(|&m| m as u8 as f32)).collect();
-    let count = mask.iter().sum::<f32>();
-    let mask = Tensor::<1>::from_floats(mask.as_slice(), &device).reshape([2, seq_len]);
+    let model = adapted_model(adapter, &device);
+    let (inputs, targets, mask) = batch_tensors(&sequences, &device);
+    let count = sequences.iter().flat_map(|s| &s.targets_mask).filter(|&&m| m).count();
     let loss = masked_cross_entropy_sum(model.forward(inputs), targets, mask) / count as f64;
     let our_loss = loss.clone().into_data().try_to_vec::<f32>().unwrap()[0];
     let grads = loss.backward();
 
-    let reference: serde_json::Value = serde_json::from_str(&run(reference_script("lora_grads.py")
-        .arg("--model")
-        .arg(dir)
-        .arg("--adapter")
-        .arg(adapter)
-        .arg("--batch")
-        .arg(&batch_file)))
-    .unwrap();
+    let reference = lora_grads_reference(adapter, &batch_file("parity-batch", &sequences), &[]);
     let reference_loss = reference["loss"].as_f64().unwrap() as f32;
     assert!((our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
 
+    let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
+    assert_eq!(compared, 5 * 7 * 2);
+}
+
+#[test]
+fn dpo_gives_trls_loss_rewards_and_the_lora_gradients_pytorch_gives() {
+    // A trained adapter, so the policy differs from the reference (the same model with the adapter off).
+    let adapter = trained_adapter();
+    let tokenizer = common::stories260k_tokenizer();
+    let pairs = preference_pairs(&common::preference_examples(), &tokenizer, 24).unwrap();
+    let pairs = &pairs[..3];
+    // The trainer's batch: the chosen answers, then the rejected ones.
+    let sequences: Vec<&TrainingSequence> =
+        pairs.iter().map(|p| &p.chosen).chain(pairs.iter().map(|p| &p.rejected)).collect();
+    let beta = 0.1;
+
+    let device = Device::flex().autodiff();
+    let model = adapted_model(adapter, &device);
+    let (inputs, targets, mask) = batch_tensors(&sequences, &device);
+    let base = model.valid().scale_adapters(0.0);
+    let reference =
+        sequence_log_probs(base.forward(inputs.clone().inner()), targets.clone().inner(), mask.clone().inner());
+    let policy = sequence_log_probs(model.forward(inputs), targets, mask);
+    let dpo = dpo_loss(policy, Tensor::from_inner(reference), beta);
+    let values = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+    let our_loss = values(dpo.loss.clone())[0];
+    let (chosen, rejected) = (values(dpo.chosen_rewards), values(dpo.rejected_rewards));
+    let grads = dpo.loss.backward();
+
+    let reference =
+        lora_grads_reference(adapter, &batch_file("dpo-batch", &sequences), &["--dpo-beta", &beta.to_string()]);
+    let reference_loss = reference["loss"].as_f64().unwrap() as f32;
+    assert!((our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
+    assert!((our_loss - std::f32::consts::LN_2).abs() > 1e-4, "the adapter moves the policy off the reference");
+    for (ours, key) in [(chosen, "chosen_rewards"), (rejected, "rejected_rewards")] {
+        let theirs: Vec<f32> = serde_json::from_value(reference[key].clone()).unwrap();
+        let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff <= 1e-5, "{key}: {ours:?} vs {theirs:?}");
+    }
     let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
     assert_eq!(compared, 5 * 7 * 2);
 }

@@ -17,6 +17,7 @@ use tinytune::model::LlamaForCausalLM;
 use tinytune::one_step::{one_step, step_settings, Factor};
 use tinytune::settings::{Choice, Projection, TrainSettings};
 use tinytune::tokenizer::TextTokenizer;
+use tinytune::train::preference::preference_pairs;
 use tinytune::train::{evaluate, Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
 pub(crate) fn load(device: &Device) -> LlamaForCausalLM {
@@ -249,6 +250,41 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() 
     assert_eq!(trainer.steps_done(), *step);
     let kept = weight_values(trainer.into_model().model.embed_tokens.weight.val());
     assert!(kept.iter().all(|v| v.is_finite()), "the kept weights are the last finite ones");
+}
+
+#[test]
+fn a_dpo_run_starts_at_ln_2_and_learns_to_prefer_the_chosen_answers() {
+    let device = Device::flex().autodiff();
+    let pairs = preference_pairs(&common::preference_examples(), &common::stories260k_tokenizer(), 24).unwrap();
+    assert_eq!(pairs.len(), 6);
+    let settings = TrainSettings {
+        learning_rate: 1e-2,
+        steps: 40,
+        batch_size: 3,
+        seq_len: 24,
+        warmup_steps: 0,
+        ..Default::default()
+    };
+    let config = TrainingConfig::from_settings(&settings).with_dpo_beta(Some(0.1));
+    assert!(matches!(
+        Trainer::new(load(&device), vec![], vec![], config.clone(), &device),
+        Err(TrainError::InvalidConfig(_))
+    ));
+    let mut trainer = Trainer::preference(load(&device), pairs, vec![], config, &device).unwrap();
+    assert_eq!(trainer.training_sequences(), 12, "each pair is two sequences");
+    // A fresh adapter is the reference itself (B starts at zero): every margin is 0 and the loss is ln 2.
+    let first = pollster::block_on(trainer.step()).unwrap();
+    let rewards = first.rewards.unwrap();
+    assert!((first.loss - std::f64::consts::LN_2).abs() < 1e-6, "step 1 loss {}", first.loss);
+    assert_eq!((rewards.chosen, rewards.rejected, rewards.accuracy), (0.0, 0.0, 0.0));
+    let mut last = first;
+    for _ in 1..40 {
+        last = pollster::block_on(trainer.step()).unwrap();
+    }
+    let rewards = last.rewards.unwrap();
+    assert!(last.loss < 0.3, "after 40 steps the loss is {}", last.loss);
+    assert_eq!(rewards.accuracy, 1.0, "every chosen answer ahead: {rewards:?}");
+    assert!(rewards.chosen > rewards.rejected, "{rewards:?}");
 }
 
 #[test]

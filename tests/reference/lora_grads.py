@@ -8,6 +8,13 @@ no attention mask: every row is a full causal sequence).
 The adapter is loaded with PeftModel.from_pretrained(is_trainable=True) with lora_dropout forced to 0, and the model
 is in eval mode, so the pass is deterministic. Only the LoRA A and B matrices require gradients.
 
+With --dpo-beta BETA the loss is DPO's instead (TRL's DPOTrainer, loss_type "sigmoid", no label smoothing): the
+batch's first half holds the chosen answers and its second half the rejected ones, pair by pair; each answer's
+log-probability is the sum over its masked positions; the reference is the same model with its adapter disabled
+(`disable_adapter()`, LoRA's free reference); loss = mean over pairs of
+−log σ(β · ((log π(c) − log π_ref(c)) − (log π(r) − log π_ref(r)))). The output then also has "chosen_rewards" and
+"rejected_rewards" (β · (log π − log π_ref) of each answer).
+
 Output: one line of JSON {"loss": float, "grads": {name: nested list}}, with names as in adapter_model.safetensors
 (e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight, shape [r, in]; lora_B.weight is [out, r]),
 float32 values at full precision.
@@ -26,6 +33,7 @@ def parse_args():
                         "adapter_model.safetensors)")
     parser.add_argument("--batch", required=True, help="JSON file with inputs, targets and targets_mask")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--dpo-beta", type=float, help="DPO's loss with this beta instead of cross-entropy")
     return parser.parse_args()
 
 
@@ -74,14 +82,32 @@ def main():
         common.fail("--batch: targets_mask selects no position")
     logits = model(input_ids=inputs, use_cache=False).logits  # [batch, seq, vocab]
     token_losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")  # [batch * seq]
-    loss = (token_losses * mask.flatten()).sum() / mask.sum()
+    answer = {}
+    if args.dpo_beta is None:
+        loss = (token_losses * mask.flatten()).sum() / mask.sum()
+    else:
+        if len(inputs) % 2:
+            common.fail("--batch: DPO needs its chosen and rejected answers in two halves of equal size")
+        # log π(answer): minus the summed cross-entropy of its masked tokens.
+        log_probs = -(token_losses.view(mask.shape) * mask).sum(dim=1)
+        with torch.no_grad(), model.disable_adapter():
+            reference_logits = model(input_ids=inputs, use_cache=False).logits
+            reference = -(F.cross_entropy(reference_logits.flatten(0, 1), targets.flatten(), reduction="none").view(mask.shape) * mask).sum(dim=1)
+        pairs = len(inputs) // 2
+        chosen, rejected = log_probs[:pairs], log_probs[pairs:]
+        reference_chosen, reference_rejected = reference[:pairs], reference[pairs:]
+        # TRL DPOTrainer.dpo_loss, loss_type "sigmoid", label_smoothing 0.
+        dpo_logits = (chosen - rejected) - (reference_chosen - reference_rejected)
+        loss = -F.logsigmoid(args.dpo_beta * dpo_logits).mean()
+        answer["chosen_rewards"] = (args.dpo_beta * (chosen - reference_chosen)).detach().tolist()
+        answer["rejected_rewards"] = (args.dpo_beta * (rejected - reference_rejected)).detach().tolist()
     loss.backward()
 
     grads = {
         name: (parameter.grad if parameter.grad is not None else torch.zeros_like(parameter)).float().tolist()
         for name, parameter in sorted(lora.items())
     }
-    common.emit_json({"loss": loss.item(), "grads": grads})
+    common.emit_json({"loss": loss.item(), "grads": grads, **answer})
 
 
 if __name__ == "__main__":

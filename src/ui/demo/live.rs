@@ -169,6 +169,15 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::TakeOneStep { request_id, dataset_url, sequence, settings });
     }
 
+    /// Asks for the base model stored in each quantization format and measured on the demo's data set's held-out
+    /// split; the answer lands in the state's `quantized`.
+    pub fn quantize(&self) {
+        let request_id = self.trainer.next_request_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.request(request_id, |s| &mut s.quantized));
+        self.trainer.send(&ToWorker::Quantize { request_id, dataset_url });
+    }
+
     /// Asks for "Run it bigger"'s job: the demo's data set and `settings` for `base_model`; the zip lands in the
     /// state's `job`.
     pub fn export_job(&self, settings: TrainSettings, base_model: String) {

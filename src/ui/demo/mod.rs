@@ -25,6 +25,7 @@ mod one_step;
 mod open_adapter;
 mod preflight;
 mod qlora_chat;
+mod quantization;
 mod reading;
 mod recorded;
 mod resume_offer;
@@ -79,5 +80,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::LossMaskSweep => view! { <sweep::SweepDemo sweep=Sweep::LossMask /> }.into_any(),
         DemoKind::Templates => view! { <approaches::ApproachesDemo lineup=Lineup::Templates /> }.into_any(),
         DemoKind::QloraChat => view! { <qlora_chat::QloraChatDemo /> }.into_any(),
+        DemoKind::Quantization => view! { <quantization::QuantizationDemo /> }.into_any(),
     }
 }

@@ -246,6 +246,7 @@ mod tests {
             elapsed_seconds: step as f64,
             trainable_params: 1,
             total_params: 2,
+            rewards: None,
         }
     }
 

@@ -1,0 +1,90 @@
+//! Preference tuning with DPO (Rafailov et al. 2023, "Direct Preference Optimization"), as TRL's `DPOTrainer`
+//! computes it with its default loss (`loss_type="sigmoid"`, no label smoothing). Each answer is scored by its
+//! log-probability, the sum of its tokens' −cross-entropy, under the policy (the model with its adapters) and under
+//! the reference (the same model with its adapters at scale 0: the base, which LoRA gives for free, as TRL does with
+//! PEFT's `disable_adapter`). With `β` setting how far the policy may move from the reference,
+//!
+//! ```text
+//! loss = mean over pairs of −log σ(β · ((log π(chosen) − log π_ref(chosen)) − (log π(rejected) − log π_ref(rejected))))
+//! ```
+//!
+//! and each answer's implicit reward is `β · (log π − log π_ref)`.
+
+use burn::prelude::*;
+use burn::tensor::activation::{log_sigmoid, log_softmax};
+
+use crate::data::{tokenize_example, TokenizedExample, TrainingSequence};
+use crate::dataset::Example;
+use crate::tokenizer::TextTokenizer;
+
+/// One prompt's two answers as training sequences: the same prompt, each answer (and its end token) the targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreferencePair {
+    pub chosen: TrainingSequence,
+    pub rejected: TrainingSequence,
+}
+
+/// The preference pairs of `examples` (the `{"prompt", "chosen", "rejected"}` ones; others are left out), each
+/// answer cut to its first `seq_len` tokens as TRL's `max_length` cuts it. A pair is kept when both answers keep a
+/// target in those tokens; `Err` names the example a template refused.
+pub fn preference_pairs(
+    examples: &[Example],
+    tokenizer: &TextTokenizer,
+    seq_len: usize,
+) -> Result<Vec<PreferencePair>, String> {
+    let mut pairs = Vec::new();
+    for (index, example) in examples.iter().enumerate() {
+        let Example::Preference { prompt, chosen, rejected } = example else { continue };
+        let answer = |response: &String| -> Result<Option<TrainingSequence>, String> {
+            let pair = Example::PromptResponse { prompt: prompt.clone(), response: response.clone() };
+            let tokenized =
+                tokenize_example(&pair, tokenizer).map_err(|why| format!("example {}: {why}", index + 1))?;
+            Ok(first_window(&tokenized, seq_len, tokenizer.eos_id()))
+        };
+        if let (Some(chosen), Some(rejected)) = (answer(chosen)?, answer(rejected)?) {
+            pairs.push(PreferencePair { chosen, rejected });
+        }
+    }
+    Ok(pairs)
+}
+
+/// The example's first `seq_len + 1` tokens (padded with `pad_id`, which is no target), if it has a target there.
+fn first_window(example: &TokenizedExample, seq_len: usize, pad_id: u32) -> Option<TrainingSequence> {
+    let end = example.tokens.len().min(seq_len + 1);
+    let mut tokens = example.tokens[..end].to_vec();
+    tokens.resize(seq_len + 1, pad_id);
+    let targets_mask: Vec<bool> = (1..=seq_len).map(|i| i < end && example.loss_mask[i]).collect();
+    targets_mask.contains(&true).then_some(TrainingSequence { tokens, targets_mask })
+}
+
+/// Each sequence's log-probability: the sum over its masked positions of log p(target), `[batch, seq, vocab]`
+/// logits → `[batch]`.
+pub fn sequence_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>, targets_mask: Tensor<2>) -> Tensor<1> {
+    let [batch, seq_len, _] = logits.dims();
+    let picked = log_softmax(logits, 2).gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len]);
+    (picked * targets_mask).sum_dim(1).reshape([batch])
+}
+
+/// DPO's loss over a batch of pairs, and each answer's implicit reward.
+pub struct DpoLoss {
+    /// The mean over the pairs.
+    pub loss: Tensor<1>,
+    /// `[pairs]` each: β · (log π − log π_ref).
+    pub chosen_rewards: Tensor<1>,
+    pub rejected_rewards: Tensor<1>,
+}
+
+/// The loss of pairs whose answers' log-probabilities are `policy` and `reference` (`[2 · pairs]`: the chosen
+/// answers, then the rejected ones in the same order). `reference` takes no gradient.
+pub fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
+    let pairs = policy.dims()[0] / 2;
+    let ratios = policy - reference.detach();
+    let chosen = ratios.clone().slice(0..pairs);
+    let rejected = ratios.slice(pairs..2 * pairs);
+    let margin = chosen.clone() - rejected.clone();
+    DpoLoss {
+        loss: log_sigmoid(margin * beta).mean().neg(),
+        chosen_rewards: chosen.detach() * beta,
+        rejected_rewards: rejected.detach() * beta,
+    }
+}
