@@ -637,8 +637,10 @@ test("quantization: the recorded table first; one block pictured in each format 
   const rows = await quantizedRows(demo);
   assert.deepEqual(rows[0], ["32-bit", "—", "32", "0%", loss(recorded.full_precision_loss), Math.exp(recorded.full_precision_loss).toFixed(3)]);
   const change = (cell) => { const d = cell.held_out_loss - recorded.full_precision_loss; return `${d >= 0 ? "+" : "-"}${Math.abs(d).toFixed(4)}`; };
-  assert.deepEqual(rows.slice(1), recorded.cells.map((cell) => [
-    { Q8_0: "Q8_0", Q4_0: "Q4_0", Q4_1: "Q4_1", Nf4: "NF4" }[cell.format], String(cell.block), cell.bits_per_weight.toFixed(3),
+  // Bits per weight as numbers: 4.0625 is a tie that Rust and JavaScript round to different last digits.
+  assert.ok(rows.slice(1).every((row, at) => Math.abs(Number(row[2]) - recorded.cells[at].bits_per_weight) <= 1e-3));
+  assert.deepEqual(rows.slice(1).map((row) => row.filter((_, column) => column !== 2)), recorded.cells.map((cell) => [
+    { Q8_0: "Q8_0", Q4_0: "Q4_0", Q4_1: "Q4_1", Nf4: "NF4" }[cell.format], String(cell.block),
     percent(cell), `${loss(cell.held_out_loss)} (${change(cell)})`, Math.exp(cell.held_out_loss).toFixed(3),
   ]));
   assert.deepEqual(await demo.locator('tbody tr[aria-current="true"]').locator("th, td").allTextContents().then((cells) => cells.slice(0, 3)), ["NF4", "64", "4.500"]);
@@ -649,13 +651,13 @@ test("quantization: the recorded table first; one block pictured in each format 
   assert.deepEqual([picture.weights.length, picture.stored.length, picture.levels.length], [64, 64, 16]);
   assert.ok(onLevels(picture), "every NF4 weight lands on a level");
   assert.match(picture.label, /^The first 64 weights of layer 1's q_proj, from -?\d\.\d{4} to -?\d\.\d{4}, stored as NF4 in one block: it can hold 16 values/);
-  await demo.getByLabel("Format").selectOption("Q4_1");
+  await demo.getByLabel("Format", { exact: true }).selectOption("Q4_1");
   await demo.getByLabel("Block size (weights per scale)").selectOption("32");
   picture = await blockPicture(demo);
   assert.deepEqual([picture.weights.length, picture.levels.length], [32, 16]);
   assert.ok(onLevels(picture), "every Q4_1 weight lands on a level");
   assert.deepEqual(await demo.locator('tbody tr[aria-current="true"] th').allTextContents(), ["Q4_1"]);
-  await demo.getByLabel("Format").selectOption("Q8_0");
+  await demo.getByLabel("Format", { exact: true }).selectOption("Q8_0");
   picture = await blockPicture(demo);
   assert.equal(picture.levels.length, 255, "8 bits: 255 levels from -127 to 127 times the scale");
 
