@@ -86,8 +86,8 @@ impl Format {
     fn block_bits(self) -> u32 {
         match self {
             Format::Q8_0 | Format::Q4_0 => 16,
-            Format::Q4_1 => 32,
-            Format::Nf4 => 32,
+            // Q4_1: an f16 scale and an f16 minimum; NF4: an f32 scale.
+            Format::Q4_1 | Format::Nf4 => 32,
         }
     }
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use adamw::{AdamWOptimizer, Moments};
 use checkpoint::{Checkpoint, Position, SavedParam};
-use preference::{dpo_loss, sequence_log_probs, PreferencePair};
+use preference::{model_dpo_loss, PreferencePair};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::{BaseLayer, LoraConfig};
@@ -219,12 +219,22 @@ pub(crate) fn make_batch(sequences: &[&TrainingSequence], device: &Device) -> Ba
     }
 }
 
+/// log p(target) at every position: `[batch, seq, vocab]` logits → `[batch, seq]`.
+fn target_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
+    let [batch, seq_len, _] = logits.dims();
+    log_softmax(logits, 2).gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len])
+}
+
 /// Sum over the masked positions of −log p(target): `[batch, seq, vocab]` logits → a one-element tensor.
 pub fn masked_cross_entropy_sum(logits: Tensor<3>, targets: Tensor<2, Int>, targets_mask: Tensor<2>) -> Tensor<1> {
-    let [batch, seq_len, _] = logits.dims();
-    let log_probs = log_softmax(logits, 2);
-    let picked = log_probs.gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len]);
-    (picked * targets_mask).sum().neg()
+    (target_log_probs(logits, targets) * targets_mask).sum().neg()
+}
+
+/// Each sequence's log-probability, the sum over its masked positions of log p(target) (DPO scores answers so):
+/// `[batch, seq, vocab]` logits → `[batch]`.
+pub fn sequence_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>, targets_mask: Tensor<2>) -> Tensor<1> {
+    let batch = logits.dims()[0];
+    (target_log_probs(logits, targets) * targets_mask).sum_dim(1).reshape([batch])
 }
 
 /// Evaluation needs no gradients, so it takes bigger batches than training: fewer, larger kernel launches.
@@ -485,7 +495,7 @@ impl Trainer {
         let (train, paired) = (&self.train, self.config.dpo_beta.is_some());
         let sequences_of = |units: &[usize]| -> Vec<&TrainingSequence> {
             if paired {
-                // The chosen answers, then the rejected ones in the same order (as `dpo_loss` reads them).
+                // The chosen answers, then the rejected ones in the same order (as `preference::model_dpo_loss` reads them).
                 let side = |offset: usize| units.iter().map(move |&i| &train[2 * i + offset]);
                 side(0).chain(side(1)).collect()
             } else {
@@ -509,16 +519,7 @@ impl Trainer {
                     masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets
                 }
                 Some(beta) => {
-                    // The reference: the same weights with the adapters at scale 0, off the autodiff graph.
-                    let base = self.model.valid().scale_adapters(0.0);
-                    let reference = sequence_log_probs(
-                        base.forward(batch.inputs.clone().inner()),
-                        batch.targets.clone().inner(),
-                        batch.targets_mask.clone().inner(),
-                    );
-                    let policy =
-                        sequence_log_probs(self.model.forward(batch.inputs), batch.targets, batch.targets_mask);
-                    let dpo = dpo_loss(policy, Tensor::from_inner(reference), beta);
+                    let dpo = model_dpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, beta);
                     rewards.push((dpo.chosen_rewards, dpo.rejected_rewards));
                     dpo.loss / self.config.grad_accum as f64
                 }

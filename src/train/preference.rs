@@ -8,13 +8,16 @@
 //! loss = mean over pairs of −log σ(β · ((log π(chosen) − log π_ref(chosen)) − (log π(rejected) − log π_ref(rejected))))
 //! ```
 //!
-//! and each answer's implicit reward is `β · (log π − log π_ref)`.
+//! and each answer's implicit reward is `β · (log π − log π_ref)`; an answer's log π is
+//! [`super::sequence_log_probs`].
 
 use burn::prelude::*;
-use burn::tensor::activation::{log_sigmoid, log_softmax};
+use burn::tensor::activation::log_sigmoid;
 
+use super::sequence_log_probs;
 use crate::data::{tokenize_example, TokenizedExample, TrainingSequence};
 use crate::dataset::Example;
+use crate::model::LlamaForCausalLM;
 use crate::tokenizer::TextTokenizer;
 
 /// One prompt's two answers as training sequences: the same prompt, each answer (and its end token) the targets.
@@ -57,14 +60,6 @@ fn first_window(example: &TokenizedExample, seq_len: usize, pad_id: u32) -> Opti
     targets_mask.contains(&true).then_some(TrainingSequence { tokens, targets_mask })
 }
 
-/// Each sequence's log-probability: the sum over its masked positions of log p(target), `[batch, seq, vocab]`
-/// logits → `[batch]`.
-pub fn sequence_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>, targets_mask: Tensor<2>) -> Tensor<1> {
-    let [batch, seq_len, _] = logits.dims();
-    let picked = log_softmax(logits, 2).gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len]);
-    (picked * targets_mask).sum_dim(1).reshape([batch])
-}
-
 /// DPO's loss over a batch of pairs, and each answer's implicit reward.
 pub struct DpoLoss {
     /// The mean over the pairs.
@@ -76,7 +71,7 @@ pub struct DpoLoss {
 
 /// The loss of pairs whose answers' log-probabilities are `policy` and `reference` (`[2 · pairs]`: the chosen
 /// answers, then the rejected ones in the same order). `reference` takes no gradient.
-pub fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
+fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
     let pairs = policy.dims()[0] / 2;
     let ratios = policy - reference.detach();
     let chosen = ratios.clone().slice(0..pairs);
@@ -87,4 +82,20 @@ pub fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
         chosen_rewards: chosen.detach() * beta,
         rejected_rewards: rejected.detach() * beta,
     }
+}
+
+/// DPO's loss of one batch for `model` (on an autodiff device): its rows are the chosen answers, then the rejected
+/// ones in the same order; the reference is the same weights with the adapters at scale 0, off the autodiff graph.
+pub fn model_dpo_loss(
+    model: &LlamaForCausalLM,
+    inputs: Tensor<2, Int>,
+    targets: Tensor<2, Int>,
+    targets_mask: Tensor<2>,
+    beta: f64,
+) -> DpoLoss {
+    let base = model.valid().scale_adapters(0.0);
+    let reference =
+        sequence_log_probs(base.forward(inputs.clone().inner()), targets.clone().inner(), targets_mask.clone().inner());
+    let policy = sequence_log_probs(model.forward(inputs), targets, targets_mask);
+    dpo_loss(policy, Tensor::from_inner(reference), beta)
 }

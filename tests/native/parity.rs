@@ -15,7 +15,7 @@ use tinytune::data::TrainingSequence;
 use tinytune::export::{load_adapter, load_model};
 use tinytune::model::LlamaForCausalLM;
 use tinytune::train::masked_cross_entropy_sum;
-use tinytune::train::preference::{dpo_loss, preference_pairs, sequence_log_probs};
+use tinytune::train::preference::{model_dpo_loss, preference_pairs};
 
 const STORY: &str = "Once upon a time, there was a little boy named Tim. He had a red ball and a big dog.";
 
@@ -221,11 +221,8 @@ fn dpo_gives_trls_loss_rewards_and_the_lora_gradients_pytorch_gives() {
     let device = Device::flex().autodiff();
     let model = adapted_model(adapter, &device);
     let (inputs, targets, mask) = batch_tensors(&sequences, &device);
-    let base = model.valid().scale_adapters(0.0);
-    let reference =
-        sequence_log_probs(base.forward(inputs.clone().inner()), targets.clone().inner(), mask.clone().inner());
-    let policy = sequence_log_probs(model.forward(inputs), targets, mask);
-    let dpo = dpo_loss(policy, Tensor::from_inner(reference), beta);
+    // The trainer's DPO loss of this batch.
+    let dpo = model_dpo_loss(&model, inputs, targets, mask, beta);
     let values = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
     let our_loss = values(dpo.loss.clone())[0];
     let (chosen, rejected) = (values(dpo.chosen_rewards), values(dpo.rejected_rewards));
