@@ -431,15 +431,21 @@ pub struct StepMetrics {
     /// A preference-tuning (DPO) step's implicit rewards; `None` for next-token training.
     #[serde(default)]
     pub rewards: Option<Rewards>,
+    /// The same on the held-out preference pairs, when the step evaluated (TRL's `eval_rewards/…`).
+    #[serde(default)]
+    pub eval_rewards: Option<Rewards>,
 }
 
-/// DPO's implicit rewards, β · (log π − log π_ref), averaged over a step's pairs.
+/// A DPO step's pairs, averaged: the implicit rewards β · (log π − log π_ref) and the policy's log π of each
+/// answer (TRL logs the same as `rewards/…` and `logps/…`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rewards {
     pub chosen: f64,
     pub rejected: f64,
     /// The share of pairs whose chosen answer had the higher reward.
     pub accuracy: f64,
+    pub chosen_log_prob: f64,
+    pub rejected_log_prob: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
-"""Writes animal-place-instructions.jsonl and its task metric, animal-place-instructions.check.json.
+"""Writes animal-place-instructions.jsonl, the preference pairs animal-place-preferences.jsonl made from it, and
+their task metric, animal-place-instructions.check.json (the same for both, also as animal-place-preferences.check.json).
 
 Run it from anywhere with Python 3.8 or newer (no packages needed):
 
@@ -20,6 +21,11 @@ rain shower, a lost hat...), one variant of each of its steps. Every variant of 
 variant of the step before, and every animal and place was written to fit every part, so all combinations read as
 a story. Since any animal can meet any place, a model cannot learn the stories by heart pair by pair: it has to copy
 the animal and the place from the prompt.
+
+animal-place-preferences.jsonl holds the same prompts as preference pairs, {"prompt", "chosen", "rejected"}, for
+preference tuning (DPO): the chosen answer is the instruction line's story, and the rejected one is the same story,
+word for word, about another animal at another place (drawn from a generator of its own, so the instruction lines
+do not change). The two answers differ only where the request is obeyed or ignored, as a base model ignores it.
 
 animal-place-instructions.check.json is the data set's automatic task metric: after a run, the app writes one story
 for each of its 8 prompts and counts the stories that contain every word of the sample's must_contain (whole words,
@@ -43,6 +49,7 @@ SEED = 260
 STORIES_PER_PAIR = 4
 MIN_WORDS, MAX_WORDS = 40, 80
 NAME = "animal-place-instructions"
+PREFERENCES_NAME = "animal-place-preferences"
 OUT_DIR = Path(__file__).resolve().parent.parent / "public" / "datasets"
 
 # Common one-word animals that can do everything the scenarios ask of them (look, find, carry a ball, wear a hat).
@@ -357,7 +364,7 @@ def check(prompt, response, animal, place):
 
 
 def make_lines():
-    rng = random.Random(SEED)
+    rng, wrong = random.Random(SEED), random.Random(SEED + 1)
     friends = FRIENDS[:]
     rng.shuffle(friends)
     friend_turn = 0
@@ -372,11 +379,10 @@ def make_lines():
                 habit = rng.random() < 0.6
                 opening = rng.choice(HABIT_OPENINGS if habit else DAY_OPENINGS)
                 then = rng.choice(HABIT_THEN if habit else DAY_THEN)
-                scene = rng.choice(PLACES[place]["scene"]) if rng.random() < 0.5 else ""
+                scene = rng.randrange(2) if rng.random() < 0.5 else None
                 middle = [rng.choice(SCENARIOS[s][step]) for step in STEPS]
                 friend = friends[friend_turn % len(friends)]
-                parts = [opening, scene] + middle
-                response = " ".join(fill(part, animal, place, friend, then) for part in parts if part)
+                response = story(opening, scene, middle, animal, place, friend, then)
                 if not check(prompt, response, animal, place) and response not in seen:
                     break
             else:
@@ -384,9 +390,31 @@ def make_lines():
                                  f"{check(prompt, response, animal, place)}\n{response}")
             friend_turn += 1
             seen.add(response)
-            lines.append((animal, place, {"prompt": prompt, "response": response}))
+            # The same story about an animal and a place the prompt did not ask for, from a generator of its own
+            # so the instruction lines stay as they were.
+            for _ in range(100):
+                other_animal = wrong.choice([a for a in ANIMALS if a != animal])
+                other_place = wrong.choice([p for p in PLACES if p != place])
+                rejected = story(opening, scene, middle, other_animal, other_place, friend, then)
+                if (other_animal, other_place) not in HELD_OUT and not check(
+                        other_request(other_animal, other_place), rejected, other_animal, other_place):
+                    break
+            else:
+                raise SystemExit(f"no rejected story for {animal!r} at {place!r}:\n{response}")
+            lines.append((animal, place, {"prompt": prompt, "response": response}, (other_animal, other_place, rejected)))
     rng.shuffle(lines)
     return lines
+
+
+def other_request(animal, place):
+    """A request the rejected story about animal at place would obey."""
+    return prompt_for(PROMPTS[0], animal, PLACES[place]["prompt"][0])
+
+
+def story(opening, scene, middle, animal, place, friend, then):
+    """One story from its drawn parts (`scene`: which of the place's scene sentences, or None) for animal at place."""
+    parts = [opening, PLACES[place]["scene"][scene] if scene is not None else ""] + middle
+    return " ".join(fill(part, animal, place, friend, then) for part in parts if part)
 
 
 def make_check():
@@ -409,18 +437,26 @@ def main():
 
     # Self-checks: they fail loudly rather than write a data set that teaches the wrong thing.
     assert make_lines() == lines and make_check() == metric, "the output is not deterministic"
-    for animal, place, line in lines:
+    for animal, place, line, (other_animal, other_place, rejected) in lines:
         problems = check(line["prompt"], line["response"], animal, place)
         assert not problems, f"{problems}: {line}"
-    texts = [json.dumps(line, ensure_ascii=False) for _, _, line in lines]
+        # The rejected story is right for another request: the pair differs in what was asked for alone.
+        problems = check(other_request(other_animal, other_place), rejected, other_animal, other_place)
+        assert not problems, f"{problems}: {rejected}"
+    texts = [json.dumps(line, ensure_ascii=False) for _, _, line, _ in lines]
+    preferences = [
+        json.dumps({"prompt": line["prompt"], "chosen": line["response"], "rejected": rejected}, ensure_ascii=False)
+        for _, _, line, (_, _, rejected) in lines
+    ]
     assert len(set(texts)) == len(texts), "a line is repeated"
-    assert len({line["response"] for _, _, line in lines}) == len(lines), "a story is repeated"
+    assert len({line["response"] for _, _, line, _ in lines}) == len(lines), "a story is repeated"
     assert len(HELD_OUT) == 8 and len(set(HELD_OUT)) == 8, "the metric needs 8 different pairs"
-    for _, _, line in lines:
+    for _, _, line, (_, _, rejected) in lines:
         for animal, place in HELD_OUT:
             both = [w for w in (animal, place) if has_word(line["prompt"], w) or has_word(line["response"], w)]
             assert len(both) < 2, f"held-out pair {animal}/{place} in a training line: {line}"
-    prompts = " ".join(line["prompt"] for _, _, line in lines)
+            assert not (has_word(rejected, animal) and has_word(rejected, place)), f"held-out pair in {rejected}"
+    prompts = " ".join(line["prompt"] for _, _, line, _ in lines)
     for sample in metric["samples"]:
         assert sample["prompt"] not in prompts, f"check prompt in the training lines: {sample['prompt']}"
         for word in sample["must_contain"]:
@@ -428,15 +464,14 @@ def main():
             assert has_word(prompts, word), f"check word {word!r} never appears in a training prompt"
         assert re.fullmatch(r"[A-Za-z ]+\.", sample["prompt"]) and sample["prompt"].isascii(), sample["prompt"]
 
-    data_path, check_path = write_dataset(out_dir, NAME, texts, metric)
-
-    # Read back what was written: one JSON object per line, and a newline at the end of each file.
-    data = data_path.read_text(encoding="utf-8")
-    assert data.endswith("\n") and data.count("\n") == len(lines), f"{data_path} is not one object per line"
-    assert [json.loads(text) for text in data.splitlines()] == [line for _, _, line in lines], data_path
-    assert json.loads(check_path.read_text(encoding="utf-8")) == metric, check_path
-    print(f"wrote {len(lines)} lines to {data_path}")
-    print(f"wrote {len(metric['samples'])} check prompts to {check_path}")
+    for name, texts in ((NAME, texts), (PREFERENCES_NAME, preferences)):
+        data_path, check_path = write_dataset(out_dir, name, texts, metric)
+        # Read back what was written: one JSON object per line, and a newline at the end of each file.
+        data = data_path.read_text(encoding="utf-8")
+        assert data.endswith("\n") and data.count("\n") == len(lines), f"{data_path} is not one object per line"
+        assert [json.loads(line) for line in data.splitlines()] == [json.loads(text) for text in texts], data_path
+        assert json.loads(check_path.read_text(encoding="utf-8")) == metric, check_path
+        print(f"wrote {len(lines)} lines to {data_path} and {len(metric['samples'])} check prompts to {check_path}")
 
 
 if __name__ == "__main__":

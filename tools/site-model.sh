@@ -66,8 +66,12 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   check="public/datasets/$stem.check.json"
   data_key=$(cat "$data" $([ -f "$check" ] && echo "$check") | sha256sum | cut -c1-16)
   recorded="$recorded_cache/$stem.$data_key.json"
+  # With the settings its demo starts with: the preference pairs' run is DPO (lesson "Preference tuning with DPO").
+  preset=()
+  [ "$stem" = animal-place-preferences ] && preset=(--preset dpo)
   if [ ! -f "$recorded" ]; then
-    "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" --out "$recorded.tmp"
+    "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" "${preset[@]}" \
+      --out "$recorded.tmp"
     mv "$recorded.tmp" "$recorded"
   fi
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"

@@ -36,8 +36,8 @@ use tinytune::settings::{
 use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::preference::preference_pairs;
-use tinytune::train::{site_run, Trainer, TrainingConfig, EVAL_SEQUENCES};
+use tinytune::train::preference::{preference_pairs, tokenize_preferences};
+use tinytune::train::{site_run, SiteData, Trainer, TrainingConfig, EVAL_SEQUENCES};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
 /// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
@@ -195,9 +195,12 @@ enum Command {
     Record {
         #[command(flatten)]
         run: RecordArgs,
-        /// A preset's settings instead of the defaults: fast-look, careful-run or instructions.
+        /// A preset's settings instead of the defaults: fast-look, careful-run, instructions or dpo.
         #[arg(long, value_parser = choice::<RunPreset>)]
         preset: Option<RunPreset>,
+        /// Settings over those, as a link's query spells them (`steps=40&dpo=0.2`).
+        #[arg(long)]
+        settings: Option<String>,
         /// The QLoRA demo's settings instead (`TrainSettings::smollm2_support`: SmolLM2's GGUF with --four-bit on
         /// the support replies).
         #[arg(long, conflicts_with = "preset")]
@@ -573,11 +576,15 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Train(args) => train(args),
-        Command::Record { run, preset, qlora_demo, adapter_out } => {
-            let settings = match (qlora_demo, preset) {
+        Command::Record { run, preset, settings, qlora_demo, adapter_out } => {
+            let defaults = match (qlora_demo, preset) {
                 (true, _) => TrainSettings::smollm2_support(),
                 (false, preset) => preset.map_or_else(TrainSettings::default, RunPreset::settings),
             };
+            let (settings, problems) = TrainSettings::from_query_over(defaults, settings.as_deref().unwrap_or(""));
+            if let Some(problem) = problems.first() {
+                return Err(format!("--settings: {}", problem.message));
+            }
             write_json(&run.out, &record(&run, &settings, adapter_out.as_deref())?)
         }
         Command::Sweep { run, sweep } => {
@@ -673,14 +680,15 @@ fn train(args: TrainArgs) -> Result<(), String> {
         loss_mask: args.loss_mask,
         eval_every: args.eval_every,
         seed: args.seed,
+        dpo_beta: args.dpo_beta,
     };
     let config = TrainingConfig::from_settings(&settings)
         .with_weight_decay(args.weight_decay)
-        .with_max_grad_norm(args.max_grad_norm)
-        .with_dpo_beta(args.dpo_beta);
+        .with_max_grad_norm(args.max_grad_norm);
     let lora = config.lora.clone();
     let mut trainer = if args.dpo_beta.is_some() {
-        let pairs = preference_pairs(&train_examples, &tokenizer, args.seq_len).map_err(|e| format!("{name}: {e}"))?;
+        let pairs = tokenize_preferences(&train_examples, &tokenizer).map_err(|e| format!("{name}: {e}"))?;
+        let pairs = preference_pairs(&pairs, args.seq_len, tokenizer.eos_id());
         if pairs.is_empty() {
             return Err(format!(
                 "--dpo-beta trains on {{\"prompt\", \"chosen\", \"rejected\"}} pairs; {name} has none"
@@ -1005,9 +1013,18 @@ fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path
         Some(reference) => examples_in(reference)?,
         None => Vec::new(),
     };
+    let (preferences, held_out_preferences) =
+        (tokenize_preferences(&train, &tokenizer)?, tokenize_preferences(&held_out, &tokenizer)?);
     let (train, held_out, reference) = (tokenize(&train)?, tokenize(&held_out)?, tokenize(&reference)?);
-    let mut trainer = site_run(model, &train, &held_out, &reference, settings, tokenizer.eos_id(), &training_device)
-        .map_err(|e| e.to_string())?;
+    let site_data = SiteData {
+        train: &train,
+        preferences: &preferences,
+        held_out: &held_out,
+        held_out_preferences: &held_out_preferences,
+        reference: &reference,
+    };
+    let mut trainer =
+        site_run(model, &site_data, settings, tokenizer.eos_id(), &training_device).map_err(|e| e.to_string())?;
     let mut metrics = Vec::with_capacity(settings.steps);
     while trainer.steps_done() < settings.steps {
         metrics.push(pollster::block_on(trainer.step()).map_err(|e| e.to_string())?);

@@ -38,10 +38,13 @@ pub enum DemoKind {
     /// The base model's projections stored in 8-bit, 4-bit and NF4 formats at several block sizes: one block
     /// pictured, and the held-out loss of each.
     Quantization,
+    /// DPO on preference pairs: β on a slider, the rewards and log-probabilities of the chosen and rejected answers
+    /// step by step, and the rewards on held-out pairs.
+    PreferenceTuning,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 15] = [
+    pub const ALL: [DemoKind; 16] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -57,6 +60,7 @@ impl DemoKind {
         DemoKind::Templates,
         DemoKind::QloraChat,
         DemoKind::Quantization,
+        DemoKind::PreferenceTuning,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -77,6 +81,7 @@ impl DemoKind {
             DemoKind::Templates => "templates",
             DemoKind::QloraChat => "qlora-chat",
             DemoKind::Quantization => "quantization",
+            DemoKind::PreferenceTuning => "preference-tuning",
         }
     }
 
@@ -100,7 +105,8 @@ impl DemoKind {
             | DemoKind::LossMaskSweep
             | DemoKind::Templates
             | DemoKind::QloraChat
-            | DemoKind::Quantization => None,
+            | DemoKind::Quantization
+            | DemoKind::PreferenceTuning => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

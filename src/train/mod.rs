@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use adamw::{AdamWOptimizer, Moments};
 use checkpoint::{Checkpoint, Position, SavedParam};
-use preference::{model_dpo_loss, PreferencePair};
+use preference::{model_dpo_loss, preference_pairs, DpoLoss, PreferencePair, TokenizedPreference};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::{BaseLayer, LoraConfig};
@@ -34,15 +34,26 @@ pub use crate::settings::{Schedule, TrainSettings, TrainingMethod};
 /// of training, and a fixed sample keeps each to a few batches.
 pub const EVAL_SEQUENCES: usize = 32;
 
+/// A data set as a site run reads it: tokenized, split as the worker splits it.
+pub struct SiteData<'a> {
+    pub train: &'a [TokenizedExample],
+    /// The training examples' preference pairs, which a DPO run trains on.
+    pub preferences: &'a [TokenizedPreference],
+    pub held_out: &'a [TokenizedExample],
+    /// The held-out examples' preference pairs, on which a DPO run measures its rewards.
+    pub held_out_preferences: &'a [TokenizedPreference],
+    /// Text the base model wrote itself, to measure drift from it.
+    pub reference: &'a [TokenizedExample],
+}
+
 /// The trainer for a run as the site makes one, in the worker and in the CLI's recordings of it (`tinytune
-/// record`): `settings` on the training examples, with the targets its loss mask picks; held-out loss on the first
-/// [`EVAL_SEQUENCES`] sequences of `held_out`, on their responses whatever the mask; drift on as many of
-/// `reference`, text the base model wrote itself. `pad_id` is the tokenizer's EOS.
+/// record`): `settings` on the training examples, with the targets its loss mask picks, or with a DPO β on their
+/// preference pairs; held-out loss on the first [`EVAL_SEQUENCES`] sequences of `held_out`, on their responses
+/// whatever the mask (a preference pair's chosen answer); drift on as many of `reference`. `pad_id` is the
+/// tokenizer's EOS.
 pub fn site_run(
     model: LlamaForCausalLM,
-    train: &[TokenizedExample],
-    held_out: &[TokenizedExample],
-    reference: &[TokenizedExample],
+    data: &SiteData,
     settings: &TrainSettings,
     pad_id: u32,
     device: &Device,
@@ -52,11 +63,29 @@ pub fn site_run(
         sequences.truncate(limit);
         sequences
     };
-    let train: Vec<TokenizedExample> = train.iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
-    let train = sequences(&train, usize::MAX);
-    let held_out = sequences(held_out, EVAL_SEQUENCES);
-    let trainer = Trainer::new(model, train, held_out, TrainingConfig::from_settings(settings), device)?;
-    Ok(trainer.with_reference_eval(sequences(reference, EVAL_SEQUENCES)))
+    let held_out = sequences(data.held_out, EVAL_SEQUENCES);
+    let config = TrainingConfig::from_settings(settings);
+    let trainer = match settings.dpo_beta {
+        None => {
+            let train: Vec<TokenizedExample> =
+                data.train.iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
+            Trainer::new(model, sequences(&train, usize::MAX), held_out, config, device)?
+        }
+        Some(_) => {
+            let pairs = preference_pairs(data.preferences, settings.seq_len, pad_id);
+            if pairs.is_empty() {
+                return Err(TrainError::NoData(
+                    "DPO trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"} lines) and this data set \
+                     has none: choose a preference data set, or turn DPO off"
+                        .into(),
+                ));
+            }
+            let mut eval_pairs = preference_pairs(data.held_out_preferences, settings.seq_len, pad_id);
+            eval_pairs.truncate(EVAL_SEQUENCES / 2);
+            Trainer::preference(model, pairs, held_out, config, device)?.with_eval_pairs(eval_pairs)
+        }
+    };
+    Ok(trainer.with_reference_eval(sequences(data.reference, EVAL_SEQUENCES)))
 }
 
 #[derive(Config, Debug)]
@@ -109,6 +138,7 @@ impl TrainingConfig {
             .with_warmup_steps(settings.warmup_steps)
             .with_eval_every(settings.eval_every)
             .with_seed(settings.seed)
+            .with_dpo_beta(settings.dpo_beta)
     }
 
     /// Checks every setting, naming the one to fix.
@@ -323,6 +353,8 @@ pub struct Trainer {
     eval: Vec<TrainingSequence>,
     /// Text the base model wrote itself: its loss rising means the model drifts from the base model.
     reference_eval: Vec<TrainingSequence>,
+    /// Held-out preference pairs, on which a DPO run measures its rewards when it evaluates.
+    eval_pairs: Vec<PreferencePair>,
     /// Shuffled order of the training units (sequences, or DPO's pairs), reshuffled each epoch (`reshuffles` times
     /// so far), and the units taken from it.
     order: Vec<usize>,
@@ -423,6 +455,7 @@ impl Trainer {
             train,
             eval,
             reference_eval: Vec::new(),
+            eval_pairs: Vec::new(),
             order,
             reshuffles: 0,
             cursor: 0,
@@ -439,6 +472,28 @@ impl Trainer {
     pub fn with_reference_eval(mut self, sequences: Vec<TrainingSequence>) -> Self {
         self.reference_eval = sequences;
         self
+    }
+
+    /// A DPO run also measures its rewards on these held-out `pairs` when it evaluates.
+    pub fn with_eval_pairs(mut self, pairs: Vec<PreferencePair>) -> Self {
+        self.eval_pairs = pairs;
+        self
+    }
+
+    /// DPO's rewards on the held-out pairs, scored as a training batch is and trained on by nothing; `None` for
+    /// next-token runs and without held-out pairs.
+    async fn eval_rewards(&self) -> Result<Option<Rewards>, TrainError> {
+        let Some(beta) = self.config.dpo_beta.filter(|_| !self.eval_pairs.is_empty()) else { return Ok(None) };
+        let mut scores = Vec::new();
+        for pairs in self.eval_pairs.chunks(EVAL_BATCH_SIZE) {
+            let sequences: Vec<&TrainingSequence> =
+                pairs.iter().map(|p| &p.chosen).chain(pairs.iter().map(|p| &p.rejected)).collect();
+            let batch = make_batch(&sequences, &self.device);
+            let mut dpo = model_dpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, beta);
+            dpo.loss = dpo.loss.detach();
+            scores.push(dpo);
+        }
+        read_rewards(scores).await.map(Some)
     }
 
     pub fn model(&self) -> &LlamaForCausalLM {
@@ -510,7 +565,7 @@ impl Trainer {
 
         let mut accumulator = GradientsAccumulator::<LlamaForCausalLM>::new();
         let mut step_loss: Option<Tensor<1>> = None;
-        let mut rewards: Vec<(Tensor<1>, Tensor<1>)> = Vec::new();
+        let mut rewards: Vec<DpoLoss> = Vec::new();
         let frozen = self.config.method == TrainingMethod::Frozen;
         for batch in batches {
             let loss = match self.config.dpo_beta {
@@ -519,9 +574,11 @@ impl Trainer {
                     masked_cross_entropy_sum(logits, batch.targets, batch.targets_mask) / step_targets
                 }
                 Some(beta) => {
-                    let dpo = model_dpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, beta);
-                    rewards.push((dpo.chosen_rewards, dpo.rejected_rewards));
-                    dpo.loss / self.config.grad_accum as f64
+                    let mut dpo = model_dpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, beta);
+                    let loss = dpo.loss.clone() / self.config.grad_accum as f64;
+                    dpo.loss = dpo.loss.detach();
+                    rewards.push(dpo);
+                    loss
                 }
             };
             if !frozen {
@@ -566,6 +623,7 @@ impl Trainer {
         let evaluate_now = self.config.eval_every > 0
             && (self.step == 1 || self.step.is_multiple_of(self.config.eval_every) || self.step == self.config.steps);
         let (eval_loss, reference_eval_loss) = if evaluate_now { self.eval_losses().await? } else { (None, None) };
+        let eval_rewards = if evaluate_now { self.eval_rewards().await? } else { None };
         self.training_seconds += started.elapsed().as_secs_f64();
         let tokens = (self.config.batch_size * self.config.grad_accum * self.config.seq_len) as f64;
         Ok(StepMetrics {
@@ -580,16 +638,20 @@ impl Trainer {
             trainable_params: self.params.trainable,
             total_params: self.params.total,
             rewards,
+            eval_rewards,
         })
     }
 }
 
-/// A DPO step's implicit rewards, averaged over its pairs, and how often the chosen answer's was the higher.
-async fn read_rewards(per_batch: Vec<(Tensor<1>, Tensor<1>)>) -> Result<Rewards, TrainError> {
-    let (mut chosen, mut rejected) = (Vec::new(), Vec::new());
-    for (c, r) in per_batch {
-        chosen.extend(read_values(c).await?);
-        rejected.extend(read_values(r).await?);
+/// A DPO step's implicit rewards and log-probabilities, averaged over its pairs, and how often the chosen answer's
+/// reward was the higher.
+async fn read_rewards(per_batch: Vec<DpoLoss>) -> Result<Rewards, TrainError> {
+    let [mut chosen, mut rejected, mut chosen_log_probs, mut rejected_log_probs] = [(); 4].map(|_| Vec::new());
+    for dpo in per_batch {
+        chosen.extend(read_values(dpo.chosen_rewards).await?);
+        rejected.extend(read_values(dpo.rejected_rewards).await?);
+        chosen_log_probs.extend(read_values(dpo.chosen_log_probs).await?);
+        rejected_log_probs.extend(read_values(dpo.rejected_log_probs).await?);
     }
     let mean = |values: &[f32]| values.iter().map(|&v| v as f64).sum::<f64>() / values.len().max(1) as f64;
     let ahead = chosen.iter().zip(&rejected).filter(|(c, r)| c > r).count();
@@ -597,6 +659,8 @@ async fn read_rewards(per_batch: Vec<(Tensor<1>, Tensor<1>)>) -> Result<Rewards,
         chosen: mean(&chosen),
         rejected: mean(&rejected),
         accuracy: ahead as f64 / chosen.len().max(1) as f64,
+        chosen_log_prob: mean(&chosen_log_probs),
+        rejected_log_prob: mean(&rejected_log_probs),
     })
 }
 

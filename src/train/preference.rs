@@ -27,28 +27,39 @@ pub struct PreferencePair {
     pub rejected: TrainingSequence,
 }
 
-/// The preference pairs of `examples` (the `{"prompt", "chosen", "rejected"}` ones; others are left out), each
-/// answer cut to its first `seq_len` tokens as TRL's `max_length` cuts it. A pair is kept when both answers keep a
-/// target in those tokens; `Err` names the example a template refused.
-pub fn preference_pairs(
+/// A preference pair tokenized: the prompt with each answer, the answer (and its end token) the targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenizedPreference {
+    pub chosen: TokenizedExample,
+    pub rejected: TokenizedExample,
+}
+
+/// The preference pairs of `examples` (the `{"prompt", "chosen", "rejected"}` ones; others are left out),
+/// tokenized; `Err` names the example a template refused.
+pub fn tokenize_preferences(
     examples: &[Example],
     tokenizer: &TextTokenizer,
-    seq_len: usize,
-) -> Result<Vec<PreferencePair>, String> {
+) -> Result<Vec<TokenizedPreference>, String> {
     let mut pairs = Vec::new();
     for (index, example) in examples.iter().enumerate() {
         let Example::Preference { prompt, chosen, rejected } = example else { continue };
-        let answer = |response: &String| -> Result<Option<TrainingSequence>, String> {
+        let answer = |response: &String| {
             let pair = Example::PromptResponse { prompt: prompt.clone(), response: response.clone() };
-            let tokenized =
-                tokenize_example(&pair, tokenizer).map_err(|why| format!("example {}: {why}", index + 1))?;
-            Ok(first_window(&tokenized, seq_len, tokenizer.eos_id()))
+            tokenize_example(&pair, tokenizer).map_err(|why| format!("example {}: {why}", index + 1))
         };
-        if let (Some(chosen), Some(rejected)) = (answer(chosen)?, answer(rejected)?) {
-            pairs.push(PreferencePair { chosen, rejected });
-        }
+        pairs.push(TokenizedPreference { chosen: answer(chosen)?, rejected: answer(rejected)? });
     }
     Ok(pairs)
+}
+
+/// The pairs as a run of `seq_len` trains on them: each answer cut to its first `seq_len` tokens, as TRL's
+/// `max_length` cuts it, and a pair kept when both answers keep a target in those tokens.
+pub fn preference_pairs(pairs: &[TokenizedPreference], seq_len: usize, pad_id: u32) -> Vec<PreferencePair> {
+    let window = |answer: &TokenizedExample| first_window(answer, seq_len, pad_id);
+    pairs
+        .iter()
+        .filter_map(|pair| Some(PreferencePair { chosen: window(&pair.chosen)?, rejected: window(&pair.rejected)? }))
+        .collect()
 }
 
 /// The example's first `seq_len + 1` tokens (padded with `pad_id`, which is no target), if it has a target there.
@@ -67,12 +78,16 @@ pub struct DpoLoss {
     /// `[pairs]` each: β · (log π − log π_ref).
     pub chosen_rewards: Tensor<1>,
     pub rejected_rewards: Tensor<1>,
+    /// `[pairs]` each: the policy's log π of each answer (TRL's `logps/chosen` and `logps/rejected` average them).
+    pub chosen_log_probs: Tensor<1>,
+    pub rejected_log_probs: Tensor<1>,
 }
 
 /// The loss of pairs whose answers' log-probabilities are `policy` and `reference` (`[2 · pairs]`: the chosen
 /// answers, then the rejected ones in the same order). `reference` takes no gradient.
 fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
     let pairs = policy.dims()[0] / 2;
+    let log_probs = policy.clone().detach();
     let ratios = policy - reference.detach();
     let chosen = ratios.clone().slice(0..pairs);
     let rejected = ratios.slice(pairs..2 * pairs);
@@ -81,6 +96,8 @@ fn dpo_loss(policy: Tensor<1>, reference: Tensor<1>, beta: f64) -> DpoLoss {
         loss: log_sigmoid(margin * beta).mean().neg(),
         chosen_rewards: chosen.detach() * beta,
         rejected_rewards: rejected.detach() * beta,
+        chosen_log_probs: log_probs.clone().slice(0..pairs),
+        rejected_log_probs: log_probs.slice(pairs..2 * pairs),
     }
 }
 

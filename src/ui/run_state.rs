@@ -710,6 +710,7 @@ mod tests {
             trainable_params: 10,
             total_params: 100,
             rewards: None,
+            eval_rewards: None,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::dataset::Example;
 use crate::preflight::need;
 use crate::protocol::{FinishReason, FromWorker, InterruptedRun, RunId, StepMetrics, ToWorker, TrainSettings};
 use crate::train::checkpoint::Checkpoint;
-use crate::train::{site_run, TrainError, Trainer, TrainingConfig};
+use crate::train::{site_run, SiteData, TrainError, Trainer, TrainingConfig};
 
 /// Where the run in progress is saved: one run at a time, the latest.
 const SAVED: Folder = Folder::new("run");
@@ -103,8 +103,14 @@ fn trainer_for(session: &Session, dataset_url: &str, settings: &TrainSettings) -
     let device = session.device.clone().autodiff();
     let model = session.fresh_model(&device)?;
     let eos = session.tokenizer.eos_id();
-    site_run(model, &dataset.train, &dataset.held_out, &session.reference, settings, eos, &device)
-        .map_err(|e| e.to_string())
+    let data = SiteData {
+        train: &dataset.train,
+        preferences: &dataset.preferences,
+        held_out: &dataset.held_out,
+        held_out_preferences: &dataset.held_out_preferences,
+        reference: &session.reference,
+    };
+    site_run(model, &data, settings, eos, &device).map_err(|e| e.to_string())
 }
 
 /// The training loop from where `trainer` is (its metrics so far in `record`) to the end, a stop or an error;
@@ -276,6 +282,7 @@ fn carry_evaluations(previous: StepMetrics, latest: &StepMetrics) -> StepMetrics
     StepMetrics {
         eval_loss: latest.eval_loss.or(previous.eval_loss),
         reference_eval_loss: latest.reference_eval_loss.or(previous.reference_eval_loss),
+        eval_rewards: latest.eval_rewards.or(previous.eval_rewards),
         ..latest.clone()
     }
 }

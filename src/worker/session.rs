@@ -26,6 +26,7 @@ use crate::protocol::{
 };
 use crate::quantize;
 use crate::tokenizer::TextTokenizer;
+use crate::train::preference::{tokenize_preferences, TokenizedPreference};
 use crate::train::EVAL_SEQUENCES;
 
 /// The file a GGUF model folder serves (`tools/site-model.sh`), and the base model's own stories a folder may
@@ -44,6 +45,9 @@ pub struct Dataset {
     pub summary: DatasetSummary,
     pub train: Vec<TokenizedExample>,
     pub held_out: Vec<TokenizedExample>,
+    /// The training and held-out examples' preference pairs, for DPO runs.
+    pub preferences: Vec<TokenizedPreference>,
+    pub held_out_preferences: Vec<TokenizedPreference>,
     /// The training examples as text, which retrieval searches ([`crate::approach`]).
     pub train_examples: Vec<Example>,
     /// How many of the task check's samples the base model passes, once a run has needed it.
@@ -210,6 +214,8 @@ impl Session {
     ) -> Result<DatasetSummary, String> {
         let tokenize = |examples: &[Example]| tokenize_examples(examples, &self.tokenizer);
         let train_examples = train.to_vec();
+        let preferences = tokenize_preferences(train, &self.tokenizer)?;
+        let held_out_preferences = tokenize_preferences(held_out, &self.tokenizer)?;
         let (train, held_out) = (tokenize(train)?, tokenize(held_out)?);
         let summary = DatasetSummary {
             url: url.to_string(),
@@ -219,7 +225,15 @@ impl Session {
             task,
             recorded,
         };
-        let dataset = Dataset { summary: summary.clone(), train, held_out, train_examples, base_passed: None };
+        let dataset = Dataset {
+            summary: summary.clone(),
+            train,
+            held_out,
+            preferences,
+            held_out_preferences,
+            train_examples,
+            base_passed: None,
+        };
         self.datasets.insert(url.to_string(), dataset);
         Ok(summary)
     }

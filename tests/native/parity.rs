@@ -15,7 +15,7 @@ use tinytune::data::TrainingSequence;
 use tinytune::export::{load_adapter, load_model};
 use tinytune::model::LlamaForCausalLM;
 use tinytune::train::masked_cross_entropy_sum;
-use tinytune::train::preference::{model_dpo_loss, preference_pairs};
+use tinytune::train::preference::{model_dpo_loss, preference_pairs, tokenize_preferences};
 
 const STORY: &str = "Once upon a time, there was a little boy named Tim. He had a red ball and a big dog.";
 
@@ -207,11 +207,15 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
 }
 
 #[test]
-fn dpo_gives_trls_loss_rewards_and_the_lora_gradients_pytorch_gives() {
+fn dpo_gives_trls_loss_rewards_log_probs_and_the_lora_gradients_pytorch_gives() {
     // A trained adapter, so the policy differs from the reference (the same model with the adapter off).
     let adapter = trained_adapter();
     let tokenizer = common::stories260k_tokenizer();
-    let pairs = preference_pairs(&common::preference_examples(), &tokenizer, 24).unwrap();
+    let pairs = preference_pairs(
+        &tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap(),
+        24,
+        tokenizer.eos_id(),
+    );
     let pairs = &pairs[..3];
     // The trainer's batch: the chosen answers, then the rejected ones.
     let sequences: Vec<&TrainingSequence> =
@@ -226,6 +230,7 @@ fn dpo_gives_trls_loss_rewards_and_the_lora_gradients_pytorch_gives() {
     let values = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
     let our_loss = values(dpo.loss.clone())[0];
     let (chosen, rejected) = (values(dpo.chosen_rewards), values(dpo.rejected_rewards));
+    let (chosen_log_probs, rejected_log_probs) = (values(dpo.chosen_log_probs), values(dpo.rejected_log_probs));
     let grads = dpo.loss.backward();
 
     let reference =
@@ -233,10 +238,17 @@ fn dpo_gives_trls_loss_rewards_and_the_lora_gradients_pytorch_gives() {
     let reference_loss = reference["loss"].as_f64().unwrap() as f32;
     assert!((our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs(), "loss {our_loss} vs {reference_loss}");
     assert!((our_loss - std::f32::consts::LN_2).abs() > 1e-4, "the adapter moves the policy off the reference");
-    for (ours, key) in [(chosen, "chosen_rewards"), (rejected, "rejected_rewards")] {
+    for (ours, key, tolerance) in [
+        (chosen, "chosen_rewards", 1e-5),
+        (rejected, "rejected_rewards", 1e-5),
+        // Sums of a few dozen tokens' log-probabilities, some tens in size.
+        (chosen_log_probs, "chosen_log_probs", 1e-4),
+        (rejected_log_probs, "rejected_log_probs", 1e-4),
+    ] {
         let theirs: Vec<f32> = serde_json::from_value(reference[key].clone()).unwrap();
-        let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-        assert!(diff <= 1e-5, "{key}: {ours:?} vs {theirs:?}");
+        assert_eq!(ours.len(), theirs.len(), "{key}");
+        let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f32::max);
+        assert!(diff <= tolerance, "{key}: {ours:?} vs {theirs:?}");
     }
     let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
     assert_eq!(compared, 5 * 7 * 2);

@@ -17,8 +17,8 @@ use tinytune::model::LlamaForCausalLM;
 use tinytune::one_step::{one_step, step_settings, Factor};
 use tinytune::settings::{Choice, Projection, TrainSettings};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::preference::preference_pairs;
-use tinytune::train::{evaluate, Schedule, TrainError, Trainer, TrainingConfig, TrainingMethod};
+use tinytune::train::preference::{preference_pairs, tokenize_preferences};
+use tinytune::train::{evaluate, site_run, Schedule, SiteData, TrainError, Trainer, TrainingConfig, TrainingMethod};
 
 pub(crate) fn load(device: &Device) -> LlamaForCausalLM {
     let dir = common::converted_model_dir();
@@ -255,7 +255,12 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_the_last_good_weights() 
 #[test]
 fn a_dpo_run_starts_at_ln_2_and_learns_to_prefer_the_chosen_answers() {
     let device = Device::flex().autodiff();
-    let pairs = preference_pairs(&common::preference_examples(), &common::stories260k_tokenizer(), 24).unwrap();
+    let tokenizer = common::stories260k_tokenizer();
+    let pairs = preference_pairs(
+        &tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap(),
+        24,
+        tokenizer.eos_id(),
+    );
     assert_eq!(pairs.len(), 6);
     let settings = TrainSettings {
         learning_rate: 1e-2,
@@ -285,6 +290,48 @@ fn a_dpo_run_starts_at_ln_2_and_learns_to_prefer_the_chosen_answers() {
     assert!(last.loss < 0.3, "after 40 steps the loss is {}", last.loss);
     assert_eq!(rewards.accuracy, 1.0, "every chosen answer ahead: {rewards:?}");
     assert!(rewards.chosen > rewards.rejected, "{rewards:?}");
+}
+
+#[test]
+fn a_site_dpo_run_measures_its_held_out_pairs_and_needs_pairs_to_train_on() {
+    let device = Device::flex().autodiff();
+    let tokenizer = common::stories260k_tokenizer();
+    let examples = common::preference_examples();
+    let pairs = tokenize_preferences(&examples, &tokenizer).unwrap();
+    let tokenized = tinytune::data::tokenize_examples(&examples, &tokenizer).unwrap();
+    let (train_pairs, held_out_pairs) = pairs.split_at(4);
+    let data = SiteData {
+        train: &tokenized[..4],
+        preferences: train_pairs,
+        held_out: &tokenized[4..],
+        held_out_preferences: held_out_pairs,
+        reference: &[],
+    };
+    let settings = TrainSettings {
+        dpo_beta: Some(0.1),
+        learning_rate: 1e-2,
+        steps: 12,
+        batch_size: 2,
+        seq_len: 24,
+        warmup_steps: 0,
+        eval_every: 6,
+        ..TrainSettings::default()
+    };
+    let mut trainer = site_run(load(&device), &data, &settings, tokenizer.eos_id(), &device).unwrap();
+    let metrics: Vec<_> = (0..12).map(|_| pollster::block_on(trainer.step()).unwrap()).collect();
+    let evaluated: Vec<usize> = metrics.iter().filter(|m| m.eval_rewards.is_some()).map(|m| m.step).collect();
+    assert_eq!(evaluated, [1, 6, 12], "held-out pairs are scored whenever the run evaluates");
+    assert!(metrics.iter().all(|m| m.rewards.is_some()));
+    // The two held-out pairs, which it never trained on: the chosen answer (the animal asked about, a happy day)
+    // pulls ahead of the rejected one (a grey sky), as on the training pairs.
+    let held_out = metrics[11].eval_rewards.unwrap();
+    assert_eq!(held_out.accuracy, 1.0, "{held_out:?}");
+    assert!(held_out.chosen - held_out.rejected > metrics[0].eval_rewards.unwrap().chosen, "{held_out:?}");
+    assert!(held_out.chosen_log_prob < 0.0 && held_out.rejected_log_prob < 0.0, "{held_out:?}");
+
+    let no_pairs = SiteData { preferences: &[], held_out_preferences: &[], ..data };
+    let refused = site_run(load(&device), &no_pairs, &settings, tokenizer.eos_id(), &device).err().unwrap();
+    assert!(refused.to_string().contains("this data set has none"), "{refused}");
 }
 
 #[test]

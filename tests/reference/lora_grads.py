@@ -101,6 +101,9 @@ def main():
         loss = -F.logsigmoid(args.dpo_beta * dpo_logits).mean()
         answer["chosen_rewards"] = (args.dpo_beta * (chosen - reference_chosen)).detach().tolist()
         answer["rejected_rewards"] = (args.dpo_beta * (rejected - reference_rejected)).detach().tolist()
+        # TRL logs their means as logps/chosen and logps/rejected.
+        answer["chosen_log_probs"] = chosen.detach().tolist()
+        answer["rejected_log_probs"] = rejected.detach().tolist()
     loss.backward()
 
     grads = {

@@ -53,13 +53,25 @@ pub enum Measure {
     LearningRate,
     /// The size of the whole gradient, before clipping.
     GradNorm,
+    /// DPO: the implicit reward β · (log π − log π_ref) of the step's chosen answers, averaged.
+    ChosenReward,
+    /// DPO: the same of the step's rejected answers.
+    RejectedReward,
+    /// DPO: the model's log-probability of the step's chosen answers, averaged.
+    ChosenLogProb,
+    /// DPO: the same of the step's rejected answers.
+    RejectedLogProb,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 5] =
+    /// The measures every run has, which a comparison of runs offers.
+    pub const EVERY_RUN: [Measure; 5] =
         [Measure::Training, Measure::HeldOut, Measure::Drift, Measure::LearningRate, Measure::GradNorm];
     /// The three losses, which one chart of one run shows together.
     pub const LOSSES: [Measure; 3] = [Measure::Training, Measure::HeldOut, Measure::Drift];
+    /// A DPO run's rewards, and its log-probabilities: each pair one chart.
+    pub const REWARDS: [Measure; 2] = [Measure::ChosenReward, Measure::RejectedReward];
+    pub const LOG_PROBS: [Measure; 2] = [Measure::ChosenLogProb, Measure::RejectedLogProb];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -68,6 +80,10 @@ impl Measure {
             Measure::Drift => "Drift from the base model",
             Measure::LearningRate => "Learning rate",
             Measure::GradNorm => "Gradient norm",
+            Measure::ChosenReward => "Chosen answers' reward",
+            Measure::RejectedReward => "Rejected answers' reward",
+            Measure::ChosenLogProb => "Chosen answers' log-probability",
+            Measure::RejectedLogProb => "Rejected answers' log-probability",
         }
     }
 
@@ -80,6 +96,12 @@ impl Measure {
             }
             Measure::LearningRate => "what the schedule set for the step: warmup, then the decay",
             Measure::GradNorm => "the size of the whole gradient, before it is clipped to 1",
+            Measure::ChosenReward | Measure::RejectedReward => {
+                "β × how much more likely the model finds the answer than the base model does, on the step's pairs"
+            }
+            Measure::ChosenLogProb | Measure::RejectedLogProb => {
+                "log of the model's probability of the whole answer, on the step's pairs: 0 would be certain"
+            }
         }
     }
 
@@ -90,6 +112,10 @@ impl Measure {
             Measure::Drift => metrics.reference_eval_loss,
             Measure::LearningRate => Some(metrics.learning_rate),
             Measure::GradNorm => Some(metrics.grad_norm),
+            Measure::ChosenReward => metrics.rewards.map(|r| r.chosen),
+            Measure::RejectedReward => metrics.rewards.map(|r| r.rejected),
+            Measure::ChosenLogProb => metrics.rewards.map(|r| r.chosen_log_prob),
+            Measure::RejectedLogProb => metrics.rewards.map(|r| r.rejected_log_prob),
         }
     }
 
@@ -100,8 +126,12 @@ impl Measure {
     /// The look of this measure when a chart shows several measures of one run.
     fn style(self) -> (&'static str, Option<&'static str>, Marker) {
         match self {
-            Measure::Training | Measure::LearningRate => ("train", None, Marker::None),
-            Measure::HeldOut | Measure::GradNorm => ("held-out", Some("7 4"), Marker::Circle),
+            Measure::Training | Measure::LearningRate | Measure::ChosenReward | Measure::ChosenLogProb => {
+                ("train", None, Marker::None)
+            }
+            Measure::HeldOut | Measure::GradNorm | Measure::RejectedReward | Measure::RejectedLogProb => {
+                ("held-out", Some("7 4"), Marker::Circle)
+            }
             Measure::Drift => ("drift", Some("2 3"), Marker::Square),
         }
     }
@@ -109,7 +139,12 @@ impl Measure {
 
 /// The three losses of one run.
 pub fn run_losses(metrics: &[StepMetrics]) -> Vec<Series> {
-    Measure::LOSSES
+    run_measures(&Measure::LOSSES, metrics)
+}
+
+/// `measures` of one run, each a line.
+pub fn run_measures(measures: &[Measure], metrics: &[StepMetrics]) -> Vec<Series> {
+    measures
         .iter()
         .map(|&loss| {
             let (class, dash, marker) = loss.style();
@@ -212,11 +247,11 @@ fn MeasureChoice(
             <label for=id.clone()>{label}</label>
             <select id=id on:change=move |ev| {
                 let chosen = event_target_value(&ev);
-                if let Some(choice) = Measure::ALL.into_iter().find(|m| m.label() == chosen) {
+                if let Some(choice) = Measure::EVERY_RUN.into_iter().find(|m| m.label() == chosen) {
                     measure.set(choice);
                 }
             }>
-                {Measure::ALL.into_iter().map(|choice| view! {
+                {Measure::EVERY_RUN.into_iter().map(|choice| view! {
                     <option value=choice.label() selected=move || measure.get() == choice>{choice.label()}</option>
                 }).collect_view()}
             </select>
@@ -246,10 +281,13 @@ pub fn StepChart(
     /// The table's caption: what its columns are.
     #[prop(into)]
     caption: Signal<String>,
+    /// The stem of its element ids, for a demo with more than one chart.
+    #[prop(default = "chart")]
+    name: &'static str,
 ) -> impl IntoView {
     let has_data = Memo::new(move |_| series.with(|series| series.iter().any(|s| !s.points.is_empty())));
-    let heading_id = demo.id("chart-heading");
-    let caption_id = demo.id("chart-table-caption");
+    let heading_id = demo.id(&format!("{name}-heading"));
+    let caption_id = demo.id(&format!("{name}-table-caption"));
     view! {
         <section class="demo-chart" aria-labelledby=heading_id.clone()>
             <h4 id=heading_id.clone()>{title}</h4>

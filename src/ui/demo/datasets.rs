@@ -25,7 +25,7 @@ pub const PIP_STORIES: DatasetChoice = DatasetChoice {
     about: "Stories in the style the model knows, all about one new character: a little purple robot called Pip.",
 };
 
-pub const DATASETS: [DatasetChoice; 3] = [
+pub const DATASETS: [DatasetChoice; 4] = [
     PIP_STORIES,
     DatasetChoice {
         key: "instructions",
@@ -41,7 +41,17 @@ pub const DATASETS: [DatasetChoice; 3] = [
         title: "Letters home (raw text of a new domain)",
         about: "Plain text of a kind of writing the model never saw: short letters from children to their family.",
     },
+    PREFERENCES,
 ];
+
+/// The instruction data set's requests as preference pairs, for DPO (try the Preference tuning preset).
+pub const PREFERENCES: DatasetChoice = DatasetChoice {
+    key: "preferences",
+    file: "animal-place-preferences.jsonl",
+    title: "Stories on request, preferred and rejected (DPO)",
+    about: "The same requests, each with two stories: the chosen one does as asked; the rejected one is the same \
+            story about another animal at another place. For preference tuning: choose the DPO preset.",
+};
 
 /// SmolLM2-135M-Instruct's data set for the QLoRA demo (`tools/make_support_replies.py`), in its own folder: the
 /// stories260K runs the build records are of the files beside the others.
@@ -62,7 +72,7 @@ pub const STUDIO_DATASET: DatasetChoice = DatasetChoice {
 };
 
 /// Every data set a run can choose, in the order the page lists them.
-pub const CHOICES: [&DatasetChoice; 4] = [&DATASETS[0], &DATASETS[1], &DATASETS[2], &STUDIO_DATASET];
+pub const CHOICES: [&DatasetChoice; 5] = [&DATASETS[0], &DATASETS[1], &DATASETS[2], &DATASETS[3], &STUDIO_DATASET];
 
 impl DatasetChoice {
     /// Relative to the site's base, so it works under a sub-path (see `ui::site`); the studio's is the name the
@@ -114,7 +124,8 @@ mod tests {
         assert_eq!(dataset.key, "pip");
         assert_eq!(
             problem.unwrap().message,
-            "`data=recipes` in the address: the data set is one of pip, instructions, letters, studio; using pip."
+            "`data=recipes` in the address: the data set is one of pip, instructions, letters, preferences, studio; using \
+             pip."
         );
         let (dataset, problem) = DatasetChoice::from_query("data=studio");
         assert_eq!((dataset.url().as_str(), problem), (STUDIO_DATASET_URL, None));

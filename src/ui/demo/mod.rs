@@ -23,6 +23,7 @@ mod notices;
 pub(crate) mod numbers;
 mod one_step;
 mod open_adapter;
+mod preference_tuning;
 mod preflight;
 mod qlora_chat;
 mod quantization;
@@ -40,7 +41,9 @@ mod tokens;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
-pub use datasets::{DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, STUDIO_DATASET, SUPPORT_REPLIES};
+pub use datasets::{
+    DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, PREFERENCES, STUDIO_DATASET, SUPPORT_REPLIES,
+};
 pub use download::save_file;
 pub use live::LiveDemo;
 pub use loading::LoadingProgress;
@@ -81,5 +84,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::Templates => view! { <approaches::ApproachesDemo lineup=Lineup::Templates /> }.into_any(),
         DemoKind::QloraChat => view! { <qlora_chat::QloraChatDemo /> }.into_any(),
         DemoKind::Quantization => view! { <quantization::QuantizationDemo /> }.into_any(),
+        DemoKind::PreferenceTuning => view! { <preference_tuning::PreferenceTuningDemo /> }.into_any(),
     }
 }

@@ -29,6 +29,20 @@ pub fn charted_run(latest: Option<&Run>, recorded: Option<&RecordedRun>) -> (Vec
     }
 }
 
+/// What a recorded run trained on, and what the charts show of it.
+fn trained_on(recorded: &RecordedRun) -> String {
+    let (units, seq_len) = (recorded.training_sequences, recorded.settings.seq_len);
+    match recorded.settings.dpo_beta {
+        // A DPO run's sequences are its pairs' two answers.
+        Some(beta) => format!(
+            "{} (each answer cut to {seq_len} tokens), with β = {beta}. The charts below show its rewards and \
+             log-probabilities.",
+            count_of(units / 2, "preference pair")
+        ),
+        None => format!("{} of {seq_len} tokens. The chart below shows its losses.", count_of(units, "piece")),
+    }
+}
+
 #[component]
 pub fn RecordedRunNote(
     demo: LiveDemo,
@@ -57,11 +71,9 @@ pub fn RecordedRunNote(
                     <h4 id=heading_id.clone()>"A recorded run"</h4>
                     <p>
                         {format!(
-                            "Made when this site was built, with the settings this demo starts with: {} on {} of \
-                             {} tokens. The chart below shows its losses.",
+                            "Made when this site was built, with the settings this demo starts with: {} on {}",
                             count_of(recorded.settings.steps, "step"),
-                            count_of(recorded.training_sequences, "piece"),
-                            recorded.settings.seq_len,
+                            trained_on(&recorded),
                         )}
                         {task}
                         " Train to replace it with your own run."
@@ -119,6 +131,18 @@ mod tests {
         };
         apply(&mut state, &FromWorker::DatasetLoaded(summary));
         state
+    }
+
+    #[test]
+    fn a_dpo_run_is_counted_in_pairs_and_a_next_token_run_in_pieces() {
+        assert_eq!(trained_on(&recorded()), "1,063 pieces of 64 tokens. The chart below shows its losses.");
+        let settings = TrainSettings { dpo_beta: Some(0.1), ..TrainSettings::default() };
+        let dpo = RecordedRun { settings, training_sequences: 520, ..recorded() };
+        assert_eq!(
+            trained_on(&dpo),
+            "260 preference pairs (each answer cut to 64 tokens), with β = 0.1. The charts below show its rewards \
+             and log-probabilities."
+        );
     }
 
     #[test]

@@ -8,13 +8,13 @@ use leptos::leptos_dom::helpers::request_animation_frame;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::field::Field;
+use super::field::{Field, Slider};
 use super::live::LiveDemo;
 use super::numbers::{format_bytes, format_count, format_percent};
 use crate::protocol::{ModelShape, TrainSettings, TrainingMethod};
 use crate::settings::{
-    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, EVAL_EVERY, GRAD_ACCUM,
-    LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
+    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, DPO_BETA, DPO_NEEDS_LORA,
+    EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
 };
 
 /// How many of the settings a form offers: none (the settings it was given, and a Train button), the basic ones,
@@ -94,7 +94,14 @@ pub fn TrainingForm(
     let seq_len = NumberInput::new(SEQ_LEN);
     let eval_every = NumberInput::new(EVAL_EVERY);
     let seed = NumberInput::new(SEED);
+    // DPO's β, on a slider, for settings that train with DPO (a preset or a demo's).
+    let dpo = RwSignal::new(false);
+    let beta = RwSignal::new(0.1);
     let fill = move |settings: TrainSettings| {
+        dpo.set(settings.dpo_beta.is_some());
+        if let Some(value) = settings.dpo_beta {
+            beta.set(value);
+        }
         method.set(settings.method);
         use_rslora.set(settings.use_rslora);
         loss_mask.set(settings.loss_mask);
@@ -153,6 +160,7 @@ pub fn TrainingForm(
             seq_len: seq_len.value().ok()? as usize,
             eval_every: eval_every.value().ok()? as usize,
             seed: seed.value().ok()? as u64,
+            dpo_beta: dpo.get().then(|| beta.get()),
         };
         settings.problems().is_empty().then_some(settings)
     });
@@ -166,6 +174,9 @@ pub fn TrainingForm(
         }
         if uses_lora() && targets.with(Vec::is_empty) {
             messages.push("Choose at least one projection for LoRA to adapt.".to_string());
+        }
+        if dpo.get() && !uses_lora() {
+            messages.push(DPO_NEEDS_LORA.to_string());
         }
         (!messages.is_empty()).then_some(messages)
     };
@@ -197,6 +208,7 @@ pub fn TrainingForm(
         }
     };
     let method_name = demo.id("method");
+    let beta_hint = demo.id("dpo-beta-hint");
     let any = controls != Controls::None;
 
     view! {
@@ -231,6 +243,14 @@ pub fn TrainingForm(
                         {all.then(|| number(eval_every, "eval-every", Some("Steps between held-out evaluations."), false))}
                         {number(seed, "seed", Some("The same seed repeats a run exactly."), false)}
                     </div>
+                })}
+                {move || dpo.get().then(|| view! {
+                    <Slider id=demo.id("dpo-beta") label=DPO_BETA.label value=beta min=0.05 max=2.0 step=0.05
+                        shown=|value| format!("{value:.2}") described_by=beta_hint.clone() />
+                    <p class="hint" id=beta_hint.clone()>
+                        "How far the model may move from the base model: a small β lets it move far, a large one \
+                         holds it close. TRL's default is 0.1."
+                    </p>
                 })}
                 {all.then(|| view! {
                     <label class="demo-checkbox">

@@ -247,6 +247,7 @@ mod tests {
             trainable_params: 1,
             total_params: 2,
             rewards: None,
+            eval_rewards: None,
         }
     }
 
