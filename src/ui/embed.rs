@@ -62,7 +62,7 @@ pub fn is_embed(path: &str) -> bool {
 }
 
 /// Lesson demos another site can embed as they are (`/embed/<name>`, the theme query only).
-const EMBEDDABLE_LESSON_DEMOS: [DemoKind; 1] = [DemoKind::QloraChat];
+const EMBEDDABLE_LESSON_DEMOS: [DemoKind; 2] = [DemoKind::QloraChat, DemoKind::PreferenceTuning];
 
 #[component]
 pub fn EmbedPage() -> impl IntoView {

@@ -4,7 +4,8 @@
 // recorded at build time before the learner's own; the layer map's counts; the shipped adapter's matrices, sized from
 // its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
 // instruction data); one training step up close, recorded and the learner's; the base model in each quantization
-// format, recorded and the learner's; and the cost calculator's sums, worked by hand in lesson 5.
+// format, recorded and the learner's; DPO on preference pairs, recorded, the learner's, and at another β; and the
+// cost calculator's sums, worked by hand in lesson 5.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -672,6 +673,81 @@ test("quantization: the recorded table first; one block pictured in each format 
     const theirs = at === 0 ? recorded.full_precision_loss : recorded.cells[at - 1].held_out_loss;
     assert.ok(Math.abs(Number(row[4].split(" ")[0]) - theirs) <= 2e-3, `row ${at}: ${row[4]} in the tab, ${theirs} recorded`);
   }
+  await context.close();
+});
+
+/** A chart's data table (the chart titled `title`): one row per step, each cell's text. */
+async function chartRows(demo, title) {
+  const chart = demo.locator(".demo-chart").filter({ has: demo.page().getByRole("heading", { name: title, exact: true }) });
+  return chart.locator(".demo-data tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+}
+
+/** The held-out pairs' line: accuracy, and the chosen and rejected answers' log-probabilities first and latest. */
+async function heldOutLine(demo) {
+  const text = await demo.locator(".demo-summary").textContent();
+  const match = text.match(/at step (\d+): the chosen story's reward is ahead in (\d+)% of them; the model's log-probability of the chosen stories went from (-?[\d.]+) to (-?[\d.]+) \(step \d+ to \d+\), of the rejected ones from (-?[\d.]+) to (-?[\d.]+)\.$/);
+  assert.ok(match, `the held-out line: ${text}`);
+  const [step, accuracy, chosenFirst, chosenLast, rejectedFirst, rejectedLast] = match.slice(1).map(Number);
+  return { step, accuracy, chosenFirst, chosenLast, rejectedFirst, rejectedLast };
+}
+
+test("preference tuning: the recorded DPO run first, its rewards, log-probabilities and held-out pairs as the lesson reads them; the learner's run repeats it; β 1 holds the chosen answers' log-probability", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "preference-tuning");
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "animal-place-preferences.recorded.json"), "utf8"));
+  assert.equal(recorded.settings.dpo_beta, 0.1);
+  await demo.locator(".demo-recorded").getByText(/preference pairs \(each answer cut to 64 tokens\), with β = 0\.1\./).waitFor({ timeout: 60_000 });
+
+  // The recorded run, charted: every step's rewards and log-probabilities, ln 2 and zero rewards at step 1.
+  const rewardRows = await chartRows(demo, "Implicit rewards");
+  assert.equal(rewardRows.length, 60);
+  assert.deepEqual(rewardRows[0], ["1", "0.0000", "0.0000"]);
+  assert.equal(recorded.metrics[0].loss.toFixed(4), Math.LN2.toFixed(4));
+  const logProbRows = await chartRows(demo, "Log-probability of the answers");
+  recorded.metrics.forEach((m, i) => {
+    assert.ok(Math.abs(Number(logProbRows[i][1]) - m.rewards.chosen_log_prob) < 1e-3 && Math.abs(Number(logProbRows[i][2]) - m.rewards.rejected_log_prob) < 1e-3, `step ${m.step}`);
+  });
+  // The held-out pairs as the lesson reads them: both answers' log-probabilities fall, the rejected's further, and
+  // every held-out pair ends with the chosen answer ahead.
+  const evaluated = recorded.metrics.filter((m) => m.eval_rewards);
+  const [first, last] = [evaluated[0].eval_rewards, evaluated.at(-1).eval_rewards];
+  const line = await heldOutLine(demo);
+  assert.deepEqual(line, {
+    step: 60, accuracy: Math.round(100 * last.accuracy),
+    chosenFirst: Number(first.chosen_log_prob.toFixed(1)), chosenLast: Number(last.chosen_log_prob.toFixed(1)),
+    rejectedFirst: Number(first.rejected_log_prob.toFixed(1)), rejectedLast: Number(last.rejected_log_prob.toFixed(1)),
+  });
+  assert.ok(last.accuracy === 1 && last.chosen_log_prob < first.chosen_log_prob - 5 && last.rejected_log_prob - first.rejected_log_prob < last.chosen_log_prob - first.chosen_log_prob, JSON.stringify([first, last]));
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ").replace(/\u2212/g, "-");
+  for (const value of [first.chosen_log_prob, last.chosen_log_prob, first.rejected_log_prob, last.rejected_log_prob]) {
+    assert.ok(lessonText.includes(value.toFixed(1)), `the lesson quotes the recording's ${value.toFixed(1)}`);
+  }
+
+  // The learner's run with the demo's settings: the recording, to float rounding.
+  const train = async () => {
+    const button = demo.getByRole("button", { name: "Train", exact: true });
+    await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+    await button.click();
+    // The form locks while the run trains (so an earlier run's "Finished" is not taken for this one's).
+    await page.waitForFunction((b) => b.closest("fieldset").disabled, await button.elementHandle());
+    await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 300_000 });
+    assert.match(await demo.locator(".demo-status").textContent(), /^Finished after 60 steps/);
+  };
+  await train();
+  const mine = await heldOutLine(demo);
+  for (const key of ["chosenFirst", "chosenLast", "rejectedFirst", "rejectedLast"]) assert.ok(Math.abs(mine[key] - line[key]) <= 0.15, `${key}: ${mine[key]} in the tab, ${line[key]} recorded`);
+  assert.equal(mine.accuracy, line.accuracy);
+  await demo.locator(".task-result h4").waitFor({ timeout: 120_000 });
+  assert.match(await demo.locator(".task-result h4").textContent(), /^Follows the instruction: \d of 8$/);
+
+  // β on its slider, then a second run: held near the base model, the chosen answers keep their log-probability.
+  await slide(demo, "DPO β", 1);
+  assert.equal(await demo.getByLabel("DPO β", { exact: true }).evaluate((input) => input.nextElementSibling.textContent), "1.00");
+  await train();
+  const leashed = await heldOutLine(demo);
+  assert.ok(leashed.chosenLast > leashed.chosenFirst - 2 && leashed.chosenLast > line.chosenLast + 10, `β 1: ${JSON.stringify(leashed)}`);
+  assert.ok(leashed.rejectedLast < leashed.rejectedFirst - 5, `β 1 still pushes the rejected down: ${JSON.stringify(leashed)}`);
+  page.assertClean();
   await context.close();
 });
 

@@ -14,7 +14,12 @@ use tinytune::settings::{Choice, RunPreset, TrainSettings};
 use tinytune::task::TaskCheck;
 
 /// The shipped data sets (the UI's list is `ui::demo::DATASETS`, which checks each has its files).
-const DATASETS: [&str; 3] = ["pip-the-purple-robot.jsonl", "animal-place-instructions.jsonl", "letters-home.txt"];
+const DATASETS: [&str; 4] = [
+    "pip-the-purple-robot.jsonl",
+    "animal-place-instructions.jsonl",
+    "letters-home.txt",
+    "animal-place-preferences.jsonl",
+];
 
 fn datasets_dir() -> PathBuf {
     crate::common::crate_dir().join("public/datasets")
@@ -35,7 +40,7 @@ fn every_check_parses_and_no_instruction_check_is_a_training_prompt() {
         let prompts: Vec<&str> = examples
             .iter()
             .filter_map(|e| match e {
-                Example::PromptResponse { prompt, .. } => Some(prompt.as_str()),
+                Example::PromptResponse { prompt, .. } | Example::Preference { prompt, .. } => Some(prompt.as_str()),
                 _ => None,
             })
             .collect();
@@ -43,6 +48,52 @@ fn every_check_parses_and_no_instruction_check_is_a_training_prompt() {
             // A held-out prompt: the run must learn to follow prompts, not remember these.
             assert!(!prompts.contains(&sample.prompt.as_str()), "{dataset}: `{}` is a training prompt", sample.prompt);
         }
+    }
+}
+
+#[test]
+fn the_instruction_and_preference_sets_are_what_their_script_writes_and_each_pair_differs_in_the_request_alone() {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .arg(common::crate_dir().join("tools/make_animal_place_instructions.py"))
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tools/make_animal_place_instructions.py failed");
+    let stems = ["animal-place-instructions", "animal-place-preferences"];
+    for file in stems.iter().flat_map(|stem| [format!("{stem}.jsonl"), format!("{stem}.check.json")]) {
+        let written = std::fs::read(out.path().join(&file)).unwrap();
+        assert!(written == std::fs::read(datasets_dir().join(&file)).unwrap(), "{file} is not what the script writes");
+    }
+    let read = |file: &str| parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
+    let (instructions, preferences) = (read("animal-place-instructions.jsonl"), read("animal-place-preferences.jsonl"));
+    assert_eq!(instructions.len(), preferences.len());
+    for (instruction, preference) in instructions.iter().zip(&preferences) {
+        let (Example::PromptResponse { prompt, response }, Example::Preference { prompt: asked, chosen, rejected }) =
+            (instruction, preference)
+        else {
+            panic!("{instruction:?} / {preference:?}")
+        };
+        assert_eq!((prompt, response), (asked, chosen), "the chosen story is the instruction line's");
+        // The same story but for the animal and the place (and the place's own sentences): at most a quarter of
+        // the chosen story's words are not in the rejected one.
+        let mut left: Vec<&str> = rejected.split_whitespace().collect();
+        let words = chosen.split_whitespace().count();
+        let unmatched = chosen
+            .split_whitespace()
+            .filter(|word| match left.iter().position(|other| other == word) {
+                Some(at) => {
+                    left.swap_remove(at);
+                    false
+                }
+                None => true,
+            })
+            .count();
+        assert!(
+            chosen != rejected && unmatched * 4 <= words,
+            "{unmatched} of {words} words differ:\n{chosen}\n{rejected}"
+        );
     }
 }
 

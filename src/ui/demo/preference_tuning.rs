@@ -25,9 +25,8 @@ use crate::settings::RunPreset;
 
 /// The held-out pairs at the run's first evaluation and at its latest, in words; `None` before one.
 fn held_out_summary(metrics: &[StepMetrics]) -> Option<String> {
-    let mut evaluated = metrics.iter().filter_map(|m| m.eval_rewards.map(|r| (m.step, r)));
-    let (first_step, first) = evaluated.next()?;
-    let (last_step, last): (usize, Rewards) = evaluated.last().unwrap_or((first_step, first));
+    let evaluated: Vec<(usize, Rewards)> = metrics.iter().filter_map(|m| m.eval_rewards.map(|r| (m.step, r))).collect();
+    let (&(first_step, first), &(last_step, last)) = (evaluated.first()?, evaluated.last()?);
     Some(format!(
         "On held-out pairs, requests it never trained on, at step {last_step}: the chosen story's reward is ahead in \
          {:.0}% of them; the model's log-probability of the chosen stories went from {:.1} to {:.1} (step \
