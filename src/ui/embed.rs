@@ -111,8 +111,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
     let state = demo.state;
     demo.load();
     let full_site = site::url(&format!("/playground?{}", playground::query(&settings, dataset)));
-    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let latest_run = demo.latest_run();
     report_height();
 
     view! {
@@ -125,7 +124,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
                 demo
                 controls
                 initial=Signal::stored(settings)
-                locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
+                locked=demo.locked()
                 on_train=move |settings| {
                     demo.start(settings);
                 }

@@ -92,7 +92,7 @@ pub fn PlaygroundPage() -> impl IntoView {
         });
         demo.start_from(settings, train_from.get_untracked());
     };
-    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
+    let latest_run = demo.latest_run();
     let busy = Signal::derive(move || state.with(|s| s.busy()));
     let runs = Signal::derive(move || {
         state.with(|s| s.runs.iter().map(|run| (run.name.clone(), run.metrics.clone())).collect::<Vec<_>>())
@@ -147,7 +147,7 @@ pub fn PlaygroundPage() -> impl IntoView {
                     demo
                     controls=Controls::All
                     initial=form_settings
-                    locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
+                    locked=demo.locked()
                     on_train=start
                 />
                 <OpenAdapter

@@ -26,8 +26,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
     let state = demo.state;
     demo.load();
 
-    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let latest_run = demo.latest_run();
     // The chart's run: the learner's latest, or the recorded one until there is one (its metrics and length).
     let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), shown_recorded_run(s))));
     let start = move |settings: TrainSettings| {
@@ -62,7 +61,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
             </p>
             <LoadingProgress demo />
             <BackendLine demo />
-            <TrainingForm demo locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get()) on_train=start />
+            <TrainingForm demo locked=demo.locked() on_train=start />
             <RunProgress demo run=latest_run />
             <ResumeOffer demo />
             <Notices demo />

@@ -59,6 +59,18 @@ impl LiveDemo {
         demo
     }
 
+    /// The demo's latest run, which its widgets show.
+    pub fn latest_run(&self) -> Signal<Option<RunId>> {
+        let state = self.state;
+        Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)))
+    }
+
+    /// True until the model and data set are loaded, and while a run trains: the settings cannot change then.
+    pub fn locked(&self) -> Signal<bool> {
+        let state = self.state;
+        Signal::derive(move || state.with(|s| !s.ready() || s.busy()))
+    }
+
     /// `"{prefix}-{part}"`: an element id unique on the page.
     pub fn id(&self, part: &str) -> String {
         format!("{}-{part}", self.prefix.with_value(String::clone))

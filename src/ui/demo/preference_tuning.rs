@@ -45,8 +45,7 @@ pub fn PreferenceTuningDemo() -> impl IntoView {
     let state = demo.state;
     demo.load();
 
-    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let latest_run = demo.latest_run();
     let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), shown_recorded_run(s))));
     let recorded = Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned()));
     let of_run = move |what: &str| match recorded.with(Option::is_some) {
@@ -85,7 +84,7 @@ pub fn PreferenceTuningDemo() -> impl IntoView {
             <TrainingForm
                 demo
                 initial=Signal::stored(RunPreset::Preferences.settings())
-                locked=Signal::derive(move || !state.with(|s| s.ready()) || busy.get())
+                locked=demo.locked()
                 on_train=move |settings| {
                     demo.start(settings);
                 }

@@ -50,8 +50,7 @@ pub fn QloraChatDemo() -> impl IntoView {
     fetch_json(RecordedRun::url_beside(&SUPPORT_REPLIES.url()), fetched_recording);
     let recorded = Signal::derive(move || state.with(|s| s.runs.is_empty()).then(|| fetched_recording.get()).flatten());
     let shown = Memo::new(move |_| state.with(|s| recorded.with(|r| charted_run(s.latest_run(), r.as_ref()))));
-    let latest_run = Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.id)));
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
+    let latest_run = demo.latest_run();
     let load = move |_| {
         load_asked.set(true);
         demo.load();
@@ -85,7 +84,7 @@ pub fn QloraChatDemo() -> impl IntoView {
             })}
             <ChatBox demo run=latest_run opening=OPENING />
             <p class="demo-actions">
-                <button type="button" on:click=train disabled=move || !state.with(|s| s.ready()) || busy.get()>
+                <button type="button" on:click=train disabled=demo.locked()>
                     "QLoRA-tune on the support replies"
                 </button>
             </p>
