@@ -125,7 +125,7 @@ test("an invalid value in the address is named with its range, and the default i
   const { page, context } = await openPage(site.browser, site.origin);
   await open(page, "r=500&lr=fast&steps=7&data=recipes");
   const alert = await page.getByRole("alert").first().textContent();
-  assert.match(alert, /`data=recipes` in the address: the data set is one of pip, instructions, letters, studio; using pip\./);
+  assert.match(alert, /`data=recipes` in the address: the data set is one of pip, instructions, letters, preferences, studio; using pip\./);
   assert.match(alert, /`r=500` in the address: LoRA rank must be a whole number from 1 to 64; using the default, 8\./);
   assert.match(alert, /`lr=fast` in the address: Learning rate must be a number above 0, at most 1/);
   assert.equal(await playground(page).getByLabel("LoRA rank", { exact: true }).inputValue(), "8");

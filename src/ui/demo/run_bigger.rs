@@ -55,6 +55,14 @@ pub fn RunItBigger(
                 "as a job for a larger model on your own GPUs: an Axolotl config (tinytune.yaml) and a TRL + PEFT "
                 "script (train_trl.py), with the examples as JSONL and a README with the commands."
             </p>
+            // The job's scripts do supervised fine-tuning only: say so rather than hand over another method's job.
+            {move || settings.with(|s| s.dpo_beta.is_some()).then(|| view! {
+                <p class="demo-alert" role="status">
+                    "These settings train with DPO, and the job does not: its scripts train on each pair's chosen \
+                     answer (supervised fine-tuning). For DPO on a larger model, use TRL's DPOTrainer as the lesson \
+                     “Preference tuning with DPO” shows."
+                </p>
+            })}
             <div class="field">
                 <label for=model_id.clone()>"Hugging Face model to train"</label>
                 <input
