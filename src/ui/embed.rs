@@ -11,8 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::demo::{
-    run_losses, Controls, DatasetChoice, Demo, LiveDemo, LoadingProgress, Notices, ResumeOffer, RunProgress,
-    SettingProblems, StepChart, TaskResult, TrainingForm, STORIES_MODEL_URL,
+    run_losses, Controls, DatasetChoice, Demo, LiveDemo, LoadingProgress, RunControls, SettingProblems, StepChart,
+    TaskResult, STORIES_MODEL_URL,
 };
 use super::{playground, site};
 use crate::course::DemoKind;
@@ -120,18 +120,7 @@ fn EmbeddedDemo(embeddable: &'static Embeddable) -> impl IntoView {
             <h1 class="embed-title" id=demo.id("title")>{embeddable.title}</h1>
             <SettingProblems problems />
             <LoadingProgress demo />
-            <TrainingForm
-                demo
-                controls
-                initial=Signal::stored(settings)
-                locked=demo.locked()
-                on_train=move |settings| {
-                    demo.start(settings);
-                }
-            />
-            <RunProgress demo run=latest_run />
-            <ResumeOffer demo />
-            <Notices demo />
+            <RunControls demo controls initial=Signal::stored(settings) />
             <StepChart
                 title="Loss"
                 demo

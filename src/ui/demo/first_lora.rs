@@ -9,16 +9,12 @@ use super::chart::{run_losses, StepChart};
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
-use super::notices::Notices;
 use super::numbers::{count_of, format_count};
 use super::recorded::{charted_run, shown_recorded_run, RecordedRunNote};
-use super::resume_offer::ResumeOffer;
-use super::run_progress::RunProgress;
+use super::run_controls::RunControls;
 use super::samples::Samples;
-use super::settings_form::TrainingForm;
 use super::task_result::TaskResult;
 use super::{PIP_STORIES, STORIES_MODEL_URL};
-use crate::protocol::TrainSettings;
 
 #[component]
 pub fn FirstLoraDemo() -> impl IntoView {
@@ -29,9 +25,6 @@ pub fn FirstLoraDemo() -> impl IntoView {
     let latest_run = demo.latest_run();
     // The chart's run: the learner's latest, or the recorded one until there is one (its metrics and length).
     let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), shown_recorded_run(s))));
-    let start = move |settings: TrainSettings| {
-        demo.start(settings);
-    };
 
     view! {
         <section class="demo" aria-labelledby=demo.id("title")>
@@ -61,10 +54,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
             </p>
             <LoadingProgress demo />
             <BackendLine demo />
-            <TrainingForm demo locked=demo.locked() on_train=start />
-            <RunProgress demo run=latest_run />
-            <ResumeOffer demo />
-            <Notices demo />
+            <RunControls demo />
             <RecordedRunNote demo recorded=Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned())) />
             <StepChart
                 demo

@@ -11,13 +11,10 @@ use super::chart::{run_measures, Measure, StepChart};
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
-use super::notices::Notices;
 use super::numbers::format_count;
 use super::recorded::{charted_run, shown_recorded_run, RecordedRunNote};
-use super::resume_offer::ResumeOffer;
-use super::run_progress::RunProgress;
+use super::run_controls::RunControls;
 use super::samples::Samples;
-use super::settings_form::TrainingForm;
 use super::task_result::TaskResult;
 use super::{PREFERENCES, STORIES_MODEL_URL};
 use crate::protocol::{Rewards, StepMetrics};
@@ -81,17 +78,7 @@ pub fn PreferenceTuningDemo() -> impl IntoView {
             </p>
             <LoadingProgress demo />
             <BackendLine demo />
-            <TrainingForm
-                demo
-                initial=Signal::stored(RunPreset::Preferences.settings())
-                locked=demo.locked()
-                on_train=move |settings| {
-                    demo.start(settings);
-                }
-            />
-            <RunProgress demo run=latest_run />
-            <ResumeOffer demo />
-            <Notices demo />
+            <RunControls demo initial=Signal::stored(RunPreset::Preferences.settings()) />
             <RecordedRunNote demo recorded />
             {chart("rewards", "Implicit rewards", &Measure::REWARDS)}
             {chart("log-probs", "Log-probability of the answers", &Measure::LOG_PROBS)}
