@@ -1,5 +1,5 @@
 // The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
-// model: runs overlaid on one chart, a copied link that repeats a run exactly, a bad value in the address, runs
+// model: runs overlaid on one chart, DPO from its preset, a copied link that repeats a run exactly, a bad value in the address, runs
 // kept across a reload, a run interrupted by a reload and resumed, a run that cannot be saved, and "Run it
 // bigger"'s download against the CLI's export.
 import { test } from "node:test";
@@ -77,7 +77,7 @@ test("runs on two data sets: the run list names the data set and each run's task
   await page.waitForFunction(() => !/checking/.test(document.querySelector("section.playground .run-list tbody tr td:nth-of-type(5)").textContent));
   assert.match(await taskCell(0).textContent(), /^Pip rate: [0-8]\/8 \([0-8]\)$/);
 
-  await playground(page).getByLabel("Data set").selectOption("letters");
+  await playground(page).getByLabel("Data set", { exact: true }).selectOption("letters");
   await waitUntilReady(page);
   await train(page, 2);
   await playground(page).locator(".task-result h4").getByText(/^Writes a letter: [0-8] of 8$/).waitFor({ timeout: 60_000 });
@@ -89,6 +89,40 @@ test("runs on two data sets: the run list names the data set and each run's task
   await playground(page).locator(".task-result summary").click();
   assert.equal(await playground(page).locator(".checked-samples li").count(), 8, "the counted samples are shown");
   page.assertClean();
+  await context.close();
+});
+
+test("DPO from its preset: refused on data without pairs, with what to do; trained on the preference pairs from ln 2; turned off by its box", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  await open(page, SHORT_RUN);
+  await playground(page).getByRole("button", { name: "Preference tuning (DPO)", exact: true }).click();
+  const box = playground(page).getByLabel(/^DPO: prefer each pair's chosen answer/);
+  assert.equal(await box.isChecked(), true);
+  assert.equal(await playground(page).getByLabel("DPO β", { exact: true }).inputValue(), "0.1");
+  await playground(page).getByLabel("Steps", { exact: true }).fill("3");
+  await playground(page).getByLabel("Warmup steps", { exact: true }).fill("0");
+  const status = playground(page).locator(".demo-status");
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  await playground(page).locator(".demo-alert").getByText(/this data set has none: choose a preference data set, or turn DPO off/).waitFor({ timeout: 60_000 });
+
+  await playground(page).getByLabel("Data set", { exact: true }).selectOption("preferences");
+  await waitUntilReady(page);
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  await status.getByText(/^Finished after 3 steps/).waitFor({ timeout: 120_000 });
+  const { rows } = await chartTable(page);
+  assert.equal(rows[0][rows[0].length - 1], Math.LN2.toFixed(4), "a DPO run's first loss is ln 2");
+  assert.match(await playground(page).getByLabel("Link to these settings").inputValue(), /&dpo=0\.1&data=preferences$/);
+
+  // Off: no β, and the next run trains on the chosen answers (next-token loss), its link saying so.
+  await box.uncheck();
+  assert.equal(await playground(page).getByLabel("DPO β", { exact: true }).count(), 0, "no β without DPO");
+  await playground(page).getByRole("button", { name: "Train", exact: true }).click();
+  // The second run's column, filled in once its first step is done, and the run finished.
+  await page.waitForFunction(() => /^\d/.test(document.querySelector("section.playground .demo-chart tbody tr td:nth-of-type(2)")?.textContent ?? ""), null, { timeout: 120_000 });
+  await waitUntilReady(page);
+  assert.match(await playground(page).getByLabel("Link to these settings").inputValue(), /&dpo=off&data=preferences$/);
+  const next = (await chartTable(page)).rows[0];
+  assert.ok(Number(next[2]) > 1, `next-token training starts at the model's loss, not ln 2: ${next}`);
   await context.close();
 });
 

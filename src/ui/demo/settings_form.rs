@@ -1,7 +1,8 @@
 //! The training settings, with what the choice costs (parameters trained, memory) shown as it changes. Basic
 //! controls are what to train, LoRA's rank and alpha, the learning rate, steps, batch size and seed; all controls
-//! add rsLoRA, dropout, the target projections (with presets), the schedule and warmup, gradient accumulation,
-//! sequence length and how often to evaluate. Every number's range comes from [`crate::settings`].
+//! add rsLoRA, DPO, dropout, the target projections (with presets), the schedule and warmup, gradient accumulation,
+//! sequence length and how often to evaluate. DPO's β is on a slider whenever the settings train with DPO. Every
+//! number's range comes from [`crate::settings`].
 
 use leptos::ev::SubmitEvent;
 use leptos::leptos_dom::helpers::request_animation_frame;
@@ -261,6 +262,14 @@ pub fn TrainingForm(
                             on:change=move |ev| use_rslora.set(event_target_checked(&ev))
                         />
                         "rsLoRA: scale by alpha ÷ √r instead of alpha ÷ r"
+                    </label>
+                    <label class="demo-checkbox">
+                        <input
+                            type="checkbox"
+                            prop:checked=dpo
+                            on:change=move |ev| dpo.set(event_target_checked(&ev))
+                        />
+                        "DPO: prefer each pair's chosen answer over its rejected one (a data set of preference pairs)"
                     </label>
                     <TargetChoice demo targets disabled=Signal::derive(move || !uses_lora()) />
                     <ChoiceField id=demo.id("schedule") label="Learning-rate schedule" value=schedule text=Schedule::name />
