@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use adamw::{AdamWOptimizer, Moments};
 use checkpoint::{Checkpoint, Position, SavedParam};
-use preference::{model_dpo_loss, preference_pairs, DpoLoss, PreferencePair, TokenizedPreference};
+use preference::{held_out_dpo_scores, model_dpo_loss, preference_pairs, DpoLoss, PreferencePair, TokenizedPreference};
 
 use crate::data::{training_sequences, TokenizedExample, TrainingSequence};
 use crate::lora::{BaseLayer, LoraConfig};
@@ -484,14 +484,14 @@ impl Trainer {
     /// next-token runs and without held-out pairs.
     async fn eval_rewards(&self) -> Result<Option<Rewards>, TrainError> {
         let Some(beta) = self.config.dpo_beta.filter(|_| !self.eval_pairs.is_empty()) else { return Ok(None) };
+        // As the held-out losses are measured: the inference model, without dropout.
+        let (model, device) = (self.model.valid(), self.device.clone().inner());
         let mut scores = Vec::new();
         for pairs in self.eval_pairs.chunks(EVAL_BATCH_SIZE) {
             let sequences: Vec<&TrainingSequence> =
                 pairs.iter().map(|p| &p.chosen).chain(pairs.iter().map(|p| &p.rejected)).collect();
-            let batch = make_batch(&sequences, &self.device);
-            let mut dpo = model_dpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, beta);
-            dpo.loss = dpo.loss.detach();
-            scores.push(dpo);
+            let batch = make_batch(&sequences, &device);
+            scores.push(held_out_dpo_scores(&model, batch.inputs, batch.targets, batch.targets_mask, beta));
         }
         read_rewards(scores).await.map(Some)
     }

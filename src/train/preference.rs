@@ -116,3 +116,19 @@ pub fn model_dpo_loss(
     let policy = sequence_log_probs(model.forward(inputs), targets, targets_mask);
     dpo_loss(policy, Tensor::from_inner(reference), beta)
 }
+
+/// The same for an inference `model` (no autodiff, so no dropout and no gradient): how held-out pairs are scored.
+pub fn held_out_dpo_scores(
+    model: &LlamaForCausalLM,
+    inputs: Tensor<2, Int>,
+    targets: Tensor<2, Int>,
+    targets_mask: Tensor<2>,
+    beta: f64,
+) -> DpoLoss {
+    let reference = sequence_log_probs(
+        model.clone().scale_adapters(0.0).forward(inputs.clone()),
+        targets.clone(),
+        targets_mask.clone(),
+    );
+    dpo_loss(sequence_log_probs(model.forward(inputs), targets, targets_mask), reference, beta)
+}
