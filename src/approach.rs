@@ -317,6 +317,7 @@ mod tests {
                 prompt("Write a story about a fox on the farm.", ["fox", "farm"]),
                 prompt("Tell me a story about a duck at the school.", ["duck", "school"]),
             ],
+            shape: None,
         }
     }
 

@@ -38,6 +38,23 @@ pub struct TaskCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_new_tokens: Option<usize>,
     pub samples: Vec<CheckPrompt>,
+    /// The shape every answer of the data has, judged on the same samples, when the data has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<ShapeCheck>,
+}
+
+/// The shape every answer of a data set has, whatever was asked: its first sentence names a word of each list
+/// (an animal and a place, any of the data's). Judged on the check's samples beside the check itself, it tells
+/// learning the answers' format apart from following the request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeCheck {
+    /// Short, for tables: "Story shape".
+    pub name: String,
+    /// One sentence for learners: what is counted.
+    pub description: String,
+    /// Lists of words: the first sentence names at least one word of each (whole words, in any case).
+    pub first_sentence_names: Vec<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +102,14 @@ impl TaskCheck {
         if check.samples.is_empty() {
             return problem("`samples` is empty: list at least one prompt to check".into());
         }
+        if let Some(shape) = &check.shape {
+            let lists = &shape.first_sentence_names;
+            if lists.is_empty()
+                || lists.iter().any(|words| words.is_empty() || words.iter().any(|w| w.trim().is_empty()))
+            {
+                return problem("`shape.first_sentence_names` needs lists of words, none empty".into());
+            }
+        }
         for (i, sample) in check.samples.iter().enumerate() {
             if sample.prompt.trim().is_empty() {
                 return problem(format!("sample {}: the prompt is empty", i + 1));
@@ -121,6 +146,18 @@ impl TaskCheck {
             .map(|(sample, text)| CheckedSample { prompt: sample.prompt.clone(), passed: sample.passes(&text), text })
             .collect()
     }
+}
+
+impl ShapeCheck {
+    pub fn passes(&self, continuation: &str) -> bool {
+        let first = first_sentence(continuation);
+        self.first_sentence_names.iter().all(|words| words.iter().any(|word| contains_word(first, word)))
+    }
+}
+
+/// `text` up to its first full stop, question or exclamation mark (all of it without one).
+fn first_sentence(text: &str) -> &str {
+    text.find(['.', '!', '?']).map_or(text, |end| &text[..=end])
 }
 
 impl CheckPrompt {
@@ -214,6 +251,25 @@ mod tests {
             .unwrap_err();
         assert_eq!(error, "pip.check.json: sample 1: `must_contain` needs at least one word, and no empty ones");
         assert!(parse(r#"{"name": "n"}"#).unwrap_err().starts_with("pip.check.json: not a task check"));
+        let error = parse(
+            r#"{"name": "n", "description": "d", "samples": [{"prompt": "Hi", "must_contain": ["hi"]}],
+                "shape": {"name": "s", "description": "d", "first_sentence_names": [["cat"], []]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(error, "pip.check.json: `shape.first_sentence_names` needs lists of words, none empty");
+    }
+
+    #[test]
+    fn the_shape_is_one_word_of_each_list_in_the_first_sentence() {
+        let shape = ShapeCheck {
+            name: "Story shape".into(),
+            description: "d".into(),
+            first_sentence_names: vec![vec!["cat".into(), "owl".into()], vec!["park".into(), "farm".into()]],
+        };
+        assert!(shape.passes("One day, a little Owl went to the park. Then it slept."));
+        assert!(!shape.passes("Once upon a time, there was a girl named Lily. She saw an owl in the park."));
+        assert!(!shape.passes("A cat lived in a house by the farmer's field."), "whole words only");
+        assert!(shape.passes("A cat lived on the farm"), "a sample cut off before its first full stop");
     }
 
     #[test]
@@ -223,6 +279,7 @@ mod tests {
             description: "d".into(),
             max_new_tokens: None,
             samples: vec![check(&["fox", "farm"]), check(&["owl", "beach"])],
+            shape: None,
         };
         let judged = check.judge(vec!["A fox lived on a farm.".into(), "A fox lived on a farm.".into()]);
         assert_eq!(judged.iter().map(|s| s.passed).collect::<Vec<_>>(), [true, false]);

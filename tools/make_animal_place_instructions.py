@@ -29,7 +29,8 @@ do not change). The two answers differ only where the request is obeyed or ignor
 
 animal-place-instructions.check.json is the data set's automatic task metric: after a run, the app writes one story
 for each of its 8 prompts and counts the stories that contain every word of the sample's must_contain (whole words,
-case-insensitive). Its 8 animal-and-place pairs never occur in the training lines (each animal and each place on
+case-insensitive). Its "shape" counts, on the same stories, those whose first sentence names any of the animals and
+any of the places, as every training story's does: the answers' format, learned apart from obeying the request. Its 8 animal-and-place pairs never occur in the training lines (each animal and each place on
 its own does), so the metric measures whether the model copies the words, not whether it remembers the pairs.
 
 The script checks the word counts, that each story names its animal and place in the first sentence and again
@@ -427,6 +428,13 @@ def make_check():
         "description": "The share of 8 stories, written for animal-and-place pairs the run never trained on, "
                        "that name both the animal and the place the prompt asked for.",
         "samples": samples,
+        # The shape of every training story, whatever was asked: an animal and a place in the first sentence.
+        "shape": {
+            "name": "Story shape",
+            "description": "The share of the same 8 stories whose first sentence names an animal and a place, any "
+                           "of the data set's, as every training story's does, whatever the prompt asked for.",
+            "first_sentence_names": [ANIMALS, list(PLACES)],
+        },
     }
 
 

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
 use tinytune::course::DemoKind;
 use tinytune::data::{tokenize_example, tokenize_examples, training_sequences, TrainingSequence};
-use tinytune::dataset::review::{split_examples, EntryFacts, SplitSettings};
+use tinytune::dataset::review::{review, split_examples, Decision, EntryFacts, SplitSettings};
 use tinytune::dataset::source::read_entries;
 use tinytune::dataset::{parse_dataset, Format};
 use tinytune::dataset::{ChatMessage, Example};
@@ -65,6 +65,15 @@ fn choice<C: Choice>(name: &str) -> Result<C, String> {
     C::from_name(name).ok_or_else(|| format!("`{name}` is not one of {}", C::names()))
 }
 
+/// What `clean` drops.
+#[derive(Clone, Copy, ValueEnum)]
+enum Dropping {
+    /// The entries that are not examples (broken JSON, wrong fields, empty texts): what a loader skips.
+    Unreadable,
+    /// Every entry with a problem: duplicates, near-duplicates, answers off their request as well.
+    Flagged,
+}
+
 #[derive(clap::Args)]
 struct ModelArgs {
     /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a
@@ -94,6 +103,38 @@ struct SamplingArgs {
     top_p: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+}
+
+/// `tinytune clean`: one review of the file as the studio makes it with the default split and no decisions; the
+/// entries with a problem of the kinds `drop` names are dropped (a duplicate's problem is on the later copy, so the
+/// first stays), and the rest are written in file order.
+fn clean(data: &Path, drop: Dropping, out: &Path) -> Result<(), String> {
+    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let format = Format::from_name(&name).map_err(|e| format!("{name}: {e}"))?;
+    let entries = read_entries(&read(data)?, format, None).map_err(|e| format!("{name}: {e}"))?;
+    let facts: Vec<EntryFacts> = entries.iter().map(EntryFacts::of).collect();
+    let found = review(&entries, &facts, &[], &SplitSettings::default(), None);
+    let mut decisions = vec![Decision::Undecided; entries.len()];
+    for at in &found.problems {
+        eprintln!("{name}:{}: {}: {}", at.line, at.problem.kind.title(), at.problem.message);
+        if matches!(drop, Dropping::Flagged) || at.problem.kind.blocks_training() {
+            decisions[at.entry] = Decision::Drop;
+        }
+    }
+    let kept = review(&entries, &facts, &decisions, &SplitSettings::default(), None);
+    let lines: Vec<String> = (0..entries.len())
+        .filter(|&i| kept.usable[i])
+        .filter_map(|i| facts[i].example.as_ref().ok().map(Example::to_json_line))
+        .collect();
+    eprintln!(
+        "{name}: {} entries, {} dropped, {} written to {}",
+        entries.len(),
+        entries.len() - lines.len(),
+        lines.len(),
+        out.display()
+    );
+    std::fs::write(out, lines.iter().map(|line| format!("{line}\n")).collect::<String>())
+        .map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// Loads the model, continues the ids `prompt` gives for its tokenizer until EOS or the limit, and prints the
@@ -188,6 +229,19 @@ enum Command {
         tokenizer: PathBuf,
         #[arg(long)]
         data: PathBuf,
+    },
+    /// The data studio's checks on the command line: list a data file's problems with their lines (on stderr) and
+    /// write the examples left after dropping the entries with problems, as the studio's "Drop all" buttons do.
+    /// The checks that need the model's tokenizer (length, end-of-sequence token) are not run.
+    Clean {
+        #[arg(long)]
+        data: PathBuf,
+        /// Which entries to drop: those a trainer cannot read, or every entry with a problem.
+        #[arg(long, value_enum)]
+        drop: Dropping,
+        /// The JSONL file to write, one example per line as read.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Record the run the site makes on a data set with the default settings, as the JSON the site shows until
     /// a learner trains (`<data>.recorded.json`): every step's metrics, the task metric when a `.check.json` sits
@@ -575,6 +629,7 @@ fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Clean { data, drop, out } => clean(&data, drop, &out),
         Command::Train(args) => train(args),
         Command::Record { run, preset, settings, qlora_demo, adapter_out } => {
             let defaults = match (qlora_demo, preset) {

@@ -41,10 +41,16 @@ pub enum DemoKind {
     /// DPO on preference pairs: β on a slider, the rewards and log-probabilities of the chosen and rejected answers
     /// step by step, and the rewards on held-out pairs.
     PreferenceTuning,
+    /// The messy practice set trained as it came and cleaned (recorded), beside a run on the learner's own
+    /// cleaning of it in the data studio, each scored by the task check.
+    DataCleaning,
+    /// The instruction data set trained on, and stories for requests it never saw judged for the answers' shape
+    /// and for following the request, before and after.
+    InstructionTuning,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 16] = [
+    pub const ALL: [DemoKind; 18] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -61,6 +67,8 @@ impl DemoKind {
         DemoKind::QloraChat,
         DemoKind::Quantization,
         DemoKind::PreferenceTuning,
+        DemoKind::DataCleaning,
+        DemoKind::InstructionTuning,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -82,6 +90,8 @@ impl DemoKind {
             DemoKind::QloraChat => "qlora-chat",
             DemoKind::Quantization => "quantization",
             DemoKind::PreferenceTuning => "preference-tuning",
+            DemoKind::DataCleaning => "data-cleaning",
+            DemoKind::InstructionTuning => "instruction-tuning",
         }
     }
 
@@ -106,7 +116,9 @@ impl DemoKind {
             | DemoKind::Templates
             | DemoKind::QloraChat
             | DemoKind::Quantization
-            | DemoKind::PreferenceTuning => None,
+            | DemoKind::PreferenceTuning
+            | DemoKind::DataCleaning
+            | DemoKind::InstructionTuning => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

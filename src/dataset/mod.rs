@@ -1,7 +1,7 @@
 //! Data sets as people bring them, before any tokenizer sees them: files in four formats read into entries
 //! (`source`), each entry judged as an example of one of four shapes (`example`), the problems a learner must see
-//! (`problem`), duplicates and near-duplicates (`duplicates`), the seeded, grouped train / held-out split
-//! (`split`), and the studio's review of a whole data set with the learner's decisions (`review`). Burn-free, so
+//! (`problem`), answers that may not be about their request (`relevance`), duplicates and near-duplicates
+//! (`duplicates`), the seeded, grouped train / held-out split (`split`), and the studio's review of a whole data set with the learner's decisions (`review`). Burn-free, so
 //! the page, the trainer worker, the CLI and the tests share it; turning examples into tokens is `crate::data`.
 //!
 //! ## File formats
@@ -15,6 +15,7 @@
 pub mod duplicates;
 pub mod example;
 pub mod problem;
+pub mod relevance;
 pub mod review;
 pub mod source;
 pub mod split;

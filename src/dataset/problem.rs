@@ -41,6 +41,8 @@ pub enum ProblemKind {
     /// A (near-)duplicate of an example on the other side of the train / held-out split: the held-out loss then
     /// measures memory, not generalisation.
     SplitLeak,
+    /// An answer that shares no word with its request: often a labelling mistake (see `super::relevance`).
+    OffTopic,
     /// More tokens than a training piece holds: the example is cut into pieces, and the later ones lose the start.
     TooLong,
     /// A trained span that does not end with the end-of-sequence token: the model never learns to stop.
@@ -49,7 +51,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in the order the page lists them.
-    pub const ALL: [ProblemKind; 13] = [
+    pub const ALL: [ProblemKind; 14] = [
         ProblemKind::Encoding,
         ProblemKind::LineTooLong,
         ProblemKind::Row,
@@ -61,6 +63,7 @@ impl ProblemKind {
         ProblemKind::Duplicate,
         ProblemKind::NearDuplicate,
         ProblemKind::SplitLeak,
+        ProblemKind::OffTopic,
         ProblemKind::TooLong,
         ProblemKind::NoEos,
     ];
@@ -84,6 +87,7 @@ impl ProblemKind {
             ProblemKind::Duplicate => "Exact duplicates",
             ProblemKind::NearDuplicate => "Near-duplicates",
             ProblemKind::SplitLeak => "Near-duplicates across the split",
+            ProblemKind::OffTopic => "Answers that share no word with their request",
             ProblemKind::TooLong => "Longer than the sequence length",
             ProblemKind::NoEos => "No end-of-sequence token",
         }

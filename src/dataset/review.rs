@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::duplicates::{self, Signature, Twin};
 use super::example::Example;
 use super::problem::{Problem, ProblemKind};
+use super::relevance;
 use super::source::Entry;
 use super::split;
 
@@ -44,6 +45,8 @@ pub struct EntryFacts {
     pub example: Result<Example, Problem>,
     /// For duplicates: the hash of the normalised text and its MinHash signature (for examples only).
     fingerprint: Option<(u64, Signature)>,
+    /// When the answer shares no word with its request ([`relevance::off_topic`]).
+    off_topic: Option<Problem>,
 }
 
 impl EntryFacts {
@@ -53,7 +56,8 @@ impl EntryFacts {
             None => Example::from_json_line(&entry.source),
         };
         let fingerprint = example.as_ref().ok().map(fingerprint);
-        EntryFacts { example, fingerprint }
+        let off_topic = example.as_ref().ok().and_then(relevance::off_topic);
+        EntryFacts { example, fingerprint, off_topic }
     }
 }
 
@@ -169,6 +173,9 @@ pub fn review(
                     ),
                 ));
             }
+        }
+        if let Some(problem) = &facts[index].off_topic {
+            add(problem.clone());
         }
         if let Some((measured, seq_len)) = tokens {
             if let Some(Some(facts)) = measured.get(index) {

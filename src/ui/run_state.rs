@@ -788,6 +788,7 @@ mod tests {
                 description: String::new(),
                 max_new_tokens: None,
                 samples: Vec::new(),
+                shape: None,
             }),
             recorded: None,
         });
@@ -1124,6 +1125,7 @@ mod tests {
             description: "share of stories about Pip".into(),
             max_new_tokens: None,
             samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()] }; 8],
+            shape: None,
         };
         let summary = DatasetSummary {
             url: "/pip.jsonl".into(),

@@ -147,14 +147,20 @@ async fn load_dataset(session: &mut Session, studio: &mut Studio, url: &str) -> 
     if url != STUDIO_DATASET_URL {
         return session.load_dataset(url).await;
     }
-    let (name, train, held_out) = studio
+    let examples = studio
         .examples(&session.tokenizer)
         .await
-        .ok_or("the studio has no data set: bring one in the data studio first, then choose it here".to_string())?;
-    if train.is_empty() {
+        .ok_or("the studio has no data set: bring one in the data studio first".to_string())?;
+    if examples.train.is_empty() {
+        let name = examples.file_name;
         return Err(format!("{name} has no example to train on: fix or keep some in the data studio"));
     }
-    session.add_dataset(url, name, &train, &held_out, None, None)
+    // A data set the site ships keeps its task check, so a learner's cleaning of it is scored as the recordings.
+    let task = match &examples.origin {
+        Some(origin) => session::task_check_beside(origin).await?,
+        None => None,
+    };
+    session.add_dataset(url, examples.file_name, &examples.train, &examples.held_out, task, None)
 }
 
 async fn handle(
@@ -182,7 +188,7 @@ async fn handle(
         ToWorker::StudioMeasurePace { settings } => {
             let session = session.as_ref().ok_or_else(|| NOT_READY.to_string())?;
             let measured = match studio.examples(&session.tokenizer).await {
-                Some((_, train, _)) => run::seconds_per_step(session, &train, &settings).await,
+                Some(examples) => run::seconds_per_step(session, &examples.train, &settings).await,
                 None => Err("the studio has no data set to time".to_string()),
             };
             match measured {

@@ -186,11 +186,7 @@ impl Session {
         let bytes = fetch_plain(url).await?;
         let name = url.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("dataset.jsonl").to_string();
         let examples = parse_dataset(&name, &bytes).map_err(|e| e.to_string())?;
-        let check_url = TaskCheck::url_beside(url);
-        let task = match fetch_if_present(&check_url).await? {
-            Some(bytes) => Some(TaskCheck::parse(&check_url, &bytes)?),
-            None => None,
-        };
+        let task = task_check_beside(url).await?;
         let recorded_url = RecordedRun::url_beside(url);
         let recorded = match fetch_if_present(&recorded_url).await? {
             Some(bytes) => {
@@ -450,5 +446,14 @@ impl Session {
         FromWorker::Inspected(
             generate::inspect(&self.base, &self.tokenizer, request_id, text, then, max_len, &self.device).await,
         )
+    }
+}
+
+/// The task check beside the data set at `url`, when it has one.
+pub async fn task_check_beside(url: &str) -> Result<Option<TaskCheck>, String> {
+    let check_url = TaskCheck::url_beside(url);
+    match fetch_if_present(&check_url).await? {
+        Some(bytes) => Ok(Some(TaskCheck::parse(&check_url, &bytes)?)),
+        None => Ok(None),
     }
 }

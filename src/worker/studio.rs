@@ -44,6 +44,10 @@ struct Saved {
     /// Entries with a decision other than `Undecided`.
     decisions: Vec<(usize, Decision)>,
     settings: StudioSettings,
+    /// The shipped data set's address when it was opened from the site (the lesson's practice set): its runs are
+    /// scored by the task check beside it. Older states have none.
+    #[serde(default)]
+    origin: Option<String>,
 }
 
 /// The data set under review.
@@ -61,6 +65,17 @@ struct Data {
     settings: StudioSettings,
     review: Review,
     kept: Kept,
+    /// See [`Saved::origin`].
+    origin: Option<String>,
+}
+
+/// The studio's usable examples for a run, split as the studio shows them.
+pub struct StudioExamples {
+    pub file_name: String,
+    /// See [`Saved::origin`].
+    pub origin: Option<String>,
+    pub train: Vec<Example>,
+    pub held_out: Vec<Example>,
 }
 
 #[derive(Default)]
@@ -88,13 +103,13 @@ impl Studio {
     pub async fn handle(&mut self, message: ToWorker, tokenizer: &TextTokenizer) -> Result<(), String> {
         match message {
             ToWorker::StudioOpen { file_name, format, mapping, bytes } => {
-                self.open(file_name, format, mapping, bytes, tokenizer).await
+                self.open(file_name, format, mapping, bytes, None, tokenizer).await
             }
             ToWorker::StudioOpenUrl { url } => {
                 let bytes = fetch_plain(&url).await?;
                 let file_name = url.rsplit('/').next().unwrap_or("dataset.jsonl").to_string();
                 let format = Format::from_name(&file_name)?;
-                self.open(file_name, format, None, bytes, tokenizer).await
+                self.open(file_name, format, None, bytes, Some(url), tokenizer).await
             }
             ToWorker::StudioRestore => {
                 if self.data.is_none() {
@@ -145,9 +160,9 @@ impl Studio {
         }
     }
 
-    /// The usable examples, split as the studio shows, for a run: (file name, training, held-out). After a
-    /// reload the data set comes from the browser's storage.
-    pub async fn examples(&mut self, tokenizer: &TextTokenizer) -> Option<(String, Vec<Example>, Vec<Example>)> {
+    /// The usable examples, split as the studio shows, for a run. After a reload the data set comes from the
+    /// browser's storage.
+    pub async fn examples(&mut self, tokenizer: &TextTokenizer) -> Option<StudioExamples> {
         if self.data.is_none() {
             self.data = restore(tokenizer).await;
         }
@@ -155,7 +170,12 @@ impl Studio {
         let side = |held_out: bool| -> Vec<Example> {
             data.review.side(held_out).filter_map(|i| data.facts[i].example.as_ref().ok().cloned()).collect()
         };
-        Some((data.file_name.clone(), side(false), side(true)))
+        Some(StudioExamples {
+            file_name: data.file_name.clone(),
+            origin: data.origin.clone(),
+            train: side(false),
+            held_out: side(true),
+        })
     }
 
     async fn open(
@@ -164,6 +184,7 @@ impl Studio {
         format: Format,
         mapping: Option<ColumnMapping>,
         bytes: Vec<u8>,
+        origin: Option<String>,
         tokenizer: &TextTokenizer,
     ) -> Result<(), String> {
         let settings = self.data.as_ref().map(|data| data.settings.clone()).unwrap_or_default();
@@ -179,6 +200,7 @@ impl Studio {
             read_entries(&bytes, format, mapping.as_ref()).map_err(|message| format!("{file_name}: {message}"))?;
         let sha256 = sha256_hex(&bytes);
         let mut data = Data::new(file_name, format, mapping, sha256, entries, settings, tokenizer);
+        data.origin = origin;
         data.kept = match FOLDER.write(FILE, &bytes).await {
             Ok(()) => Kept::Saved,
             Err(reason) => Kept::InMemory(reason),
@@ -212,6 +234,7 @@ async fn restore(tokenizer: &TextTokenizer) -> Option<Data> {
     let mut data =
         Data::new(saved.file_name, saved.format, saved.mapping, saved.sha256, entries, saved.settings, tokenizer);
     data.edited = edited;
+    data.origin = saved.origin;
     for (index, decision) in saved.decisions {
         if let Some(slot) = data.decisions.get_mut(index) {
             *slot = decision;
@@ -256,6 +279,7 @@ impl Data {
             settings,
             review: Review { problems: Vec::new(), usable: Vec::new(), held_out: Vec::new() },
             kept: Kept::Saved,
+            origin: None,
         };
         data.rereview();
         data
@@ -340,6 +364,7 @@ impl Data {
                 .map(|i| (i, self.decisions[i]))
                 .collect(),
             settings: self.settings.clone(),
+            origin: self.origin.clone(),
         };
         let json = serde_json::to_vec(&saved).expect("the state serialises");
         if let Err(reason) = FOLDER.write(STATE, &json).await {

@@ -4,8 +4,9 @@
 // recorded at build time before the learner's own; the layer map's counts; the shipped adapter's matrices, sized from
 // its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
 // instruction data); one training step up close, recorded and the learner's; the base model in each quantization
-// format, recorded and the learner's; DPO on preference pairs, recorded, the learner's, and at another β; and the
-// cost calculator's sums, worked by hand in lesson 5.
+// format, recorded and the learner's; DPO on preference pairs, recorded, the learner's, and at another β; the messy
+// practice set cleaned in the studio and trained on; instruction tuning's stories judged for shape and request; and
+// the cost calculator's sums, worked by hand in lesson 5.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -747,6 +748,131 @@ test("preference tuning: the recorded DPO run first, its rewards, log-probabilit
   const leashed = await heldOutLine(demo);
   assert.ok(leashed.chosenLast > leashed.chosenFirst - 2 && leashed.chosenLast > line.chosenLast + 10, `β 1: ${JSON.stringify(leashed)}`);
   assert.ok(leashed.rejectedLast < leashed.rejectedFirst - 5, `β 1 still pushes the rejected down: ${JSON.stringify(leashed)}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("data cleaning: the messy set as it came and cleaned, recorded; the learner finds each fault in the studio, sees the leaks an ungrouped split makes, drops what is flagged, and their cleaning trains here and beats the messy run", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  let demo = await openDemo(page, "data-cleaning");
+  const recorded = (variant) => JSON.parse(readFileSync(join(distDir, "datasets", `animal-place-messy.${variant}.recorded.json`), "utf8"));
+  const [asItCame, cleaned] = [recorded("as-it-came"), recorded("cleaned")];
+  // Cleaning wins on requests no run trained on, though it trains on 40% fewer lines.
+  assert.ok(cleaned.task.passed > asItCame.task.passed && cleaned.training_sequences < asItCame.training_sequences, JSON.stringify([asItCame.task, cleaned.task]));
+  const row = async (label) => demo.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name: label }) }).locator("td").allTextContents();
+  const words = (run) => `${run.task.passed} of 8 (base model: ${run.task.base_passed})`;
+  await demo.locator("tbody td", { hasText: "of 8" }).first().waitFor({ timeout: 60_000 });
+  assert.deepEqual(await row("As it came"), [asItCame.training_sequences.toLocaleString("en-US"), words(asItCame)]);
+  assert.deepEqual(await row("Cleaned"), [cleaned.training_sequences.toLocaleString("en-US"), words(cleaned)]);
+  assert.deepEqual(await row("Your cleaning"), ["not trained yet", "not trained yet"]);
+  // The lesson quotes the recordings' scores and settings.
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  const quoted = `As it came: ${asItCame.task.passed} of 8. Cleaned: ${cleaned.task.passed} of 8. The base model: ${cleaned.task.base_passed} of 8.`;
+  assert.ok(lessonText.includes(quoted), `the lesson says "${quoted}"`);
+  assert.ok(lessonText.includes(`${cleaned.settings.steps} steps of 8 sequences of 64 tokens`) && cleaned.settings.steps === asItCame.settings.steps);
+  // With no data set in the studio yet, the demo says where to get one.
+  await demo.locator(".demo-alert", { hasText: "the studio has no data set: bring one in the data studio first" }).waitFor({ timeout: 120_000 });
+
+  // The studio: the messy set from its Bring list, each fault found with the count the script put in.
+  await demo.getByRole("link", { name: "open the data studio" }).click();
+  await page.waitForFunction(() => {
+    const input = document.querySelector(".studio-bring input[type=file]");
+    return input && !input.disabled;
+  }, null, { timeout: 120_000 });
+  await page.getByRole("button", { name: "Stories on request, as they came (messy)" }).click();
+  await page.locator(".studio-overview h2", { hasText: "animal-place-messy.jsonl" }).waitFor({ timeout: 60_000 });
+  const kinds = async () => (await page.locator(".studio-problems .problem-kind h3").allTextContents()).filter((h) => !h.startsWith("Dropped"));
+  const faults = [
+    "Not valid JSON (2 · 2 undecided)",
+    "Wrong or missing fields (2 · 2 undecided)",
+    "Empty texts (1 · 1 undecided)",
+    "Exact duplicates (21 · 21 undecided)",
+    "Near-duplicates (10 · 10 undecided)",
+    "Answers that share no word with their request (96 · 96 undecided)",
+  ];
+  // And, as the lesson says, nearly every story is longer than the default 64-token piece (the trainer cuts it).
+  const [longer] = (await kinds()).splice(faults.length);
+  assert.deepEqual((await kinds()).slice(0, faults.length), faults);
+  const [, tooLong] = longer.match(/^Longer than the sequence length \((\d+) · \d+ undecided\)$/);
+  assert.ok(Number(tooLong) > 0.9 * 319, longer);
+  // An off-label line says which words its answer lacks.
+  const offLabel = page.locator(".problem-kind", { hasText: "Answers that share no word" }).locator(".problem-message").first();
+  assert.match(await offLabel.textContent(), /^the answer uses none of the request's words \([a-z]+, [a-z]+\): read it;/);
+  // A split that does not keep near-duplicates together leaks some across it; grouping again mends it.
+  const grouping = page.getByLabel("Keep each group of near-duplicates on one side of the split");
+  await grouping.uncheck();
+  await page.locator(".problem-kind h3", { hasText: "Near-duplicates across the split" }).waitFor();
+  await grouping.check();
+  await page.locator(".problem-kind h3", { hasText: "Near-duplicates across the split" }).waitFor({ state: "detached" });
+  // Drop every flagged line, kind by kind.
+  for (const fault of faults) {
+    const kind = page.locator(".studio-problems .problem-kind").filter({ has: page.getByRole("heading", { name: fault }) });
+    await kind.getByRole("button", { name: /^Drop all \d+ undecided$/ }).click();
+    await kind.waitFor({ state: "detached" });
+  }
+  await page.locator(".studio-overview p", { hasText: "132 dropped, 0 left out until fixed or dropped." }).waitFor();
+
+  // Back in the lesson: the learner's cleaning trains with the recordings' settings and is scored by the same check.
+  await page.goBack();
+  demo = page.locator('[data-demo="data-cleaning"] section.demo');
+  await demo.waitFor();
+  const button = demo.getByRole("button", { name: "Train", exact: true });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+  await button.click();
+  await page.waitForFunction((b) => b.closest("fieldset").disabled, await button.elementHandle());
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 300_000 });
+  assert.match(await demo.locator(".demo-status").textContent(), new RegExp(`^Finished after ${cleaned.settings.steps} steps`));
+  await demo.locator(".task-result h4").waitFor({ timeout: 120_000 });
+  // Dropping what the lesson's cleaning dropped gives its data and split (the studio splits the kept lines as the
+  // trainer splits the cleaned file), so the run repeats the recording: the same pieces, and its score to a story.
+  const [pieces, score] = await row("Your cleaning");
+  const passed = Number(score.match(/^(\d) of 8 \(base model: 1\)$/)[1]);
+  assert.equal(pieces, cleaned.training_sequences.toLocaleString("en-US"));
+  assert.ok(Math.abs(passed - cleaned.task.passed) <= 1 && passed > asItCame.task.passed, `yours: ${score}; recorded: ${cleaned.task.passed}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("instruction tuning: the recorded run's stories for unseen requests, each judged for its shape and for the request as the lesson reads them; the learner's run with the recording's settings learns the shape first", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "instruction-tuning");
+  const read = (file) => JSON.parse(readFileSync(join(distDir, "datasets", file), "utf8"));
+  const recorded = read("animal-place-instructions.instruction-tuning.recorded.json");
+  const check = read("animal-place-instructions.check.json");
+  assert.equal(recorded.settings.steps, 120);
+  // The two verdicts, written here from the check file's words: the first sentence names one word of each list;
+  // the story names every word the request's sample must contain.
+  const named = (text, word) => new RegExp(`(^|[^a-z0-9])${word}([^a-z0-9]|$)`).test(text.toLowerCase());
+  const shape = (text) => check.shape.first_sentence_names.every((words) => words.some((w) => named(text.split(/(?<=[.!?])/)[0], w)));
+  const request = (sample, i) => check.samples[i].must_contain.every((w) => named(sample.text, w));
+  const tally = (samples) => `Story shape ${samples.filter((s) => shape(s.text)).length} of 8, follows the instruction ${samples.filter(request).length} of 8`;
+  for (const samples of [recorded.base_checked, recorded.tuned_checked]) samples.forEach((s, i) => assert.equal(s.passed, request(s, i), s.text));
+  const summary = demo.locator(".demo-summary");
+  await summary.getByText(/^Base model: /).waitFor({ timeout: 60_000 });
+  assert.equal(await summary.textContent(), `Base model: ${tally(recorded.base_checked)}. After the recorded run: ${tally(recorded.tuned_checked)}.`);
+  // The recording shows what the lesson teaches: the shape is learned before the request is followed.
+  const count = (samples, judge) => samples.filter(judge).length;
+  const [tunedShape, tunedRequest] = [count(recorded.tuned_checked, (s) => shape(s.text)), count(recorded.tuned_checked, request)];
+  assert.ok(count(recorded.base_checked, (s) => shape(s.text)) === 0 && tunedShape > tunedRequest, `shape ${tunedShape}, request ${tunedRequest}`);
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  const quoted = `After ${recorded.settings.steps} steps: story shape ${tunedShape} of 8, follows the instruction ${tunedRequest} of 8.`;
+  assert.ok(lessonText.includes(quoted), `the lesson says "${quoted}"`);
+  // Each request's row: the base model's story and the tuned one, each with its two verdicts.
+  const mark = (pass) => (pass ? "✓" : "✗");
+  const verdicts = (s, i) => `${mark(shape(s.text))} shape · ${mark(request(s, i))} request`;
+  const rows = async () => demo.locator(".instruction-stories tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll(".verdict")].map((v) => v.textContent)));
+  assert.deepEqual(await rows(), recorded.base_checked.map((b, i) => [verdicts(b, i), verdicts(recorded.tuned_checked[i], i)]));
+
+  // The learner's run, with the recording's settings.
+  const button = demo.getByRole("button", { name: "Train", exact: true });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+  await button.click();
+  await page.waitForFunction((b) => b.closest("fieldset").disabled, await button.elementHandle());
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 300_000 });
+  assert.match(await demo.locator(".demo-status").textContent(), /^Finished after 120 steps/);
+  await summary.getByText(/After your run: /).waitFor({ timeout: 120_000 });
+  const [, shaped, followed] = (await summary.textContent()).match(/After your run: Story shape (\d) of 8, follows the instruction (\d) of 8\.$/);
+  assert.ok(Number(shaped) >= Number(followed) && Number(shaped) >= 5, `yours: shape ${shaped}, request ${followed}`);
   page.assertClean();
   await context.close();
 });

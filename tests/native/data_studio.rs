@@ -152,3 +152,87 @@ fn the_trainers_split_of_a_shipped_data_set_without_near_duplicates_holds_out_th
     assert_eq!(held_out.len(), (count as f64 * 0.1).round() as usize);
     assert_eq!(train.len() + held_out.len(), count);
 }
+
+/// The lesson "Cleaning, labelling and splitting": the messy practice set is what its script writes, and the studio
+/// finds each fault the script put in (the script checks where it put them), and nothing else: dropping every
+/// flagged line leaves lines of the instruction set, each once, and every off-topic line pairs a prompt of the
+/// instruction set with another prompt's story.
+#[test]
+fn the_studio_finds_every_fault_of_the_messy_practice_set_and_nothing_else() {
+    let datasets = common::crate_dir().join("public/datasets");
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(common::crate_dir().join("tools/make_animal_place_messy.py"))
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "tools/make_animal_place_messy.py failed");
+    for file in ["animal-place-messy.jsonl", "animal-place-messy.check.json"] {
+        let written = std::fs::read(out.path().join(file)).unwrap();
+        assert!(written == std::fs::read(datasets.join(file)).unwrap(), "{file} is not what the script writes");
+    }
+    let instructions = tinytune::dataset::parse_dataset(
+        "i.jsonl",
+        &std::fs::read(datasets.join("animal-place-instructions.jsonl")).unwrap(),
+    )
+    .unwrap();
+    let entries =
+        read_entries(&std::fs::read(datasets.join("animal-place-messy.jsonl")).unwrap(), Format::Jsonl, None).unwrap();
+    let facts: Vec<EntryFacts> = entries.iter().map(EntryFacts::of).collect();
+    let found = review(&entries, &facts, &[], &SplitSettings::default(), None);
+    let count = |kind: ProblemKind| found.problems.iter().filter(|p| p.problem.kind == kind).count();
+    let counts: Vec<(ProblemKind, usize)> =
+        ProblemKind::ALL.into_iter().map(|kind| (kind, count(kind))).filter(|(_, n)| *n > 0).collect();
+    assert_eq!(
+        counts,
+        vec![
+            (ProblemKind::Json, 2),
+            (ProblemKind::Fields, 2),
+            (ProblemKind::Empty, 1),
+            (ProblemKind::Duplicate, 21),
+            (ProblemKind::NearDuplicate, 10),
+            (ProblemKind::OffTopic, 96),
+        ]
+    );
+    let example = |i: usize| facts[i].example.clone().unwrap();
+    let pair_of = |e: &Example| match e {
+        Example::PromptResponse { prompt, response } => (prompt.clone(), response.clone()),
+        other => panic!("{other:?}"),
+    };
+    // What is left after dropping every flagged line: 192 lines, each an instruction line or a copy of one with one
+    // small edit (where the copy comes first in the file, the studio flags the original), no two of one line, and
+    // nothing left to flag.
+    let flagged: Vec<usize> = found.problems.iter().map(|p| p.entry).collect();
+    let decisions: Vec<Decision> =
+        (0..entries.len()).map(|i| if flagged.contains(&i) { Decision::Drop } else { Decision::Undecided }).collect();
+    let kept = review(&entries, &facts, &decisions, &SplitSettings::default(), None);
+    assert!(kept.problems.is_empty(), "{:?}", kept.problems);
+    let kept: Vec<(String, String)> =
+        (0..entries.len()).filter(|&i| kept.usable[i]).map(|i| pair_of(&example(i))).collect();
+    assert_eq!(kept.len(), 192);
+    let mut sources: Vec<usize> = kept
+        .iter()
+        .map(|(prompt, response)| {
+            let words: Vec<&str> = response.split_whitespace().collect();
+            instructions
+                .iter()
+                .map(pair_of)
+                .position(|(p, r)| {
+                    let theirs: Vec<&str> = r.split_whitespace().collect();
+                    let differ = words.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+                    p == *prompt && differ <= 5 && words.len().abs_diff(theirs.len()) <= 2
+                })
+                .unwrap_or_else(|| panic!("not an instruction line, nor a near copy of one: {prompt} {response}"))
+        })
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    assert_eq!(sources.len(), 192, "an instruction line left twice");
+    // Every off-topic line pairs a request of the instruction set with the story of another request.
+    for p in found.problems.iter().filter(|p| p.problem.kind == ProblemKind::OffTopic) {
+        let (prompt, response) = pair_of(&example(p.entry));
+        let owner = instructions.iter().map(pair_of).find(|(_, r)| *r == response).expect("a story of the set");
+        assert!(owner.0 != prompt && instructions.iter().any(|e| pair_of(e).0 == prompt), "line {}", p.line);
+    }
+}

@@ -14,7 +14,7 @@ use super::notices::Notices;
 use super::numbers::format_count;
 use super::reading::fetch_json;
 use super::table::ScrollingTable;
-use super::{DATASETS, STORIES_MODEL_URL};
+use super::{INSTRUCTIONS, STORIES_MODEL_URL};
 use crate::approach::{tally, Approach, ApproachSample, Lineup, Tally, ROUNDS};
 use crate::task::TaskCheck;
 
@@ -56,7 +56,7 @@ fn words(lineup: Lineup) -> Words {
 
 #[component]
 pub fn ApproachesDemo(lineup: Lineup) -> impl IntoView {
-    let instructions = &DATASETS[1];
+    let instructions = &INSTRUCTIONS;
     let ways = lineup.ways();
     let Words { title, ways: ways_text, button } = words(lineup);
     let name = match lineup {

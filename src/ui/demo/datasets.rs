@@ -27,14 +27,7 @@ pub const PIP_STORIES: DatasetChoice = DatasetChoice {
 
 pub const DATASETS: [DatasetChoice; 4] = [
     PIP_STORIES,
-    DatasetChoice {
-        key: "instructions",
-        file: "animal-place-instructions.jsonl",
-        title: "Stories on request (instructions)",
-        about: "Prompts that ask for a story about an animal at a place, each with a story that does as asked: the \
-                model learns to follow the prompt, not to write it. A change of style takes 60 steps; this takes \
-                more (try the Instruction tuning preset).",
-    },
+    INSTRUCTIONS,
     DatasetChoice {
         key: "letters",
         file: "letters-home.txt",
@@ -44,6 +37,17 @@ pub const DATASETS: [DatasetChoice; 4] = [
     PREFERENCES,
 ];
 
+/// Requests for a story about an animal at a place, each with a story that does as asked, and a task check on pairs
+/// it never shows (`tools/make_animal_place_instructions.py`).
+pub const INSTRUCTIONS: DatasetChoice = DatasetChoice {
+    key: "instructions",
+    file: "animal-place-instructions.jsonl",
+    title: "Stories on request (instructions)",
+    about: "Prompts that ask for a story about an animal at a place, each with a story that does as asked: the \
+            model learns to follow the prompt, not to write it. A change of style takes 60 steps; this takes \
+            more (try the Instruction tuning preset).",
+};
+
 /// The instruction data set's requests as preference pairs, for DPO (try the Preference tuning preset).
 pub const PREFERENCES: DatasetChoice = DatasetChoice {
     key: "preferences",
@@ -51,6 +55,18 @@ pub const PREFERENCES: DatasetChoice = DatasetChoice {
     title: "Stories on request, preferred and rejected (DPO)",
     about: "The same requests, each with two stories: the chosen one does as asked; the rejected one is the same \
             story about another animal at another place. For preference tuning: choose the DPO preset.",
+};
+
+/// The instruction data set as a hasty export leaves it, with broken lines, duplicates, near-duplicates and a
+/// stretch of answers one row out of step (`tools/make_animal_place_messy.py`): for cleaning in the data studio
+/// (lesson "Cleaning, labelling and splitting"). Its broken lines keep it from training as it stands, so runs and
+/// the playground do not offer it; the studio does.
+pub const MESSY: DatasetChoice = DatasetChoice {
+    key: "messy",
+    file: "animal-place-messy.jsonl",
+    title: "Stories on request, as they came (messy)",
+    about: "The instruction data set as a hasty export left it: broken lines, duplicates, and answers pasted one row \
+            out of step. Clean it in the data studio.",
 };
 
 /// SmolLM2-135M-Instruct's data set for the QLoRA demo (`tools/make_support_replies.py`), in its own folder: the
@@ -134,7 +150,7 @@ mod tests {
     #[test]
     fn every_shipped_data_set_and_its_check_is_in_public() {
         let folder = crate::tests::crate_dir().join("public/datasets");
-        for dataset in &DATASETS {
+        for dataset in DATASETS.iter().chain([&MESSY]) {
             assert!(folder.join(dataset.file).is_file(), "{} is missing from public/datasets", dataset.file);
             let check = crate::task::TaskCheck::url_beside(&dataset.url());
             let check = folder.join(check.trim_start_matches("datasets/"));

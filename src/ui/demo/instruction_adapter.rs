@@ -11,7 +11,7 @@ use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::reading::fetch_json;
-use super::{DATASETS, STORIES_MODEL_URL};
+use super::{INSTRUCTIONS, STORIES_MODEL_URL};
 use crate::protocol::{RecordedRun, SampleSettings};
 use crate::task::TaskCheck;
 use crate::ui::run_state::Sample;
@@ -65,7 +65,7 @@ fn split_prompt(text: &str, prompt: &str) -> (String, String) {
 
 #[component]
 pub fn InstructionAdapterDemo() -> impl IntoView {
-    let instructions = &DATASETS[1];
+    let instructions = &INSTRUCTIONS;
     let demo = LiveDemo::new("instruction-adapter", STORIES_MODEL_URL, &instructions.url());
     let state = demo.state;
     demo.load();
@@ -245,6 +245,7 @@ mod tests {
                 prompt: "Write a story about a fox on the farm.".into(),
                 must_contain: vec!["fox".into(), "farm".into()],
             }],
+            shape: None,
         }
     }
 

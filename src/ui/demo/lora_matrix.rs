@@ -17,7 +17,7 @@ use super::loading::LoadingProgress;
 use super::notices::Notices;
 use super::numbers::format_count;
 use super::reading::fetch_json;
-use super::{DATASETS, STORIES_MODEL_URL};
+use super::{INSTRUCTIONS, STORIES_MODEL_URL};
 use crate::low_rank::{svd, Matrix, ProjectionWeights};
 use crate::settings::{Choice, Projection};
 use crate::task::TaskCheck;
@@ -61,7 +61,7 @@ pub fn reading(weights: &ProjectionWeights, alpha: f64, kept: usize) -> Option<R
 
 #[component]
 pub fn LoraMatrixDemo() -> impl IntoView {
-    let instructions = &DATASETS[1];
+    let instructions = &INSTRUCTIONS;
     let demo = LiveDemo::new("lora-matrix", STORIES_MODEL_URL, &instructions.url());
     let state = demo.state;
     demo.load();

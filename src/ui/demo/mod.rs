@@ -9,11 +9,13 @@ mod chart;
 mod chart_scale;
 mod chat_box;
 mod cost_calculator;
+mod data_cleaning;
 mod datasets;
 mod download;
 mod field;
 mod first_lora;
 mod instruction_adapter;
+mod instruction_tuning;
 mod layer_map;
 mod live;
 mod loading;
@@ -43,7 +45,8 @@ mod tokens;
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
 pub use datasets::{
-    DatasetChoice, CHOICES, DATASETS, DATA_KEY, PIP_STORIES, PREFERENCES, STUDIO_DATASET, SUPPORT_REPLIES,
+    DatasetChoice, CHOICES, DATASETS, DATA_KEY, INSTRUCTIONS, MESSY, PIP_STORIES, PREFERENCES, STUDIO_DATASET,
+    SUPPORT_REPLIES,
 };
 pub use download::save_file;
 pub use live::LiveDemo;
@@ -87,5 +90,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::QloraChat => view! { <qlora_chat::QloraChatDemo /> }.into_any(),
         DemoKind::Quantization => view! { <quantization::QuantizationDemo /> }.into_any(),
         DemoKind::PreferenceTuning => view! { <preference_tuning::PreferenceTuningDemo /> }.into_any(),
+        DemoKind::DataCleaning => view! { <data_cleaning::DataCleaningDemo /> }.into_any(),
+        DemoKind::InstructionTuning => view! { <instruction_tuning::InstructionTuningDemo /> }.into_any(),
     }
 }

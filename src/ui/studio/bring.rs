@@ -10,7 +10,7 @@ use super::state::Phase;
 use super::Studio;
 use crate::dataset::{ColumnMapping, Field, Format};
 use crate::protocol::ToWorker;
-use crate::ui::demo::DATASETS;
+use crate::ui::demo::{DATASETS, MESSY};
 
 /// Reads a file the learner picked or dropped and sends it to be read, or says why it cannot be.
 fn open_file(studio: Studio, file: File) {
@@ -113,7 +113,7 @@ pub fn Bring(studio: Studio) -> impl IntoView {
             </div>
             <p>
                 "Or look inside a data set this site ships: "
-                {DATASETS.iter().map(|dataset| view! {
+                {DATASETS.iter().chain([&MESSY]).map(|dataset| view! {
                     <button type="button" class="secondary" disabled=busy on:click=move |_| {
                         state.update(|s| s.reading(dataset.file));
                         studio.send(&ToWorker::StudioOpenUrl { url: dataset.url() });
