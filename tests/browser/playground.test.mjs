@@ -27,7 +27,8 @@ async function open(page, query) {
 
 /** The model and the chosen data set are loaded: the form takes a run. */
 async function waitUntilReady(page) {
-  await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
+  // Right after a reload the form is not there yet: not ready, rather than an error.
+  await page.waitForFunction(() => document.querySelector("section.playground .demo-settings > fieldset")?.disabled === false, null, {
     timeout: 120_000,
   });
 }
@@ -243,7 +244,8 @@ test("a run that cannot be saved (storage full) says so and trains on in memory"
     .getByText(/^⚠ This run cannot be saved in this browser: the browser's storage for this site is full.*It goes on here/)
     .waitFor({ timeout: 60_000 });
   await playground(page).getByRole("button", { name: "Resume", exact: true }).click();
-  await page.waitForFunction(() => !document.querySelector("section.playground .demo-settings > fieldset").disabled, null, {
+  // Right after a reload the form is not there yet: not ready, rather than an error.
+  await page.waitForFunction(() => document.querySelector("section.playground .demo-settings > fieldset")?.disabled === false, null, {
     timeout: 120_000,
   });
   assert.equal((await chartTable(page)).rows.length, 40, "every step ran");
