@@ -538,7 +538,7 @@ pub enum FromWorker {
         /// How the base's weights are held: 4-bit for a GGUF model (QLoRA's base), else f32.
         storage: BaseStorage,
     },
-    DatasetLoaded(DatasetSummary),
+    DatasetLoaded(Box<DatasetSummary>),
     TrainingStarted {
         run: RunId,
         total_steps: usize,

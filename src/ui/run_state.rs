@@ -537,7 +537,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 storage: *storage,
             });
         }
-        FromWorker::DatasetLoaded(summary) if summary.url == state.dataset_url => state.dataset = Some(summary.clone()),
+        FromWorker::DatasetLoaded(summary) if summary.url == state.dataset_url => {
+            state.dataset = Some((**summary).clone())
+        }
         FromWorker::DatasetLoaded(_) => {}
         FromWorker::TrainingStarted { run, total_steps, training_sequences, .. } => {
             if let Some(run) = state.run_mut(*run).filter(|run| run.phase == RunPhase::Starting) {
@@ -1135,7 +1137,7 @@ mod tests {
             task: Some(task),
             recorded: None,
         };
-        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        apply(&mut state, &FromWorker::DatasetLoaded(Box::new(summary)));
         started(&mut state, 1);
         assert_eq!(state.run(1).unwrap().dataset, "pip.jsonl", "a run records its data set");
         apply(&mut state, &FromWorker::Finished { run: 1, reason: FinishReason::Completed, step: 60 });
@@ -1187,9 +1189,9 @@ mod tests {
             recorded: None,
         };
         let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
-        apply(&mut state, &FromWorker::DatasetLoaded(other));
+        apply(&mut state, &FromWorker::DatasetLoaded(Box::new(other)));
         assert!(!state.ready(), "another demo's data set is not this one's");
-        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        apply(&mut state, &FromWorker::DatasetLoaded(Box::new(summary)));
         assert!(state.ready());
         started(&mut state, 1);
         apply(&mut state, &FromWorker::Metrics { run: 1, metrics: metrics(1, 0.1) });

@@ -201,7 +201,7 @@ async fn handle(
         }
         ToWorker::LoadDataset { url } => {
             let session = session.as_mut().ok_or_else(|| NOT_READY.to_string())?;
-            post(&FromWorker::DatasetLoaded(load_dataset(session, studio, &url).await?));
+            post(&FromWorker::DatasetLoaded(Box::new(load_dataset(session, studio, &url).await?)));
             Ok(())
         }
         ToWorker::Start { run: id, dataset_url, settings, from } => {

@@ -84,7 +84,7 @@ pub async fn resume(
     if record.model_url != session.model_url {
         return Err(fail(format!("it trained {}, not the model loaded now", record.model_url)));
     }
-    post(&FromWorker::DatasetLoaded(load_dataset(session, studio, &record.dataset_url).await.map_err(fail)?));
+    post(&FromWorker::DatasetLoaded(Box::new(load_dataset(session, studio, &record.dataset_url).await.map_err(fail)?)));
     let trainer = trainer_for(session, &record.dataset_url, &record.settings).map_err(fail)?;
     let trainer = trainer.resume(checkpoint).map_err(fail)?;
     drive(session, studio, mailbox, id, trainer, record).await;

@@ -129,7 +129,7 @@ mod tests {
             task: None,
             recorded,
         };
-        apply(&mut state, &FromWorker::DatasetLoaded(summary));
+        apply(&mut state, &FromWorker::DatasetLoaded(Box::new(summary)));
         state
     }
 
