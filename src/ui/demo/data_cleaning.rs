@@ -46,7 +46,8 @@ pub fn DataCleaningDemo() -> impl IntoView {
     // The learner's run starts with the recordings' settings (the cleaned one's; both have the same).
     let cleaned = recorded[1].1;
     let initial = Signal::derive(move || cleaned.with(|r| r.as_ref().map(|r| r.settings.clone())).unwrap_or_default());
-    let own = move || {
+    // The learner's row, once per change of the state for both its cells.
+    let own = Memo::new(move |_| {
         state.with(|s| {
             let run = s.latest_run()?;
             let pieces = run.training_sequences.map_or("…".to_string(), format_count);
@@ -57,7 +58,7 @@ pub fn DataCleaningDemo() -> impl IntoView {
             };
             Some((pieces, score))
         })
-    };
+    });
     let studio_href = site::href("/studio");
     let caption_id = demo.id("table-caption");
 
@@ -91,8 +92,8 @@ pub fn DataCleaningDemo() -> impl IntoView {
                     }).collect_view()}
                     <tr>
                         <th scope="row" class="demo-table-text">"Your cleaning, trained in this tab"</th>
-                        <td>{move || own().map_or("not trained yet".to_string(), |(pieces, _)| pieces)}</td>
-                        <td>{move || own().map_or("not trained yet".to_string(), |(_, score)| score)}</td>
+                        <td>{move || own.get().map_or("not trained yet".to_string(), |(pieces, _)| pieces)}</td>
+                        <td>{move || own.get().map_or("not trained yet".to_string(), |(_, score)| score)}</td>
                     </tr>
                 </tbody>
             </ScrollingTable>
