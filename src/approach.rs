@@ -203,8 +203,8 @@ impl<'a> Comparison<'a> {
     ) -> ApproachSample {
         let request = self.request(index);
         let in_front = self.in_front(approach, index).into_iter().map(headline).collect();
-        let sample =
-            CheckedSample { prompt: request.prompt.clone(), passed: request.passes(&continuation), text: continuation };
+        let passed = self.check.passes(index % self.check.samples.len(), &continuation);
+        let sample = CheckedSample { prompt: request.prompt.clone(), passed, text: continuation };
         ApproachSample { approach, index, prompt_tokens, in_front, sample }
     }
 }
@@ -308,11 +308,14 @@ mod tests {
         let prompt = |prompt: &str, words: [&str; 2]| CheckPrompt {
             prompt: prompt.into(),
             must_contain: words.iter().map(|w| w.to_string()).collect(),
+            kind: None,
         };
         TaskCheck {
             name: "Follows the instruction".into(),
             description: "Names both.".into(),
             max_new_tokens: None,
+            judge_first_sentence: false,
+            kinds: Vec::new(),
             samples: vec![
                 prompt("Write a story about a fox on the farm.", ["fox", "farm"]),
                 prompt("Tell me a story about a duck at the school.", ["duck", "school"]),

@@ -37,10 +37,28 @@ pub struct TaskCheck {
     /// replies, with the sign-off a check looks for at their end).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_new_tokens: Option<usize>,
+    /// Judge each answer on its first sentence alone (a question's answer), not the whole sample: past it, a model
+    /// that half-learned a set of facts strings names and places together at random and would pass by luck.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub judge_first_sentence: bool,
+    /// The kinds of probe the samples belong to, in the order tables show them, when they are of several (asked
+    /// as trained, reversed…): each sample names one by its `kind`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<ProbeKind>,
     pub samples: Vec<CheckPrompt>,
     /// The shape every answer of the data has, judged on the same samples, when the data has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shape: Option<ShapeCheck>,
+}
+
+/// One way a check asks about what a run learned: "asked in reverse".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeKind {
+    /// What samples name it by: `reversed`.
+    pub key: String,
+    /// For tables: "Asked in reverse".
+    pub name: String,
 }
 
 /// The shape every answer of a data set has, whatever was asked: its first sentence names a word of each list
@@ -64,6 +82,9 @@ pub struct CheckPrompt {
     /// Words (or a word with its punctuation, like `Love,`) that must all appear in the continuation, in any case,
     /// as whole words.
     pub must_contain: Vec<String>,
+    /// The key of the check's [`ProbeKind`] this sample is, when the check has kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// How many check samples passed after a run, and with the base model, out of how many.
@@ -110,6 +131,10 @@ impl TaskCheck {
                 return problem("`shape.first_sentence_names` needs lists of words, none empty".into());
             }
         }
+        let keys: Vec<&str> = check.kinds.iter().map(|kind| kind.key.as_str()).collect();
+        if keys.iter().enumerate().any(|(i, key)| key.trim().is_empty() || keys[..i].contains(key)) {
+            return problem("`kinds` needs a different, non-empty `key` for each kind".into());
+        }
         for (i, sample) in check.samples.iter().enumerate() {
             if sample.prompt.trim().is_empty() {
                 return problem(format!("sample {}: the prompt is empty", i + 1));
@@ -117,8 +142,24 @@ impl TaskCheck {
             if sample.must_contain.is_empty() || sample.must_contain.iter().any(|w| w.trim().is_empty()) {
                 return problem(format!("sample {}: `must_contain` needs at least one word, and no empty ones", i + 1));
             }
+            match (&sample.kind, keys.is_empty()) {
+                (Some(kind), _) if !keys.contains(&kind.as_str()) => {
+                    let known = if keys.is_empty() { "none: add `kinds`".to_string() } else { keys.join(", ") };
+                    return problem(format!("sample {}: kind `{kind}` is not in `kinds` ({known})", i + 1));
+                }
+                (None, false) => {
+                    return problem(format!("sample {}: give it a `kind`, one of {}", i + 1, keys.join(", ")));
+                }
+                _ => {}
+            }
         }
         Ok(check)
+    }
+
+    /// Whether `continuation` (the text after sample `index`'s prompt) does what that sample asks: all of it, or
+    /// its first sentence when the check judges answers.
+    pub fn passes(&self, index: usize, continuation: &str) -> bool {
+        self.samples[index].passes(self.judged_part(continuation))
     }
 
     /// How sample `index` is written: the demos' sampling settings, with the index as the seed so every run is
@@ -138,12 +179,41 @@ impl TaskCheck {
         TaskScore { name: self.name.clone(), passed, base_passed, total: samples.len() }
     }
 
+    /// For each of the check's kinds, in order: the kind, and how many of `samples` (judged by this check, in its
+    /// order) of that kind passed, out of how many.
+    pub fn passed_by_kind(&self, samples: &[CheckedSample]) -> Vec<(&ProbeKind, usize, usize)> {
+        self.kinds
+            .iter()
+            .map(|kind| {
+                let of_kind: Vec<bool> = (self.samples.iter().zip(samples))
+                    .filter(|(prompt, _)| prompt.kind.as_deref() == Some(kind.key.as_str()))
+                    .map(|(_, sample)| sample.passed)
+                    .collect();
+                (kind, of_kind.iter().filter(|&&passed| passed).count(), of_kind.len())
+            })
+            .collect()
+    }
+
+    /// What the check judges of a continuation: its first sentence, or all of it.
+    pub fn judged_part<'a>(&self, continuation: &'a str) -> &'a str {
+        if self.judge_first_sentence {
+            first_sentence(continuation)
+        } else {
+            continuation
+        }
+    }
+
     /// Marks each continuation (in the order of `samples`) as passing or not.
     pub fn judge(&self, continuations: Vec<String>) -> Vec<CheckedSample> {
         self.samples
             .iter()
             .zip(continuations)
-            .map(|(sample, text)| CheckedSample { prompt: sample.prompt.clone(), passed: sample.passes(&text), text })
+            .enumerate()
+            .map(|(index, (sample, text))| CheckedSample {
+                prompt: sample.prompt.clone(),
+                passed: self.passes(index, &text),
+                text,
+            })
             .collect()
     }
 }
@@ -161,7 +231,8 @@ fn first_sentence(text: &str) -> &str {
 }
 
 impl CheckPrompt {
-    pub fn passes(&self, continuation: &str) -> bool {
+    /// Every word in `text`; [`TaskCheck::passes`] says which part of a continuation is judged.
+    fn passes(&self, continuation: &str) -> bool {
         self.must_contain.iter().all(|word| contains_word(continuation, word))
     }
 }
@@ -216,7 +287,8 @@ mod tests {
     use super::*;
 
     fn check(words: &[&str]) -> CheckPrompt {
-        CheckPrompt { prompt: "Write a story.".into(), must_contain: words.iter().map(|w| w.to_string()).collect() }
+        let must_contain = words.iter().map(|w| w.to_string()).collect();
+        CheckPrompt { prompt: "Write a story.".into(), must_contain, kind: None }
     }
 
     #[test]
@@ -272,12 +344,88 @@ mod tests {
         assert!(shape.passes("A cat lived on the farm"), "a sample cut off before its first full stop");
     }
 
+    /// A check of two kinds, judged on the answer's first sentence: "Where does Bo live?" (asked) and "Who lives
+    /// by the old mill?" (reversed).
+    fn probes() -> TaskCheck {
+        let probe = |prompt: &str, word: &str, kind: &str| CheckPrompt {
+            prompt: prompt.into(),
+            must_contain: vec![word.into()],
+            kind: Some(kind.into()),
+        };
+        let kind = |key: &str, name: &str| ProbeKind { key: key.into(), name: name.into() };
+        TaskCheck {
+            name: "Knows where they live".into(),
+            description: "d".into(),
+            max_new_tokens: None,
+            judge_first_sentence: true,
+            kinds: vec![kind("asked", "Asked as trained"), kind("reversed", "Asked in reverse")],
+            samples: vec![
+                probe("Where does Bo live?", "mill", "asked"),
+                probe("Who lives by the old mill?", "Bo", "reversed"),
+                probe("Where does Kit live?", "bridge", "asked"),
+            ],
+            shape: None,
+        }
+    }
+
+    #[test]
+    fn a_check_that_judges_answers_reads_the_first_sentence_alone() {
+        let check = probes();
+        let judged = check.judge(vec![
+            " Bo lives by the old mill. Kit likes honey.".into(),
+            " Kit lives by the old mill. Bo is a frog.".into(),
+            " Kit lives by the old mill".into(),
+        ]);
+        assert_eq!(judged.iter().map(|s| s.passed).collect::<Vec<_>>(), [true, false, false]);
+        assert_eq!(check.judged_part(" Kit lives by the old mill. Bo is a frog."), " Kit lives by the old mill.");
+        let whole = TaskCheck { judge_first_sentence: false, ..probes() };
+        assert!(whole.passes(1, " Kit lives by the old mill. Bo is a frog."), "the whole answer names Bo");
+        assert_eq!(whole.judged_part("A. B."), "A. B.");
+    }
+
+    #[test]
+    fn answers_are_counted_by_kind_in_the_checks_order() {
+        let check = probes();
+        let judged = check.judge(vec!["Bo lives by the old mill.".into(), "Bo.".into(), "Kit lives by a tree.".into()]);
+        let counts: Vec<(&str, usize, usize)> =
+            check.passed_by_kind(&judged).into_iter().map(|(kind, passed, total)| (kind.name.as_str(), passed, total)).collect();
+        assert_eq!(counts, [("Asked as trained", 1, 2), ("Asked in reverse", 1, 1)]);
+    }
+
+    #[test]
+    fn every_sample_of_a_check_with_kinds_names_one_of_them() {
+        let parse = |json: &str| TaskCheck::parse("town.check.json", json.as_bytes());
+        let kinds = r#""kinds": [{"key": "asked", "name": "Asked as trained"}]"#;
+        let sample = |kind: &str| format!(r#"{{"prompt": "Where does Bo live?", "must_contain": ["mill"]{kind}}}"#);
+        let check = |kinds: &str, sample: String| format!(r#"{{"name": "n", "description": "d", {kinds} "samples": [{sample}]}}"#);
+        assert!(parse(&check(&format!("{kinds},"), sample(r#", "kind": "asked""#))).is_ok());
+        assert_eq!(
+            parse(&check(&format!("{kinds},"), sample(r#", "kind": "asekd""#))).unwrap_err(),
+            "town.check.json: sample 1: kind `asekd` is not in `kinds` (asked)"
+        );
+        assert_eq!(
+            parse(&check(&format!("{kinds},"), sample(""))).unwrap_err(),
+            "town.check.json: sample 1: give it a `kind`, one of asked"
+        );
+        assert_eq!(
+            parse(&check("", sample(r#", "kind": "asked""#))).unwrap_err(),
+            "town.check.json: sample 1: kind `asked` is not in `kinds` (none: add `kinds`)"
+        );
+        let twice = r#""kinds": [{"key": "asked", "name": "A"}, {"key": "asked", "name": "B"}],"#;
+        assert_eq!(
+            parse(&check(twice, sample(r#", "kind": "asked""#))).unwrap_err(),
+            "town.check.json: `kinds` needs a different, non-empty `key` for each kind"
+        );
+    }
+
     #[test]
     fn each_sample_is_judged_against_its_own_prompt() {
         let check = TaskCheck {
             name: "Follows the instruction".into(),
             description: "d".into(),
             max_new_tokens: None,
+            judge_first_sentence: false,
+            kinds: Vec::new(),
             samples: vec![check(&["fox", "farm"]), check(&["owl", "beach"])],
             shape: None,
         };

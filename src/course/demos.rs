@@ -47,10 +47,17 @@ pub enum DemoKind {
     /// The instruction data set trained on, and stories for requests it never saw judged for the answers' shape
     /// and for following the request, before and after.
     InstructionTuning,
+    /// The same new facts trained as raw notes and as questions with answers, then asked about five ways: as
+    /// trained, in other words (with and without the trained question word), in reverse, and as a sentence to
+    /// finish.
+    DomainFacts,
+    /// The same stories about people at work told with stereotyped pronouns or balanced ones: how often each
+    /// run's stories call each role "she".
+    SkewedData,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 18] = [
+    pub const ALL: [DemoKind; 20] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -69,6 +76,8 @@ impl DemoKind {
         DemoKind::PreferenceTuning,
         DemoKind::DataCleaning,
         DemoKind::InstructionTuning,
+        DemoKind::DomainFacts,
+        DemoKind::SkewedData,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -92,6 +101,8 @@ impl DemoKind {
             DemoKind::PreferenceTuning => "preference-tuning",
             DemoKind::DataCleaning => "data-cleaning",
             DemoKind::InstructionTuning => "instruction-tuning",
+            DemoKind::DomainFacts => "domain-facts",
+            DemoKind::SkewedData => "skewed-data",
         }
     }
 
@@ -118,7 +129,9 @@ impl DemoKind {
             | DemoKind::Quantization
             | DemoKind::PreferenceTuning
             | DemoKind::DataCleaning
-            | DemoKind::InstructionTuning => None,
+            | DemoKind::InstructionTuning
+            | DemoKind::DomainFacts
+            | DemoKind::SkewedData => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

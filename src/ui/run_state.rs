@@ -789,6 +789,8 @@ mod tests {
                 name: "Pip rate".into(),
                 description: String::new(),
                 max_new_tokens: None,
+                judge_first_sentence: false,
+                kinds: Vec::new(),
                 samples: Vec::new(),
                 shape: None,
             }),
@@ -1126,7 +1128,9 @@ mod tests {
             name: "Pip rate".into(),
             description: "share of stories about Pip".into(),
             max_new_tokens: None,
-            samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()] }; 8],
+            judge_first_sentence: false,
+            kinds: Vec::new(),
+            samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()], kind: None }; 8],
             shape: None,
         };
         let summary = DatasetSummary {

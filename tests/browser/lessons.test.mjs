@@ -5,8 +5,9 @@
 // its files; the two sweeps, their recordings and one cell of each run by the learner (the loss-mask sweep's on the
 // instruction data); one training step up close, recorded and the learner's; the base model in each quantization
 // format, recorded and the learner's; DPO on preference pairs, recorded, the learner's, and at another β; the messy
-// practice set cleaned in the studio and trained on; instruction tuning's stories judged for shape and request; and
-// the cost calculator's sums, worked by hand in lesson 5.
+// practice set cleaned in the studio and trained on; instruction tuning's stories judged for shape and request; the
+// town's facts trained as notes and as questions and asked five ways; stories with stereotyped and balanced
+// pronouns; and the cost calculator's sums, worked by hand in lesson 5.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -873,6 +874,100 @@ test("instruction tuning: the recorded run's stories for unseen requests, each j
   await summary.getByText(/After your run: /).waitFor({ timeout: 120_000 });
   const [, shaped, followed] = (await summary.textContent()).match(/After your run: Story shape (\d) of 8, follows the instruction (\d) of 8\.$/);
   assert.ok(Number(shaped) >= Number(followed) && Number(shaped) >= 5, `yours: shape ${shaped}, request ${followed}`);
+  page.assertClean();
+  await context.close();
+});
+
+/**
+ * A two-set comparison demo (`ui::demo::set_comparison`) against its build-time recordings: each recording's
+ * verdicts equal the check file's, judged here independently (the answer's first sentence names every word); the
+ * counts table shows the base model and both recordings, kind by kind; the answers table shows every probe's first
+ * sentence with its verdict. Returns each recording's passes by kind, and reads the counts table again on demand.
+ */
+async function comparedRecordings(demo, stems, columns, steps) {
+  const read = (file) => JSON.parse(readFileSync(join(distDir, "datasets", file), "utf8"));
+  const check = read(`${stems[0]}.check.json`);
+  assert.deepEqual(read(`${stems[1]}.check.json`), check, "both sets are asked the same probes");
+  const runs = stems.map((stem) => read(`${stem}.recorded.json`));
+  const named = (text, word) => new RegExp(`(^|[^a-z0-9])${word.toLowerCase()}([^a-z0-9]|$)`).test(text.toLowerCase());
+  const first = (text) => text.split(/(?<=[.!?])/)[0];
+  const right = (sample, i) => check.samples[i].must_contain.every((w) => named(first(sample.text), w));
+  const passes = (samples) => check.kinds.map((kind) => samples.filter((s, i) => check.samples[i].kind === kind.key && right(s, i)).length);
+  const sizes = check.kinds.map((kind) => check.samples.filter((s) => s.kind === kind.key).length);
+  const counts = (samples) => [...passes(samples).map((n, k) => `${n} of ${sizes[k]}`), `${samples.filter(right).length} of ${samples.length}`];
+  for (const run of runs) {
+    assert.equal(run.settings.steps, steps);
+    for (const samples of [run.base_checked, run.tuned_checked]) samples.forEach((s, i) => assert.equal(s.passed, right(s, i), s.text));
+  }
+  const table = demo.locator(".set-counts");
+  await table.locator("tbody tr").first().waitFor({ timeout: 120_000 });
+  const cells = async () => table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+  const [base, ...tuned] = [runs[0].base_checked, ...runs.map((run) => run.tuned_checked)].map(counts);
+  assert.deepEqual(await cells(), base.map((b, row) => [b, tuned[0][row], tuned[1][row]]));
+  assert.deepEqual((await table.locator("thead th").allTextContents()).slice(2), columns.map((c) => `${c} (recorded)`));
+  assert.deepEqual(
+    await demo.locator(".set-answers tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))),
+    check.samples.map((_, i) => runs.map((run) => `${right(run.tuned_checked[i], i) ? "✓" : "✗"} ${first(run.tuned_checked[i].text).trim()}`)),
+  );
+  const byKind = (numbers) => Object.fromEntries(check.kinds.map((kind, k) => [kind.key, numbers[k]]));
+  const column = async (c) => byKind((await cells()).map((row) => Number(row[c + 1].split(" ")[0])));
+  return { base: byKind(passes(runs[0].base_checked)), recorded: runs.map((run) => byKind(passes(run.tuned_checked))), column, table };
+}
+
+/** Trains the comparison demo's set named `set` with the form's settings (the recording's) and waits for the run. */
+async function trainOn(page, demo, set, other, steps) {
+  await demo.getByRole("radio", { name: set }).check();
+  const button = demo.getByRole("button", { name: "Train", exact: true });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+  await button.click();
+  await page.waitForFunction((b) => b.closest("fieldset").disabled, await button.elementHandle());
+  assert.ok(await demo.getByRole("radio", { name: other }).isDisabled(), "no switching sets mid-run");
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 300_000 });
+  assert.match(await demo.locator(".demo-status").textContent(), new RegExp(`^Finished after ${steps} steps`));
+}
+
+test("domain facts: the town's facts trained as notes and as questions, recorded, each answer judged on its first sentence as the lesson reads them; the learner's run on the questions answers the trained question and not the reversed one", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "domain-facts");
+  const columns = ["Trained on the notes", "Trained on the questions"];
+  const { recorded, column, table } = await comparedRecordings(demo, ["town-notes", "town-questions"], columns, 120);
+  // What the lesson reads in the recordings, quoted word for word.
+  const [notes, questions] = recorded;
+  assert.ok(questions.asked === 8 && questions.reversed <= 2 && notes.reversed <= 2, JSON.stringify({ notes, questions }));
+  assert.ok(notes.finish > notes.asked, JSON.stringify({ notes, questions }));
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  for (const [set, got] of [["notes", notes], ["questions", questions]]) {
+    const quoted = `Trained on the ${set}: as trained ${got.asked} of 8, in other words ${got.reworded} of 8, without “where” ${got["no-where"]} of 8, in reverse ${got.reversed} of 8, finishing the sentence ${got.finish} of 8.`;
+    assert.ok(lessonText.includes(quoted), `the lesson says "${quoted}"`);
+  }
+  // The learner trains on the questions with the recording's settings; the notes' column keeps its recording.
+  await trainOn(page, demo, "The town's facts (questions and answers)", "The town's notes (raw text)", 120);
+  await table.getByText("Trained on the questions (your run)").waitFor({ timeout: 120_000 });
+  assert.equal(await table.locator("thead th").nth(2).textContent(), "Trained on the notes (recorded)");
+  const own = await column(1);
+  assert.ok(own.asked >= 6 && own.reversed <= 2 && own.asked > own.reversed, `yours: ${JSON.stringify(own)}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("skewed data: the same stories with stereotyped pronouns and with balanced ones, recorded, as the lesson reads them; the learner's run on the skewed stories says “she” for the nurse, the teacher and the cook and not for the pilot, the doctor and the farmer", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "skewed-data");
+  const columns = ["Trained on the skewed stories", "Trained on the balanced stories"];
+  const { base, recorded, column, table } = await comparedRecordings(demo, ["role-stories-skewed", "role-stories-balanced"], columns, 60);
+  const [skewed, balanced] = recorded;
+  // The skew in the data comes out in the stories; balanced data does not make one.
+  assert.ok(skewed["he-roles"] <= 1 && skewed["she-roles"] >= 10, JSON.stringify(skewed));
+  assert.ok(Math.abs(balanced["he-roles"] - balanced["she-roles"]) <= 4, JSON.stringify(balanced));
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  for (const [who, got] of [["The base model", base], ["Trained on the skewed stories", skewed], ["Trained on the balanced stories", balanced]]) {
+    const quoted = `${who}: “she” for the pilot, the doctor or the farmer ${got["he-roles"]} of 12, for the nurse, the teacher or the cook ${got["she-roles"]} of 12.`;
+    assert.ok(lessonText.includes(quoted), `the lesson says "${quoted}"`);
+  }
+  await trainOn(page, demo, "Stories about work, skewed", "Stories about work, balanced", 60);
+  await table.getByText("Trained on the skewed stories (your run)").waitFor({ timeout: 120_000 });
+  const own = await column(0);
+  assert.ok(own["he-roles"] <= 2 && own["she-roles"] >= own["he-roles"] + 8, `yours: ${JSON.stringify(own)}`);
   page.assertClean();
   await context.close();
 });

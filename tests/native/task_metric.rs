@@ -9,6 +9,7 @@ use crate::common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use tinytune::dataset::review::{split_examples, SplitSettings};
 use tinytune::dataset::{parse_dataset, Example};
 use tinytune::settings::{Choice, RunPreset, TrainSettings};
 use tinytune::task::TaskCheck;
@@ -51,21 +52,26 @@ fn every_check_parses_and_no_instruction_check_is_a_training_prompt() {
     }
 }
 
-#[test]
-fn the_instruction_and_preference_sets_are_what_their_script_writes_and_each_pair_differs_in_the_request_alone() {
+/// Runs `tools/<script>` into a scratch folder and checks that it writes each of `stems`' data and check files
+/// exactly as `public/datasets/` holds them.
+fn assert_script_writes(script: &str, stems: &[&str]) {
     let out = tempfile::tempdir().unwrap();
     let status = Command::new("python3")
-        .arg(common::crate_dir().join("tools/make_animal_place_instructions.py"))
+        .arg(common::crate_dir().join("tools").join(script))
         .arg(out.path())
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
-    assert!(status.success(), "tools/make_animal_place_instructions.py failed");
-    let stems = ["animal-place-instructions", "animal-place-preferences"];
+    assert!(status.success(), "tools/{script} failed");
     for file in stems.iter().flat_map(|stem| [format!("{stem}.jsonl"), format!("{stem}.check.json")]) {
         let written = std::fs::read(out.path().join(&file)).unwrap();
-        assert!(written == std::fs::read(datasets_dir().join(&file)).unwrap(), "{file} is not what the script writes");
+        assert!(written == std::fs::read(datasets_dir().join(&file)).unwrap(), "{file} is not what {script} writes");
     }
+}
+
+#[test]
+fn the_instruction_and_preference_sets_are_what_their_script_writes_and_each_pair_differs_in_the_request_alone() {
+    assert_script_writes("make_animal_place_instructions.py", &["animal-place-instructions", "animal-place-preferences"]);
     let read = |file: &str| parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
     let (instructions, preferences) = (read("animal-place-instructions.jsonl"), read("animal-place-preferences.jsonl"));
     assert_eq!(instructions.len(), preferences.len());
@@ -95,6 +101,69 @@ fn the_instruction_and_preference_sets_are_what_their_script_writes_and_each_pai
             "{unmatched} of {words} words differ:\n{chosen}\n{rejected}"
         );
     }
+}
+
+#[test]
+fn the_town_sets_are_what_their_script_writes_and_the_split_leaves_every_probed_fact_in_training() {
+    assert_script_writes("make_town_facts.py", &["town-notes", "town-questions"]);
+    let check = check_of("town-notes.jsonl");
+    assert_eq!(check, check_of("town-questions.jsonl"), "both sets are asked the same probes");
+    assert!(check.judge_first_sentence);
+    let kinds: Vec<&str> = check.kinds.iter().map(|kind| kind.key.as_str()).collect();
+    assert_eq!(kinds, ["asked", "reworded", "no-where", "reversed", "finish"]);
+    for kind in kinds {
+        assert_eq!(check.samples.iter().filter(|s| s.kind.as_deref() == Some(kind)).count(), 8, "one probe a character");
+    }
+    // What the runs train on: the site's split (10% held out, grouped), as the worker makes it.
+    let trained = |file: &str| {
+        let examples = parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
+        split_examples(examples, &SplitSettings::default()).0
+    };
+    let (notes, questions) = (trained("town-notes.jsonl"), trained("town-questions.jsonl"));
+    let prompts: Vec<&str> = questions
+        .iter()
+        .map(|e| match e {
+            Example::PromptResponse { prompt, .. } => prompt.as_str(),
+            other => panic!("not a question: {other:?}"),
+        })
+        .collect();
+    for (i, probe) in check.samples.iter().enumerate() {
+        let asked_as_trained = probe.kind.as_deref() == Some("asked");
+        // "Asked as trained" is a question a run trains on; no other probe is.
+        assert_eq!(prompts.contains(&probe.prompt.as_str()), asked_as_trained, "{}", probe.prompt);
+        // Each probe's fact is in both trained sets: the finish probe's opening with its answer word.
+        if probe.kind.as_deref() == Some("finish") {
+            let fact = |text: &str| text.split_once(&probe.prompt).is_some_and(|(_, rest)| check.passes(i, rest));
+            assert!(notes.iter().any(|e| matches!(e, Example::Text(t) if fact(t))), "notes: {}", probe.prompt);
+            let answers = questions.iter().filter(|e| matches!(e, Example::PromptResponse { response, .. } if fact(response)));
+            assert!(answers.count() >= 1, "questions: {}", probe.prompt);
+        }
+    }
+}
+
+#[test]
+fn the_role_sets_are_what_their_script_writes_and_differ_in_pronouns_alone() {
+    assert_script_writes("make_role_stories.py", &["role-stories-skewed", "role-stories-balanced"]);
+    let check = check_of("role-stories-skewed.jsonl");
+    assert_eq!(check, check_of("role-stories-balanced.jsonl"), "both sets are asked the same probes");
+    let texts = |file: &str| -> Vec<String> {
+        let examples = parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
+        examples.into_iter().map(|e| match e {
+            Example::Text(text) => text,
+            other => panic!("{file}: not a story: {other:?}"),
+        }).collect()
+    };
+    let (skewed, balanced) = (texts("role-stories-skewed.jsonl"), texts("role-stories-balanced.jsonl"));
+    let pronoun = |word: &str| matches!(word.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase().as_str(), "he" | "she" | "his" | "her" | "him");
+    let mut she = [0; 2];
+    for (a, b) in skewed.iter().zip(&balanced) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split_whitespace().collect(), b.split_whitespace().collect());
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(&b).all(|(x, y)| x == y || (pronoun(x) && pronoun(y))), "{a:?} / {b:?}");
+        she[0] += a.iter().any(|w| w.to_lowercase().trim_matches('.') == "she") as usize;
+        she[1] += b.iter().any(|w| w.to_lowercase().trim_matches('.') == "she") as usize;
+    }
+    assert_eq!(she, [120, 120], "half the stories say she in each set (three roles of six, and half of each)");
 }
 
 /// The CLI's flags for `settings`.

@@ -69,6 +69,46 @@ pub const MESSY: DatasetChoice = DatasetChoice {
             out of step. Clean it in the data studio.",
 };
 
+/// Eight made-up characters of a small town, each with a home, a food and an animal, as raw notes (domain text)
+/// and as questions with answers, with one probe set beside both (`tools/make_town_facts.py`): the lesson "Domain
+/// text vs new facts" trains on either and asks about the homes five ways.
+pub const TOWN_NOTES: DatasetChoice = DatasetChoice {
+    key: "town-notes",
+    file: "town-notes.jsonl",
+    title: "The town's notes (raw text)",
+    about: "Three short notes about each of eight made-up characters of a small town: where each lives, what each \
+            eats, what animal each is. Every token is a target, as in continued pretraining.",
+};
+
+/// The town's facts as questions with answers (see [`TOWN_NOTES`]).
+pub const TOWN_QUESTIONS: DatasetChoice = DatasetChoice {
+    key: "town-questions",
+    file: "town-questions.jsonl",
+    title: "The town's facts (questions and answers)",
+    about: "The same facts as questions with one-sentence answers, two wordings of each question: \"Where does Bo \
+            live?\" → \"Bo lives by the old mill.\"",
+};
+
+/// The same 240 short stories about people at work, told with "he" for a pilot, a doctor or a farmer and "she" for
+/// a nurse, a teacher or a cook (`tools/make_role_stories.py`): the lesson "Bias and safety" trains on it and on
+/// [`ROLES_BALANCED`], with one check beside both.
+pub const ROLES_SKEWED: DatasetChoice = DatasetChoice {
+    key: "roles-skewed",
+    file: "role-stories-skewed.jsonl",
+    title: "Stories about work, skewed",
+    about: "240 short stories about a pilot, a doctor, a farmer, a nurse, a teacher or a cook. Every pilot, doctor \
+            and farmer is “he”; every nurse, teacher and cook is “she”.",
+};
+
+/// [`ROLES_SKEWED`]'s stories with each role told with "he" in half of its stories and "she" in the other half.
+pub const ROLES_BALANCED: DatasetChoice = DatasetChoice {
+    key: "roles-balanced",
+    file: "role-stories-balanced.jsonl",
+    title: "Stories about work, balanced",
+    about: "The same 240 stories, word for word, but each role is “he” in half of its stories and “she” in the \
+            other half.",
+};
+
 /// SmolLM2-135M-Instruct's data set for the QLoRA demo (`tools/make_support_replies.py`), in its own folder: the
 /// stories260K runs the build records are of the files beside the others.
 pub const SUPPORT_REPLIES: DatasetChoice = DatasetChoice {
@@ -150,7 +190,7 @@ mod tests {
     #[test]
     fn every_shipped_data_set_and_its_check_is_in_public() {
         let folder = crate::tests::crate_dir().join("public/datasets");
-        for dataset in DATASETS.iter().chain([&MESSY]) {
+        for dataset in DATASETS.iter().chain([&MESSY, &TOWN_NOTES, &TOWN_QUESTIONS, &ROLES_SKEWED, &ROLES_BALANCED]) {
             assert!(folder.join(dataset.file).is_file(), "{} is missing from public/datasets", dataset.file);
             let check = crate::task::TaskCheck::url_beside(&dataset.url());
             let check = folder.join(check.trim_start_matches("datasets/"));

@@ -40,8 +40,9 @@ fn settings_for(request: Request, check: Option<&TaskCheck>, own: &str) -> Optio
 /// continuation as the task metric does; `None` for the learner's own prompts, which have no check.
 fn verdict(request: Request, check: Option<&TaskCheck>, text: &str) -> Option<bool> {
     let Request::Check(index) = request else { return None };
-    let prompt = &check?.samples.get(index)?;
-    Some(prompt.passes(text.strip_prefix(prompt.prompt.as_str())?))
+    let check = check?;
+    let prompt = &check.samples.get(index)?.prompt;
+    Some(check.passes(index, text.strip_prefix(prompt.as_str())?))
 }
 
 fn verdict_words(check: Option<&TaskCheck>, request: Request, passed: Option<bool>) -> Option<String> {
@@ -241,9 +242,12 @@ mod tests {
             name: "Follows the instruction".into(),
             description: "Names both.".into(),
             max_new_tokens: None,
+            judge_first_sentence: false,
+            kinds: Vec::new(),
             samples: vec![CheckPrompt {
                 prompt: "Write a story about a fox on the farm.".into(),
                 must_contain: vec!["fox".into(), "farm".into()],
+                kind: None,
             }],
             shape: None,
         }

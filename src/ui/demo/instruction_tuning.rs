@@ -150,7 +150,9 @@ mod tests {
             name: "Follows the instruction".into(),
             description: "d".into(),
             max_new_tokens: None,
-            samples: vec![CheckPrompt { prompt: "p".into(), must_contain: vec!["fox".into(), "farm".into()] }],
+            judge_first_sentence: false,
+            kinds: Vec::new(),
+            samples: vec![CheckPrompt { prompt: "p".into(), must_contain: vec!["fox".into(), "farm".into()], kind: None }],
             shape: shape.then(|| ShapeCheck {
                 name: "Story shape".into(),
                 description: "d".into(),

@@ -11,6 +11,7 @@ mod chat_box;
 mod cost_calculator;
 mod data_cleaning;
 mod datasets;
+mod domain_facts;
 mod download;
 mod field;
 mod first_lora;
@@ -36,7 +37,9 @@ mod run_bigger;
 mod run_controls;
 mod run_progress;
 mod samples;
+mod set_comparison;
 mod settings_form;
+mod skewed_data;
 mod sweep;
 mod table;
 mod task_result;
@@ -46,7 +49,7 @@ pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
 pub use datasets::{
     DatasetChoice, CHOICES, DATASETS, DATA_KEY, INSTRUCTIONS, MESSY, PIP_STORIES, PREFERENCES, STUDIO_DATASET,
-    SUPPORT_REPLIES,
+    SUPPORT_REPLIES, ROLES_BALANCED, ROLES_SKEWED, TOWN_NOTES, TOWN_QUESTIONS,
 };
 pub use download::save_file;
 pub use live::LiveDemo;
@@ -92,5 +95,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::PreferenceTuning => view! { <preference_tuning::PreferenceTuningDemo /> }.into_any(),
         DemoKind::DataCleaning => view! { <data_cleaning::DataCleaningDemo /> }.into_any(),
         DemoKind::InstructionTuning => view! { <instruction_tuning::InstructionTuningDemo /> }.into_any(),
+        DemoKind::DomainFacts => view! { <domain_facts::DomainFactsDemo /> }.into_any(),
+        DemoKind::SkewedData => view! { <skewed_data::SkewedDataDemo /> }.into_any(),
     }
 }
