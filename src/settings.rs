@@ -221,6 +221,10 @@ pub enum Range {
     },
     /// A probability that is not certain: from 0 up to, not including, 1.
     Fraction,
+    /// A share from 0 up to and including `max`.
+    Share {
+        max: f64,
+    },
 }
 
 /// A number setting: its key in URLs, its label on the page, and its range.
@@ -238,6 +242,7 @@ impl NumberSetting {
             Range::Whole { min, max } => format!("a whole number from {min} to {max}"),
             Range::Positive { max } => format!("a number above 0, at most {max}"),
             Range::Fraction => "a number from 0 up to (not including) 1".into(),
+            Range::Share { max } => format!("a number from 0 to {max}"),
         }
     }
 
@@ -246,6 +251,7 @@ impl NumberSetting {
             Range::Whole { min, max } => value.fract() == 0.0 && (min as f64..=max as f64).contains(&value),
             Range::Positive { max } => value > 0.0 && value <= max,
             Range::Fraction => (0.0..1.0).contains(&value),
+            Range::Share { max } => (0.0..=max).contains(&value),
         }
     }
 
@@ -284,6 +290,15 @@ pub const EVAL_EVERY: NumberSetting =
     NumberSetting { key: "eval", label: "Evaluate every", range: Range::Whole { min: 1, max: 1000 } };
 pub const SEED: NumberSetting =
     NumberSetting { key: "seed", label: "Seed", range: Range::Whole { min: 0, max: 1_000_000 } };
+/// How many of the training split's examples a run trains on, from the first; in URLs `examples=all` is every one.
+pub const MAX_EXAMPLES: NumberSetting =
+    NumberSetting { key: "examples", label: "Training examples", range: Range::Whole { min: 1, max: 100_000 } };
+/// `examples=all`: the whole training split.
+pub const ALL_EXAMPLES: &str = "all";
+/// The share of training pieces taken from the base model's own stories (replay): at most 0.9, nine pieces of
+/// replay to one of the data.
+pub const REPLAY: NumberSetting =
+    NumberSetting { key: "replay", label: "Replay share", range: Range::Share { max: 0.9 } };
 /// DPO's β: how far the policy may move from the reference (TRL's default is 0.1). In URLs `dpo=off` is no DPO.
 pub const DPO_BETA: NumberSetting = NumberSetting { key: "dpo", label: "DPO β", range: Range::Positive { max: 10.0 } };
 
@@ -295,6 +310,9 @@ pub const TARGETS_KEY: &str = "targets";
 pub const SCHEDULE_KEY: &str = "schedule";
 /// Why DPO with another method cannot start.
 pub const DPO_NEEDS_LORA: &str = "DPO here trains LoRA: its reference model is the model with its adapters off.";
+/// Why replay with DPO cannot start.
+pub const REPLAY_NEEDS_NEXT_TOKEN: &str =
+    "Replay mixes the base model's stories into next-token training; DPO trains on preference pairs: set the replay share to 0.";
 /// `dpo=off`: next-token training, no DPO.
 pub const DPO_OFF: &str = "off";
 
@@ -326,6 +344,15 @@ pub struct TrainSettings {
     /// next token.
     #[serde(default)]
     pub dpo_beta: Option<f64>,
+    /// Train on the first this many examples of the training split; `None`, all of them. Fewer examples for as
+    /// many steps means more passes over each (lesson "Overfitting and drift").
+    #[serde(default)]
+    pub max_examples: Option<usize>,
+    /// The share of training pieces that are the base model's own stories rather than the data set's (replay, or
+    /// rehearsal: mixing in text of the kind the model was trained on, against forgetting it); 0 trains on the
+    /// data alone.
+    #[serde(default)]
+    pub replay: f64,
 }
 
 impl Default for TrainSettings {
@@ -351,6 +378,8 @@ impl Default for TrainSettings {
             eval_every: 10,
             seed: 42,
             dpo_beta: None,
+            max_examples: None,
+            replay: 0.0,
         }
     }
 }
@@ -486,11 +515,18 @@ impl TrainSettings {
         check(&SEQ_LEN, self.seq_len as f64);
         check(&EVAL_EVERY, self.eval_every as f64);
         check(&SEED, self.seed as f64);
+        if let Some(examples) = self.max_examples {
+            check(&MAX_EXAMPLES, examples as f64);
+        }
+        check(&REPLAY, self.replay);
         if let Some(beta) = self.dpo_beta {
             check(&DPO_BETA, beta);
             if self.method != TrainingMethod::Lora {
                 problems.push(SettingProblem { key: DPO_BETA.key, message: DPO_NEEDS_LORA.into() });
             }
+        }
+        if self.dpo_beta.is_some() && self.replay > 0.0 {
+            problems.push(SettingProblem { key: REPLAY.key, message: REPLAY_NEEDS_NEXT_TOKEN.into() });
         }
         if self.method == TrainingMethod::Lora && self.lora_targets.is_empty() {
             problems.push(SettingProblem {
@@ -511,7 +547,7 @@ impl TrainSettings {
     }
 
     /// Every setting as `(URL key, value)`, in the order the forms show them.
-    pub fn pairs(&self) -> [(&'static str, String); 17] {
+    pub fn pairs(&self) -> [(&'static str, String); 19] {
         let targets: Vec<&str> = self.lora_targets.iter().map(|p| p.name()).collect();
         [
             (METHOD_KEY, self.method.name().into()),
@@ -527,6 +563,8 @@ impl TrainSettings {
             (BATCH_SIZE.key, self.batch_size.to_string()),
             (GRAD_ACCUM.key, self.grad_accum.to_string()),
             (SEQ_LEN.key, self.seq_len.to_string()),
+            (MAX_EXAMPLES.key, self.max_examples.map_or_else(|| ALL_EXAMPLES.to_string(), |n| n.to_string())),
+            (REPLAY.key, self.replay.to_string()),
             (LOSS_MASK_KEY, self.loss_mask.name().into()),
             (EVAL_EVERY.key, self.eval_every.to_string()),
             (SEED.key, self.seed.to_string()),
@@ -623,6 +661,15 @@ impl TrainSettings {
                 }
                 k if k == SEED.key => {
                     settings.seed = number(&SEED, defaults.seed.to_string()).map_or(defaults.seed, |n| n as u64)
+                }
+                k if k == MAX_EXAMPLES.key && value == ALL_EXAMPLES => settings.max_examples = None,
+                k if k == MAX_EXAMPLES.key => {
+                    let default = defaults.max_examples.map_or_else(|| ALL_EXAMPLES.to_string(), |n| n.to_string());
+                    settings.max_examples =
+                        number(&MAX_EXAMPLES, default).map(|n| Some(n as usize)).unwrap_or(defaults.max_examples)
+                }
+                k if k == REPLAY.key => {
+                    settings.replay = number(&REPLAY, defaults.replay.to_string()).unwrap_or(defaults.replay)
                 }
                 k if k == DPO_BETA.key && value == DPO_OFF => settings.dpo_beta = None,
                 k if k == DPO_BETA.key => {
@@ -779,12 +826,15 @@ mod tests {
             eval_every: 5,
             seed: 7,
             dpo_beta: None,
+            max_examples: Some(16),
+            replay: 0.25,
         };
         let query = settings.to_query();
         assert_eq!(
             query,
             "method=full&r=16&alpha=8.5&rslora=true&dropout=0.05&targets=q_proj%2Cdown_proj&lr=0.0003\
-             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&loss=no-end-token&eval=5&seed=7&dpo=off"
+             &schedule=linear&warmup=3&steps=30&batch=4&accum=2&seq=128&examples=16&replay=0.25&loss=no-end-token\
+             &eval=5&seed=7&dpo=off"
         );
         assert_eq!(TrainSettings::from_query(&format!("?{query}")), (settings, vec![]));
         assert_eq!(TrainSettings::from_query(""), (TrainSettings::default(), vec![]));
@@ -799,6 +849,27 @@ mod tests {
             problems[0].message,
             "`dpo=-1` in the address: DPO β must be a number above 0, at most 10; using the default, 0.25."
         );
+    }
+
+    #[test]
+    fn the_training_examples_are_a_count_or_all_and_replay_is_a_share_up_to_nine_tenths() {
+        let (settings, problems) = TrainSettings::from_query("examples=8&replay=0.5");
+        assert_eq!((settings.max_examples, settings.replay, problems), (Some(8), 0.5, vec![]));
+        let over = TrainSettings { max_examples: Some(8), replay: 0.5, ..TrainSettings::default() };
+        assert_eq!(TrainSettings::from_query_over(over, "examples=all").0.max_examples, None);
+        let (kept, problems) = TrainSettings::from_query("examples=0&replay=0.95");
+        assert_eq!((kept.max_examples, kept.replay), (None, 0.0));
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`examples=0` in the address: Training examples must be a whole number from 1 to 100000; using the \
+                 default, all.",
+                "`replay=0.95` in the address: Replay share must be a number from 0 to 0.9; using the default, 0."
+            ]
+        );
+        let dpo = TrainSettings { replay: 0.2, ..RunPreset::Preferences.settings() };
+        assert_eq!(dpo.problems().iter().map(|p| p.message.as_str()).collect::<Vec<_>>(), [REPLAY_NEEDS_NEXT_TOKEN]);
     }
 
     #[test]

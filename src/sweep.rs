@@ -16,15 +16,20 @@ pub enum Sweep {
     /// Instruction tuning with each loss mask (the responses, the prompts too, the responses without their end
     /// tokens), for the default run's 60 steps and the Instruction tuning preset's 300.
     LossMask,
+    /// How many training examples against how much of each batch is the base model's own stories (replay), for
+    /// twice the default run's steps: few examples for that long overfit, and the drift from the base model grows
+    /// unless it is replayed.
+    Overfitting,
 }
 
 impl Choice for Sweep {
-    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate, Sweep::LossMask];
+    const ALL: &'static [Sweep] = &[Sweep::RankAndTargets, Sweep::LearningRate, Sweep::LossMask, Sweep::Overfitting];
     fn name(self) -> &'static str {
         match self {
             Sweep::RankAndTargets => "rank-targets",
             Sweep::LearningRate => "learning-rate",
             Sweep::LossMask => "loss-mask",
+            Sweep::Overfitting => "overfitting",
         }
     }
 }
@@ -50,6 +55,15 @@ const METHODS: [(TrainingMethod, &str); 2] =
 /// The columns of the loss-mask sweep: the run's length, and its name in the grid.
 const LENGTHS: [(usize, &str); 2] = [(60, "60 steps (the default run)"), (300, "300 steps (Instruction tuning)")];
 
+/// The rows of the overfitting sweep: how many training examples (`None`: every one).
+const EXAMPLE_COUNTS: [Option<usize>; 3] = [Some(8), Some(32), None];
+
+/// The columns of the overfitting sweep: the replay share, and its name in the grid.
+const REPLAY_SHARES: [(f64, &str); 3] = [(0.0, "No replay"), (0.2, "20% replay"), (0.5, "50% replay")];
+
+/// The overfitting sweep's length: twice the default run, so 8 examples are seen dozens of times.
+const OVERFITTING_STEPS: usize = 120;
+
 /// One run of a sweep: its place in the grid and its settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -62,7 +76,7 @@ impl Sweep {
     /// The data set it runs on, one of the site's (`public/datasets/`).
     pub fn dataset_file(self) -> &'static str {
         match self {
-            Sweep::RankAndTargets | Sweep::LearningRate => "pip-the-purple-robot.jsonl",
+            Sweep::RankAndTargets | Sweep::LearningRate | Sweep::Overfitting => "pip-the-purple-robot.jsonl",
             Sweep::LossMask => "animal-place-instructions.jsonl",
         }
     }
@@ -73,6 +87,7 @@ impl Sweep {
             Sweep::RankAndTargets => "Rank r",
             Sweep::LearningRate => "Learning rate",
             Sweep::LossMask => "Loss on",
+            Sweep::Overfitting => "Training examples",
         }
     }
 
@@ -81,6 +96,9 @@ impl Sweep {
             Sweep::RankAndTargets => RANKS.iter().map(usize::to_string).collect(),
             Sweep::LearningRate => LEARNING_RATES.iter().map(f64::to_string).collect(),
             Sweep::LossMask => LossMask::ALL.iter().map(|mask| mask.label().to_string()).collect(),
+            Sweep::Overfitting => {
+                EXAMPLE_COUNTS.iter().map(|count| count.map_or("all".to_string(), |n| n.to_string())).collect()
+            }
         }
     }
 
@@ -96,6 +114,7 @@ impl Sweep {
                 .collect(),
             Sweep::LearningRate => METHODS.iter().map(|&(_, label)| label).collect(),
             Sweep::LossMask => LENGTHS.iter().map(|&(_, label)| label).collect(),
+            Sweep::Overfitting => REPLAY_SHARES.iter().map(|&(_, label)| label).collect(),
         }
     }
 
@@ -127,6 +146,12 @@ impl Sweep {
             Sweep::LossMask => {
                 TrainSettings { loss_mask: LossMask::ALL[row], steps: LENGTHS[column].0, ..TrainSettings::default() }
             }
+            Sweep::Overfitting => TrainSettings {
+                max_examples: EXAMPLE_COUNTS[row],
+                replay: REPLAY_SHARES[column].0,
+                steps: OVERFITTING_STEPS,
+                ..TrainSettings::default()
+            },
         }
     }
 
@@ -140,6 +165,7 @@ impl Sweep {
             Sweep::RankAndTargets => "r",
             Sweep::LearningRate => "learning rate",
             Sweep::LossMask => "loss on",
+            Sweep::Overfitting => "training examples",
         }
     }
 
@@ -154,7 +180,15 @@ impl Sweep {
             Sweep::LearningRate => vec![index(4, 0), index(4, 1), index(2, 1)],
             // Every mask at the length that teaches the data set's task.
             Sweep::LossMask => vec![index(0, 1), index(1, 1), index(2, 1)],
+            // Eight examples and every example without replay, and every example with half of each batch replayed.
+            Sweep::Overfitting => vec![index(0, 0), index(2, 0), index(2, 2)],
         }
+    }
+
+    /// Whether its cells show how many passes over the data each run made and its drift from the base model,
+    /// beside the held-out loss: what the overfitting sweep is about.
+    pub fn shows_passes_and_drift(self) -> bool {
+        self == Sweep::Overfitting
     }
 
     /// Where the site serves the recording of this sweep on the data set at `dataset_url`:
@@ -251,6 +285,26 @@ mod tests {
     }
 
     #[test]
+    fn the_overfitting_grid_is_each_data_size_at_each_replay_share_for_twice_the_default_steps() {
+        let sweep = Sweep::Overfitting;
+        let cells = sweep.cells();
+        assert_eq!(cells.len(), 3 * 3);
+        assert_eq!(sweep.cell_label(&cells[1]), "training examples 8, 20% replay");
+        assert_eq!(sweep.cell_label(&cells[8]), "training examples all, 50% replay");
+        assert_eq!((cells[8].settings.max_examples, cells[8].settings.replay), (None, 0.5));
+        for cell in &cells {
+            let s = &cell.settings;
+            assert_eq!(
+                TrainSettings { max_examples: None, replay: 0.0, steps: 60, ..s.clone() },
+                TrainSettings::default()
+            );
+            assert_eq!(s.steps, 120);
+            assert!(s.problems().is_empty(), "{:?}", s.problems());
+        }
+        assert!(sweep.shows_passes_and_drift() && !Sweep::LossMask.shows_passes_and_drift());
+    }
+
+    #[test]
     fn the_suggested_cells_are_the_lessons_comparisons() {
         let labels = |sweep: Sweep| -> Vec<String> {
             let cells = sweep.cells();
@@ -264,6 +318,10 @@ mod tests {
                 "learning rate 0.01, Full fine-tuning",
                 "learning rate 0.001, Full fine-tuning"
             ]
+        );
+        assert_eq!(
+            labels(Sweep::Overfitting),
+            ["training examples 8, No replay", "training examples all, No replay", "training examples all, 50% replay"]
         );
         assert_eq!(
             labels(Sweep::LossMask),

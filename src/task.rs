@@ -387,8 +387,11 @@ mod tests {
     fn answers_are_counted_by_kind_in_the_checks_order() {
         let check = probes();
         let judged = check.judge(vec!["Bo lives by the old mill.".into(), "Bo.".into(), "Kit lives by a tree.".into()]);
-        let counts: Vec<(&str, usize, usize)> =
-            check.passed_by_kind(&judged).into_iter().map(|(kind, passed, total)| (kind.name.as_str(), passed, total)).collect();
+        let counts: Vec<(&str, usize, usize)> = check
+            .passed_by_kind(&judged)
+            .into_iter()
+            .map(|(kind, passed, total)| (kind.name.as_str(), passed, total))
+            .collect();
         assert_eq!(counts, [("Asked as trained", 1, 2), ("Asked in reverse", 1, 1)]);
     }
 
@@ -397,7 +400,9 @@ mod tests {
         let parse = |json: &str| TaskCheck::parse("town.check.json", json.as_bytes());
         let kinds = r#""kinds": [{"key": "asked", "name": "Asked as trained"}]"#;
         let sample = |kind: &str| format!(r#"{{"prompt": "Where does Bo live?", "must_contain": ["mill"]{kind}}}"#);
-        let check = |kinds: &str, sample: String| format!(r#"{{"name": "n", "description": "d", {kinds} "samples": [{sample}]}}"#);
+        let check = |kinds: &str, sample: String| {
+            format!(r#"{{"name": "n", "description": "d", {kinds} "samples": [{sample}]}}"#)
+        };
         assert!(parse(&check(&format!("{kinds},"), sample(r#", "kind": "asked""#))).is_ok());
         assert_eq!(
             parse(&check(&format!("{kinds},"), sample(r#", "kind": "asekd""#))).unwrap_err(),

@@ -3,6 +3,7 @@
 # worker can fetch it. Writes models/stories260K/ into Trunk's staging folder:
 #   config.json, model.safetensors, tokenizer.json, tokenizer_config.json  (the Hugging Face folder)
 #   reference-stories.jsonl  stories the base model writes itself, to measure drift from it during fine-tuning
+#   replay-stories.jsonl     more of them (other seeds), which runs with a replay share mix into training
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
 # and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the settings its demo starts with, and
@@ -40,6 +41,10 @@ if [ ! -f "$built/manifest.json" ]; then
     "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
       python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
   done > "$built.tmp/reference-stories.jsonl"
+  for seed in $(seq 101 164); do
+    "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
+      python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
+  done > "$built.tmp/replay-stories.jsonl"
   (cd "$built.tmp" && python3 - <<'PY'
 import hashlib, json, os
 files = {name: {"sha256": hashlib.sha256(open(name, "rb").read()).hexdigest(), "bytes": os.path.getsize(name)}
@@ -84,12 +89,12 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
 done
 
-# The lessons "Rank, alpha and targets", "Learning rate, schedule and batch" and "Data: formats, templates and
-# the loss mask": every cell of each sweep on its data set (`tinytune::sweep::Sweep::dataset_file`; `tinytune
+# The lessons "Rank, alpha and targets", "Learning rate, schedule and batch", "Data: formats, templates and the
+# loss mask" and "Overfitting and drift": every cell of each sweep on its data set (`tinytune::sweep::Sweep::dataset_file`; `tinytune
 # sweep`, each cell a run as `record` makes it), shown until the learner runs the cells:
 # datasets/<name>.sweep-<sweep>.json.
 for swept_on in rank-targets:pip-the-purple-robot learning-rate:pip-the-purple-robot \
-    loss-mask:animal-place-instructions; do
+    loss-mask:animal-place-instructions overfitting:pip-the-purple-robot; do
   sweep=${swept_on%%:*}
   data=public/datasets/${swept_on#*:}.jsonl
   stem=$(basename "${data%.*}")
@@ -97,7 +102,7 @@ for swept_on in rank-targets:pip-the-purple-robot learning-rate:pip-the-purple-r
   swept="$recorded_cache/$stem.$data_key.sweep-$sweep.json"
   if [ ! -f "$swept" ]; then
     "$tinytune" sweep --sweep "$sweep" --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
-      --out "$swept.tmp"
+      --replay "$built/replay-stories.jsonl" --out "$swept.tmp"
     mv "$swept.tmp" "$swept"
   fi
   cp "$swept" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.sweep-$sweep.json"

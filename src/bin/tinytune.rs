@@ -393,6 +393,10 @@ struct RecordArgs {
     /// it no drift is measured (as on the site for a model folder without one).
     #[arg(long)]
     reference: Option<PathBuf>,
+    /// More text the base model wrote itself (the site model folder's replay-stories.jsonl), which runs with a
+    /// replay share mix in.
+    #[arg(long)]
+    replay: Option<PathBuf>,
     /// The JSON file to write.
     #[arg(long)]
     out: PathBuf,
@@ -736,6 +740,9 @@ fn train(args: TrainArgs) -> Result<(), String> {
         eval_every: args.eval_every,
         seed: args.seed,
         dpo_beta: args.dpo_beta,
+        // The whole training split, without replay (`record --settings examples=…&replay=…` has both).
+        max_examples: None,
+        replay: 0.0,
     };
     let config = TrainingConfig::from_settings(&settings)
         .with_weight_decay(args.weight_decay)
@@ -1057,26 +1064,26 @@ fn quantize_on(model_args: &ModelArgs, data: &Path) -> Result<QuantizationTable,
 /// `tinytune record`: the worker's run (`site_run`, the data set split as the worker splits it, `settings`),
 /// then what the worker reports after it; with `adapter_out`, the adapter as a PEFT folder too.
 fn record(args: &RecordArgs, settings: &TrainSettings, adapter_out: Option<&Path>) -> Result<RecordedRun, String> {
-    let RecordArgs { model: model_args, data, reference, .. } = args;
+    let RecordArgs { model: model_args, data, reference, replay, .. } = args;
     let device = device_for(model_args.backend);
     let (config, base, tokenizer) = load(model_args, &device)?;
     let training_device = device.clone().autodiff();
     let (_, model, _) = load(model_args, &training_device)?;
     let tokenize = |examples: &[Example]| tokenize_examples(examples, &tokenizer);
     let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
-    let reference = match reference {
-        Some(reference) => examples_in(reference)?,
-        None => Vec::new(),
-    };
+    let own_stories = |file: &Option<PathBuf>| file.as_ref().map_or(Ok(Vec::new()), |file| examples_in(file));
+    let (reference, replay) = (own_stories(reference)?, own_stories(replay)?);
     let (preferences, held_out_preferences) =
         (tokenize_preferences(&train, &tokenizer)?, tokenize_preferences(&held_out, &tokenizer)?);
-    let (train, held_out, reference) = (tokenize(&train)?, tokenize(&held_out)?, tokenize(&reference)?);
+    let (train, held_out) = (tokenize(&train)?, tokenize(&held_out)?);
+    let (reference, replay) = (tokenize(&reference)?, tokenize(&replay)?);
     let site_data = SiteData {
         train: &train,
         preferences: &preferences,
         held_out: &held_out,
         held_out_preferences: &held_out_preferences,
         reference: &reference,
+        replay: &replay,
     };
     let mut trainer =
         site_run(model, &site_data, settings, tokenizer.eos_id(), &training_device).map_err(|e| e.to_string())?;

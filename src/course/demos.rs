@@ -54,10 +54,13 @@ pub enum DemoKind {
     /// The same stories about people at work told with stereotyped pronouns or balanced ones: how often each
     /// run's stories call each role "she".
     SkewedData,
+    /// Training examples against the replay share on the Pip stories, for twice the default steps: a grid of
+    /// runs, recorded too, with each cell's held-out loss, drift and passes over the data.
+    OverfittingSweep,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 20] = [
+    pub const ALL: [DemoKind; 21] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -78,6 +81,7 @@ impl DemoKind {
         DemoKind::InstructionTuning,
         DemoKind::DomainFacts,
         DemoKind::SkewedData,
+        DemoKind::OverfittingSweep,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -103,6 +107,7 @@ impl DemoKind {
             DemoKind::InstructionTuning => "instruction-tuning",
             DemoKind::DomainFacts => "domain-facts",
             DemoKind::SkewedData => "skewed-data",
+            DemoKind::OverfittingSweep => "overfitting-sweep",
         }
     }
 
@@ -131,7 +136,8 @@ impl DemoKind {
             | DemoKind::DataCleaning
             | DemoKind::InstructionTuning
             | DemoKind::DomainFacts
-            | DemoKind::SkewedData => None,
+            | DemoKind::SkewedData
+            | DemoKind::OverfittingSweep => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -44,13 +44,16 @@ pub struct SiteData<'a> {
     pub held_out_preferences: &'a [TokenizedPreference],
     /// Text the base model wrote itself, to measure drift from it.
     pub reference: &'a [TokenizedExample],
+    /// More text the base model wrote itself (never `reference`'s), which a run with a replay share mixes in.
+    pub replay: &'a [TokenizedExample],
 }
 
 /// The trainer for a run as the site makes one, in the worker and in the CLI's recordings of it (`tinytune
 /// record`): `settings` on the training examples, with the targets its loss mask picks, or with a DPO β on their
 /// preference pairs; held-out loss on the first [`EVAL_SEQUENCES`] sequences of `held_out`, on their responses
 /// whatever the mask (a preference pair's chosen answer); drift on as many of `reference`. `pad_id` is the
-/// tokenizer's EOS.
+/// tokenizer's EOS. With `max_examples` it trains on that many examples of `train` (or pairs), from the first; with
+/// a replay share, that share of its training pieces are `replay`'s, repeated as needed.
 pub fn site_run(
     model: LlamaForCausalLM,
     data: &SiteData,
@@ -65,14 +68,25 @@ pub fn site_run(
     };
     let held_out = sequences(data.held_out, EVAL_SEQUENCES);
     let config = TrainingConfig::from_settings(settings);
+    let first = |count: usize| settings.max_examples.map_or(count, |most| most.min(count));
     let trainer = match settings.dpo_beta {
         None => {
             let train: Vec<TokenizedExample> =
-                data.train.iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
-            Trainer::new(model, sequences(&train, usize::MAX), held_out, config, device)?
+                data.train[..first(data.train.len())].iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
+            let mut train = sequences(&train, usize::MAX);
+            let replayed = replay_count(train.len(), settings.replay);
+            if replayed > 0 && data.replay.is_empty() {
+                return Err(TrainError::NoData(
+                    "replay mixes in text the base model wrote itself, and this model has none (the site's model \
+                     folder has replay-stories.jsonl): set the replay share to 0"
+                        .into(),
+                ));
+            }
+            train.extend(sequences(data.replay, usize::MAX).into_iter().cycle().take(replayed));
+            Trainer::new(model, train, held_out, config, device)?
         }
         Some(_) => {
-            let pairs = preference_pairs(data.preferences, settings.seq_len, pad_id);
+            let pairs = preference_pairs(&data.preferences[..first(data.preferences.len())], settings.seq_len, pad_id);
             if pairs.is_empty() {
                 return Err(TrainError::NoData(
                     "DPO trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"} lines) and this data set \
@@ -86,6 +100,15 @@ pub fn site_run(
         }
     };
     Ok(trainer.with_reference_eval(sequences(data.reference, EVAL_SEQUENCES)))
+}
+
+/// How many replayed pieces make `share` of the pieces beside `pieces` of the data: pieces × share / (1 − share),
+/// rounded.
+pub fn replay_count(pieces: usize, share: f64) -> usize {
+    if share <= 0.0 || share >= 1.0 {
+        return 0;
+    }
+    (pieces as f64 * share / (1.0 - share)).round() as usize
 }
 
 #[derive(Config, Debug)]
@@ -860,6 +883,15 @@ mod tests {
             .with_learning_rate(1.0)
             .with_schedule(schedule)
             .with_warmup_steps(warmup_steps)
+    }
+
+    #[test]
+    fn a_replay_share_is_that_share_of_all_the_pieces() {
+        assert_eq!(replay_count(30, 0.0), 0);
+        assert_eq!(replay_count(30, 0.25), 10, "10 of 40");
+        assert_eq!(replay_count(30, 0.5), 30);
+        assert_eq!(replay_count(30, 0.9), 270, "270 of 300");
+        assert_eq!(replay_count(7, 1.0), 0, "never all replay");
     }
 
     #[test]

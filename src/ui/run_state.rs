@@ -1130,7 +1130,14 @@ mod tests {
             max_new_tokens: None,
             judge_first_sentence: false,
             kinds: Vec::new(),
-            samples: vec![crate::task::CheckPrompt { prompt: "Once".into(), must_contain: vec!["Pip".into()], kind: None }; 8],
+            samples: vec![
+                crate::task::CheckPrompt {
+                    prompt: "Once".into(),
+                    must_contain: vec!["Pip".into()],
+                    kind: None
+                };
+                8
+            ],
             shape: None,
         };
         let summary = DatasetSummary {

@@ -109,6 +109,7 @@ fn trainer_for(session: &Session, dataset_url: &str, settings: &TrainSettings) -
         held_out: &dataset.held_out,
         held_out_preferences: &dataset.held_out_preferences,
         reference: &session.reference,
+        replay: &session.replay,
     };
     site_run(model, &data, settings, eos, &device).map_err(|e| e.to_string())
 }

@@ -33,6 +33,8 @@ use crate::train::EVAL_SEQUENCES;
 /// ship to measure drift from it.
 const GGUF_FILE: &str = "model.gguf";
 const REFERENCE_FILE: &str = "reference-stories.jsonl";
+/// More stories the base model wrote itself, for runs with a replay share (never the drift's).
+const REPLAY_FILE: &str = "replay-stories.jsonl";
 
 /// Finished runs whose models are kept, for samples and exports; older ones are dropped. Each is a whole copy of
 /// the model, so the budget is in bytes as well as runs: stories260K's copies take 1 MB each, SmolLM2's 193 MB
@@ -89,11 +91,29 @@ pub struct Session {
     /// Stories the base model wrote itself: their loss rising during a run means forgetting. A model folder
     /// without them (the GGUF one) has none, and its runs measure no drift.
     pub reference: Vec<TokenizedExample>,
+    /// More of them, never the drift's, for runs with a replay share; none in a folder without them.
+    pub replay: Vec<TokenizedExample>,
     datasets: BTreeMap<String, Dataset>,
     runs: VecDeque<(RunId, TrainedRun)>,
     /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them, with their URLs;
     /// and adapters the learner opened, with their file names.
     shipped_adapters: BTreeMap<RunId, (String, LlamaForCausalLM)>,
+}
+
+/// The base model's own stories in `file` of the model folder at `model_url`, tokenized; none when the folder has
+/// no such file.
+async fn own_stories(
+    model_url: &str,
+    manifest: &ModelManifest,
+    file: &str,
+    tokenizer: &TextTokenizer,
+) -> Result<Vec<TokenizedExample>, String> {
+    if !manifest.files.contains_key(file) {
+        return Ok(Vec::new());
+    }
+    let text = model_file(model_url, manifest, file).await?;
+    let stories = parse_dataset(file, &text).map_err(|e| e.to_string())?;
+    tokenize_examples(&stories, tokenizer).map_err(|e| format!("{file}: {e}"))
 }
 
 impl Session {
@@ -116,14 +136,8 @@ impl Session {
                 String::from_utf8(tokenizer_json).map_err(|_| "tokenizer.json is not UTF-8".to_string())?;
             (config, base, tokenizer, BaseFiles::Folder { config_json, weights, tokenizer_json, tokenizer_config })
         };
-        let reference = match manifest.files.contains_key(REFERENCE_FILE) {
-            true => {
-                let text = model_file(&model_url, &manifest, REFERENCE_FILE).await?;
-                let references = parse_dataset(REFERENCE_FILE, &text).map_err(|e| e.to_string())?;
-                tokenize_examples(&references, &tokenizer).map_err(|e| format!("{REFERENCE_FILE}: {e}"))?
-            }
-            false => Vec::new(),
-        };
+        let reference = own_stories(&model_url, &manifest, REFERENCE_FILE, &tokenizer).await?;
+        let replay = own_stories(&model_url, &manifest, REPLAY_FILE, &tokenizer).await?;
         Ok(Session {
             backend_choice,
             model_url,
@@ -136,6 +150,7 @@ impl Session {
             files,
             tokenizer,
             reference,
+            replay,
             datasets: BTreeMap::new(),
             runs: VecDeque::new(),
             shipped_adapters: BTreeMap::new(),

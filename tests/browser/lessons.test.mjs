@@ -383,6 +383,8 @@ async function sweepGrid(demo) {
       chosen: td.querySelector("input").checked,
       loss: td.querySelector(".sweep-loss")?.textContent ?? null,
       task: td.querySelector(".sweep-task")?.textContent ?? null,
+      drift: td.querySelector(".sweep-drift")?.textContent ?? null,
+      passes: td.querySelector(".sweep-passes")?.textContent ?? null,
       source: [...td.querySelectorAll(".sweep-source")].map((s) => s.textContent).join(" "),
     })),
   );
@@ -444,6 +446,42 @@ test("rank sweep: every cell's recording first; the learner runs r 1 on all line
   assert.ok(last(at(2, 2)) < last(at(5, 0)) && last(at(5, 0)) < last(at(0, 2)), "r 4 all linear < r 32 attention < r 1 all linear");
   for (let row = 0; row < 6; row++) assert.ok(last(at(row, 1)) < last(at(row, 0)), `MLP below attention at row ${row}`);
   for (let row = 1; row < 6; row++) assert.ok(last(at(row, 3)) > last(at(row, 2)), `rsLoRA above plain at row ${row}`);
+  page.assertClean();
+  await context.close();
+});
+
+test("overfitting sweep: every cell's recording with its drift and passes; few examples overfit and drift, replay lowers the drift and the Pip rate; the learner's 8-example run repeats the recording", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const { demo, recorded, index } = await runOneSweepCell(
+    page,
+    "overfitting-sweep",
+    "pip-the-purple-robot.sweep-overfitting.json",
+    ["training examples 8, No replay", "training examples all, No replay", "training examples all, 50% replay"],
+    "training examples 8, No replay",
+  );
+  const evals = (i) => recorded[i].metrics.filter((m) => m.eval_loss != null);
+  const drift = (i) => evals(i).at(-1).reference_eval_loss;
+  const passes = (i) => (recorded[i].settings.steps * recorded[i].settings.batch_size) / recorded[i].training_sequences;
+  const grid = await sweepGrid(demo);
+  grid.forEach((cell, i) => {
+    if (i === index) return;
+    assert.deepEqual([cell.drift, cell.passes], [`drift ${drift(i).toFixed(3)}`, `${passes(i).toFixed(1)} passes`], cell.label);
+  });
+  // The learner's run of the 8-example cell: its passes are the recording's, its drift within float rounding.
+  assert.equal(grid[index].passes, `${passes(index).toFixed(1)} passes`);
+  const mine = Number(grid[index].drift.replace("drift ", ""));
+  assert.ok(Math.abs(mine - drift(index)) <= 5e-3, `drift ${mine} in the tab, ${drift(index)} recorded`);
+  // What the lesson reads in the grid (rows 8, 32, all; columns no, 20% and 50% replay).
+  const at = (row, column) => row * 3 + column;
+  const best = (i) => Math.min(...evals(i).map((m) => m.eval_loss));
+  assert.ok(evals(at(0, 0)).at(-1).eval_loss > best(at(0, 0)) + 0.5, "8 examples: the held-out loss turns up");
+  assert.ok(drift(at(0, 0)) > drift(at(2, 0)), "fewer examples, more drift");
+  for (let row = 0; row < 3; row++) assert.ok(drift(at(row, 2)) < drift(at(row, 0)), `replay lowers the drift at row ${row}`);
+  for (let row = 0; row < 3; row++) assert.ok(recorded[at(row, 2)].task.passed < recorded[at(row, 0)].task.passed, `replay costs the Pip rate at row ${row}`);
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  for (const figure of [evals(at(0, 0)).at(-1).eval_loss, best(at(0, 0)), drift(at(0, 0)), drift(at(2, 0)), drift(at(2, 2))]) {
+    assert.ok(lessonText.includes(figure.toFixed(3)), `the lesson quotes ${figure.toFixed(3)}`);
+  }
   page.assertClean();
   await context.close();
 });

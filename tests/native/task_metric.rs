@@ -71,7 +71,10 @@ fn assert_script_writes(script: &str, stems: &[&str]) {
 
 #[test]
 fn the_instruction_and_preference_sets_are_what_their_script_writes_and_each_pair_differs_in_the_request_alone() {
-    assert_script_writes("make_animal_place_instructions.py", &["animal-place-instructions", "animal-place-preferences"]);
+    assert_script_writes(
+        "make_animal_place_instructions.py",
+        &["animal-place-instructions", "animal-place-preferences"],
+    );
     let read = |file: &str| parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
     let (instructions, preferences) = (read("animal-place-instructions.jsonl"), read("animal-place-preferences.jsonl"));
     assert_eq!(instructions.len(), preferences.len());
@@ -112,7 +115,11 @@ fn the_town_sets_are_what_their_script_writes_and_the_split_leaves_every_probed_
     let kinds: Vec<&str> = check.kinds.iter().map(|kind| kind.key.as_str()).collect();
     assert_eq!(kinds, ["asked", "reworded", "no-where", "reversed", "finish"]);
     for kind in kinds {
-        assert_eq!(check.samples.iter().filter(|s| s.kind.as_deref() == Some(kind)).count(), 8, "one probe a character");
+        assert_eq!(
+            check.samples.iter().filter(|s| s.kind.as_deref() == Some(kind)).count(),
+            8,
+            "one probe a character"
+        );
     }
     // What the runs train on: the site's split (10% held out, grouped), as the worker makes it.
     let trained = |file: &str| {
@@ -135,7 +142,8 @@ fn the_town_sets_are_what_their_script_writes_and_the_split_leaves_every_probed_
         if probe.kind.as_deref() == Some("finish") {
             let fact = |text: &str| text.split_once(&probe.prompt).is_some_and(|(_, rest)| check.passes(i, rest));
             assert!(notes.iter().any(|e| matches!(e, Example::Text(t) if fact(t))), "notes: {}", probe.prompt);
-            let answers = questions.iter().filter(|e| matches!(e, Example::PromptResponse { response, .. } if fact(response)));
+            let answers =
+                questions.iter().filter(|e| matches!(e, Example::PromptResponse { response, .. } if fact(response)));
             assert!(answers.count() >= 1, "questions: {}", probe.prompt);
         }
     }
@@ -148,13 +156,21 @@ fn the_role_sets_are_what_their_script_writes_and_differ_in_pronouns_alone() {
     assert_eq!(check, check_of("role-stories-balanced.jsonl"), "both sets are asked the same probes");
     let texts = |file: &str| -> Vec<String> {
         let examples = parse_dataset(file, &std::fs::read(datasets_dir().join(file)).unwrap()).unwrap();
-        examples.into_iter().map(|e| match e {
-            Example::Text(text) => text,
-            other => panic!("{file}: not a story: {other:?}"),
-        }).collect()
+        examples
+            .into_iter()
+            .map(|e| match e {
+                Example::Text(text) => text,
+                other => panic!("{file}: not a story: {other:?}"),
+            })
+            .collect()
     };
     let (skewed, balanced) = (texts("role-stories-skewed.jsonl"), texts("role-stories-balanced.jsonl"));
-    let pronoun = |word: &str| matches!(word.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase().as_str(), "he" | "she" | "his" | "her" | "him");
+    let pronoun = |word: &str| {
+        matches!(
+            word.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase().as_str(),
+            "he" | "she" | "his" | "her" | "him"
+        )
+    };
     let mut she = [0; 2];
     for (a, b) in skewed.iter().zip(&balanced) {
         let (a, b): (Vec<&str>, Vec<&str>) = (a.split_whitespace().collect(), b.split_whitespace().collect());

@@ -6,6 +6,7 @@ use crate::common;
 
 use burn::prelude::*;
 use tinytune::data::TrainingSequence;
+use tinytune::dataset::Example;
 use tinytune::export::{adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_model_safetensors};
 use tinytune::generate::{generate, generate_unless, last_position_logits, GenerationConfig};
 
@@ -293,6 +294,46 @@ fn a_dpo_run_starts_at_ln_2_and_learns_to_prefer_the_chosen_answers() {
 }
 
 #[test]
+fn a_site_run_trains_on_its_first_examples_and_mixes_in_the_share_of_replay_it_is_given() {
+    let device = Device::flex().autodiff();
+    let tokenizer = common::stories260k_tokenizer();
+    let tokenize = |texts: &[&str]| {
+        let examples: Vec<Example> = texts.iter().map(|t| Example::Text(t.to_string())).collect();
+        tinytune::data::tokenize_examples(&examples, &tokenizer).unwrap()
+    };
+    // Each story is one piece of 24 tokens or fewer.
+    let train =
+        tokenize(&["Pip the robot found a red ball.", "Pip went to the park.", "Pip saw a big dog.", "Pip sang."]);
+    let replay = tokenize(&["Once upon a time, there was a cat.", "Tom had a toy car."]);
+    let held_out = tokenize(&["Pip ate an apple."]);
+    let data = SiteData {
+        train: &train,
+        preferences: &[],
+        held_out: &held_out,
+        held_out_preferences: &[],
+        reference: &[],
+        replay: &replay,
+    };
+    let base = TrainSettings { steps: 2, batch_size: 2, seq_len: 24, warmup_steps: 0, ..TrainSettings::default() };
+    let pieces = |settings: TrainSettings, data: &SiteData| {
+        site_run(load(&device), data, &settings, tokenizer.eos_id(), &device).map(|t| t.training_sequences())
+    };
+    assert_eq!(pieces(base.clone(), &data).unwrap(), 4);
+    assert_eq!(pieces(TrainSettings { max_examples: Some(2), ..base.clone() }, &data).unwrap(), 2, "the first two");
+    assert_eq!(
+        pieces(TrainSettings { max_examples: Some(9), ..base.clone() }, &data).unwrap(),
+        4,
+        "no more than there are"
+    );
+    // Half replay: as many of the base model's stories as the data has pieces, the two of them repeated.
+    assert_eq!(pieces(TrainSettings { replay: 0.5, ..base.clone() }, &data).unwrap(), 8);
+    assert_eq!(pieces(TrainSettings { max_examples: Some(3), replay: 0.25, ..base.clone() }, &data).unwrap(), 4);
+    let without = SiteData { replay: &[], ..data };
+    let error = pieces(TrainSettings { replay: 0.5, ..base }, &without).map(|_| ()).unwrap_err();
+    assert!(error.to_string().contains("set the replay share to 0"), "{error}");
+}
+
+#[test]
 fn a_site_dpo_run_measures_its_held_out_pairs_and_needs_pairs_to_train_on() {
     let device = Device::flex().autodiff();
     let tokenizer = common::stories260k_tokenizer();
@@ -306,6 +347,7 @@ fn a_site_dpo_run_measures_its_held_out_pairs_and_needs_pairs_to_train_on() {
         held_out: &tokenized[4..],
         held_out_preferences: held_out_pairs,
         reference: &[],
+        replay: &[],
     };
     let settings = TrainSettings {
         dpo_beta: Some(0.1),

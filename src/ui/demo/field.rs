@@ -29,6 +29,7 @@ pub fn Field(
         Some(Range::Whole { min, max }) => (Some(min.to_string()), Some(max.to_string()), Some("1")),
         Some(Range::Positive { max }) => (Some("0".to_string()), Some(max.to_string()), Some("any")),
         Some(Range::Fraction) => (Some("0".to_string()), None, Some("any")),
+        Some(Range::Share { max }) => (Some("0".to_string()), Some(max.to_string()), Some("any")),
         None => (None, None, None),
     };
     let hint = match (hint, setting) {

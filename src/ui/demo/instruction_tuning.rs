@@ -152,7 +152,11 @@ mod tests {
             max_new_tokens: None,
             judge_first_sentence: false,
             kinds: Vec::new(),
-            samples: vec![CheckPrompt { prompt: "p".into(), must_contain: vec!["fox".into(), "farm".into()], kind: None }],
+            samples: vec![CheckPrompt {
+                prompt: "p".into(),
+                must_contain: vec!["fox".into(), "farm".into()],
+                kind: None,
+            }],
             shape: shape.then(|| ShapeCheck {
                 name: "Story shape".into(),
                 description: "d".into(),

@@ -48,8 +48,8 @@ mod tokens;
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
 pub use datasets::{
-    DatasetChoice, CHOICES, DATASETS, DATA_KEY, INSTRUCTIONS, MESSY, PIP_STORIES, PREFERENCES, STUDIO_DATASET,
-    SUPPORT_REPLIES, ROLES_BALANCED, ROLES_SKEWED, TOWN_NOTES, TOWN_QUESTIONS,
+    DatasetChoice, CHOICES, DATASETS, DATA_KEY, INSTRUCTIONS, MESSY, PIP_STORIES, PREFERENCES, ROLES_BALANCED,
+    ROLES_SKEWED, STUDIO_DATASET, SUPPORT_REPLIES, TOWN_NOTES, TOWN_QUESTIONS,
 };
 pub use download::save_file;
 pub use live::LiveDemo;
@@ -89,6 +89,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::LearningRateSweep => view! { <sweep::SweepDemo sweep=Sweep::LearningRate /> }.into_any(),
         DemoKind::OneStep => view! { <one_step::OneStepDemo /> }.into_any(),
         DemoKind::LossMaskSweep => view! { <sweep::SweepDemo sweep=Sweep::LossMask /> }.into_any(),
+        DemoKind::OverfittingSweep => view! { <sweep::SweepDemo sweep=Sweep::Overfitting /> }.into_any(),
         DemoKind::Templates => view! { <approaches::ApproachesDemo lineup=Lineup::Templates /> }.into_any(),
         DemoKind::QloraChat => view! { <qlora_chat::QloraChatDemo /> }.into_any(),
         DemoKind::Quantization => view! { <quantization::QuantizationDemo /> }.into_any(),

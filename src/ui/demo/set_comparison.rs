@@ -63,15 +63,17 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
         run
     });
     let chosen = RwSignal::new(0_usize);
-    let initial =
-        Signal::derive(move || recorded[chosen.get()].with(|r| r.as_ref().map(|r| r.settings.clone())).unwrap_or_default());
+    let initial = Signal::derive(move || {
+        recorded[chosen.get()].with(|r| r.as_ref().map(|r| r.settings.clone())).unwrap_or_default()
+    });
     let check = Memo::new(move |_| state.with(|s| s.dataset.as_ref().and_then(|d| d.task.clone())));
     let base = Memo::new(move |_| recorded[0].with(|r| r.as_ref().map(|r| r.base_checked.clone())));
     let columns: [Memo<Answers>; 2] = std::array::from_fn(|i| {
         Memo::new(move |_| {
             let own = state.with(|s| {
                 let mut runs = s.runs.iter().rev();
-                runs.find(|run| run.dataset == sets[i].dataset.file && run.task.is_some()).map(|run| run.checked.clone())
+                runs.find(|run| run.dataset == sets[i].dataset.file && run.task.is_some())
+                    .map(|run| run.checked.clone())
             });
             match own {
                 Some(answers) => Some((answers, false)),
@@ -99,7 +101,8 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
             format!("{}: “{}”", kind.name, example.map_or("", |s| s.prompt.as_str()))
         });
         let names: Vec<String> = names.chain([format!("All {}", check.samples.len())]).collect();
-        let cell = |counts: &Option<Vec<String>>, row: usize| counts.as_ref().map_or("…".to_string(), |c| c[row].clone());
+        let cell =
+            |counts: &Option<Vec<String>>, row: usize| counts.as_ref().map_or("…".to_string(), |c| c[row].clone());
         (names.into_iter().enumerate())
             .map(|(row, name)| {
                 view! {
@@ -116,7 +119,8 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
     let answer_rows = move || {
         let Some(check) = check.get() else { return Vec::new() };
         let [first, second] = columns.map(|c| c.get().map(|(answers, _)| answers).unwrap_or_default());
-        let cell = |answers: &[CheckedSample], row: usize| answers.get(row).map_or(String::new(), |a| judged(&check, a));
+        let cell =
+            |answers: &[CheckedSample], row: usize| answers.get(row).map_or(String::new(), |a| judged(&check, a));
         (check.samples.iter().enumerate())
             .map(|(row, probe)| {
                 view! {
@@ -212,7 +216,10 @@ mod tests {
                 ProbeKind { key: "asked".into(), name: "Asked as trained".into() },
                 ProbeKind { key: "reversed".into(), name: "Asked in reverse".into() },
             ],
-            samples: vec![probe("Where does Bo live?", "mill", "asked"), probe("Who lives by the old mill?", "Bo", "reversed")],
+            samples: vec![
+                probe("Where does Bo live?", "mill", "asked"),
+                probe("Who lives by the old mill?", "Bo", "reversed"),
+            ],
             shape: None,
         }
     }

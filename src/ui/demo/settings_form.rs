@@ -162,6 +162,9 @@ pub fn TrainingForm(
             eval_every: eval_every.value().ok()? as usize,
             seed: seed.value().ok()? as u64,
             dpo_beta: dpo.get().then(|| beta.get()),
+            // Not fields of the form yet: kept as the settings it was given have them (an address, a sweep's cell).
+            max_examples: shown.with(|s| s.max_examples),
+            replay: shown.with(|s| s.replay),
         };
         settings.problems().is_empty().then_some(settings)
     });

@@ -16,7 +16,7 @@ use super::reading::fetch_json;
 use super::run_progress::RunProgress;
 use super::table::ScrollingTable;
 use super::{DATASETS, STORIES_MODEL_URL};
-use crate::protocol::{FinishReason, RecordedRun, RunId, StepMetrics};
+use crate::protocol::{FinishReason, RecordedRun, RunId, StepMetrics, TrainSettings};
 use crate::settings::Choice;
 use crate::sweep::Sweep;
 use crate::task::TaskScore;
@@ -31,23 +31,42 @@ pub struct Shown {
     pub metrics: Vec<StepMetrics>,
     pub task: Option<TaskScore>,
     pub recorded: bool,
+    /// How many times the run went over its training pieces, once it knows how many there are.
+    pub passes: Option<f64>,
 }
 
 impl Shown {
     pub fn held_out_loss(&self) -> Option<f64> {
         self.metrics.iter().rev().find_map(|m| m.eval_loss)
     }
+
+    /// The loss on the base model's own stories at the last step that measured it.
+    pub fn drift(&self) -> Option<f64> {
+        self.metrics.iter().rev().find_map(|m| m.reference_eval_loss)
+    }
+}
+
+/// Passes over `pieces` training pieces that `settings` makes: the pieces its steps read, over the pieces there are.
+fn passes(settings: &TrainSettings, pieces: usize) -> Option<f64> {
+    let read = settings.steps * settings.batch_size * settings.grad_accum;
+    (pieces > 0).then(|| read as f64 / pieces as f64)
 }
 
 /// The learner's run of a cell once it has a step, else the recording of it.
 fn shown(learner: Option<&Run>, recorded: Option<&RecordedRun>) -> Option<Shown> {
     match (learner, recorded) {
-        (Some(run), _) if !run.metrics.is_empty() => {
-            Some(Shown { metrics: run.metrics.clone(), task: run.task.clone(), recorded: false })
-        }
-        (_, Some(recorded)) => {
-            Some(Shown { metrics: recorded.metrics.clone(), task: recorded.task.clone(), recorded: true })
-        }
+        (Some(run), _) if !run.metrics.is_empty() => Some(Shown {
+            metrics: run.metrics.clone(),
+            task: run.task.clone(),
+            recorded: false,
+            passes: run.training_sequences.and_then(|pieces| passes(&run.settings, pieces)),
+        }),
+        (_, Some(recorded)) => Some(Shown {
+            metrics: recorded.metrics.clone(),
+            task: recorded.task.clone(),
+            recorded: true,
+            passes: passes(&recorded.settings, recorded.training_sequences),
+        }),
         _ => None,
     }
 }
@@ -159,6 +178,10 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
             <BackendLine demo />
             <ScrollingTable caption_id=caption_id.clone() class="sweep-grid" caption=move || view! {
                 "Held-out loss at the last step (lower is better)"
+                {sweep.shows_passes_and_drift().then_some(
+                    ", drift from the base model at the last step (lower has forgotten less), passes over the \
+                     training pieces",
+                )}
                 {move || state.with(|s| s.dataset.as_ref()?.task.as_ref().map(|task| {
                     format!(" and “{}”: {}", task.name, task.description)
                 }))}
@@ -190,7 +213,7 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
                                                     None => c.push(cell),
                                                 })
                                             />
-                                            <CellFigures shown=Signal::derive(move || shown_cell(cell)) />
+                                            <CellFigures shown=Signal::derive(move || shown_cell(cell)) passes_and_drift=sweep.shows_passes_and_drift() />
                                             {move || (queue.with(|q| q.contains(&cell))).then_some(view! { <span class="sweep-source">"waiting"</span> })}
                                         </label>
                                     </td>
@@ -213,15 +236,25 @@ pub fn SweepDemo(sweep: Sweep) -> impl IntoView {
     }
 }
 
-/// A cell's figures: its held-out loss and task metric, and whose run they come from.
+/// A cell's figures: its held-out loss (with `passes_and_drift`, its drift and passes too) and task metric, and
+/// whose run they come from.
 #[component]
-fn CellFigures(shown: Signal<Option<Shown>>) -> impl IntoView {
+fn CellFigures(shown: Signal<Option<Shown>>, passes_and_drift: bool) -> impl IntoView {
     move || {
         shown.get().map(|shown| {
             let loss = shown.held_out_loss().map_or_else(|| "–".to_string(), |loss| format!("{loss:.3}"));
             let task = shown.task.as_ref().map(|task| format!("{} of {}", task.passed, task.total));
+            let more = passes_and_drift.then(|| {
+                let drift = shown.drift().map_or_else(|| "–".to_string(), |drift| format!("drift {drift:.3}"));
+                let passes = shown.passes.map_or_else(|| "…".to_string(), |p| format!("{p:.1} passes"));
+                view! {
+                    <span class="sweep-drift">{drift}</span>
+                    <span class="sweep-passes">{passes}</span>
+                }
+            });
             view! {
                 <span class="sweep-loss">{loss}</span>
+                {more}
                 {task.map(|task| view! { <span class="sweep-task">{task}</span> })}
                 <span class="sweep-source">{if shown.recorded { "recorded" } else { "yours" }}</span>
             }
@@ -265,6 +298,7 @@ mod tests {
         };
         let shown_recorded = shown(None, Some(&recorded)).unwrap();
         assert!(shown_recorded.recorded);
+        assert_eq!(shown_recorded.passes, Some(48.0), "60 steps of 8 pieces over 10 pieces");
         assert_eq!(shown_recorded.held_out_loss(), Some(3.0), "the last step that measured it");
 
         let mut state = RunState::new("pip.jsonl");
