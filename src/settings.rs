@@ -486,6 +486,11 @@ pub struct SettingProblem {
 }
 
 impl TrainSettings {
+    /// How many of `available` training examples (or pairs) a run trains on: the first [`Self::max_examples`].
+    pub fn examples_used(&self, available: usize) -> usize {
+        self.max_examples.map_or(available, |most| most.min(available))
+    }
+
     /// LoRA's multiplier on B·A: alpha / r, or alpha / √r with rsLoRA.
     pub fn lora_scaling(&self) -> f64 {
         lora_scaling(self.lora_alpha, self.lora_rank, self.use_rslora)

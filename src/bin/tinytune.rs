@@ -974,7 +974,7 @@ fn export_job(format: ExportFormat, data: &Path, query: &str, base_model: &str, 
     }
     // The examples the site trains on: the training split, as the worker splits it.
     let (train, _) = split_examples(examples_in(data)?, &SplitSettings::default());
-    let files = data_files(&train);
+    let files = data_files(&train, &settings);
     let shapes: Vec<DataFile> = files.iter().map(|(file, _)| *file).collect();
     let (name, text) = match format {
         ExportFormat::Axolotl => ("tinytune.yaml", axolotl_yaml(&settings, base_model, &shapes)?),

@@ -55,8 +55,10 @@ impl DataFile {
     }
 }
 
-/// The examples as JSONL, one file per shape present, in the order [`DataFile::ALL`] gives.
-pub fn data_files(examples: &[Example]) -> Vec<(DataFile, String)> {
+/// The examples `settings` trains on (the first [`TrainSettings::max_examples`] of them) as JSONL, one file per
+/// shape present, in the order [`DataFile::ALL`] gives.
+pub fn data_files(examples: &[Example], settings: &TrainSettings) -> Vec<(DataFile, String)> {
+    let examples = &examples[..settings.examples_used(examples.len())];
     DataFile::ALL
         .into_iter()
         .filter_map(|file| {
@@ -91,6 +93,12 @@ fn hf_scheduler(schedule: Schedule) -> &'static str {
 fn exportable(settings: &TrainSettings) -> Result<(), String> {
     if settings.method == TrainingMethod::Frozen {
         return Err("a frozen run trains nothing: choose LoRA or full fine-tuning to export".into());
+    }
+    if settings.replay > 0.0 {
+        return Err("this run replays stories260K's own stories, which a bigger model has no use for: set the replay \
+                    share to 0 to export, and mix in general text of your own in the tool (TRL: datasets' \
+                    interleave_datasets; Axolotl: a second dataset)"
+            .into());
     }
     Ok(())
 }
@@ -206,14 +214,18 @@ mod tests {
             Example::Preference { prompt: "Hi".into(), chosen: "Hello".into(), rejected: "No".into() },
             Example::PromptResponse { prompt: "A".into(), response: "B".into() },
         ];
-        let files = data_files(&examples);
+        let files = data_files(&examples, &TrainSettings::default());
         assert_eq!(files.iter().map(|(f, _)| *f).collect::<Vec<_>>(), [DataFile::Text, DataFile::PromptCompletion]);
         assert_eq!(
             files[1].1,
             "{\"completion\":\"Hello\",\"prompt\":\"Hi\"}\n{\"completion\":\"B\",\"prompt\":\"A\"}\n"
         );
         let chat = Example::Chat(vec![ChatMessage { role: "user".into(), content: "Hi".into() }]);
-        assert_eq!(data_files(&[chat])[0].0, DataFile::Messages);
+        assert_eq!(data_files(&[chat], &TrainSettings::default())[0].0, DataFile::Messages);
+        let first = TrainSettings { max_examples: Some(1), ..TrainSettings::default() };
+        assert_eq!(data_files(&examples, &first), [(DataFile::Text, "{\"text\":\"Once.\"}\n".to_string())]);
+        let replayed = TrainSettings { replay: 0.2, ..TrainSettings::default() };
+        assert!(trl_script(&replayed, "m", &[DataFile::Text]).unwrap_err().starts_with("this run replays"));
     }
 
     #[test]

@@ -68,11 +68,12 @@ pub fn site_run(
     };
     let held_out = sequences(data.held_out, EVAL_SEQUENCES);
     let config = TrainingConfig::from_settings(settings);
-    let first = |count: usize| settings.max_examples.map_or(count, |most| most.min(count));
     let trainer = match settings.dpo_beta {
         None => {
-            let train: Vec<TokenizedExample> =
-                data.train[..first(data.train.len())].iter().map(|e| e.masked(settings.loss_mask, pad_id)).collect();
+            let train: Vec<TokenizedExample> = data.train[..settings.examples_used(data.train.len())]
+                .iter()
+                .map(|e| e.masked(settings.loss_mask, pad_id))
+                .collect();
             let mut train = sequences(&train, usize::MAX);
             let replayed = replay_count(train.len(), settings.replay);
             if replayed > 0 && data.replay.is_empty() {
@@ -86,7 +87,11 @@ pub fn site_run(
             Trainer::new(model, train, held_out, config, device)?
         }
         Some(_) => {
-            let pairs = preference_pairs(&data.preferences[..first(data.preferences.len())], settings.seq_len, pad_id);
+            let pairs = preference_pairs(
+                &data.preferences[..settings.examples_used(data.preferences.len())],
+                settings.seq_len,
+                pad_id,
+            );
             if pairs.is_empty() {
                 return Err(TrainError::NoData(
                     "DPO trains on preference pairs ({\"prompt\", \"chosen\", \"rejected\"} lines) and this data set \

@@ -67,7 +67,7 @@ fn job_files(
     base_model: &str,
 ) -> Result<impl Iterator<Item = (String, Vec<u8>)>, String> {
     let dataset = session.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before exporting it"))?;
-    let data = data_files(&dataset.train_examples);
+    let data = data_files(&dataset.train_examples, settings);
     let shapes: Vec<DataFile> = data.iter().map(|(file, _)| *file).collect();
     let configs = [
         ("tinytune.yaml".to_string(), axolotl_yaml(settings, base_model, &shapes)?.into_bytes()),

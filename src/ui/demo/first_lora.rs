@@ -5,12 +5,11 @@
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::chart::{run_losses, StepChart};
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::numbers::{count_of, format_count};
-use super::recorded::{charted_run, shown_recorded_run, RecordedRunNote};
+use super::recorded::{shown_recorded_run, RecordedRunNote, RunLossChart};
 use super::run_controls::RunControls;
 use super::samples::Samples;
 use super::task_result::TaskResult;
@@ -23,8 +22,7 @@ pub fn FirstLoraDemo() -> impl IntoView {
     demo.load();
 
     let latest_run = demo.latest_run();
-    // The chart's run: the learner's latest, or the recorded one until there is one (its metrics and length).
-    let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), shown_recorded_run(s))));
+    let recorded = Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned()));
 
     view! {
         <section class="demo" aria-labelledby=demo.id("title")>
@@ -55,17 +53,8 @@ pub fn FirstLoraDemo() -> impl IntoView {
             <LoadingProgress demo />
             <BackendLine demo />
             <RunControls demo />
-            <RecordedRunNote demo recorded=Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned())) />
-            <StepChart
-                demo
-                title="Loss"
-                series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
-                total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
-                caption=Signal::derive(move || state.with(|s| match shown_recorded_run(s) {
-                    Some(_) => "Losses at each step of the recorded run".to_string(),
-                    None => "Losses at each step".to_string(),
-                }))
-            />
+            <RecordedRunNote demo recorded />
+            <RunLossChart demo recorded />
             <TaskResult demo run=latest_run />
             <Samples demo run=latest_run />
             <DownloadAdapter demo run=latest_run />

@@ -8,11 +8,10 @@
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::chart::{run_losses, StepChart};
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::reading::fetch_json;
-use super::recorded::charted_run;
+use super::recorded::RunLossChart;
 use super::run_controls::RunControls;
 use super::table::ScrollingTable;
 use super::{INSTRUCTIONS, STORIES_MODEL_URL};
@@ -61,7 +60,6 @@ pub fn InstructionTuningDemo() -> impl IntoView {
             None => recorded.with(|r| r.as_ref().map(|r| (r.tuned_checked.clone(), true))),
         }
     });
-    let shown = Memo::new(move |_| state.with(|s| charted_run(s.latest_run(), recorded.get().as_ref())));
     let caption_id = demo.id("stories-caption");
     let caption = move || match tuned.with(|t| t.as_ref().map(|(_, recorded)| *recorded)) {
         Some(false) => "Stories for requests no run trained on: the base model (recorded) and yours",
@@ -110,17 +108,7 @@ pub fn InstructionTuningDemo() -> impl IntoView {
             <LoadingProgress demo />
             <BackendLine demo />
             <RunControls demo initial />
-            <StepChart
-                demo
-                name="losses"
-                title="Loss"
-                series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
-                total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
-                caption=Signal::derive(move || match state.with(|s| s.runs.is_empty()) {
-                    true => "Loss at each step of the recorded run".to_string(),
-                    false => "Loss at each step".to_string(),
-                })
-            />
+            <RunLossChart demo recorded />
             <p class="demo-summary" aria-live="polite">{summary}</p>
             <ScrollingTable caption_id=caption_id caption=caption class="instruction-stories">
                 <thead>

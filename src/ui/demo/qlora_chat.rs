@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::backend::BackendLine;
-use super::chart::{run_losses, StepChart};
 use super::chat_box::ChatBox;
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
@@ -17,7 +16,7 @@ use super::notices::{Notices, SettingProblems};
 use super::numbers::format_bytes;
 use super::preflight::Preflight;
 use super::reading::fetch_json;
-use super::recorded::{charted_run, RecordedRunNote};
+use super::recorded::{RecordedRunNote, RunLossChart};
 use super::run_progress::RunProgress;
 use super::task_result::TaskResult;
 use super::SUPPORT_REPLIES;
@@ -49,7 +48,6 @@ pub fn QloraChatDemo() -> impl IntoView {
     let fetched_recording = RwSignal::new(None::<RecordedRun>);
     fetch_json(RecordedRun::url_beside(&SUPPORT_REPLIES.url()), fetched_recording);
     let recorded = Signal::derive(move || state.with(|s| s.runs.is_empty()).then(|| fetched_recording.get()).flatten());
-    let shown = Memo::new(move |_| state.with(|s| recorded.with(|r| charted_run(s.latest_run(), r.as_ref()))));
     let latest_run = demo.latest_run();
     let load = move |_| {
         load_asked.set(true);
@@ -91,16 +89,7 @@ pub fn QloraChatDemo() -> impl IntoView {
             <RunProgress demo run=latest_run />
             <Notices demo />
             <RecordedRunNote demo recorded first_check=true />
-            <StepChart
-                demo
-                title="Loss"
-                series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
-                total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
-                caption=Signal::derive(move || match recorded.with(Option::is_some) {
-                    true => "Losses at each step of the recorded run".to_string(),
-                    false => "Losses at each step".to_string(),
-                })
-            />
+            <RunLossChart demo recorded />
             <TaskResult demo run=latest_run />
             <DownloadAdapter demo run=latest_run />
         </section>

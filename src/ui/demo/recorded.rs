@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::chart::{run_losses, StepChart};
 use super::live::LiveDemo;
 use super::numbers::count_of;
 use crate::protocol::{RecordedRun, StepMetrics};
@@ -26,6 +27,31 @@ pub fn charted_run(latest: Option<&Run>, recorded: Option<&RecordedRun>) -> (Vec
     match (latest, recorded) {
         (None, Some(recorded)) => (recorded.metrics.clone(), recorded.settings.steps),
         (run, _) => run.map_or((Vec::new(), 0), |run| (run.metrics.clone(), run.settings.steps)),
+    }
+}
+
+/// One run's losses at each step (training, held-out, drift from the base model): the demo's latest run, or
+/// `recorded` until the learner has one; the caption says which.
+#[component]
+pub fn RunLossChart(demo: LiveDemo, #[prop(into)] recorded: Signal<Option<RecordedRun>>) -> impl IntoView {
+    let state = demo.state;
+    let shown = Memo::new(move |_| {
+        let latest = state.with(|s| s.latest_run().cloned());
+        recorded.with(|r| charted_run(latest.as_ref(), r.as_ref()))
+    });
+    let caption = move || match state.with(|s| s.runs.is_empty()) && recorded.with(Option::is_some) {
+        true => "Losses at each step of the recorded run".to_string(),
+        false => "Losses at each step".to_string(),
+    };
+    view! {
+        <StepChart
+            demo
+            name="losses"
+            title="Loss"
+            series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
+            total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
+            caption=Signal::derive(caption)
+        />
     }
 }
 

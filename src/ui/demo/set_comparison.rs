@@ -8,11 +8,10 @@
 use leptos::prelude::*;
 
 use super::backend::BackendLine;
-use super::chart::{run_losses, StepChart};
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
 use super::reading::fetch_json;
-use super::recorded::charted_run;
+use super::recorded::RunLossChart;
 use super::run_controls::RunControls;
 use super::table::ScrollingTable;
 use super::DatasetChoice;
@@ -88,11 +87,6 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
         };
         format!("{} ({whose})", sets[i].column)
     };
-    let shown = Memo::new(move |_| {
-        let latest = state.with(|s| s.latest_run().cloned());
-        recorded[chosen.get()].with(|r| charted_run(latest.as_ref(), r.as_ref()))
-    });
-
     let count_rows = move || {
         let (Some(check), Some(base)) = (check.get(), base.get()) else { return Vec::new() };
         let [first, second] = columns.map(|c| c.get().map(|(answers, _)| counts(&check, &answers)));
@@ -161,17 +155,7 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
             }).collect_view()}
         </fieldset>
         <RunControls demo initial />
-        <StepChart
-            demo
-            name="losses"
-            title="Loss"
-            series=Signal::derive(move || shown.with(|(metrics, _)| run_losses(metrics)))
-            total_steps=Signal::derive(move || shown.with(|(_, steps)| *steps))
-            caption=Signal::derive(move || match state.with(|s| s.runs.is_empty()) {
-                true => "Loss at each step of the recorded run on the chosen set".to_string(),
-                false => "Loss at each step of your latest run".to_string(),
-            })
-        />
+        <RunLossChart demo recorded=Signal::derive(move || recorded[chosen.get()].get()) />
         <ScrollingTable caption_id=demo.id("counts-caption") caption=move || words.counts_caption class="set-counts">
             <thead>
                 <tr>
