@@ -1,5 +1,5 @@
 // The playground in headless Chromium on the CPU backend (no WebGPU flag), with the real trainer worker and
-// model: runs overlaid on one chart, DPO from its preset, a copied link that repeats a run exactly, a bad value in the address, runs
+// model: runs overlaid on one chart, training examples and a replay share, DPO from its preset, a copied link that repeats a run exactly, a bad value in the address, runs
 // kept across a reload, a run interrupted by a reload and resumed, a run that cannot be saved, and "Run it
 // bigger"'s download against the CLI's export.
 import { test } from "node:test";
@@ -89,6 +89,38 @@ test("runs on two data sets: the run list names the data set and each run's task
   assert.match(await playground(page).getByLabel("Link to these settings").inputValue(), /&data=letters$/);
   await playground(page).locator(".task-result summary").click();
   assert.equal(await playground(page).locator(".checked-samples li").count(), 8, "the counted samples are shown");
+  page.assertClean();
+  await context.close();
+});
+
+test("training examples and a replay share: read from the address, checked in the form, and trained with; the run list and the link say so", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  await open(page, `${SHORT_RUN}&examples=all&replay=0`);
+  const form = playground(page);
+  const examples = form.getByLabel("Training examples", { exact: true });
+  const replay = form.getByLabel("Replay share", { exact: true });
+  assert.deepEqual([await examples.inputValue(), await replay.inputValue()], ["all", "0"]);
+  await train(page, 1);
+  // Out of range, each field says what it takes, and nothing trains.
+  await examples.fill("many");
+  await replay.fill("0.95");
+  await form.getByRole("button", { name: "Train", exact: true }).click();
+  await form.getByText("Training examples must be a whole number from 1 to 100000. Or “all”.").waitFor();
+  await form.getByText("Replay share must be a number from 0 to 0.9.").waitFor();
+  assert.equal(await form.locator(".run-list tbody tr").count(), 1);
+  // The first 8 stories with a fifth of the pieces the base model's own: a run of its own.
+  await examples.fill("8");
+  await replay.fill("0.2");
+  await train(page, 2);
+  const differs = await form.locator(".run-list tbody tr").nth(1).locator("td").first().textContent();
+  assert.equal(differs, "examples=8, replay=0.2", "the run list says what sets the second run apart");
+  assert.match(await form.getByLabel("Link to these settings").inputValue(), /&examples=8&replay=0\.2&/);
+  const { rows } = await chartTable(page);
+  assert.notEqual(rows.at(-1)[1], rows.at(-1)[2], "other pieces, another loss");
+  // Replay mixes into next-token training, not DPO: the form says so.
+  await form.getByRole("button", { name: "Preference tuning (DPO)", exact: true }).click();
+  await replay.fill("0.2");
+  await form.getByText("Replay mixes the base model's stories into next-token training; DPO trains on preference pairs: set the replay share to 0.").waitFor();
   page.assertClean();
   await context.close();
 });

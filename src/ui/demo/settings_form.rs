@@ -1,7 +1,7 @@
 //! The training settings, with what the choice costs (parameters trained, memory) shown as it changes. Basic
 //! controls are what to train, LoRA's rank and alpha, the learning rate, steps, batch size and seed; all controls
 //! add rsLoRA, DPO, dropout, the target projections (with presets), the schedule and warmup, gradient accumulation,
-//! sequence length and how often to evaluate. DPO's β is on a slider whenever the settings train with DPO. Every
+//! sequence length, how often to evaluate, how many training examples and the replay share. DPO's β is on a slider whenever the settings train with DPO. Every
 //! number's range comes from [`crate::settings`].
 
 use leptos::ev::SubmitEvent;
@@ -14,8 +14,9 @@ use super::live::LiveDemo;
 use super::numbers::{format_bytes, format_count, format_percent};
 use crate::protocol::{ModelShape, TrainSettings, TrainingMethod};
 use crate::settings::{
-    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, BATCH_SIZE, DPO_BETA, DPO_NEEDS_LORA,
-    EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
+    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, ALL_EXAMPLES, BATCH_SIZE, DPO_BETA,
+    DPO_NEEDS_LORA, EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, MAX_EXAMPLES, REPLAY,
+    REPLAY_NEEDS_NEXT_TOKEN, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
 };
 
 /// How many of the settings a form offers: none (the settings it was given, and a Train button), the basic ones,
@@ -64,6 +65,15 @@ impl NumberInput {
     fn value(&self) -> Result<f64, String> {
         self.setting.parse(&self.text.get())
     }
+
+    /// A whole number, or `None` for the word [`ALL_EXAMPLES`] (or nothing): the training examples' field.
+    fn count_or_all(&self) -> Result<Option<usize>, String> {
+        let text = self.text.get();
+        if text.trim().is_empty() || text.trim().eq_ignore_ascii_case(ALL_EXAMPLES) {
+            return Ok(None);
+        }
+        self.setting.parse(&text).map(|n| Some(n as usize)).map_err(|e| format!("{e} Or “{ALL_EXAMPLES}”."))
+    }
 }
 
 #[component]
@@ -95,6 +105,8 @@ pub fn TrainingForm(
     let seq_len = NumberInput::new(SEQ_LEN);
     let eval_every = NumberInput::new(EVAL_EVERY);
     let seed = NumberInput::new(SEED);
+    let examples = NumberInput::new(MAX_EXAMPLES);
+    let replay = NumberInput::new(REPLAY);
     // DPO's β, on a slider, for settings that train with DPO (a preset or a demo's).
     let dpo = RwSignal::new(false);
     let beta = RwSignal::new(0.1);
@@ -119,6 +131,8 @@ pub fn TrainingForm(
         seq_len.show(settings.seq_len);
         eval_every.show(settings.eval_every);
         seed.show(settings.seed);
+        examples.show(settings.max_examples.map_or_else(|| ALL_EXAMPLES.to_string(), |n| n.to_string()));
+        replay.show(settings.replay);
     };
     fill(shown.get_untracked());
     // A new value to show (a preset): every field takes it.
@@ -162,9 +176,9 @@ pub fn TrainingForm(
             eval_every: eval_every.value().ok()? as usize,
             seed: seed.value().ok()? as u64,
             dpo_beta: dpo.get().then(|| beta.get()),
-            // Not fields of the form yet: kept as the settings it was given have them (an address, a sweep's cell).
-            max_examples: shown.with(|s| s.max_examples),
-            replay: shown.with(|s| s.replay),
+            // Fields of the full form only; a smaller one keeps them as its settings came (a demo's, a cell's).
+            max_examples: if all { examples.count_or_all().ok()? } else { shown.with(|s| s.max_examples) },
+            replay: if all { replay.value().ok()? } else { shown.with(|s| s.replay) },
         };
         settings.problems().is_empty().then_some(settings)
     });
@@ -181,6 +195,9 @@ pub fn TrainingForm(
         }
         if dpo.get() && !uses_lora() {
             messages.push(DPO_NEEDS_LORA.to_string());
+        }
+        if all && dpo.get() && replay.value().is_ok_and(|share| share > 0.0) {
+            messages.push(REPLAY_NEEDS_NEXT_TOKEN.to_string());
         }
         (!messages.is_empty()).then_some(messages)
     };
@@ -245,6 +262,15 @@ pub fn TrainingForm(
                         {all.then(|| number(grad_accum, "grad-accum", Some("Micro-batches added up per step."), false))}
                         {all.then(|| number(seq_len, "seq-len", Some("Tokens per training sequence."), false))}
                         {all.then(|| number(eval_every, "eval-every", Some("Steps between held-out evaluations."), false))}
+                        {all.then(|| view! {
+                            <Field
+                                id=demo.id("examples") label=MAX_EXAMPLES.label value=examples.text kind="text"
+                                error=Signal::derive(move || examples.count_or_all().err())
+                                reveal=attempted
+                                hint="The first this many of the training split, or “all”: fewer examples for as many steps are more passes over each."
+                            />
+                        })}
+                        {all.then(|| number(replay, "replay", Some("Share of the training pieces that are the base model's own stories, against forgetting."), false))}
                         {number(seed, "seed", Some("The same seed repeats a run exactly."), false)}
                     </div>
                 })}
