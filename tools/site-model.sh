@@ -6,7 +6,8 @@
 #   replay-stories.jsonl     more of them (other seeds), which runs with a replay share mix into training
 #   manifest.json            sha256 and size of each file (the worker caches by hash)
 #   inspect.<demo>.json      the base model's reading of each text-reading demo's opening text (the page fetches it)
-# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the settings its demo starts with, and
+# and, beside the shipped data sets, datasets/<name>.recorded.json: a run of each with the settings its demo starts
+# with, and
 # the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, <name>.one-step.json: one
 # training step up close, and <name>.quantized.json: the base model in each quantization format; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
@@ -37,14 +38,15 @@ built="$TINYTUNE_CACHE/site-model/$key"
 if [ ! -f "$built/manifest.json" ]; then
   rm -rf "$built.tmp" && mkdir -p "$built.tmp"
   "$tinytune" import-llama2c --model "$model_dir/stories260K.bin" --tokenizer "$model_dir/tok512.bin" --out "$built.tmp"
-  for seed in $(seq 1 24); do
-    "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
-      python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
-  done > "$built.tmp/reference-stories.jsonl"
-  for seed in $(seq 101 164); do
-    "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
-      python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
-  done > "$built.tmp/replay-stories.jsonl"
+  # Stories the base model writes itself, one per seed from $1 to $2, as JSONL lines of {"text"}.
+  own_stories() {
+    for seed in $(seq "$1" "$2"); do
+      "$tinytune" generate --model "$built.tmp" --max-new-tokens 120 --temperature 1.0 --seed "$seed" |
+        python3 -c 'import json, sys; print(json.dumps({"text": sys.stdin.read().strip()}))'
+    done
+  }
+  own_stories 1 24 > "$built.tmp/reference-stories.jsonl"
+  own_stories 101 164 > "$built.tmp/replay-stories.jsonl"
   (cd "$built.tmp" && python3 - <<'PY'
 import hashlib, json, os
 files = {name: {"sha256": hashlib.sha256(open(name, "rb").read()).hexdigest(), "bytes": os.path.getsize(name)}
@@ -70,8 +72,8 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   # The messy practice set cannot be trained as it stands (its broken lines): recorded below, as it came and cleaned.
   [ "$stem" = animal-place-messy ] && continue
   # With the settings its lesson's demo starts with: the preference pairs' run is DPO (lesson "Preference tuning
-  # with DPO"); the town's facts train for twice the default steps (lesson "Domain text vs new facts": at 60 the
-  # questions are not yet answered word for word, which the lesson sets the other probes against).
+  # with DPO"); the town's facts train for twice the default steps, as the runs of lessons 13 and 14 do (lesson
+  # "Domain text vs new facts").
   case "$stem" in
     animal-place-preferences) settings=(--preset dpo) ;;
     town-notes | town-questions) settings=(--settings steps=120) ;;

@@ -61,7 +61,9 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
         fetch_json(RecordedRun::url_beside(&set.dataset.url()), run);
         run
     });
-    let chosen = RwSignal::new(0_usize);
+    // The set the next run trains on: the one the demo's state loads.
+    let chosen =
+        Memo::new(move |_| state.with(|s| sets.iter().position(|set| set.dataset.url() == s.dataset_url).unwrap_or(0)));
     let initial = Signal::derive(move || {
         recorded[chosen.get()].with(|r| r.as_ref().map(|r| r.settings.clone())).unwrap_or_default()
     });
@@ -89,6 +91,7 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
     };
     let count_rows = move || {
         let (Some(check), Some(base)) = (check.get(), base.get()) else { return Vec::new() };
+        let base = counts(&check, &base);
         let [first, second] = columns.map(|c| c.get().map(|(answers, _)| counts(&check, &answers)));
         let names = check.kinds.iter().map(|kind| {
             let example = check.samples.iter().find(|s| s.kind.as_deref() == Some(kind.key.as_str()));
@@ -102,7 +105,7 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
                 view! {
                     <tr>
                         <th scope="row" class="demo-table-text">{name}</th>
-                        <td>{counts(&check, &base)[row].clone()}</td>
+                        <td>{base[row].clone()}</td>
                         <td>{cell(&first, row)}</td>
                         <td>{cell(&second, row)}</td>
                     </tr>
@@ -143,10 +146,7 @@ pub fn SetComparison(demo: LiveDemo, sets: [ComparedSet; 2], words: ComparisonWo
                             name=choice_name.clone()
                             aria-describedby=hint.clone()
                             prop:checked=move || chosen.get() == i
-                            on:change=move |_| {
-                                chosen.set(i);
-                                demo.use_dataset(&set.dataset.url());
-                            }
+                            on:change=move |_| demo.use_dataset(&set.dataset.url())
                         />
                         " "{set.dataset.title}
                     </label>
