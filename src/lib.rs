@@ -15,6 +15,7 @@ pub mod quantize;
 pub mod run_bigger;
 pub mod sampling;
 pub mod settings;
+pub mod sizing;
 pub mod sweep;
 pub mod task;
 

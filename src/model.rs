@@ -53,6 +53,7 @@ impl LlamaConfig {
             num_key_value_heads: self.num_key_value_heads,
             max_position_embeddings: self.max_position_embeddings,
             tie_word_embeddings: self.tie_word_embeddings,
+            attention_bias: false,
         }
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::{BackendKind, ModelShape};
 use crate::settings::{TrainSettings, TrainingMethod};
+use crate::sizing::work_per_token;
 
 /// The most a WebAssembly page can address (32-bit memory): the CPU backend's weights, gradients and activations
 /// all live in it, beside the page's own data.
@@ -138,10 +139,7 @@ pub fn need(shape: &ModelShape, settings: &TrainSettings, storage: BaseStorage) 
     let logits = 4 * tokens * shape.vocab_size as u64;
     let embedding = 4 * (shape.vocab_size * shape.hidden_size) as u64;
     let scores = 4 * (settings.batch_size * shape.num_attention_heads) as u64 * (settings.seq_len as u64).pow(2);
-    // A step multiplies every weight with every token twice for the forward pass and twice to carry the gradient
-    // back; full fine-tuning adds the weights' own gradients (twice more).
-    let passes = if settings.method == TrainingMethod::Full { 6.0 } else { 4.0 };
-    let step_flops = passes * shape.total_params() as f64 * tokens as f64 * settings.grad_accum as f64;
+    let step_flops = work_per_token(shape, settings.method) * tokens as f64 * settings.grad_accum as f64;
     Need {
         method: settings.method,
         storage,

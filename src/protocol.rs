@@ -29,6 +29,7 @@ pub use crate::low_rank::ProjectionWeights;
 pub use crate::one_step::OneStep;
 pub use crate::preflight::{BaseStorage, DeviceLimits, DeviceReport};
 pub use crate::quantize::QuantizationTable;
+use crate::run_bigger::{DataFile, JobTarget};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
 pub use crate::task::{CheckedSample, TaskCheck, TaskScore};
@@ -171,12 +172,12 @@ pub enum ToWorker {
         lineup: Lineup,
     },
     /// "Run it bigger": the training split of the data set at `dataset_url` (loaded) and `settings` as a job for
-    /// `base_model` on bigger machines ([`crate::run_bigger`]): answered with `JobZip`.
+    /// `target` on bigger machines ([`crate::run_bigger`]): answered with `JobZip`.
     ExportJob {
         request_id: u32,
         dataset_url: String,
         settings: TrainSettings,
-        base_model: String,
+        target: JobTarget,
     },
     /// Read one projection's weights, and its adapter's, off `run`'s model (the base model without a run): answered
     /// with `Weights`.
@@ -467,6 +468,9 @@ pub struct DatasetSummary {
     pub task: Option<TaskCheck>,
     /// A run with the default settings made when the site was built, when a `.recorded.json` sits beside it.
     pub recorded: Option<RecordedRun>,
+    /// The shapes of its training examples, as a job for a bigger model writes them (one file each).
+    #[serde(default)]
+    pub data_files: Vec<DataFile>,
 }
 
 /// A run of a shipped data set with the default settings, made by the CLI when the site is built (`tinytune
@@ -641,7 +645,8 @@ pub enum FromWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
-    /// The job `ExportJob` asked for: a zip of the data files, the Axolotl config, the TRL script and a README.
+    /// The job `ExportJob` asked for: a zip of the data files, the TRL and Unsloth scripts with their shared
+    /// module, the Axolotl config and a README.
     JobZip {
         request_id: u32,
         file_name: String,
@@ -768,6 +773,9 @@ pub struct ModelShape {
     pub max_position_embeddings: usize,
     /// Whether the classifier reuses the embedding table (stories260K, SmolLM2) or has its own (Llama 3 8B).
     pub tie_word_embeddings: bool,
+    /// Whether the query, key and value projections add a bias (Qwen2.5; Llama's do not).
+    #[serde(default)]
+    pub attention_bias: bool,
 }
 
 impl ModelShape {
@@ -781,9 +789,10 @@ impl ModelShape {
         num_key_value_heads: 3,
         max_position_embeddings: 8_192,
         tie_word_embeddings: true,
+        attention_bias: false,
     };
 
-    /// Llama 3 8B, from Meta's published `config.json`.
+    /// Llama 3 8B, from Meta's published `config.json` (Llama 3.1 8B has the same shape, with a context of 131,072).
     pub const LLAMA3_8B: ModelShape = ModelShape {
         vocab_size: 128_256,
         hidden_size: 4_096,
@@ -793,6 +802,49 @@ impl ModelShape {
         num_key_value_heads: 8,
         max_position_embeddings: 8_192,
         tie_word_embeddings: false,
+        attention_bias: false,
+    };
+
+    /// Llama 3.1 8B: Llama 3 8B's shape with a longer context (Meta's published `config.json`).
+    pub const LLAMA31_8B: ModelShape = ModelShape { max_position_embeddings: 131_072, ..ModelShape::LLAMA3_8B };
+
+    /// Llama 3.1 70B, from Meta's published `config.json`.
+    pub const LLAMA31_70B: ModelShape = ModelShape {
+        vocab_size: 128_256,
+        hidden_size: 8_192,
+        intermediate_size: 28_672,
+        num_hidden_layers: 80,
+        num_attention_heads: 64,
+        num_key_value_heads: 8,
+        max_position_embeddings: 131_072,
+        tie_word_embeddings: false,
+        attention_bias: false,
+    };
+
+    /// Mistral 7B v0.3, from Mistral AI's published `config.json`.
+    pub const MISTRAL_7B: ModelShape = ModelShape {
+        vocab_size: 32_768,
+        hidden_size: 4_096,
+        intermediate_size: 14_336,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        max_position_embeddings: 32_768,
+        tie_word_embeddings: false,
+        attention_bias: false,
+    };
+
+    /// Qwen2.5 7B, from Qwen's published `config.json`.
+    pub const QWEN25_7B: ModelShape = ModelShape {
+        vocab_size: 152_064,
+        hidden_size: 3_584,
+        intermediate_size: 18_944,
+        num_hidden_layers: 28,
+        num_attention_heads: 28,
+        num_key_value_heads: 4,
+        max_position_embeddings: 131_072,
+        tie_word_embeddings: false,
+        attention_bias: true,
     };
 
     /// `[in, out]` of a projection.
@@ -820,22 +872,36 @@ impl ModelShape {
         i as u64 * o as u64
     }
 
-    /// Every weight of the model: the embedding table, each layer's projections and two norms, the final norm, and
-    /// the classifier unless it is tied to the embeddings.
+    /// Every layer's projection weights together.
+    pub fn projection_params_all_layers(&self) -> u64 {
+        self.num_hidden_layers as u64 * Projection::ALL.iter().map(|&p| self.projection_params(p)).sum::<u64>()
+    }
+
+    /// Every weight of the model: the embedding table, each layer's projections (with the query, key and value
+    /// biases where it has them) and two norms, the final norm, and the classifier unless it is tied to the
+    /// embeddings.
     pub fn total_params(&self) -> u64 {
-        let per_layer: u64 =
-            Projection::ALL.iter().map(|&p| self.projection_params(p)).sum::<u64>() + 2 * self.hidden_size as u64;
-        let tables = if self.tie_word_embeddings { 1 } else { 2 };
         let (layers, hidden) = (self.num_hidden_layers as u64, self.hidden_size as u64);
-        tables * self.vocab_size as u64 * hidden + layers * per_layer + hidden
+        let biases = if self.attention_bias {
+            [Projection::QProj, Projection::KProj, Projection::VProj]
+                .into_iter()
+                .map(|p| self.projection_dims(p).1 as u64)
+                .sum::<u64>()
+        } else {
+            0
+        };
+        let tables = if self.tie_word_embeddings { 1 } else { 2 };
+        tables * self.vocab_size as u64 * hidden
+            + self.projection_params_all_layers()
+            + layers * (2 * hidden + biases)
+            + hidden
     }
 
     /// Bytes the pretrained weights take on the device: all f32, or with `four_bit` every layer's projections as
     /// QLoRA keeps them (`q4_linear`: 4-bit codes packed in 32-bit words, and an f32 scale and minimum per block of
     /// 32 weights, 6 bits a weight) and the rest (embedding, norms, an untied classifier) f32.
     pub fn base_bytes(&self, four_bit: bool) -> u64 {
-        let projections =
-            self.num_hidden_layers as u64 * Projection::ALL.iter().map(|&p| self.projection_params(p)).sum::<u64>();
+        let projections = self.projection_params_all_layers();
         let f32_bytes = 4 * self.total_params();
         if four_bit {
             f32_bytes - 4 * projections + projections / 2 + 2 * 4 * projections / 32
@@ -896,6 +962,7 @@ pub(crate) mod tests {
         num_key_value_heads: 4,
         max_position_embeddings: 512,
         tie_word_embeddings: true,
+        attention_bias: false,
     };
 
     #[test]

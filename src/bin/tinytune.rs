@@ -29,7 +29,7 @@ use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
 use tinytune::quantize::{self, QuantizationTable};
-use tinytune::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
+use tinytune::run_bigger::{data_files, DataFile, JobTarget, Precision, Tool};
 use tinytune::settings::{
     parse_targets, Choice, LossMask, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod,
 };
@@ -336,8 +336,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write a model, and with `--adapter` its LoRA adapter, in the format of another tool; or, for axolotl and
-    /// trl, a data set and a run's settings as that tool's job for a bigger model.
+    /// Write a model, and with `--adapter` its LoRA adapter, in the format of another tool; or, for axolotl,
+    /// trl and unsloth, a data set and a run's settings as that tool's job for a bigger model.
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -347,15 +347,23 @@ enum Command {
         /// A PEFT LoRA adapter folder for it.
         #[arg(long)]
         adapter: Option<PathBuf>,
-        /// The data set to train on (axolotl, trl).
+        /// The data set to train on (axolotl, trl, unsloth).
         #[arg(long)]
         data: Option<PathBuf>,
-        /// The run's settings as the playground's address writes them, e.g. "rank=16&steps=300" (axolotl, trl).
+        /// The run's settings as the playground's address writes them, e.g. "rank=16&steps=300" (axolotl, trl,
+        /// unsloth).
         #[arg(long, default_value = "")]
         settings: String,
-        /// The Hugging Face model the job trains (axolotl, trl).
+        /// The Hugging Face model the job trains (axolotl, trl, unsloth).
         #[arg(long, default_value = "HuggingFaceTB/SmolLM2-135M")]
         base_model: String,
+        /// How the job holds the base model's weights: fp32 (as this site trains), bf16 or nf4 (QLoRA) (axolotl,
+        /// trl, unsloth).
+        #[arg(long, default_value = "bf16", value_parser = ["fp32", "bf16", "nf4"])]
+        precision: String,
+        /// Recompute activations in the backward pass instead of keeping them (axolotl, trl, unsloth).
+        #[arg(long)]
+        gradient_checkpointing: bool,
         /// The folder to write (created if missing).
         #[arg(long)]
         out: PathBuf,
@@ -377,8 +385,10 @@ enum ExportFormat {
     HfMerged,
     /// The data set as JSONL and an Axolotl config (tinytune.yaml).
     Axolotl,
-    /// The data set as JSONL and a TRL + PEFT script (train_trl.py).
+    /// The data set as JSONL and a TRL + PEFT script (train_trl.py, with tinytune_data.py).
     Trl,
+    /// The data set as JSONL and an Unsloth script (train_unsloth.py, with tinytune_data.py).
+    Unsloth,
 }
 
 /// What `record` and `sweep` record from, and where they write it.
@@ -666,18 +676,36 @@ fn run(command: Command) -> Result<(), String> {
             };
             write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
         }
-        Command::Export { format, model, adapter, data, settings, base_model, out } => match (format, model, data) {
-            (ExportFormat::Axolotl | ExportFormat::Trl, _, Some(data)) => {
-                export_job(format, &data, &settings, &base_model, &out)
+        Command::Export {
+            format,
+            model,
+            adapter,
+            data,
+            settings,
+            base_model,
+            precision,
+            gradient_checkpointing,
+            out,
+        } => {
+            let tool = match format {
+                ExportFormat::Axolotl => Some(Tool::Axolotl),
+                ExportFormat::Trl => Some(Tool::Trl),
+                ExportFormat::Unsloth => Some(Tool::Unsloth),
+                _ => None,
+            };
+            let precision = Precision::from_name(&precision).expect("clap allows only the names");
+            let target = JobTarget { base_model, precision, gradient_checkpointing };
+            match (tool, model, data) {
+                (Some(tool), _, Some(data)) => export_job(tool, &data, &settings, &target, &out),
+                (Some(_), _, None) => Err("--format axolotl, trl and unsloth need --data".into()),
+                (_, Some(model), _) => {
+                    export(&ModelArgs { model, adapter, backend: Backend::Flex, four_bit: false }, format, &out)
+                }
+                (_, None, _) => {
+                    Err("--format peft, gguf, ollama and hf-merged need --model (and --adapter for one)".into())
+                }
             }
-            (ExportFormat::Axolotl | ExportFormat::Trl, _, None) => Err("--format axolotl and trl need --data".into()),
-            (_, Some(model), _) => {
-                export(&ModelArgs { model, adapter, backend: Backend::Flex, four_bit: false }, format, &out)
-            }
-            (_, None, _) => {
-                Err("--format peft, gguf, ollama and hf-merged need --model (and --adapter for one)".into())
-            }
-        },
+        }
         Command::Bench(args) => bench(args),
     }
 }
@@ -931,7 +959,7 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
                 &read(&dir.join("adapter_model.safetensors"))?,
             )?;
         }
-        ExportFormat::Axolotl | ExportFormat::Trl => unreachable!("export_job writes these"),
+        ExportFormat::Axolotl | ExportFormat::Trl | ExportFormat::Unsloth => unreachable!("export_job writes these"),
         ExportFormat::Gguf | ExportFormat::Ollama => {
             let name = model_name(&args.model);
             let weights = read(&args.model.join("model.safetensors"))?;
@@ -966,8 +994,9 @@ fn export(args: &ModelArgs, format: ExportFormat, out: &Path) -> Result<(), Stri
     Ok(())
 }
 
-/// `tinytune export --format axolotl|trl`: the training split of `data` as JSONL and the job's config or script.
-fn export_job(format: ExportFormat, data: &Path, query: &str, base_model: &str, out: &Path) -> Result<(), String> {
+/// `tinytune export --format axolotl|trl|unsloth`: the training split of `data` as JSONL and the tool's file (with
+/// the scripts' shared module).
+fn export_job(tool: Tool, data: &Path, query: &str, target: &JobTarget, out: &Path) -> Result<(), String> {
     let (settings, problems) = TrainSettings::from_query(query);
     if let Some(problem) = problems.first() {
         return Err(format!("--settings: {}", problem.message));
@@ -976,13 +1005,13 @@ fn export_job(format: ExportFormat, data: &Path, query: &str, base_model: &str, 
     let (train, _) = split_examples(examples_in(data)?, &SplitSettings::default());
     let files = data_files(&train, &settings);
     let shapes: Vec<DataFile> = files.iter().map(|(file, _)| *file).collect();
-    let (name, text) = match format {
-        ExportFormat::Axolotl => ("tinytune.yaml", axolotl_yaml(&settings, base_model, &shapes)?),
-        _ => ("train_trl.py", trl_script(&settings, base_model, &shapes)?),
-    };
+    let config = tool.config(&settings, target, &shapes)?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    for (file, contents) in
-        files.iter().map(|(file, jsonl)| (file.file_name(), jsonl.as_str())).chain([(name, text.as_str())])
+    for (file, contents) in files
+        .iter()
+        .map(|(file, jsonl)| (file.file_name(), jsonl.as_str()))
+        .chain([(tool.file_name(), config.as_str())])
+        .chain(tool.companion())
     {
         let path = out.join(file);
         std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

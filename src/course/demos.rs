@@ -57,10 +57,13 @@ pub enum DemoKind {
     /// Training examples against the replay share on the Pip stories, for twice the default steps: a grid of
     /// runs, recorded too, with each cell's held-out loss, drift and passes over the data.
     OverfittingSweep,
+    /// How fast this device trains the model; the same settings sized as a job for a published model on a
+    /// datasheet GPU (memory by part, time at a utilisation); the job written for TRL, Unsloth and Axolotl.
+    Toolchains,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 21] = [
+    pub const ALL: [DemoKind; 22] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -82,6 +85,7 @@ impl DemoKind {
         DemoKind::DomainFacts,
         DemoKind::SkewedData,
         DemoKind::OverfittingSweep,
+        DemoKind::Toolchains,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -108,6 +112,7 @@ impl DemoKind {
             DemoKind::DomainFacts => "domain-facts",
             DemoKind::SkewedData => "skewed-data",
             DemoKind::OverfittingSweep => "overfitting-sweep",
+            DemoKind::Toolchains => "toolchains",
         }
     }
 
@@ -137,7 +142,8 @@ impl DemoKind {
             | DemoKind::InstructionTuning
             | DemoKind::DomainFacts
             | DemoKind::SkewedData
-            | DemoKind::OverfittingSweep => None,
+            | DemoKind::OverfittingSweep
+            | DemoKind::Toolchains => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -1,17 +1,21 @@
 //! "Run it bigger": the same job for a larger model on real GPUs. The training examples as JSONL files, one per
-//! shape, and the run's settings mapped onto an Axolotl config and onto a plain TRL + PEFT script.
+//! shape, and the run's settings mapped onto an Axolotl config, a plain TRL + PEFT script and an Unsloth script,
+//! for a base held in 32-bit floats (as this site trains), in bf16, or in NF4 (QLoRA).
 //!
-//! Both keep this site's choices where the tools allow: rank, alpha, dropout, rsLoRA and targets; learning rate,
-//! schedule and warmup; batch, accumulation and steps; sequence length; AdamW with weight decay 0, epsilon 1e-8
-//! and the gradient norm clipped to 1; the seed; and the loss mask. The TRL script also writes examples as this
-//! site does (`crate::data`): BOS, then each part encoded on its own, EOS after each answer, long examples cut into
-//! consecutive pieces, so on this site's model its first loss is this site's. Axolotl applies its own templates.
+//! All three keep this site's choices where the tools allow: rank, alpha, dropout, rsLoRA and targets; learning
+//! rate, schedule and warmup; batch, accumulation and steps; sequence length; AdamW with weight decay 0, epsilon
+//! 1e-8 and the gradient norm clipped to 1; the seed; and the loss mask. The two scripts also write examples as
+//! this site does (`crate::data`, in their shared `tinytune_data.py`): BOS, then each part encoded on its own, EOS
+//! after each answer, long examples cut into consecutive pieces, so on this site's model in 32-bit floats the TRL
+//! script's first loss is this site's. Axolotl applies its own templates.
+
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::Example;
 use crate::settings::{Choice, LossMask, Schedule, TrainSettings, TrainingMethod};
 
 /// The three data files an export writes, by the shape of their examples.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DataFile {
     /// `{"text"}`.
     Text,
@@ -53,6 +57,11 @@ impl DataFile {
             DataFile::Messages => " chat_template\n    field_messages: messages",
         }
     }
+}
+
+/// The data files `examples` fill, in the order [`DataFile::ALL`] gives.
+pub fn shapes(examples: &[Example]) -> Vec<DataFile> {
+    DataFile::ALL.into_iter().filter(|file| examples.iter().any(|example| DataFile::of(example) == *file)).collect()
 }
 
 /// The examples `settings` trains on (the first [`TrainSettings::max_examples`] of them) as JSONL, one file per
@@ -108,19 +117,164 @@ fn max_tokens(settings: &TrainSettings) -> usize {
     settings.seq_len + 1
 }
 
-/// An Axolotl config for `base_model`, training on `files` (from [`data_files`]).
-pub fn axolotl_yaml(settings: &TrainSettings, base_model: &str, files: &[DataFile]) -> Result<String, String> {
-    exportable(settings)?;
+/// How the job holds the base model's weights while it trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Precision {
+    /// 32-bit floats, as this site trains (the TRL script's first loss is then this site's).
+    F32,
+    /// bfloat16, as most GPU jobs train.
+    Bf16,
+    /// NF4 codes with bitsandbytes, computing in bf16: QLoRA's base (LoRA only).
+    Nf4,
+}
+
+impl Precision {
+    pub const ALL: [Precision; 3] = [Precision::F32, Precision::Bf16, Precision::Nf4];
+
+    pub fn from_name(name: &str) -> Option<Precision> {
+        Precision::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// How the course says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Precision::F32 => "32-bit floats, as this site trains",
+            Precision::Bf16 => "bfloat16",
+            Precision::Nf4 => "4-bit NF4 (QLoRA)",
+        }
+    }
+
+    /// The name the scripts' `--precision` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "fp32",
+            Precision::Bf16 => "bf16",
+            Precision::Nf4 => "nf4",
+        }
+    }
+}
+
+/// The model a job trains, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobTarget {
+    /// A Hugging Face model name or folder.
+    pub base_model: String,
+    pub precision: Precision,
+    /// Keep only each layer's input and recompute the rest in the backward pass: less memory, one more forward
+    /// pass of time.
+    pub gradient_checkpointing: bool,
+}
+
+impl JobTarget {
+    /// `base_model` in 32-bit floats without checkpointing: this site's own run.
+    pub fn as_on_this_site(base_model: &str) -> JobTarget {
+        JobTarget { base_model: base_model.to_string(), precision: Precision::F32, gradient_checkpointing: false }
+    }
+
+    /// Why `settings` cannot train this way, if they cannot.
+    fn check(&self, settings: &TrainSettings) -> Result<(), String> {
+        exportable(settings)?;
+        if self.precision == Precision::Nf4 && settings.method != TrainingMethod::Lora {
+            return Err("a 4-bit base cannot be fine-tuned in full: its weights are codes, not numbers a gradient \
+                        can move. Choose LoRA (QLoRA) or a 16-bit base"
+                .into());
+        }
+        Ok(())
+    }
+}
+
+/// The tools a job is written for, each as one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    Axolotl,
+    Trl,
+    Unsloth,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 3] = [Tool::Trl, Tool::Unsloth, Tool::Axolotl];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Tool::Axolotl => "tinytune.yaml",
+            Tool::Trl => "train_trl.py",
+            Tool::Unsloth => "train_unsloth.py",
+        }
+    }
+
+    /// The file's text for `settings` and `target`, training on `files` (from [`data_files`]).
+    pub fn config(self, settings: &TrainSettings, target: &JobTarget, files: &[DataFile]) -> Result<String, String> {
+        target.check(settings)?;
+        Ok(match self {
+            Tool::Axolotl => axolotl_yaml(settings, target, files),
+            Tool::Trl => fill(TRL_TEMPLATE, &script_fills(settings, target, files)),
+            Tool::Unsloth => fill(UNSLOTH_TEMPLATE, &script_fills(settings, target, files)),
+        })
+    }
+
+    /// The other file the tool's file needs beside it: the scripts' shared example writer.
+    pub fn companion(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Tool::Axolotl => None,
+            Tool::Trl | Tool::Unsloth => Some(DATA_MODULE),
+        }
+    }
+}
+
+/// Every file of a job but its data: each tool's file, the scripts' shared module and a README.
+pub fn job_files(
+    settings: &TrainSettings,
+    target: &JobTarget,
+    files: &[DataFile],
+    dataset: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for tool in Tool::ALL {
+        out.push((tool.file_name().to_string(), tool.config(settings, target, files)?));
+    }
+    out.push((DATA_MODULE.0.to_string(), DATA_MODULE.1.to_string()));
+    out.push(("README.md".to_string(), readme(target, dataset)));
+    Ok(out)
+}
+
+fn readme(target: &JobTarget, dataset: &str) -> String {
+    format!(
+        "# Your Tinytune run, for a bigger machine\n\nThe training examples of `{dataset}` (the JSONL files) and \
+         your settings, set up to fine-tune `{model}` with its weights as {precision}. Change `base_model` in \
+         `tinytune.yaml`, or pass `--model` to a script, to train another model.\n\n## TRL and PEFT\n\n```\n\
+         pip install trl peft datasets   # and bitsandbytes for nf4\npython train_trl.py --dry-run\n\
+         python train_trl.py\naccelerate launch train_trl.py   # several GPUs\n```\n\n## Unsloth\n\n```\n\
+         pip install unsloth\npython train_unsloth.py   # one GPU\n```\n\n## Axolotl\n\n```\n\
+         axolotl train tinytune.yaml   # launched with accelerate, on every GPU it is set up for\n```\n\n\
+         For DeepSpeed ZeRO, `axolotl fetch deepspeed_configs`, then add `deepspeed: deepspeed_configs/zero2.json` \
+         to `tinytune.yaml`.\n\nThe scripts write examples as Tinytune does (`tinytune_data.py`); Axolotl applies \
+         its own templates (conversations with the model's chat template).\n",
+        model = target.base_model,
+        precision = target.precision.name(),
+    )
+}
+
+/// An Axolotl config.
+fn axolotl_yaml(settings: &TrainSettings, target: &JobTarget, files: &[DataFile]) -> String {
     let mut yaml = format!(
         "# Tinytune's run as an Axolotl config (settings: {query}).\n\
          # Train: axolotl train tinytune.yaml   (launched with accelerate, on every GPU it is set up for)\n\
          # DeepSpeed ZeRO: axolotl fetch deepspeed_configs, then add: deepspeed: deepspeed_configs/zero2.json\n\
-         base_model: {base_model}\n",
-        query = settings.to_query()
+         base_model: {base_model}\n\
+         bf16: {bf16}\n\
+         gradient_checkpointing: {checkpointing}\n",
+        query = settings.to_query(),
+        base_model = target.base_model,
+        bf16 = target.precision != Precision::F32,
+        checkpointing = target.gradient_checkpointing,
     );
+    if target.precision == Precision::Nf4 {
+        yaml += "load_in_4bit: true\n";
+    }
     if settings.method == TrainingMethod::Lora {
         yaml += &format!(
-            "adapter: lora\nlora_r: {}\nlora_alpha: {}\nlora_dropout: {}\npeft_use_rslora: {}\nlora_target_modules:\n{}",
+            "adapter: {}\nlora_r: {}\nlora_alpha: {}\nlora_dropout: {}\npeft_use_rslora: {}\nlora_target_modules:\n{}",
+            if target.precision == Precision::Nf4 { "qlora" } else { "lora" },
             settings.lora_rank,
             settings.lora_alpha,
             settings.lora_dropout,
@@ -155,52 +309,99 @@ pub fn axolotl_yaml(settings: &TrainSettings, base_model: &str, files: &[DataFil
             "# The loss mask \"responses without their end tokens\" reproduces a bug for a lesson; Axolotl counts the \
                  end tokens.\n";
     }
-    Ok(yaml)
+    yaml
 }
 
-/// A TRL + PEFT script for `base_model`, training on `files` (from [`data_files`]).
-pub fn trl_script(settings: &TrainSettings, base_model: &str, files: &[DataFile]) -> Result<String, String> {
-    exportable(settings)?;
-    let peft = if settings.method == TrainingMethod::Lora {
+/// Python's literal for a bool.
+fn python_bool(value: bool) -> &'static str {
+    if value {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// What the two scripts' `@NAME@` placeholders become.
+fn script_fills(settings: &TrainSettings, target: &JobTarget, files: &[DataFile]) -> Vec<(&'static str, String)> {
+    let lora = settings.method == TrainingMethod::Lora;
+    let targets = settings.lora_targets.iter().map(|p| format!("{:?}", p.name())).collect::<Vec<_>>().join(", ");
+    let peft = if lora {
         format!(
             "LoraConfig(\n    r={},\n    lora_alpha={},\n    lora_dropout={},\n    use_rslora={},\n    \
-             target_modules={:?},\n    task_type=\"CAUSAL_LM\",\n)",
+             target_modules=[{targets}],\n    task_type=\"CAUSAL_LM\",\n)",
             settings.lora_rank,
             settings.lora_alpha,
             settings.lora_dropout,
-            if settings.use_rslora { "True" } else { "False" },
-            settings.lora_targets.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            python_bool(settings.use_rslora),
         )
     } else {
         "None  # full fine-tuning".into()
     };
-    let (prompt_counts, end_counts) = match settings.loss_mask {
-        LossMask::Responses => ("False", "True"),
-        LossMask::PromptsToo => ("True", "True"),
-        LossMask::NoEndToken => ("False", "False"),
+    // Unsloth's own names for the same choices; its gradient checkpointing is its own offloading kind.
+    let unsloth_checkpointing = if target.gradient_checkpointing { "\"unsloth\"" } else { "False" };
+    let unsloth_lora = if lora {
+        format!(
+            "{{\n    \"r\": {},\n    \"lora_alpha\": {},\n    \"lora_dropout\": {},\n    \"use_rslora\": {},\n    \
+             \"target_modules\": [{targets}],\n    \"bias\": \"none\",\n    \"use_gradient_checkpointing\": {},\n    \
+             \"random_state\": {},\n}}",
+            settings.lora_rank,
+            settings.lora_alpha,
+            settings.lora_dropout,
+            python_bool(settings.use_rslora),
+            unsloth_checkpointing,
+            settings.seed,
+        )
+    } else {
+        "None  # full fine-tuning".into()
     };
-    let data = files.iter().map(|f| format!("{:?}", f.file_name())).collect::<Vec<_>>().join(", ");
-    let fills = [
+    let load = format!(
+        "{{\n    \"max_seq_length\": {},\n    \"load_in_4bit\": {},\n    \"full_finetuning\": {},\n    \
+         \"use_gradient_checkpointing\": {unsloth_checkpointing},\n}}",
+        max_tokens(settings),
+        python_bool(target.precision == Precision::Nf4),
+        python_bool(!lora),
+    );
+    let (prompt_counts, end_counts) = match settings.loss_mask {
+        LossMask::Responses => (false, true),
+        LossMask::PromptsToo => (true, true),
+        LossMask::NoEndToken => (false, false),
+    };
+    let training = serde_json::json!({
+        "per_device_train_batch_size": settings.batch_size,
+        "gradient_accumulation_steps": settings.grad_accum,
+        "learning_rate": settings.learning_rate,
+        "lr_scheduler_type": hf_scheduler(settings.schedule),
+        "warmup_steps": settings.warmup_steps,
+        "max_length": max_tokens(settings),
+        "seed": settings.seed,
+    });
+    let four_bit_words = if target.precision == Precision::Nf4 { ", its linear layers in 4-bit NF4" } else { "" };
+    vec![
         ("@QUERY@", settings.to_query()),
-        ("@BASE_MODEL@", base_model.to_string()),
-        ("@DATA@", data),
+        ("@BASE_MODEL@", target.base_model.clone()),
+        ("@DATA@", files.iter().map(|f| format!("{:?}", f.file_name())).collect::<Vec<_>>().join(", ")),
         ("@STEPS@", settings.steps.to_string()),
+        ("@PRECISION@", target.precision.name().to_string()),
         ("@PEFT@", peft),
-        ("@PROMPT_COUNTS@", prompt_counts.to_string()),
-        ("@END_COUNTS@", end_counts.to_string()),
-        ("@MAX_TOKENS@", max_tokens(settings).to_string()),
-        ("@BATCH@", settings.batch_size.to_string()),
-        ("@ACCUMULATION@", settings.grad_accum.to_string()),
-        ("@LEARNING_RATE@", settings.learning_rate.to_string()),
-        ("@SCHEDULER@", hf_scheduler(settings.schedule).to_string()),
-        ("@WARMUP@", settings.warmup_steps.to_string()),
-        ("@SEED@", settings.seed.to_string()),
-    ];
-    Ok(fills.iter().fold(TRL_TEMPLATE.to_string(), |script, (key, value)| script.replace(key, value)))
+        ("@LORA@", unsloth_lora),
+        ("@LOAD@", load),
+        ("@FOUR_BIT_WORDS@", four_bit_words.to_string()),
+        ("@PROMPT_COUNTS@", python_bool(prompt_counts).to_string()),
+        ("@END_COUNTS@", python_bool(end_counts).to_string()),
+        ("@TRAINING@", serde_json::to_string_pretty(&training).expect("plain JSON")),
+        ("@CHECKPOINTING@", python_bool(target.gradient_checkpointing).to_string()),
+    ]
 }
 
-/// The script, its `@NAME@` placeholders filled in by [`trl_script`] (Python's own braces stay as they are).
+/// `template` with each `@NAME@` placeholder filled (Python's own braces stay as they are).
+fn fill(template: &str, fills: &[(&str, String)]) -> String {
+    fills.iter().fold(template.to_string(), |text, (key, value)| text.replace(key, value))
+}
+
 const TRL_TEMPLATE: &str = include_str!("train_trl.py");
+const UNSLOTH_TEMPLATE: &str = include_str!("train_unsloth.py");
+/// The module both scripts import: Tinytune's examples as tokens, and the run's TRL config.
+const DATA_MODULE: (&str, &str) = ("tinytune_data.py", include_str!("tinytune_data.py"));
 
 #[cfg(test)]
 mod tests {
@@ -225,15 +426,19 @@ mod tests {
         let first = TrainSettings { max_examples: Some(1), ..TrainSettings::default() };
         assert_eq!(data_files(&examples, &first), [(DataFile::Text, "{\"text\":\"Once.\"}\n".to_string())]);
         let replayed = TrainSettings { replay: 0.2, ..TrainSettings::default() };
-        assert!(trl_script(&replayed, "m", &[DataFile::Text]).unwrap_err().starts_with("this run replays"));
+        let target = JobTarget::as_on_this_site("m");
+        assert!(Tool::Trl.config(&replayed, &target, &[DataFile::Text]).unwrap_err().starts_with("this run replays"));
     }
 
     #[test]
     fn the_settings_land_in_the_tools_keys() {
         let settings =
             TrainSettings { schedule: Schedule::Constant, loss_mask: LossMask::PromptsToo, ..TrainSettings::default() };
-        let yaml = axolotl_yaml(&settings, "HuggingFaceTB/SmolLM2-135M", &[DataFile::PromptCompletion]).unwrap();
+        let target = JobTarget::as_on_this_site("HuggingFaceTB/SmolLM2-135M");
+        let yaml = Tool::Axolotl.config(&settings, &target, &[DataFile::PromptCompletion]).unwrap();
         for line in [
+            "bf16: false",
+            "gradient_checkpointing: false",
             "adapter: lora",
             "lora_r: 8",
             "lora_alpha: 16",
@@ -248,19 +453,57 @@ mod tests {
         ] {
             assert!(yaml.lines().any(|l| l == line), "{line} missing from\n{yaml}");
         }
-        let script = trl_script(&settings, "HuggingFaceTB/SmolLM2-135M", &[DataFile::PromptCompletion]).unwrap();
+        let script = Tool::Trl.config(&settings, &target, &[DataFile::PromptCompletion]).unwrap();
         assert!(!script.contains('@'), "every placeholder is filled");
         for part in [
             "r=8,",
             "lora_alpha=16,",
-            "'gate_proj'",
+            "\"gate_proj\"",
             "PROMPT_COUNTS = True",
-            "MAX_TOKENS = 65",
-            "lr_scheduler_type=\"constant_with_warmup\"",
+            "\"max_length\": 65",
+            "\"lr_scheduler_type\": \"constant_with_warmup\"",
+            "default=\"fp32\"",
+            "GRADIENT_CHECKPOINTING = False",
         ] {
-            assert!(script.contains(part) || script.contains(&part.replace('\'', "\"")), "{part} missing");
+            assert!(script.contains(part), "{part} missing");
         }
         let frozen = TrainSettings { method: TrainingMethod::Frozen, ..TrainSettings::default() };
-        assert!(trl_script(&frozen, "m", &[]).unwrap_err().contains("frozen"));
+        assert!(Tool::Trl.config(&frozen, &target, &[]).unwrap_err().contains("frozen"));
+    }
+
+    #[test]
+    fn a_4_bit_base_loads_as_nf4_in_every_tool_and_refuses_full_fine_tuning() {
+        let target = JobTarget {
+            base_model: "meta-llama/Llama-3.1-8B".into(),
+            precision: Precision::Nf4,
+            gradient_checkpointing: true,
+        };
+        let settings = TrainSettings::default();
+        let yaml = Tool::Axolotl.config(&settings, &target, &[DataFile::Text]).unwrap();
+        for line in ["adapter: qlora", "load_in_4bit: true", "bf16: true", "gradient_checkpointing: true"] {
+            assert!(yaml.lines().any(|l| l == line), "{line} missing from\n{yaml}");
+        }
+        let trl = Tool::Trl.config(&settings, &target, &[DataFile::Text]).unwrap();
+        assert!(trl.contains("default=\"nf4\"") && trl.contains("GRADIENT_CHECKPOINTING = True"), "{trl}");
+        let unsloth = Tool::Unsloth.config(&settings, &target, &[DataFile::Text]).unwrap();
+        for part in [
+            "\"load_in_4bit\": True,",
+            "\"full_finetuning\": False,",
+            "\"use_gradient_checkpointing\": \"unsloth\"",
+            "\"random_state\": 42",
+            "\"target_modules\": [\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]",
+        ] {
+            assert!(unsloth.contains(part), "{part} missing from\n{unsloth}");
+        }
+        let full = TrainSettings { method: TrainingMethod::Full, ..settings };
+        for tool in Tool::ALL {
+            assert!(tool.config(&full, &target, &[]).unwrap_err().contains("4-bit base cannot be fine-tuned in full"));
+        }
+        let names: Vec<String> = job_files(&TrainSettings::default(), &target, &[DataFile::Text], "d")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(names, ["train_trl.py", "train_unsloth.py", "tinytune.yaml", "tinytune_data.py", "README.md"]);
     }
 }

@@ -695,11 +695,11 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::protocol::{BackendKind, TaskCheck};
 
-    fn metrics(step: usize, elapsed_seconds: f64) -> StepMetrics {
+    pub(crate) fn metrics(step: usize, elapsed_seconds: f64) -> StepMetrics {
         StepMetrics {
             step,
             loss: 3.0 - step as f64 / 10.0,
@@ -795,6 +795,7 @@ mod tests {
                 shape: None,
             }),
             recorded: None,
+            data_files: Vec::new(),
         });
         state.open_adapter(5, "my-adapter.zip");
         assert!(state.busy(), "nothing starts while it opens");
@@ -1147,6 +1148,7 @@ mod tests {
             held_out_examples: 1,
             task: Some(task),
             recorded: None,
+            data_files: Vec::new(),
         };
         apply(&mut state, &FromWorker::DatasetLoaded(Box::new(summary)));
         started(&mut state, 1);
@@ -1198,6 +1200,7 @@ mod tests {
             held_out_examples: 31,
             task: None,
             recorded: None,
+            data_files: Vec::new(),
         };
         let other = DatasetSummary { url: "/other.jsonl".into(), ..summary.clone() };
         apply(&mut state, &FromWorker::DatasetLoaded(Box::new(other)));

@@ -3,7 +3,8 @@
 //! final losses; in its `gguf/` folder the same run for llama.cpp and Ollama ([`crate::gguf`], the files
 //! `tinytune export --format ollama` writes), and in `merged/` the model with the adapter merged in, as a
 //! Hugging Face folder (`--format hf-merged`). "Run it bigger": a data set and a run's settings as a job for bigger
-//! machines ([`crate::run_bigger`], the files `tinytune export --format axolotl` and `--format trl` write).
+//! machines ([`crate::run_bigger`]: the files `tinytune export --format axolotl`, `trl` and `unsloth` write, and a
+//! README).
 
 use std::io::Write;
 
@@ -11,7 +12,7 @@ use super::session::{Session, TrainedRun};
 use crate::export::{adapter_config_json, adapter_safetensors, merged_hf_files};
 use crate::gguf::{take_home_files, Adapter, BaseModel};
 use crate::protocol::{FromWorker, RunId, TrainSettings, TrainingMethod};
-use crate::run_bigger::{axolotl_yaml, data_files, trl_script, DataFile};
+use crate::run_bigger::{self, data_files, DataFile, JobTarget};
 use crate::settings::{names_of, Choice};
 use crate::train::TrainingConfig;
 
@@ -52,43 +53,30 @@ pub fn job_zip(
     request_id: u32,
     dataset_url: &str,
     settings: &TrainSettings,
-    base_model: &str,
+    target: &JobTarget,
 ) -> FromWorker {
-    match job_files(session, dataset_url, settings, base_model).and_then(|files| zip_folder("tinytune-job", files)) {
+    match job_files(session, dataset_url, settings, target).and_then(|files| zip_folder("tinytune-job", files)) {
         Ok(bytes) => FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes },
         Err(message) => FromWorker::Error { run: None, request_id: Some(request_id), message },
     }
 }
 
+/// The data files and [`run_bigger::job_files`].
 fn job_files(
     session: &Session,
     dataset_url: &str,
     settings: &TrainSettings,
-    base_model: &str,
+    target: &JobTarget,
 ) -> Result<impl Iterator<Item = (String, Vec<u8>)>, String> {
     let dataset = session.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before exporting it"))?;
     let data = data_files(&dataset.train_examples, settings);
     let shapes: Vec<DataFile> = data.iter().map(|(file, _)| *file).collect();
-    let configs = [
-        ("tinytune.yaml".to_string(), axolotl_yaml(settings, base_model, &shapes)?.into_bytes()),
-        ("train_trl.py".to_string(), trl_script(settings, base_model, &shapes)?.into_bytes()),
-        ("README.md".to_string(), job_readme(base_model, &dataset.summary.name).into_bytes()),
-    ];
-    Ok(data.into_iter().map(|(file, jsonl)| (file.file_name().to_string(), jsonl.into_bytes())).chain(configs))
-}
-
-fn job_readme(base_model: &str, dataset: &str) -> String {
-    format!(
-        "# Your Tinytune run, for a bigger machine\n\nThe training examples of `{dataset}` (the JSONL files) and \
-         your settings, set up to fine-tune `{base_model}`. Change `base_model` in `tinytune.yaml`, or pass \
-         `--model` to the script, to train another model.\n\n## Axolotl\n\n```\n\
-         axolotl train tinytune.yaml   # launched with accelerate, on every GPU it is set up for\n```\n\n\
-         For DeepSpeed ZeRO, `axolotl fetch deepspeed_configs`, then add `deepspeed: deepspeed_configs/zero2.json` \
-         to `tinytune.yaml`.\n\n## TRL and PEFT\n\n```\n\
-         pip install trl peft datasets\npython train_trl.py\naccelerate launch train_trl.py   # several GPUs\n```\n\n\
-         The script writes examples as Tinytune does; Axolotl applies its own templates (conversations with the \
-         model's chat template).\n"
-    )
+    let configs = run_bigger::job_files(settings, target, &shapes, &dataset.summary.name)?;
+    Ok(data
+        .into_iter()
+        .map(|(file, jsonl)| (file.file_name().to_string(), jsonl))
+        .chain(configs)
+        .map(|(name, text)| (name, text.into_bytes())))
 }
 
 /// A zip of `files` (path → bytes) inside `folder`, stored, not deflated: safetensors and GGUF hardly compress,

@@ -281,9 +281,9 @@ async fn handle(
             }
             Ok(())
         }
-        ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
+        ToWorker::ExportJob { request_id, dataset_url, settings, target } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
-            post(&export::job_zip(session, request_id, &dataset_url, &settings, &base_model));
+            post(&export::job_zip(session, request_id, &dataset_url, &settings, &target));
             Ok(())
         }
         ToWorker::Preflight { request_id } => {

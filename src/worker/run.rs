@@ -353,8 +353,8 @@ async fn between_steps(
             ToWorker::OpenAdapter { run, .. } => post(&busy(Some(run), "opening an adapter")),
             ToWorker::DiscardInterrupted => post(&busy(None, "discarding the saved run")),
             ToWorker::ExportAdapter { run } => post(&busy(Some(run), "exporting")),
-            ToWorker::ExportJob { request_id, dataset_url, settings, base_model } => {
-                post(&super::export::job_zip(session, request_id, &dataset_url, &settings, &base_model))
+            ToWorker::ExportJob { request_id, dataset_url, settings, target } => {
+                post(&super::export::job_zip(session, request_id, &dataset_url, &settings, &target))
             }
             ToWorker::StudioMeasurePace { .. } => {
                 post(&FromWorker::StudioError { message: "the pace cannot be measured while a run trains".into() })

@@ -225,6 +225,7 @@ impl Session {
     ) -> Result<DatasetSummary, String> {
         let tokenize = |examples: &[Example]| tokenize_examples(examples, &self.tokenizer);
         let train_examples = train.to_vec();
+        let data_files = crate::run_bigger::shapes(train);
         let preferences = tokenize_preferences(train, &self.tokenizer)?;
         let held_out_preferences = tokenize_preferences(held_out, &self.tokenizer)?;
         let (train, held_out) = (tokenize(train)?, tokenize(held_out)?);
@@ -235,6 +236,7 @@ impl Session {
             held_out_examples: held_out.len(),
             task,
             recorded,
+            data_files,
         };
         let dataset = Dataset {
             summary: summary.clone(),

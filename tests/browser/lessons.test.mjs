@@ -1091,3 +1091,113 @@ test("layer map: the default run's count, presets and single cells, another mode
   page.assertClean();
   await context.close();
 });
+
+/** Two significant figures with thousands separators, as the page rounds a rate: 3417.2 → "3,400". */
+function rate(value) {
+  const magnitude = Math.max(10 ** (Math.floor(Math.log10(value)) - 1), 1);
+  return (Math.round(value / magnitude) * magnitude).toLocaleString("en-US");
+}
+
+/** A Llama-shaped model's parameters and one layer's projections and activations, worked from its config here. */
+function llama({ vocab, h, i, layers, heads, kv, tied }) {
+  const kvDim = (h / heads) * kv;
+  const projections = 2 * h * h + 2 * h * kvDim + 3 * h * i;
+  const total = (tied ? 1 : 2) * vocab * h + layers * (projections + 2 * h) + h;
+  // LoRA r 8 on all seven projections: r × (in + out) each.
+  const adapters = layers * 8 * (2 * (h + h) + 2 * (h + kvDim) + 3 * (h + i));
+  // Bytes a layer keeps a token under bf16 autocast, as autograd keeps them: the norms' 32-bit inputs and 1/rms,
+  // q, k, v and the attention output, a 32-bit log-sum-exp a head, gate, up and the activation; and with LoRA r 8
+  // on all seven projections, each adapter's 16-bit copy of its input (six of h, one of i) and its 8 values of A·x.
+  const layerBytes = 8 * h + 8 + 2 * (2 * h + 2 * kvDim) + 4 * heads + 6 * i + 2 * (6 * h + i) + 7 * 2 * 8;
+  return { vocab, h, layers, total, projections: layers * projections, adapters, layerBytes };
+}
+
+test("toolchains: the sizer's memory and time for Llama 3.1 8B on an L4 as worked from its config, checkpointing and QLoRA as the lesson reads them; the job written for each tool; the learner's run measured against this CPU", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "toolchains");
+  const sizer = demo.locator("section.demo-sizer");
+  // Decimal units as the page writes them (numbers::format_bytes).
+  const gb = (bytes) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${Math.round(bytes / 1e3)} KB` : `${bytes} bytes`);
+  // The lesson reads the sizer's figures off this job: each must be what the sizer shows.
+  const lessonText = (await page.locator("article.lesson").textContent()).replace(/\s+/g, " ");
+  const quoted = (text) => assert.ok(lessonText.includes(text), `the lesson quotes ${text}`);
+  const parts = async () => Object.fromEntries((await sizer.locator("tbody tr").evaluateAll((rows) => rows.map((r) => [r.querySelector("th").textContent, r.querySelector("td").textContent]))));
+  const verdict = () => sizer.locator("p[role=status]").textContent();
+  // Meta's published config for Llama 3.1 8B.
+  const model = llama({ vocab: 128256, h: 4096, i: 14336, layers: 32, heads: 32, kv: 8, tied: false });
+  assert.equal(model.total, 8030261248);
+  const tokens = 2048;
+  const lora = {
+    Weights: 2 * model.total, Adapters: 4 * model.adapters, Gradients: 4 * model.adapters, "Optimizer state": 8 * model.adapters,
+    Activations: tokens * model.layers * model.layerBytes, Logits: tokens * model.vocab * 10,
+  };
+  const total = (memory) => Object.values(memory).reduce((a, b) => a + b, 0);
+  const expect = (memory) => ({ ...Object.fromEntries(Object.entries(memory).map(([k, v]) => [k, gb(v)])), "In all": gb(total(memory)) });
+  // It opens on Llama 3.1 8B, LoRA on a 16-bit base, one sequence of 2,048 tokens, on an L4.
+  await sizer.locator("tbody").waitFor();
+  assert.deepEqual(await parts(), expect(lora));
+  assert.equal(await verdict(), `Does not fit on one NVIDIA L4 (24 GB): it needs about ${gb(total(lora))}, ${gb(total(lora) - 24e9)} more. To fit: turn on gradient checkpointing; store the base in 4 bits (QLoRA); shorten the sequences, or choose a GPU with more memory.`);
+  const lessonRows = (await page.locator("article.lesson table tr").evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim()).join(" | "))));
+  for (const [part, shown] of Object.entries(expect(lora))) assert.ok(lessonRows.includes(`${part} | ${shown}`), `the lesson's table has ${part} | ${shown}`);
+  quoted(`It does not fit: ${gb(total(lora) - 24e9)} more`);
+  // Checkpointing keeps each layer's input (2 bytes × hidden a token) and one layer in full; the job the download
+  // writes checkpoints too.
+  await sizer.getByLabel("Gradient checkpointing", { exact: true }).check();
+  const checkpointed = { ...lora, Activations: tokens * (model.layers * 2 * model.h + model.layerBytes) };
+  assert.deepEqual(await parts(), expect(checkpointed));
+  assert.equal(await verdict(), `Fits on one NVIDIA L4 (24 GB): about ${gb(total(checkpointed))} of it.`);
+  quoted(`The activations fall to ${gb(checkpointed.Activations)}, and the job fits: ${gb(total(checkpointed))} in all.`);
+  assert.equal(await demo.getByLabel(/^Gradient checkpointing: keep each layer's input only/).isChecked(), true);
+  // The time: 2,048 tokens at 6N (4N, and a forward pass again) at 35% of the L4's 121 trillion a second.
+  const work = 6 * model.total;
+  const step = (tokens * work) / (121e12 * 0.35);
+  quoted(`${(work / 1e9).toFixed(2)} billion operations a token, half as much again, and about ${step.toFixed(2)} s a step`);
+  assert.match(await sizer.textContent(), new RegExp(`A step reads 2,048 tokens at ${(work / 1e9).toFixed(2)} billion operations each: about ${step.toFixed(2)} s at 35% of the NVIDIA L4's 121 trillion operations a second \\(BF16, dense, the vendor's peak\\)\\. The run's 60 steps: about 2 min\\.`));
+  // QLoRA: the projections in NF4 (4.127 bits), everything else still 2 bytes.
+  await sizer.getByLabel("QLoRA on a 4-bit (NF4) base").check();
+  const nf4Bits = 4 + 8 / 64 + 32 / (64 * 256);
+  const qlora = { ...checkpointed, Weights: (model.projections * nf4Bits) / 8 + 2 * (model.total - model.projections) };
+  assert.deepEqual(await parts(), expect(qlora));
+  quoted(`With checkpointing it takes ${gb(total(qlora))}.`);
+  quoted(`Only the Weights row changes: ${gb(qlora.Weights)},`);
+  assert.equal(await demo.getByLabel("Base model's weights").inputValue(), "nf4");
+  const file = (name) => demo.locator("details.job-file").filter({ has: page.locator("summary", { hasText: name }) });
+  await file("tinytune.yaml").locator("summary").click();
+  const yaml = await file("tinytune.yaml").locator("pre").textContent();
+  for (const line of ["base_model: meta-llama/Llama-3.1-8B", "adapter: qlora", "load_in_4bit: true", "gradient_checkpointing: true", "sequence_len: 2048", "micro_batch_size: 1"]) {
+    assert.ok(yaml.split("\n").includes(line), `${line} in\n${yaml}`);
+  }
+  await file("train_unsloth.py").locator("summary").click();
+  assert.match(await file("train_unsloth.py").locator("pre").textContent(), /"load_in_4bit": True,\n    "full_finetuning": False,\n    "use_gradient_checkpointing": "unsloth",/);
+  // Full fine-tuning on a 4-bit base is refused in every file; the sizer goes back to a 16-bit base for it.
+  await sizer.getByLabel("Full fine-tuning (mixed precision)").check();
+  assert.equal(await demo.getByLabel("Base model's weights").inputValue(), "bf16");
+  assert.equal((await parts())["Optimizer state"], gb(12 * model.total));
+  // A sequence longer than the model reads is named with the model's context.
+  const sequence = sizer.getByLabel("Tokens a sequence holds");
+  await sequence.fill("200000");
+  assert.ok(await sizer.getByText("✗ Enter a whole number from 16 to 131,072.").isVisible());
+  assert.equal(await sizer.locator("tbody").count(), 0);
+  await sequence.fill("2048");
+
+  // The recorded run's pace: the median step after the first, worked from the recording.
+  const recorded = JSON.parse(readFileSync(join(distDir, "datasets", "pip-the-purple-robot.recorded.json"), "utf8"));
+  const rates = recorded.metrics.slice(1).map((m) => m.tokens_per_second).sort((a, b) => a - b);
+  const middle = Math.floor(rates.length / 2);
+  const median = rates.length % 2 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2;
+  const throughput = demo.locator("section.demo-throughput");
+  await throughput.getByText(/^The run recorded when this site was built/).waitFor({ timeout: 120_000 });
+  assert.equal(await throughput.locator(".demo-recorded-note").textContent(), `The run recorded when this site was built, natively on the build machine's CPU: ${rate(median)} tokens a second. At about 1,000,000 operations a token (4 × its 260,032 weights), that is about ${rate((median * 4 * 260032) / 1e6)} million operations a second.`);
+  // The learner's own run, on this tab's CPU: its share of the matrix-product speed measured before it.
+  await demo.getByLabel("Steps", { exact: true }).fill("20");
+  const button = demo.getByRole("button", { name: "Train", exact: true });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+  await button.click();
+  const mine = throughput.getByText(/^Your run trained at/);
+  await mine.waitFor({ timeout: 120_000 });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await button.elementHandle(), { timeout: 120_000 });
+  const [, , share] = (await mine.textContent()).match(/^Your run trained at ([\d,]+) tokens a second\. At about 1,000,000 operations a token \(4 × its 260,032 weights\), that is about [\d,]+ million operations a second\. Before the run this tab's CPU multiplied two large matrices at about ([\d,]+) million operations a second: training reached ([\d.]+)% of that\.$/);
+  assert.ok(Number(share) > 0 && Number(share) < 100, `${share}% of the matrix product's speed`);
+  page.assertClean();
+  await context.close();
+});

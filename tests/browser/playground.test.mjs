@@ -316,20 +316,20 @@ test("an adapter PEFT wrote opens in the playground, samples beside the base mod
   await context.close();
 });
 
-test("Run it bigger downloads the data set and the settings as the CLI's Axolotl config and TRL script, byte for byte", async () => {
+test("Run it bigger downloads the data set and the settings as the CLI's TRL and Unsloth scripts and Axolotl config, byte for byte, and shows each file", async () => {
   const python = process.env.TINYTUNE_PYTHON;
   const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
   assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
-  const settings = "rank=16&alpha=32&steps=300&loss=prompts-too&schedule=linear";
+  const settings = "r=16&alpha=32&steps=300&loss=prompts-too&schedule=linear";
   const { page, context } = await openPage(site.browser, site.origin, { acceptDownloads: true });
   await open(page, `${settings}&data=instructions`);
   const model = playground(page).getByLabel("Hugging Face model to train");
   await model.fill("");
-  await playground(page).getByRole("button", { name: "Download the job (Axolotl and TRL)" }).click();
+  await playground(page).getByRole("button", { name: "Download the job (TRL, Unsloth and Axolotl)" }).click();
   await playground(page).getByRole("alert").getByText(/Name the Hugging Face model to train/).waitFor();
   await model.fill("my-org/my-model");
   const downloading = page.waitForEvent("download");
-  await playground(page).getByRole("button", { name: "Download the job (Axolotl and TRL)" }).click();
+  await playground(page).getByRole("button", { name: "Download the job (TRL, Unsloth and Axolotl)" }).click();
   const download = await downloading;
   assert.equal(download.suggestedFilename(), "tinytune-job.zip");
   const dir = mkdtempSync(join(tmpdir(), "tinytune-job-"));
@@ -338,15 +338,21 @@ test("Run it bigger downloads the data set and the settings as the CLI's Axolotl
   execFileSync(python, ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", join(dir, "job.zip"), dir]);
   const job = join(dir, "tinytune-job");
   const data = join(distDir, "datasets", "animal-place-instructions.jsonl");
-  for (const format of ["axolotl", "trl"]) {
+  for (const format of ["axolotl", "trl", "unsloth"]) {
     const cli = join(dir, `cli-${format}`);
     execFileSync(tinytune, ["export", "--format", format, "--data", data, "--settings", settings, "--base-model", "my-org/my-model", "--out", cli], { stdio: "ignore" });
     for (const file of readdirSync(cli)) {
       assert.ok(readFileSync(join(job, file)).equals(readFileSync(join(cli, file))), `${file} differs from the CLI's`);
     }
   }
-  assert.deepEqual(readdirSync(job).sort(), ["README.md", "tinytune.yaml", "train.prompt-completion.jsonl", "train_trl.py"]);
+  assert.deepEqual(readdirSync(job).sort(), ["README.md", "tinytune.yaml", "tinytune_data.py", "train.prompt-completion.jsonl", "train_trl.py", "train_unsloth.py"]);
   assert.match(readFileSync(join(job, "tinytune.yaml"), "utf8"), /^base_model: my-org\/my-model$/m);
+  // The page shows each tool's file as the zip holds it.
+  for (const file of ["train_trl.py", "train_unsloth.py", "tinytune.yaml"]) {
+    const shown = playground(page).locator("details.job-file").filter({ has: page.locator("summary", { hasText: file }) });
+    await shown.locator("summary").click();
+    assert.equal(await shown.locator("pre").textContent(), readFileSync(join(job, file), "utf8"), `${file} as shown`);
+  }
   page.assertClean();
   await context.close();
 });

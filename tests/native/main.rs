@@ -20,6 +20,7 @@ mod parity;
 #[cfg(feature = "trainer")]
 mod quantize;
 mod resume;
+mod sizing;
 #[cfg(feature = "trainer")]
 mod smollm2;
 mod task_metric;

@@ -380,15 +380,26 @@ fn short_pairs(name: &str) -> PathBuf {
     data
 }
 
-/// `tinytune export --format <format> --data <data> --settings <query>` into a folder of its own.
-fn export_job(format: &str, data: &Path, query: &str) -> PathBuf {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("job-{format}"));
+/// `tinytune export --format <format> --data <data> --settings <query> <more>` into a folder named `name`.
+fn export_job(format: &str, data: &Path, query: &str, more: &[&str], name: &str) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     run(tinytune()
         .args(["export", "--format", format, "--data"])
         .arg(data)
-        .args(["--settings", query, "--out"])
+        .args(["--settings", query])
+        .args(more)
+        .arg("--out")
         .arg(&out));
     out
+}
+
+/// A job script's `--dry-run` on our converted model: the pieces and the configs it would train with.
+fn dry_run(job: &Path, script: &str) -> serde_json::Value {
+    let printed = run(Command::new(common::python())
+        .current_dir(job)
+        .args([script, "--dry-run", "--model"])
+        .arg(common::converted_model_dir()));
+    serde_json::from_str(printed.lines().last().expect("a line of JSON")).expect("JSON")
 }
 
 #[test]
@@ -396,11 +407,12 @@ fn the_exported_trl_script_trains_our_model_and_starts_from_our_loss() {
     let data = short_pairs("trl-pairs");
     // Eight training examples after the held-out split, all in the first batch.
     let query = "steps=2&warmup=0&batch=8&seq=64&loss=responses";
-    let job = export_job("trl", &data, query);
+    let job = export_job("trl", &data, query, &[], "job-trl");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("job-trl-out");
+    // The job's base is bf16 unless told; in 32-bit floats its first loss is ours.
     let printed = run(Command::new(common::python())
         .current_dir(&job)
-        .arg("train_trl.py")
+        .args(["train_trl.py", "--precision", "fp32"])
         .arg("--model")
         .arg(common::converted_model_dir())
         .arg("--output-dir")
@@ -444,11 +456,13 @@ fn the_exported_trl_script_trains_our_model_and_starts_from_our_loss() {
 
 #[test]
 fn the_exported_axolotl_config_uses_only_keys_axolotl_knows() {
-    for (data, query) in [
-        (short_pairs("axolotl-pairs"), "loss=prompts-too&schedule=constant"),
-        (crate::common::crate_dir().join("public/datasets/pip-the-purple-robot.jsonl"), "method=full&steps=300"),
+    let pip = crate::common::crate_dir().join("public/datasets/pip-the-purple-robot.jsonl");
+    for (data, query, more) in [
+        (short_pairs("axolotl-pairs"), "loss=prompts-too&schedule=constant", &[][..]),
+        (pip.clone(), "method=full&steps=300", &["--precision", "fp32"][..]),
+        (pip, "r=16", &["--precision", "nf4", "--gradient-checkpointing"][..]),
     ] {
-        let job = export_job("axolotl", &data, query);
+        let job = export_job("axolotl", &data, query, more, "job-axolotl");
         let answer: serde_json::Value = serde_json::from_str(&run(reference_script("axolotl_keys.py")
             .arg("--config")
             .arg(job.join("tinytune.yaml"))))
@@ -457,4 +471,57 @@ fn the_exported_axolotl_config_uses_only_keys_axolotl_knows() {
         assert_eq!(answer["deprecated"], serde_json::json!([]), "{query}");
         assert_eq!(answer["missing"], serde_json::json!([]), "{query}");
     }
+}
+
+#[test]
+fn the_exported_unsloth_script_passes_only_what_unsloth_takes_and_cuts_the_data_as_the_trl_script() {
+    let data = short_pairs("unsloth-pairs");
+    for (query, more) in [
+        ("r=16&alpha=32&dropout=0.05", &["--precision", "nf4", "--gradient-checkpointing"][..]),
+        ("method=full", &["--precision", "bf16"][..]),
+    ] {
+        let job = export_job("unsloth", &data, query, more, "job-unsloth");
+        let planned = dry_run(&job, "train_unsloth.py");
+        let answer: serde_json::Value = serde_json::from_str(&run(reference_script("unsloth_keys.py")
+            .args(["--load", &planned["load"].to_string(), "--lora", &planned["lora"].to_string()])
+            .args(["--imports", "FastLanguageModel,is_bfloat16_supported"])))
+        .unwrap();
+        assert_eq!(answer["unknown_load"], serde_json::json!([]), "{query}: {answer}");
+        assert_eq!(answer["unknown_lora"], serde_json::json!([]), "{query}: {answer}");
+        assert_eq!(answer["missing_imports"], serde_json::json!([]), "{query}: {answer}");
+        let trl = dry_run(&export_job("trl", &data, query, more, "job-unsloth-trl"), "train_trl.py");
+        assert_eq!(planned["pieces"], trl["pieces"], "{query}: both scripts cut the data alike");
+        assert_eq!(planned["training"]["learning_rate"], trl["training"]["learning_rate"], "{query}");
+        if query.starts_with("r=") {
+            assert_eq!(planned["load"]["load_in_4bit"], true);
+            assert_eq!(planned["lora"]["r"], 16);
+            assert_eq!(planned["lora"]["use_gradient_checkpointing"], "unsloth");
+            assert_eq!(trl["peft"]["r"], 16);
+        } else {
+            assert_eq!(planned["load"]["full_finetuning"], true);
+            assert_eq!(planned["lora"], serde_json::Value::Null);
+        }
+    }
+}
+
+#[test]
+fn the_exported_trl_script_qlora_tunes_our_model_on_an_nf4_base_near_its_32_bit_loss() {
+    let data = short_pairs("trl-nf4-pairs");
+    let job = export_job("trl", &data, "steps=2&warmup=0&batch=8&seq=64", &["--precision", "nf4"], "job-trl-nf4");
+    let first_loss = |precision: &str| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("job-trl-nf4-{precision}"));
+        let printed = run(Command::new(common::python())
+            .current_dir(&job)
+            .args(["train_trl.py", "--precision", precision, "--model"])
+            .arg(common::converted_model_dir())
+            .arg("--output-dir")
+            .arg(&out));
+        assert!(out.join("adapter_model.safetensors").exists(), "{precision}: TRL saved a PEFT adapter");
+        let first = printed.lines().find(|line| line.starts_with("{\"step\"")).expect("a logged loss");
+        serde_json::from_str::<serde_json::Value>(first).unwrap()["loss"].as_f64().unwrap()
+    };
+    // bitsandbytes' NF4 rounds every projection: the first loss moves, a little.
+    let (nf4, fp32) = (first_loss("nf4"), first_loss("fp32"));
+    eprintln!("first-step loss: NF4 base {nf4:.6}, 32-bit base {fp32:.6}");
+    assert!(nf4 != fp32 && (nf4 - fp32).abs() < 0.1, "first-step loss: NF4 base {nf4}, 32-bit base {fp32}");
 }

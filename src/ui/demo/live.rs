@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::protocol::{BackendChoice, Lineup, Projection, RunId, SampleSettings, ToWorker, TrainSettings};
+use crate::run_bigger::JobTarget;
 use crate::ui::run_state::{apply, RunState};
 use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
 
@@ -190,13 +191,13 @@ impl LiveDemo {
         self.trainer.send(&ToWorker::Quantize { request_id, dataset_url });
     }
 
-    /// Asks for "Run it bigger"'s job: the demo's data set and `settings` for `base_model`; the zip lands in the
+    /// Asks for "Run it bigger"'s job: the demo's data set and `settings` for `target`; the zip lands in the
     /// state's `job`.
-    pub fn export_job(&self, settings: TrainSettings, base_model: String) {
+    pub fn export_job(&self, settings: TrainSettings, target: JobTarget) {
         let request_id = self.trainer.next_request_id();
         let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
         self.state.update(|state| state.request(request_id, |s| &mut s.job));
-        self.trainer.send(&ToWorker::ExportJob { request_id, dataset_url, settings, base_model });
+        self.trainer.send(&ToWorker::ExportJob { request_id, dataset_url, settings, target });
     }
 
     /// Asks for the comparison of `lineup`'s ways to the demo's data set's task check ([`crate::approach`]), with

@@ -17,6 +17,7 @@ mod field;
 mod first_lora;
 mod instruction_adapter;
 mod instruction_tuning;
+mod job_sizer;
 mod layer_map;
 mod live;
 mod loading;
@@ -43,7 +44,9 @@ mod skewed_data;
 mod sweep;
 mod table;
 mod task_result;
+mod throughput;
 mod tokens;
+mod toolchains;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
@@ -98,5 +101,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::InstructionTuning => view! { <instruction_tuning::InstructionTuningDemo /> }.into_any(),
         DemoKind::DomainFacts => view! { <domain_facts::DomainFactsDemo /> }.into_any(),
         DemoKind::SkewedData => view! { <skewed_data::SkewedDataDemo /> }.into_any(),
+        DemoKind::Toolchains => view! { <toolchains::ToolchainsDemo /> }.into_any(),
     }
 }

@@ -154,6 +154,7 @@ mod tests {
             held_out_examples: 31,
             task: None,
             recorded,
+            data_files: Vec::new(),
         };
         apply(&mut state, &FromWorker::DatasetLoaded(Box::new(summary)));
         state

@@ -1,5 +1,6 @@
-//! "Run it bigger": the demo's data set and a run's settings as a job for a larger model on real GPUs (an Axolotl
-//! config and a TRL + PEFT script with the data as JSONL, [`crate::run_bigger`]), downloaded as a zip.
+//! "Run it bigger": the demo's data set and a run's settings as a job for a larger model on real GPUs (a TRL + PEFT
+//! script, an Unsloth script and an Axolotl config with the data as JSONL, [`crate::run_bigger`]), each file shown
+//! on the page and all downloaded as a zip.
 
 use leptos::prelude::*;
 
@@ -7,9 +8,15 @@ use super::download::save_file;
 use super::live::LiveDemo;
 use super::numbers::format_bytes;
 use crate::protocol::TrainSettings;
+use crate::run_bigger::{JobTarget, Precision, Tool};
 
 /// The model the job trains unless the learner names another: the base of the instruct model the course moves to.
 const DEFAULT_BASE_MODEL: &str = "HuggingFaceTB/SmolLM2-135M";
+
+/// The job a download writes unless the learner or the demo says otherwise: a 16-bit base, as most GPU jobs train.
+pub fn default_target() -> JobTarget {
+    JobTarget { base_model: DEFAULT_BASE_MODEL.into(), precision: Precision::Bf16, gradient_checkpointing: false }
+}
 
 #[component]
 pub fn RunItBigger(
@@ -17,9 +24,12 @@ pub fn RunItBigger(
     /// The settings the job carries.
     #[prop(into)]
     settings: Signal<TrainSettings>,
+    /// The model and the way it trains; a demo that sizes the job passes its own, which this form edits too.
+    #[prop(optional)]
+    target: Option<RwSignal<JobTarget>>,
 ) -> impl IntoView {
     let state = demo.state;
-    let base_model = RwSignal::new(DEFAULT_BASE_MODEL.to_string());
+    let target = target.unwrap_or_else(|| RwSignal::new(default_target()));
     let link = NodeRef::<leptos::html::A>::new();
     let waiting = move || state.with(|s| s.job.is_waiting());
     // The zip arrived: hand it to the browser once.
@@ -36,24 +46,32 @@ pub fn RunItBigger(
         });
     });
     let download = move |_| {
-        let model = base_model.get_untracked().trim().to_string();
-        if model.is_empty() || model.contains(char::is_whitespace) {
+        let target = target.get_untracked();
+        if target.base_model.is_empty() || target.base_model.contains(char::is_whitespace) {
             let message =
                 "Name the Hugging Face model to train, as owner/name (for example HuggingFaceTB/SmolLM2-135M).";
             state.update(|s| s.problem = Some(message.into()));
         } else if !waiting() {
-            demo.export_job(settings.get_untracked(), model);
+            demo.export_job(settings.get_untracked(), target);
         }
     };
-    let (heading_id, hint_id, model_id) = (demo.id("bigger-heading"), demo.id("bigger-hint"), demo.id("bigger-model"));
+    // Each tool's file as the zip will hold it, or why there is none.
+    let files = move || {
+        let shapes = state.with(|s| s.dataset.as_ref().map(|d| d.data_files.clone())).unwrap_or_default();
+        let (settings, target) = (settings.get(), target.get());
+        Tool::ALL.map(|tool| (tool.file_name(), tool.config(&settings, &target, &shapes)))
+    };
+    let (heading_id, hint_id, model_id, precision_id) =
+        (demo.id("bigger-heading"), demo.id("bigger-hint"), demo.id("bigger-model"), demo.id("bigger-precision"));
 
     view! {
         <section class="demo-download" aria-labelledby=heading_id.clone()>
             <h4 id=heading_id.clone()>"Run it bigger"</h4>
             <p class="hint" id=hint_id.clone()>
                 "This data set's training examples and the latest run's settings (before the first run, the form's), "
-                "as a job for a larger model on your own GPUs: an Axolotl config (tinytune.yaml) and a TRL + PEFT "
-                "script (train_trl.py), with the examples as JSONL and a README with the commands."
+                "as a job for a larger model on your own GPUs: a TRL + PEFT script (train_trl.py), an Unsloth script "
+                "(train_unsloth.py) and an Axolotl config (tinytune.yaml), with the examples as JSONL and a README "
+                "with the commands."
             </p>
             // The job's scripts do supervised fine-tuning only: say so rather than hand over another method's job.
             {move || settings.with(|s| s.dpo_beta.is_some()).then(|| view! {
@@ -70,10 +88,38 @@ pub fn RunItBigger(
                     type="text"
                     spellcheck="false"
                     aria-describedby=hint_id.clone()
-                    prop:value=base_model
-                    on:input=move |ev| base_model.set(event_target_value(&ev))
+                    prop:value=move || target.with(|t| t.base_model.clone())
+                    on:input=move |ev| target.update(|t| t.base_model = event_target_value(&ev).trim().to_string())
                 />
             </div>
+            <div class="field">
+                <label for=precision_id.clone()>"Base model's weights"</label>
+                <select
+                    id=precision_id
+                    on:change=move |ev| {
+                        if let Some(precision) = Precision::from_name(&event_target_value(&ev)) {
+                            target.update(|t| t.precision = precision);
+                        }
+                    }
+                >
+                    {Precision::ALL.map(|precision| view! {
+                        <option
+                            value=precision.name()
+                            selected=move || target.with(|t| t.precision == precision)
+                        >
+                            {precision.label()}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <label class="demo-checkbox">
+                <input
+                    type="checkbox"
+                    prop:checked=move || target.with(|t| t.gradient_checkpointing)
+                    on:change=move |ev| target.update(|t| t.gradient_checkpointing = event_target_checked(&ev))
+                />
+                "Gradient checkpointing: keep each layer's input only, and compute the rest again for the backward pass"
+            </label>
             <button
                 type="button"
                 disabled=move || !state.with(|s| s.ready())
@@ -81,9 +127,18 @@ pub fn RunItBigger(
                 aria-disabled=move || waiting().then_some("true")
                 on:click=download
             >
-                {move || if waiting() { "Preparing the job…" } else { "Download the job (Axolotl and TRL)" }}
+                {move || if waiting() { "Preparing the job…" } else { "Download the job (TRL, Unsloth and Axolotl)" }}
             </button>
             <a node_ref=link hidden></a>
+            {move || files().map(|(name, file)| view! {
+                <details class="job-file">
+                    <summary>{name}</summary>
+                    {match file {
+                        Ok(text) => view! { <pre tabindex="0">{text}</pre> }.into_any(),
+                        Err(why) => view! { <p>{format!("No job for these settings: {why}.")}</p> }.into_any(),
+                    }}
+                </details>
+            }).collect_view()}
         </section>
     }
 }
