@@ -24,11 +24,15 @@ pub fn RunItBigger(
     /// The settings the job carries.
     #[prop(into)]
     settings: Signal<TrainSettings>,
-    /// The model and the way it trains; a demo that sizes the job passes its own, which this form edits too.
+    /// The model and the way it trains; a demo that sizes the job passes its own, whose precision and
+    /// checkpointing its sizer sets (this form then names the model only).
     #[prop(optional)]
     target: Option<RwSignal<JobTarget>>,
 ) -> impl IntoView {
     let state = demo.state;
+    // A demo that passes its target has its own controls for the base's precision and checkpointing (the sizer's);
+    // this form then only names the model.
+    let own_controls = target.is_none();
     let target = target.unwrap_or_else(|| RwSignal::new(default_target()));
     let link = NodeRef::<leptos::html::A>::new();
     let waiting = move || state.with(|s| s.job.is_waiting());
@@ -92,6 +96,7 @@ pub fn RunItBigger(
                     on:input=move |ev| target.update(|t| t.base_model = event_target_value(&ev).trim().to_string())
                 />
             </div>
+            {own_controls.then(|| view! {
             <div class="field">
                 <label for=precision_id.clone()>"Base model's weights"</label>
                 <select
@@ -120,6 +125,7 @@ pub fn RunItBigger(
                 />
                 "Gradient checkpointing: keep each layer's input only, and compute the rest again for the backward pass"
             </label>
+            })}
             <button
                 type="button"
                 disabled=move || !state.with(|s| s.ready())

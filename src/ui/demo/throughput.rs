@@ -1,12 +1,12 @@
 //! How fast did a run train, in the units a time estimate needs (lesson "Toolchains"): tokens a second, the
-//! operations a token costs ([`crate::sizing::work_per_token`]), so the operations a second the run did, and on the
-//! CPU, the share of what this tab's CPU reached at a plain matrix product before the run (the preflight): the
-//! run's utilisation, which a time estimate for a bigger job has to assume.
+//! operations a token costs ([`crate::sizing::work_per_token`]), so the operations a second the run did. No share of
+//! a peak: a page cannot read its CPU's or GPU's, and a quick timed product is no peak (on a test machine training
+//! did more useful work a second than the preflight's 256 × 256 product).
 
 use leptos::prelude::*;
 
 use super::live::LiveDemo;
-use super::numbers::{format_count, format_percent, format_rate};
+use super::numbers::{format_count, format_rate};
 use crate::protocol::{BackendKind, RunId, StepMetrics, TrainSettings};
 use crate::sizing::work_per_token;
 
@@ -48,27 +48,15 @@ fn pace(
 #[component]
 pub fn Throughput(demo: LiveDemo, run: Signal<Option<RunId>>) -> impl IntoView {
     let state = demo.state;
-    demo.preflight();
     let mine = move || {
         state.with(|s| {
             let (model, run) = (s.model.as_ref()?, s.run(run.get()?)?);
-            let (ops, words) = pace(&run.metrics, &run.settings, &model.shape)?;
-            let peak = match model.backend.kind {
-                BackendKind::Cpu => s.preflight.latest.as_ref().map(|report| {
-                    format!(
-                        " Before the run this tab's CPU multiplied two large matrices at about {} million operations \
-                         a second: training reached {} of that.",
-                        format_rate(report.cpu_flops / 1e6),
-                        format_percent((ops * 1e3) as u64, (report.cpu_flops * 1e3) as u64),
-                    )
-                }),
-                BackendKind::WebGpu => Some(
-                    " WebGPU does not tell a page how fast its GPU can go, so there is no share to work out here: the \
-                     GPU's datasheet gives its peak."
-                        .to_string(),
-                ),
+            let (_, words) = pace(&run.metrics, &run.settings, &model.shape)?;
+            let on = match model.backend.kind {
+                BackendKind::Cpu => "this tab's CPU",
+                BackendKind::WebGpu => "this tab's GPU, through WebGPU",
             };
-            Some(format!("Your run trained at {words}{}", peak.unwrap_or_default()))
+            Some(format!("Your run, on {on}: {words}"))
         })
     };
     let recorded = move || {
