@@ -26,6 +26,8 @@ pub mod attention;
 #[cfg(feature = "trainer")]
 pub mod chat;
 #[cfg(feature = "trainer")]
+pub mod combine;
+#[cfg(feature = "trainer")]
 pub mod data;
 #[cfg(feature = "trainer")]
 pub mod export;

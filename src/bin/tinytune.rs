@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
+use tinytune::combine::{combine, Combination, Source};
 use tinytune::course::DemoKind;
 use tinytune::data::{tokenize_example, tokenize_examples, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{review, split_examples, Decision, EntryFacts, SplitSettings};
@@ -18,7 +19,7 @@ use tinytune::dataset::{parse_dataset, Format};
 use tinytune::dataset::{ChatMessage, Example};
 use tinytune::export::{
     adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_hf_files, merged_model_safetensors,
-    parse_adapter_config,
+    parse_adapter_config, read_safetensors, safetensors_bytes,
 };
 use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::gguf::load::hf_folder;
@@ -368,6 +369,23 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Mix PEFT LoRA adapters of one model into one, as PEFT's add_weighted_adapter does, and write it as a
+    /// PEFT folder: e.g. --adapter pip --weight 0.7 --adapter letters --weight 0.3 --how cat.
+    Combine {
+        /// A PEFT adapter folder (adapter_config.json, adapter_model.safetensors); once per adapter.
+        #[arg(long, required = true)]
+        adapter: Vec<PathBuf>,
+        /// Each adapter's weight, in the same order (a negative weight subtracts it).
+        #[arg(long, required = true, allow_negative_numbers = true)]
+        weight: Vec<f64>,
+        /// cat (stack the factors: exactly the weighted sum, at the sum of the ranks), linear (add the factors:
+        /// one rank, with cross terms) or svd (the weighted sum's best approximation at the largest rank).
+        #[arg(long, default_value = "cat")]
+        how: String,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
 }
@@ -676,6 +694,7 @@ fn run(command: Command) -> Result<(), String> {
             };
             write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
         }
+        Command::Combine { adapter, weight, how, out } => combine_adapters(&adapter, &weight, choice(&how)?, &out),
         Command::Export {
             format,
             model,
@@ -852,6 +871,41 @@ fn write_adapter(model: &LlamaForCausalLM, lora: &LoraConfig, base: &str, folder
     create_dir(folder)?;
     write(&folder.join("adapter_config.json"), adapter_config_json(lora, base))?;
     write(&folder.join("adapter_model.safetensors"), adapter_safetensors(model)?)
+}
+
+/// `tinytune combine`: the adapters in `folders`, mixed with `weights`, as one PEFT folder naming the first one's
+/// base model.
+fn combine_adapters(folders: &[PathBuf], weights: &[f64], how: Combination, out: &Path) -> Result<(), String> {
+    if folders.len() != weights.len() {
+        return Err(format!(
+            "{} adapters and {} weights: give one --weight after each --adapter",
+            folders.len(),
+            weights.len()
+        ));
+    }
+    let mut read_in = Vec::new();
+    for folder in folders {
+        let config_json = read(&folder.join("adapter_config.json"))?;
+        let config = parse_adapter_config(&config_json).map_err(|e| format!("{}: {e}", folder.display()))?;
+        let base = serde_json::from_slice::<serde_json::Value>(&config_json)
+            .ok()
+            .and_then(|v| v.get("base_model_name_or_path")?.as_str().map(String::from))
+            .unwrap_or_default();
+        let file = folder.join("adapter_model.safetensors");
+        let tensors = read_safetensors(&read(&file)?, &file.display().to_string())?;
+        read_in.push((folder.display().to_string(), base, config, tensors));
+    }
+    let sources: Vec<Source> = read_in
+        .iter()
+        .zip(weights)
+        .map(|((name, _, config, tensors), &weight)| Source { name, config, tensors, weight })
+        .collect();
+    let (config, tensors) = combine(&sources, how)?;
+    create_dir(out)?;
+    write(&out.join("adapter_config.json"), adapter_config_json(&config, &read_in[0].1))?;
+    write(&out.join("adapter_model.safetensors"), safetensors_bytes(&tensors))?;
+    eprintln!("wrote {} (r = {}, {} tensors)", out.display(), config.r, tensors.len());
+    Ok(())
 }
 
 fn create_dir(folder: &Path) -> Result<(), String> {

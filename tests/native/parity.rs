@@ -525,3 +525,65 @@ fn the_exported_trl_script_qlora_tunes_our_model_on_an_nf4_base_near_its_32_bit_
     eprintln!("first-step loss: NF4 base {nf4:.6}, 32-bit base {fp32:.6}");
     assert!(nf4 != fp32 && (nf4 - fp32).abs() < 0.1, "first-step loss: NF4 base {nf4}, 32-bit base {fp32}");
 }
+
+/// The product B·A of every adapted projection in a PEFT folder, by module, times the folder's scaling.
+fn updates_in(folder: &Path) -> std::collections::BTreeMap<String, tinytune::low_rank::Matrix> {
+    use tinytune::low_rank::Matrix;
+    let config = tinytune::export::parse_adapter_config(&std::fs::read(folder.join("adapter_config.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+    let file = folder.join("adapter_model.safetensors");
+    let tensors =
+        tinytune::export::read_safetensors(&std::fs::read(&file).unwrap(), "adapter_model.safetensors").unwrap();
+    tensors
+        .iter()
+        .filter_map(|(name, (shape, a))| {
+            let module = name.strip_suffix(".lora_A.weight")?;
+            let (b_shape, b) = &tensors[&format!("{module}.lora_B.weight")];
+            let product = Matrix::from_f32(b_shape[0], b_shape[1], b).matmul(&Matrix::from_f32(shape[0], shape[1], a));
+            Some((module.to_string(), product.scaled(config.scaling())))
+        })
+        .collect()
+}
+
+#[test]
+fn combining_adapters_gives_what_peft_add_weighted_adapter_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(
+        run(reference_script("combine_reference.py")
+            .arg("--model")
+            .arg(common::converted_model_dir())
+            .arg("--out")
+            .arg(dir.path().join("peft"))
+            .args(["--weights", "0.7,-0.4"]))
+        .trim(),
+    )
+    .expect("the reference's JSON");
+    let folder = |value: &serde_json::Value| PathBuf::from(value.as_str().expect("a folder"));
+    let (one, two) = (folder(&answer["one"]), folder(&answer["two"]));
+    for how in ["cat", "linear", "svd"] {
+        let ours = dir.path().join(format!("ours-{how}"));
+        run(tinytune()
+            .args(["combine", "--adapter"])
+            .arg(&one)
+            .args(["--weight", "0.7", "--adapter"])
+            .arg(&two)
+            .args(["--weight", "-0.4", "--how", how, "--out"])
+            .arg(&ours));
+        let peft = folder(&answer["mixes"][how]["folder"]);
+        let config = |folder: &Path| {
+            tinytune::export::parse_adapter_config(&std::fs::read(folder.join("adapter_config.json")).unwrap()).unwrap()
+        };
+        assert_eq!(config(&ours), config(&peft), "{how}: the mix's settings");
+        let (ours, peft) = (updates_in(&ours), updates_in(&peft));
+        assert_eq!(ours.keys().collect::<Vec<_>>(), peft.keys().collect::<Vec<_>>(), "{how}: the adapted projections");
+        for (module, update) in &ours {
+            let off = update.plus(&peft[module].scaled(-1.0)).max_abs();
+            assert!(off <= 1e-5 * peft[module].max_abs().max(1e-3), "{how}, {module}: ours and PEFT's differ by {off}");
+        }
+    }
+    // What the three ways teach: cat gives the weighted sum exactly; linear's cross terms move it further off
+    // than svd's truncation to rank 4.
+    let off = |how: &str| answer["mixes"][how]["off_the_sum"].as_f64().unwrap();
+    assert!(off("cat") < 1e-6, "cat is {} off the weighted sum", off("cat"));
+    assert!(off("linear") > off("svd") && off("svd") > 1e-4, "linear {}, svd {}", off("linear"), off("svd"));
+}
