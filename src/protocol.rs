@@ -468,9 +468,10 @@ pub struct DatasetSummary {
     pub task: Option<TaskCheck>,
     /// A run with the default settings made when the site was built, when a `.recorded.json` sits beside it.
     pub recorded: Option<RecordedRun>,
-    /// The shapes of its training examples, as a job for a bigger model writes them (one file each).
+    /// The shapes of its training examples, as a job for a bigger model writes them (one file each), each with
+    /// the position of its first example ([`crate::run_bigger::shapes`]).
     #[serde(default)]
-    pub data_files: Vec<DataFile>,
+    pub data_files: Vec<(DataFile, usize)>,
 }
 
 /// A run of a shipped data set with the default settings, made by the CLI when the site is built (`tinytune

@@ -59,9 +59,20 @@ impl DataFile {
     }
 }
 
-/// The data files `examples` fill, in the order [`DataFile::ALL`] gives.
-pub fn shapes(examples: &[Example]) -> Vec<DataFile> {
-    DataFile::ALL.into_iter().filter(|file| examples.iter().any(|example| DataFile::of(example) == *file)).collect()
+/// The data files `examples` fill, each with the position of its first example, in the order [`DataFile::ALL`]
+/// gives: a page that has the data set's summary only can tell from it which files a run writes ([`shapes_used`]).
+pub fn shapes(examples: &[Example]) -> Vec<(DataFile, usize)> {
+    DataFile::ALL
+        .into_iter()
+        .filter_map(|file| examples.iter().position(|example| DataFile::of(example) == file).map(|first| (file, first)))
+        .collect()
+}
+
+/// The data files [`data_files`] writes for `settings` from a data set of `examples` training examples whose
+/// [`shapes`] are `shapes`: those whose first example is among the ones the run trains on.
+pub fn shapes_used(shapes: &[(DataFile, usize)], examples: usize, settings: &TrainSettings) -> Vec<DataFile> {
+    let used = settings.examples_used(examples);
+    shapes.iter().filter(|(_, first)| *first < used).map(|(file, _)| *file).collect()
 }
 
 /// The examples `settings` trains on (the first [`TrainSettings::max_examples`] of them) as JSONL, one file per
@@ -425,6 +436,13 @@ mod tests {
         assert_eq!(data_files(&[chat], &TrainSettings::default())[0].0, DataFile::Messages);
         let first = TrainSettings { max_examples: Some(1), ..TrainSettings::default() };
         assert_eq!(data_files(&examples, &first), [(DataFile::Text, "{\"text\":\"Once.\"}\n".to_string())]);
+        // A page that has only the summary's shapes names the same files as the zip writes.
+        let shapes = shapes(&examples);
+        assert_eq!(shapes, [(DataFile::Text, 0), (DataFile::PromptCompletion, 1)]);
+        for settings in [first, TrainSettings::default()] {
+            let written: Vec<DataFile> = data_files(&examples, &settings).iter().map(|(f, _)| *f).collect();
+            assert_eq!(shapes_used(&shapes, examples.len(), &settings), written);
+        }
         let replayed = TrainSettings { replay: 0.2, ..TrainSettings::default() };
         let target = JobTarget::as_on_this_site("m");
         assert!(Tool::Trl.config(&replayed, &target, &[DataFile::Text]).unwrap_err().starts_with("this run replays"));

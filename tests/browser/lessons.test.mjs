@@ -254,8 +254,16 @@ test("approaches: the recorded comparison first, then the learner's own, equal t
 
 test("templates: the adapter in its own template and two others, recorded first, then the learner's own", async () => {
   await compareWays("templates", "Score the three templates", (of, passed) => {
-    // Lesson 12's figures: 20, 8 and 5 of 24, and the requests' lengths in tokens.
-    assert.deepEqual(["adapter", "adapter-chat-labels", "adapter-alpaca"].map(passed), [20, 8, 5]);
+    // Lesson 12's claims: about 20 of 24 in its own template, fewer than half as many in each of the two others,
+    // yet more than the base model. Counts of sampled stories, not exact figures: the adapter is trained when the
+    // site is built, and another CPU's SIMD kernels round differently, which changes some samples.
+    const own = passed("adapter");
+    assert.ok(Math.abs(own - 20) <= 2, `the adapter in its own template: ${own} of 24, the lesson says about 20`);
+    for (const way of ["adapter-chat-labels", "adapter-alpaca"]) {
+      assert.ok(2 * passed(way) < own, `${way}: ${passed(way)} of 24, not fewer than half of ${own}`);
+      assert.ok(passed(way) > passed("plain"), `${way}: ${passed(way)} of 24, the base model ${passed("plain")}`);
+    }
+    // The requests' lengths in tokens (the tokenizer's, the same on every machine).
     const tokens = (way) => of(way).reduce((sum, s) => sum + s.prompt_tokens, 0) / 24;
     assert.deepEqual(["adapter", "adapter-chat-labels", "adapter-alpaca"].map((way) => Math.round(tokens(way))), [26, 40, 53]);
     // Every template way reads the request alone in its samples, with nothing in front.

@@ -353,6 +353,11 @@ test("Run it bigger downloads the data set and the settings as the CLI's TRL and
     await shown.locator("summary").click();
     assert.equal(await shown.locator("pre").textContent(), readFileSync(join(job, file), "utf8"), `${file} as shown`);
   }
+  // An opened file stays open while the learner edits the job, and its text follows the edit.
+  const yaml = playground(page).locator("details.job-file").filter({ has: page.locator("summary", { hasText: "tinytune.yaml" }) });
+  await model.fill("my-org/other-model");
+  await yaml.locator("pre", { hasText: "base_model: my-org/other-model" }).waitFor();
+  assert.equal(await yaml.evaluate((details) => details.open), true, "the opened file is still open");
   page.assertClean();
   await context.close();
 });

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::field::Field;
 use super::live::LiveDemo;
 use super::numbers::{format_bytes, format_count, format_duration};
+use super::run_bigger::CheckpointingBox;
 use super::table::ScrollingTable;
 use crate::protocol::{TrainSettings, TrainingMethod};
 use crate::run_bigger::{JobTarget, Precision};
@@ -54,7 +55,8 @@ pub enum Number {
 }
 
 impl Sizer {
-    /// The way a job trains: full fine-tuning, or LoRA on the target's base.
+    /// The way a job trains: full fine-tuning, or LoRA on the target's base. A 16-bit or 4-bit base: the sizer's
+    /// target starts at bf16 and [`Sizer::choose`] never picks 32 bits (no GPU job stores its base in fp32).
     pub fn way(&self, precision: Precision) -> Way {
         match (self.method, precision) {
             (TrainingMethod::Full, _) => Way::Full,
@@ -251,14 +253,7 @@ pub fn JobSizer(
                     </label>
                 }).collect_view()}
             </fieldset>
-            <label class="demo-checkbox">
-                <input
-                    type="checkbox"
-                    prop:checked=move || target.with(|t| t.gradient_checkpointing)
-                    on:change=move |ev| target.update(|t| t.gradient_checkpointing = event_target_checked(&ev))
-                />
-                "Gradient checkpointing"
-            </label>
+            <CheckpointingBox target label="Gradient checkpointing" />
             {numbers.map(|(number, key, label)| {
                 let value = RwSignal::new(sizer.with_untracked(|s| match number {
                     Number::MicroBatch => s.micro_batch.clone(),

@@ -8,7 +8,7 @@ use super::download::save_file;
 use super::live::LiveDemo;
 use super::numbers::format_bytes;
 use crate::protocol::TrainSettings;
-use crate::run_bigger::{JobTarget, Precision, Tool};
+use crate::run_bigger::{shapes_used, JobTarget, Precision, Tool};
 
 /// The model the job trains unless the learner names another: the base of the instruct model the course moves to.
 const DEFAULT_BASE_MODEL: &str = "HuggingFaceTB/SmolLM2-135M";
@@ -59,11 +59,13 @@ pub fn RunItBigger(
             demo.export_job(settings.get_untracked(), target);
         }
     };
-    // Each tool's file as the zip will hold it, or why there is none.
-    let files = move || {
-        let shapes = state.with(|s| s.dataset.as_ref().map(|d| d.data_files.clone())).unwrap_or_default();
+    // A tool's file as the zip will hold it, or why there is none.
+    let file = move |tool: Tool| {
         let (settings, target) = (settings.get(), target.get());
-        Tool::ALL.map(|tool| (tool.file_name(), tool.config(&settings, &target, &shapes)))
+        let shapes = state
+            .with(|s| s.dataset.as_ref().map(|d| shapes_used(&d.data_files, d.training_examples, &settings)))
+            .unwrap_or_default();
+        tool.config(&settings, &target, &shapes)
     };
     let (heading_id, hint_id, model_id, precision_id) =
         (demo.id("bigger-heading"), demo.id("bigger-hint"), demo.id("bigger-model"), demo.id("bigger-precision"));
@@ -117,14 +119,11 @@ pub fn RunItBigger(
                     }).collect_view()}
                 </select>
             </div>
-            <label class="demo-checkbox">
-                <input
-                    type="checkbox"
-                    prop:checked=move || target.with(|t| t.gradient_checkpointing)
-                    on:change=move |ev| target.update(|t| t.gradient_checkpointing = event_target_checked(&ev))
-                />
-                "Gradient checkpointing: keep each layer's input only, and compute the rest again for the backward pass"
-            </label>
+            <CheckpointingBox
+                target
+                label="Gradient checkpointing: keep each layer's input only, and compute the rest again for the \
+                       backward pass"
+            />
             })}
             <button
                 type="button"
@@ -136,15 +135,31 @@ pub fn RunItBigger(
                 {move || if waiting() { "Preparing the job…" } else { "Download the job (TRL, Unsloth and Axolotl)" }}
             </button>
             <a node_ref=link hidden></a>
-            {move || files().map(|(name, file)| view! {
+            // One fold per tool, made once: only its text follows the settings, so an opened file stays open.
+            {Tool::ALL.map(|tool| view! {
                 <details class="job-file">
-                    <summary>{name}</summary>
-                    {match file {
+                    <summary>{tool.file_name()}</summary>
+                    {move || match file(tool) {
                         Ok(text) => view! { <pre tabindex="0">{text}</pre> }.into_any(),
                         Err(why) => view! { <p>{format!("No job for these settings: {why}.")}</p> }.into_any(),
                     }}
                 </details>
             }).collect_view()}
         </section>
+    }
+}
+
+/// Whether the job trains with gradient checkpointing: this form's and the job sizer's box for the same setting.
+#[component]
+pub fn CheckpointingBox(target: RwSignal<JobTarget>, label: &'static str) -> impl IntoView {
+    view! {
+        <label class="demo-checkbox">
+            <input
+                type="checkbox"
+                prop:checked=move || target.with(|t| t.gradient_checkpointing)
+                on:change=move |ev| target.update(|t| t.gradient_checkpointing = event_target_checked(&ev))
+            />
+            {label}
+        </label>
     }
 }
