@@ -54,6 +54,9 @@ struct Factors {
 /// The adapter `sources` mix into, `how`: its settings and its tensors under PEFT's names.
 pub fn combine(sources: &[Source], how: Combination) -> Result<(LoraConfig, Tensors), String> {
     let first = sources.first().ok_or("name at least one adapter to combine")?;
+    if let Some(source) = sources.iter().find(|s| !s.weight.is_finite()) {
+        return Err(format!("{}: its weight is {}, not a number to scale an update by", source.name, source.weight));
+    }
     // PEFT mixes a single adapter linearly whatever it is asked: the three ways give the same update then.
     let how = if sources.len() == 1 { Combination::Linear } else { how };
     let ranks: Vec<usize> = sources.iter().map(|s| s.config.r).collect();
@@ -75,7 +78,20 @@ pub fn combine(sources: &[Source], how: Combination) -> Result<(LoraConfig, Tens
     let mut modules: BTreeMap<String, Vec<(&Source, Factors)>> = BTreeMap::new();
     for source in sources {
         for (module, factors) in factors_of(source)? {
-            modules.entry(module).or_default().push((source, factors));
+            let parts = modules.entry(module).or_default();
+            if let Some((other, theirs)) = parts.first() {
+                let size = |f: &Factors| (f.b.rows, f.a.cols);
+                if size(theirs) != size(&factors) {
+                    let (o, i) = size(&factors);
+                    let (other_o, other_i) = size(theirs);
+                    return Err(format!(
+                        "{} adapts a {o} × {i} projection where {} adapts a {other_o} × {other_i} one: adapters of \
+                         different models cannot be combined",
+                        source.name, other.name
+                    ));
+                }
+            }
+            parts.push((source, factors));
         }
     }
     let mut out = Tensors::new();
@@ -250,6 +266,19 @@ mod tests {
             let back = update(&config, &tensors).plus(&update(&adapters[0].0, &adapters[0].1).scaled(-1.0));
             assert!(back.max_abs() < 1e-5, "{how:?}");
         }
+    }
+
+    #[test]
+    fn adapters_of_different_models_or_a_weight_that_is_no_number_are_refused() {
+        let [first, _] = two();
+        // The same projection, 5 inputs instead of 4: another model's.
+        let mut other = adapter(2, 2.0, vec![0.5; 10], vec![0.5; 6]);
+        other.1.get_mut("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").unwrap().0 = vec![2, 5];
+        let adapters = [first, other];
+        let error = combine(&sources(&adapters, &[1.0, 1.0]), Combination::Cat).unwrap_err();
+        assert!(error.contains("a 3 × 5 projection where adapter adapts a 3 × 4 one"), "{error}");
+        let error = combine(&sources(&adapters[..1], &[f64::NAN]), Combination::Cat).unwrap_err();
+        assert!(error.contains("its weight is NaN"), "{error}");
     }
 
     #[test]
