@@ -191,16 +191,16 @@ fn truncated(parts: &[(&Source, Factors)], rank: usize) -> (Matrix, Matrix) {
         .map(|(source, f)| f.b.matmul(&f.a).scaled(source.weight * source.config.scaling()))
         .reduce(|sum, d| sum.plus(&d))
         .expect("a module has at least one source");
-    let parts = svd(&delta);
+    let decomposed = svd(&delta);
     let (outputs, inputs) = (delta.rows, delta.cols);
     let mut a = Matrix::new(rank, inputs, vec![0.0; rank * inputs]);
     let mut b = Matrix::new(outputs, rank, vec![0.0; outputs * rank]);
-    for (k, &sigma) in parts.singular_values.iter().enumerate().take(rank) {
+    for (k, &sigma) in decomposed.singular_values.iter().enumerate().take(rank) {
         for o in 0..outputs {
-            b.data[o * rank + k] = parts.u.at(o, k) * sigma;
+            b.data[o * rank + k] = decomposed.u.at(o, k) * sigma;
         }
         for j in 0..inputs {
-            a.data[k * inputs + j] = parts.v.at(j, k);
+            a.data[k * inputs + j] = decomposed.v.at(j, k);
         }
     }
     (a, b)
