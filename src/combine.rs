@@ -13,29 +13,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::export::Tensors;
+use crate::export::{parse_adapter_config, read_safetensors, Tensors};
 use crate::lora::LoraConfig;
 use crate::low_rank::{svd, Matrix};
+pub use crate::mix::Combination;
 use crate::settings::{Choice, Projection};
-
-/// How the adapters are mixed, named as PEFT's `combination_type`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Combination {
-    Cat,
-    Linear,
-    Svd,
-}
-
-impl Choice for Combination {
-    const ALL: &'static [Self] = &[Combination::Cat, Combination::Linear, Combination::Svd];
-    fn name(self) -> &'static str {
-        match self {
-            Combination::Cat => "cat",
-            Combination::Linear => "linear",
-            Combination::Svd => "svd",
-        }
-    }
-}
 
 /// One adapter to mix: its settings, its tensors as PEFT names them, and its weight (negative subtracts it).
 pub struct Source<'a> {
@@ -43,6 +25,33 @@ pub struct Source<'a> {
     pub config: &'a LoraConfig,
     pub tensors: &'a Tensors,
     pub weight: f64,
+}
+
+/// A PEFT adapter folder read in: `name` (its folder or URL, for messages), its settings, the base model its
+/// config names, and its factors.
+pub struct PeftAdapter {
+    pub name: String,
+    pub config: LoraConfig,
+    pub base_model: String,
+    pub tensors: Tensors,
+}
+
+impl PeftAdapter {
+    /// Reads the folder's `adapter_config.json` and `adapter_model.safetensors`; an error names the folder.
+    pub fn read(name: &str, config_json: &[u8], weights: &[u8]) -> Result<PeftAdapter, String> {
+        let config = parse_adapter_config(config_json).map_err(|e| format!("{name}: {e}"))?;
+        let base_model = serde_json::from_slice::<serde_json::Value>(config_json)
+            .ok()
+            .and_then(|v| v.get("base_model_name_or_path")?.as_str().map(String::from))
+            .unwrap_or_default();
+        let tensors = read_safetensors(weights, &format!("{name}/adapter_model.safetensors"))?;
+        Ok(PeftAdapter { name: name.to_string(), config, base_model, tensors })
+    }
+
+    /// The adapter to mix with `weight`.
+    pub fn weighted(&self, weight: f64) -> Source<'_> {
+        Source { name: &self.name, config: &self.config, tensors: &self.tensors, weight }
+    }
 }
 
 /// One adapted projection's factors in a source: `A` (r × in) and `B` (out × r).

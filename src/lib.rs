@@ -8,6 +8,7 @@ pub mod approach;
 pub mod course;
 pub mod dataset;
 pub mod low_rank;
+pub mod mix;
 pub mod one_step;
 pub mod preflight;
 pub mod protocol;

@@ -26,6 +26,7 @@ pub use crate::approach::{ApproachSample, Lineup};
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
 pub use crate::low_rank::ProjectionWeights;
+pub use crate::mix::{Combination, MixChecked, MixSource};
 pub use crate::one_step::OneStep;
 pub use crate::preflight::{BaseStorage, DeviceLimits, DeviceReport};
 pub use crate::quantize::QuantizationTable;
@@ -171,8 +172,23 @@ pub enum ToWorker {
         run: RunId,
         lineup: Lineup,
     },
+    /// Mix the adapter folders the site serves at `sources`' URLs with their weights, `how` (as PEFT's
+    /// `add_weighted_adapter`, [`crate::combine`]), load the mix on the base model and run the task check at each
+    /// of `checks` (`.check.json` URLs) on it ([`crate::mix::check_mix`]): answered with `Mixed`. The mix stays
+    /// for `ExportMix`.
+    Mix {
+        request_id: u32,
+        sources: Vec<MixSource>,
+        how: Combination,
+        checks: Vec<String>,
+    },
+    /// The latest mix as a zip: the PEFT folder, and for llama.cpp and Ollama the GGUF files and a Modelfile, as
+    /// "Download adapter" writes them: answered with `Zip`.
+    ExportMix {
+        request_id: u32,
+    },
     /// "Run it bigger": the training split of the data set at `dataset_url` (loaded) and `settings` as a job for
-    /// `target` on bigger machines ([`crate::run_bigger`]): answered with `JobZip`.
+    /// `target` on bigger machines ([`crate::run_bigger`]): answered with `Zip`.
     ExportJob {
         request_id: u32,
         dataset_url: String,
@@ -646,9 +662,14 @@ pub enum FromWorker {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
-    /// The job `ExportJob` asked for: a zip of the data files, the TRL and Unsloth scripts with their shared
-    /// module, the Axolotl config and a README.
-    JobZip {
+    /// A mix `Mix` asked for, checked.
+    Mixed {
+        request_id: u32,
+        mix: MixChecked,
+    },
+    /// A zip a request asked for: `ExportJob`'s job (the data files, the TRL and Unsloth scripts with their shared
+    /// module, the Axolotl config and a README), or `ExportMix`'s adapter.
+    Zip {
         request_id: u32,
         file_name: String,
         #[serde(skip)]
@@ -726,7 +747,7 @@ impl FromWorker {
     pub fn payload(&self) -> Option<&[u8]> {
         match self {
             FromWorker::AdapterZip { bytes, .. }
-            | FromWorker::JobZip { bytes, .. }
+            | FromWorker::Zip { bytes, .. }
             | FromWorker::StudioFile { bytes, .. } => Some(bytes),
             _ => None,
         }
@@ -736,7 +757,7 @@ impl FromWorker {
     pub fn from_message(json: &str, payload: Option<Vec<u8>>) -> Result<Self, String> {
         with_payload(json, payload, "from the worker", |event| match event {
             FromWorker::AdapterZip { bytes, .. }
-            | FromWorker::JobZip { bytes, .. }
+            | FromWorker::Zip { bytes, .. }
             | FromWorker::StudioFile { bytes, .. } => Some(bytes),
             _ => None,
         })

@@ -11,7 +11,8 @@
 # the Pip stories' datasets/<name>.sweep-<sweep>.json: every run of each sweep, <name>.one-step.json: one
 # training step up close, and <name>.quantized.json: the base model in each quantization format; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
-# four ways to its task (compared.json); and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
+# four ways to its task (compared.json); models/stories260K/pip-adapter/ and mixes.json: the Pip stories' adapter, and
+# both adapters mixed with a grid of weights, checked; and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
 # recorded run.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
@@ -83,9 +84,15 @@ for data in public/datasets/*.jsonl public/datasets/*.txt; do
   check="public/datasets/$stem.check.json"
   data_key=$( (cat "$data" $([ -f "$check" ] && echo "$check"); echo "${settings[*]}") | sha256sum | cut -c1-16)
   recorded="$recorded_cache/$stem.$data_key.json"
-  if [ ! -f "$recorded" ]; then
+  # The Pip stories' run keeps its adapter: the lesson "Merge, combine and deploy" mixes it (below).
+  keep=()
+  if [ "$stem" = pip-the-purple-robot ]; then
+    pip_adapter="$recorded_cache/pip-adapter.$data_key"
+    keep=(--adapter-out "$pip_adapter")
+  fi
+  if [ ! -f "$recorded" ] || { [ ${#keep[@]} -gt 0 ] && [ ! -f "$pip_adapter/adapter_model.safetensors" ]; }; then
     "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" "${settings[@]}" \
-      --out "$recorded.tmp"
+      "${keep[@]}" --out "$recorded.tmp"
     mv "$recorded.tmp" "$recorded"
   fi
   cp "$recorded" "${TRUNK_STAGING_DIR:-dist}/datasets/$stem.recorded.json"
@@ -190,6 +197,21 @@ if [ ! -f "$adapter/compared.json" ]; then
 fi
 mkdir -p "$out/instruction-adapter"
 cp "$adapter"/* "$out/instruction-adapter/"
+
+# The lesson "Merge, combine and deploy": the Pip adapter (the Pip stories' recorded run, above) in
+# models/stories260K/pip-adapter/, and the two shipped adapters mixed with every pair of the weights 0, ½ and 1 (cat)
+# and checked on both task checks (`tinytune mixes`): models/stories260K/mixes.json (ui::demo::adapter_mix shows it
+# until the learner mixes their own).
+mkdir -p "$out/pip-adapter"
+cp "$pip_adapter"/* "$out/pip-adapter/"
+checks=(public/datasets/animal-place-instructions.check.json public/datasets/pip-the-purple-robot.check.json)
+mixes="$recorded_cache/mixes.$(cat "$adapter"/adapter_* "$pip_adapter"/adapter_* "${checks[@]}" | sha256sum | cut -c1-16).json"
+if [ ! -f "$mixes" ]; then
+  "$tinytune" mixes --model "$built" --adapter "$adapter" --adapter "$pip_adapter" --check "${checks[0]}" \
+    --check "${checks[1]}" --out "$mixes.tmp"
+  mv "$mixes.tmp" "$mixes"
+fi
+cp "$mixes" "$out/mixes.json"
 
 
 # The QLoRA demo's recorded run (tools/record-smollm2.sh, usually recorded already while the wasm built), beside

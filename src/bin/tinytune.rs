@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tinytune::approach::{Approach, Comparison};
-use tinytune::combine::{combine, Combination, Source};
+use tinytune::combine::{combine, Combination, PeftAdapter, Source};
 use tinytune::course::DemoKind;
 use tinytune::data::{tokenize_example, tokenize_examples, training_sequences, TrainingSequence};
 use tinytune::dataset::review::{review, split_examples, Decision, EntryFacts, SplitSettings};
@@ -19,13 +19,14 @@ use tinytune::dataset::{parse_dataset, Format};
 use tinytune::dataset::{ChatMessage, Example};
 use tinytune::export::{
     adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_hf_files, merged_model_safetensors,
-    parse_adapter_config, read_safetensors, safetensors_bytes,
+    parse_adapter_config, safetensors_bytes,
 };
 use tinytune::generate::{self, generate, GenerationConfig};
 use tinytune::gguf::load::hf_folder;
 use tinytune::gguf::{self, take_home_files, Adapter, BaseModel};
 use tinytune::import::{convert_llama2c, HfModelFiles};
 use tinytune::lora::LoraConfig;
+use tinytune::mix::{check_mix, recorded_grid, MixChecked};
 use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
@@ -386,6 +387,22 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Mix two PEFT adapters of the model with every pair of the weights 0, 0.5 and 1 (cat), and run each task
+    /// check on every mix, as the tab's lesson "Merge, combine and deploy" does for one pair: written as JSON.
+    Mixes {
+        /// The model's Hugging Face folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// A PEFT adapter folder; exactly twice, the first one's weight changing slowest.
+        #[arg(long, required = true)]
+        adapter: Vec<PathBuf>,
+        /// A task check file (`.check.json`, see `tinytune::task`); once per check.
+        #[arg(long, required = true)]
+        check: Vec<PathBuf>,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure LoRA training throughput on the CPU and compare with PyTorch + PEFT in the same run.
     Bench(BenchArgs),
 }
@@ -695,6 +712,7 @@ fn run(command: Command) -> Result<(), String> {
             write_json(&out, &one_step_on(&model, &data, sequence, &settings)?)
         }
         Command::Combine { adapter, weight, how, out } => combine_adapters(&adapter, &weight, choice(&how)?, &out),
+        Command::Mixes { model, adapter, check, out } => write_json(&out, &mixes(model, &adapter, &check)?),
         Command::Export {
             format,
             model,
@@ -873,6 +891,13 @@ fn write_adapter(model: &LlamaForCausalLM, lora: &LoraConfig, base: &str, folder
     write(&folder.join("adapter_model.safetensors"), adapter_safetensors(model)?)
 }
 
+/// A PEFT adapter folder, read in.
+fn read_adapter(folder: &Path) -> Result<PeftAdapter, String> {
+    let (config, weights) =
+        (read(&folder.join("adapter_config.json"))?, read(&folder.join("adapter_model.safetensors"))?);
+    PeftAdapter::read(&folder.display().to_string(), &config, &weights)
+}
+
 /// `tinytune combine`: the adapters in `folders`, mixed with `weights`, as one PEFT folder naming the first one's
 /// base model.
 fn combine_adapters(folders: &[PathBuf], weights: &[f64], how: Combination, out: &Path) -> Result<(), String> {
@@ -883,29 +908,43 @@ fn combine_adapters(folders: &[PathBuf], weights: &[f64], how: Combination, out:
             weights.len()
         ));
     }
-    let mut read_in = Vec::new();
-    for folder in folders {
-        let config_json = read(&folder.join("adapter_config.json"))?;
-        let config = parse_adapter_config(&config_json).map_err(|e| format!("{}: {e}", folder.display()))?;
-        let base = serde_json::from_slice::<serde_json::Value>(&config_json)
-            .ok()
-            .and_then(|v| v.get("base_model_name_or_path")?.as_str().map(String::from))
-            .unwrap_or_default();
-        let file = folder.join("adapter_model.safetensors");
-        let tensors = read_safetensors(&read(&file)?, &file.display().to_string())?;
-        read_in.push((folder.display().to_string(), base, config, tensors));
-    }
-    let sources: Vec<Source> = read_in
-        .iter()
-        .zip(weights)
-        .map(|((name, _, config, tensors), &weight)| Source { name, config, tensors, weight })
-        .collect();
+    let adapters = folders.iter().map(|folder| read_adapter(folder)).collect::<Result<Vec<_>, _>>()?;
+    let sources: Vec<Source> =
+        adapters.iter().zip(weights).map(|(adapter, &weight)| adapter.weighted(weight)).collect();
     let (config, tensors) = combine(&sources, how)?;
     create_dir(out)?;
-    write(&out.join("adapter_config.json"), adapter_config_json(&config, &read_in[0].1))?;
+    write(&out.join("adapter_config.json"), adapter_config_json(&config, &adapters[0].base_model))?;
     write(&out.join("adapter_model.safetensors"), safetensors_bytes(&tensors))?;
     eprintln!("wrote {} (r = {}, {} tensors)", out.display(), config.r, tensors.len());
     Ok(())
+}
+
+/// `tinytune mixes`: the two adapters in `folders` mixed with every pair of the recorded weights (cat), each mix
+/// checked on every check in `checks`, as the tab checks a learner's mix.
+fn mixes(model: PathBuf, folders: &[PathBuf], checks: &[PathBuf]) -> Result<Vec<MixChecked>, String> {
+    let [first, second] = folders else {
+        return Err(format!("mixes takes exactly two --adapter folders, not {}", folders.len()));
+    };
+    let adapters = [read_adapter(first)?, read_adapter(second)?];
+    let checks = checks
+        .iter()
+        .map(|path| TaskCheck::parse(&path.display().to_string(), &read(path)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    let device = device_for(Backend::Flex);
+    let (config, base, tokenizer) =
+        load(&ModelArgs { model, adapter: None, backend: Backend::Flex, four_bit: false }, &device)?;
+    let mut mixed = Vec::new();
+    for weights in recorded_grid() {
+        let sources: Vec<Source> = adapters.iter().zip(weights).map(|(adapter, w)| adapter.weighted(w)).collect();
+        let how = Combination::Cat;
+        let max_len = config.max_position_embeddings;
+        let mix = pollster::block_on(check_mix(&base, &sources, how, &checks, &tokenizer, max_len, &device))?;
+        let passes: Vec<String> =
+            mix.checked.checks.iter().map(|c| format!("{} {}/{}", c.name, c.passed(), c.samples.len())).collect();
+        eprintln!("weights {weights:?}: {}", passes.join(", "));
+        mixed.push(mix.checked);
+    }
+    Ok(mixed)
 }
 
 fn create_dir(folder: &Path) -> Result<(), String> {

@@ -60,10 +60,13 @@ pub enum DemoKind {
     /// How fast this device trains the model; the same settings sized as a job for a published model on a
     /// datasheet GPU (memory by part, time at a utilisation); the job written for TRL, Unsloth and Axolotl.
     Toolchains,
+    /// The instruction adapter and the Pip adapter mixed with the learner's weights, as PEFT mixes adapters, and
+    /// both task checks run on the mix, under a recorded grid of weights; the mix downloads for Ollama.
+    AdapterMix,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 22] = [
+    pub const ALL: [DemoKind; 23] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -86,6 +89,7 @@ impl DemoKind {
         DemoKind::SkewedData,
         DemoKind::OverfittingSweep,
         DemoKind::Toolchains,
+        DemoKind::AdapterMix,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -113,6 +117,7 @@ impl DemoKind {
             DemoKind::SkewedData => "skewed-data",
             DemoKind::OverfittingSweep => "overfitting-sweep",
             DemoKind::Toolchains => "toolchains",
+            DemoKind::AdapterMix => "adapter-mix",
         }
     }
 
@@ -143,7 +148,8 @@ impl DemoKind {
             | DemoKind::DomainFacts
             | DemoKind::SkewedData
             | DemoKind::OverfittingSweep
-            | DemoKind::Toolchains => None,
+            | DemoKind::Toolchains
+            | DemoKind::AdapterMix => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FinishReason,
-    FromWorker, Inspection, InterruptedRun, ModelShape, OneStep, ProjectionWeights, QuantizationTable, RunId,
-    StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    FromWorker, Inspection, InterruptedRun, MixChecked, ModelShape, OneStep, ProjectionWeights, QuantizationTable,
+    RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
@@ -238,6 +238,12 @@ pub struct RunState {
     pub preflight: Awaited<DeviceReport>,
     /// "Run it bigger"'s zip (`ExportJob`), until it is saved.
     pub job: Awaited<SavedFile>,
+    /// The latest mix of adapters, checked (`Mix`).
+    pub mix: Awaited<MixChecked>,
+    /// Every mix checked so far, oldest first.
+    pub mixes: Vec<MixChecked>,
+    /// The latest mix's zip (`ExportMix`), until it is saved.
+    pub mix_zip: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
     /// A run of this demo's data set saved in the browser's storage that did not finish, which the learner may
@@ -632,8 +638,16 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
         FromWorker::Weights { request_id, weights } => state.weights.answer(*request_id, weights),
         FromWorker::OneStepTaken { request_id, step } => state.one_step.answer(*request_id, step),
         FromWorker::Quantized { request_id, table } => state.quantized.answer(*request_id, table),
-        FromWorker::JobZip { request_id, file_name, bytes } => {
-            state.job.answer(*request_id, &SavedFile { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) })
+        FromWorker::Zip { request_id, file_name, bytes } => {
+            let file = SavedFile { file_name: file_name.clone(), bytes: Arc::new(bytes.clone()) };
+            state.job.answer(*request_id, &file);
+            state.mix_zip.answer(*request_id, &file);
+        }
+        FromWorker::Mixed { request_id, mix } => {
+            if state.mix.waiting == Some(*request_id) {
+                state.mixes.push(mix.clone());
+            }
+            state.mix.answer(*request_id, mix);
         }
         FromWorker::Compared { request_id, sample } => {
             if let Some(comparing) = state.comparison_mut(*request_id) {
@@ -664,6 +678,8 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                         state.one_step.fail(*request),
                         state.quantized.fail(*request),
                         state.job.fail(*request),
+                        state.mix.fail(*request),
+                        state.mix_zip.fail(*request),
                         state.preflight.fail(*request),
                     ];
                     awaited.contains(&true)
@@ -1000,7 +1016,7 @@ pub(crate) mod tests {
     fn the_job_zip_lands_only_for_the_awaited_request_and_an_error_ends_the_wait() {
         let mut state = RunState::new("data.jsonl");
         let zip =
-            |request_id| FromWorker::JobZip { request_id, file_name: "tinytune-job.zip".into(), bytes: vec![80, 75] };
+            |request_id| FromWorker::Zip { request_id, file_name: "tinytune-job.zip".into(), bytes: vec![80, 75] };
         state.request(4, |s| &mut s.job);
         apply(&mut state, &zip(3));
         assert!(state.job.is_waiting() && state.job.latest.is_none(), "an older request's zip is ignored");
@@ -1013,6 +1029,34 @@ pub(crate) mod tests {
         apply(&mut state, &FromWorker::Error { run: None, request_id: Some(5), message: message.clone() });
         assert!(!state.job.is_waiting(), "the failed request is no longer awaited");
         assert_eq!(state.problem.as_deref(), Some(message.as_str()));
+    }
+
+    #[test]
+    fn each_awaited_mix_is_kept_in_order_and_its_zip_goes_to_the_mix_not_the_job() {
+        use crate::mix::{CheckedTask, Combination};
+        let mut state = RunState::new("data.jsonl");
+        let mixed = |request_id, weight| FromWorker::Mixed {
+            request_id,
+            mix: MixChecked {
+                weights: vec![weight, 1.0],
+                how: Combination::Cat,
+                rank: 16,
+                checks: vec![CheckedTask { name: "Pip rate".into(), samples: Vec::new() }],
+            },
+        };
+        state.request(1, |s| &mut s.mix);
+        apply(&mut state, &mixed(1, 0.5));
+        state.request(3, |s| &mut s.mix);
+        apply(&mut state, &mixed(2, 9.0));
+        assert_eq!(state.mixes.len(), 1, "an answer nobody waits for is not a mix of this demo's");
+        apply(&mut state, &mixed(3, -1.0));
+        let weights: Vec<f64> = state.mixes.iter().map(|mix| mix.weights[0]).collect();
+        assert_eq!(weights, [0.5, -1.0]);
+        assert_eq!(state.mix.latest.as_ref().map(|mix| mix.weights[0]), Some(-1.0));
+        state.request(4, |s| &mut s.mix_zip);
+        apply(&mut state, &FromWorker::Zip { request_id: 4, file_name: "tinytune-mix.zip".into(), bytes: vec![80] });
+        assert_eq!(state.mix_zip.latest.map(|file| file.file_name), Some("tinytune-mix.zip".into()));
+        assert!(state.job.latest.is_none());
     }
 
     #[test]

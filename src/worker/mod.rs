@@ -281,6 +281,16 @@ async fn handle(
             }
             Ok(())
         }
+        ToWorker::Mix { request_id, sources, how, checks } => {
+            let session = session.as_mut().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            post(&session.mix(request_id, &sources, how, &checks).await);
+            Ok(())
+        }
+        ToWorker::ExportMix { request_id } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            post(&export::mix_zip(session, request_id));
+            Ok(())
+        }
         ToWorker::ExportJob { request_id, dataset_url, settings, target } => {
             let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             post(&export::job_zip(session, request_id, &dataset_url, &settings, &target));

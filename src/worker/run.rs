@@ -344,6 +344,11 @@ async fn between_steps(
                 let message = "comparing is not possible while a run trains: wait for it to end, or stop it".into();
                 post(&FromWorker::Error { run: None, request_id: Some(request_id), message })
             }
+            ToWorker::Mix { request_id, .. } => {
+                let message = "mixing adapters is not possible while a run trains: wait for it to end, or stop it";
+                post(&FromWorker::Error { run: None, request_id: Some(request_id), message: message.into() })
+            }
+            ToWorker::ExportMix { request_id } => post(&super::export::mix_zip(session, request_id)),
             ToWorker::Init { .. } => post(&busy(None, "changing the backend")),
             ToWorker::LoadDataset { .. } => post(&busy(None, "loading another data set")),
             ToWorker::LoadAdapter { run, .. } => post(&busy(Some(run), "loading an adapter")),

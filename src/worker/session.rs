@@ -10,6 +10,7 @@ use super::backend::{choose_device, device_limits};
 use super::fetch::{fetch_if_present, fetch_plain, manifest, model_file};
 use crate::adapter_import::open_adapter;
 use crate::approach::Comparison;
+use crate::combine::{PeftAdapter, Source};
 use crate::data::TrainingSequence;
 use crate::data::{tokenize_examples, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
@@ -17,12 +18,15 @@ use crate::dataset::{parse_dataset, Example};
 use crate::export::{adapter_config_json, load_adapter, load_model};
 use crate::generate;
 use crate::gguf::load::load;
+use crate::lora::LoraConfig;
 use crate::low_rank::read_projection;
+use crate::mix::check_mix;
 use crate::model::{LlamaConfig, LlamaForCausalLM};
 use crate::one_step::{one_step, OneStep};
 use crate::protocol::{
-    BackendChoice, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceLimits, FromWorker, ModelManifest,
-    Projection, RecordedRun, RunId, SampleSettings, StepMetrics, TaskCheck, TaskScore, TrainSettings, TrainingMethod,
+    BackendChoice, BackendReport, BaseStorage, CheckedSample, Combination, DatasetSummary, DeviceLimits, FromWorker,
+    MixChecked, MixSource, ModelManifest, Projection, RecordedRun, RunId, SampleSettings, StepMetrics, TaskCheck,
+    TaskScore, TrainSettings, TrainingMethod,
 };
 use crate::quantize;
 use crate::tokenizer::TextTokenizer;
@@ -98,6 +102,17 @@ pub struct Session {
     /// Adapters the site ships, loaded onto the base model, under the run ids the page gave them, with their URLs;
     /// and adapters the learner opened, with their file names.
     shipped_adapters: BTreeMap<RunId, (String, LlamaForCausalLM)>,
+    /// The latest mix of adapters (`Mix`), for `ExportMix`.
+    pub mix: Option<MixedAdapter>,
+}
+
+/// A mix of adapters as a PEFT adapter, and what it mixed.
+pub struct MixedAdapter {
+    pub lora: LoraConfig,
+    /// Its `adapter_model.safetensors`.
+    pub weights: Vec<u8>,
+    pub sources: Vec<MixSource>,
+    pub how: Combination,
 }
 
 /// The base model's own stories in `file` of the model folder at `model_url`, tokenized; none when the folder has
@@ -154,6 +169,7 @@ impl Session {
             datasets: BTreeMap::new(),
             runs: VecDeque::new(),
             shipped_adapters: BTreeMap::new(),
+            mix: None,
         })
     }
 
@@ -336,6 +352,44 @@ impl Session {
         };
         self.shipped_adapters.insert(run, (url.to_string(), model));
         Ok(())
+    }
+
+    /// Mixes the adapter folders served at `sources`' URLs `how` and runs the task check at each of `checks` on the
+    /// mix ([`check_mix`]), as the page's answer; the mix is kept for its export.
+    pub async fn mix(
+        &mut self,
+        request_id: u32,
+        sources: &[MixSource],
+        how: Combination,
+        checks: &[String],
+    ) -> FromWorker {
+        match self.mix_and_check(sources, how, checks).await {
+            Ok(mix) => FromWorker::Mixed { request_id, mix },
+            Err(message) => FromWorker::Error { run: None, request_id: Some(request_id), message },
+        }
+    }
+
+    async fn mix_and_check(
+        &mut self,
+        sources: &[MixSource],
+        how: Combination,
+        checks: &[String],
+    ) -> Result<MixChecked, String> {
+        let mut adapters = Vec::with_capacity(sources.len());
+        for MixSource { url, .. } in sources {
+            let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
+            let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
+            adapters.push(PeftAdapter::read(url, &config, &weights)?);
+        }
+        let mut parsed = Vec::with_capacity(checks.len());
+        for url in checks {
+            parsed.push(TaskCheck::parse(url, &fetch_plain(url).await?)?);
+        }
+        let weighted: Vec<Source> = adapters.iter().zip(sources).map(|(a, s)| a.weighted(s.weight)).collect();
+        let max_len = self.config.max_position_embeddings;
+        let mixed = check_mix(&self.base, &weighted, how, &parsed, &self.tokenizer, max_len, &self.device).await?;
+        self.mix = Some(MixedAdapter { lora: mixed.lora, weights: mixed.weights, sources: sources.to_vec(), how });
+        Ok(mixed.checked)
     }
 
     /// Opens the PEFT adapter in `files` (name, bytes) the learner brought, checked against the base model

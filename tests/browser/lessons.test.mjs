@@ -7,10 +7,13 @@
 // format, recorded and the learner's; DPO on preference pairs, recorded, the learner's, and at another β; the messy
 // practice set cleaned in the studio and trained on; instruction tuning's stories judged for shape and request; the
 // town's facts trained as notes and as questions and asked five ways; stories with stereotyped and balanced
-// pronouns; and the cost calculator's sums, worked by hand in lesson 5.
+// pronouns; the cost calculator's sums, worked by hand in lesson 5; and two shipped adapters mixed, recorded and the
+// learner's, the mix downloaded and loaded in PEFT.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openPage, readCourse, answerPredictions, distDir, servedSite } from "./harness.mjs";
 
@@ -1208,6 +1211,88 @@ test("toolchains: the sizer's memory and time for Llama 3.1 8B on an L4 as worke
   // Both figures are rounded to two places, so the product agrees to within their rounding.
   const ratio = (number(opsShown) * 1e6) / (number(tokensShown) * 4 * 260032);
   assert.ok(number(tokensShown) > 0 && Math.abs(ratio - 1) < 0.1, await mine.textContent());
+  page.assertClean();
+  await context.close();
+});
+
+/** The mixes table's rows: who mixed, each weight, the way, the rank and each check's count. */
+async function mixRows(demo) {
+  return demo.locator(".demo-table tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
+  );
+}
+
+test("adapter mix: the recorded grid as the lesson reads it; the learner's cat mix repeats its row, linear differs in rank; the mix downloads and loads in PEFT", async () => {
+  const python = process.env.TINYTUNE_PYTHON;
+  const tinytune = join(process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/tinytune/target"), "release", "tinytune");
+  assert.ok(python, "TINYTUNE_PYTHON must point at the reference environment (tools/test.sh sets it)");
+  const { page, context } = await openPage(site.browser, site.origin, { acceptDownloads: true });
+  const demo = await openDemo(page, "adapter-mix");
+  const recorded = JSON.parse(readFileSync(join(distDir, "models", "stories260K", "mixes.json"), "utf8"));
+  const passed = (check) => check.samples.filter((s) => s.passed).length;
+  const weight = (w) => (w === 0 ? "0" : `${w > 0 ? "+" : ""}${w.toFixed(2)}`);
+  const rowOf = (label, mix) => [label, ...mix.weights.map(weight), mix.how, String(mix.rank), ...mix.checks.map((c) => `${passed(c)} of ${c.samples.length}`)];
+  await demo.locator(".demo-table tbody tr").nth(8).waitFor();
+  const shown = await mixRows(demo);
+  assert.deepEqual(shown, recorded.map((mix, i) => rowOf(i === 0 ? "Recorded: the base model" : "Recorded", mix)));
+
+  // What lesson 23 reads off the grid: each adapter alone does its own task; together, at full or half weight, the
+  // two updates interfere and each check passes less than half as often as with its own adapter alone.
+  const at = (a, b) => recorded.find((mix) => mix.weights[0] === a && mix.weights[1] === b);
+  const [instructionAlone, pipAlone] = [passed(at(1, 0).checks[0]), passed(at(0, 1).checks[1])];
+  assert.deepEqual(recorded[0].checks.map((c) => c.name), ["Follows the instruction", "Pip rate"]);
+  assert.ok(instructionAlone >= 6 && pipAlone >= 5, `alone: ${instructionAlone} and ${pipAlone} of 8`);
+  assert.ok(passed(at(0, 0).checks[0]) <= 2 && passed(at(0, 0).checks[1]) <= 1, "the base model does neither");
+  for (const [a, b] of [[1, 1], [0.5, 0.5]]) {
+    const [instruction, pip] = at(a, b).checks.map(passed);
+    assert.ok(2 * instruction < instructionAlone && 2 * pip < pipAlone, `at ${a}, ${b}: ${instruction} and ${pip} of 8`);
+  }
+  assert.ok(recorded.every((mix) => mix.how === "cat" && mix.rank === 16), "cat stacks two rank-8 adapters");
+
+  // The learner's mixes: linear at 1 and 1 (one rank, with cross terms), then cat at 1 and 1, which is the recorded row.
+  const mix = demo.getByRole("button", { name: "Mix and check" });
+  await page.waitForFunction((button) => !button.disabled, await mix.elementHandle(), { timeout: 120_000 });
+  await slide(demo, "Instruction adapter", 1);
+  await slide(demo, "Pip adapter", 1);
+  await demo.getByLabel("Way to mix").selectOption("linear");
+  await mix.click();
+  await demo.locator(".demo-table tbody tr").nth(9).waitFor({ timeout: 120_000 });
+  const linear = (await mixRows(demo))[9];
+  assert.deepEqual(linear.slice(0, 5), ["Yours, 1", "+1.00", "+1.00", "linear", "8"]);
+  await demo.getByLabel("Way to mix").selectOption("cat");
+  await page.waitForFunction((button) => button.getAttribute("aria-disabled") !== "true", await mix.elementHandle());
+  await mix.click();
+  await demo.locator(".demo-table tbody tr").nth(10).waitFor({ timeout: 120_000 });
+  assert.deepEqual((await mixRows(demo))[10], rowOf("Yours, 2", at(1, 1)), "the tab's mix writes what the build's did");
+  await demo.getByText(/^The stories your latest mix wrote/).click();
+  assert.equal(await demo.locator(".mix-samples .checked-samples li").count(), 16);
+
+  // The download: the PEFT folder of the cat mix (r 16, scaling 1), its card naming both sources, and the GGUF files
+  // with the Modelfile; PEFT loads it and gives the logits our CLI gives with it.
+  const downloading = page.waitForEvent("download");
+  await demo.getByRole("button", { name: "Download the mix (PEFT, GGUF, Modelfile)" }).click();
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "tinytune-mix.zip");
+  const dir = mkdtempSync(join(tmpdir(), "tinytune-mix-"));
+  await download.saveAs(join(dir, "mix.zip"));
+  await demo.locator(".demo-status").getByText(/^Mix downloaded/).waitFor();
+  execFileSync(python, ["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", join(dir, "mix.zip"), dir]);
+  const adapter = join(dir, "tinytune-mix");
+  const config = JSON.parse(readFileSync(join(adapter, "adapter_config.json"), "utf8"));
+  assert.deepEqual([config.r, config.lora_alpha, config.base_model_name_or_path], [16, 16, "stories260K"]);
+  const card = readFileSync(join(adapter, "README.md"), "utf8");
+  assert.match(card, /combination_type="cat"/);
+  assert.match(card, /\| `models\/stories260K\/instruction-adapter\/` \| 1 \|\n\| `models\/stories260K\/pip-adapter\/` \| 1 \|/);
+  assert.deepEqual(readdirSync(join(adapter, "gguf")).sort(), ["Modelfile", "RUN.md", "adapter.gguf", "merged.gguf", "model.gguf"]);
+  assert.equal(readFileSync(join(adapter, "gguf", "Modelfile"), "utf8"), 'FROM ./model.gguf\nADAPTER ./adapter.gguf\nTEMPLATE "{{ .Prompt }}"\nPARAMETER stop "</s>"\n');
+  const model = join(distDir, "models", "stories260K");
+  const tokens = "1,403,407,261,378,365,294,306,287,366";
+  const ours = JSON.parse(execFileSync(tinytune, ["logits", "--model", model, "--adapter", adapter, "--tokens", tokens]));
+  const peft = JSON.parse(
+    execFileSync(python, [join(import.meta.dirname, "..", "reference", "logits.py"), "--model", model, "--adapter", adapter, "--tokens", tokens]),
+  );
+  const maxDiff = (a, b) => Math.max(...a.flat().map((v, i) => Math.abs(v - b.flat()[i])));
+  assert.ok(maxDiff(ours, peft) <= 1e-4, `ours vs PEFT: ${maxDiff(ours, peft)}`);
   page.assertClean();
   await context.close();
 });

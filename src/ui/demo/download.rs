@@ -1,4 +1,5 @@
-//! "Download adapter": a run's trained LoRA adapter as a PEFT folder in a zip, saved by the browser.
+//! "Download adapter": a run's trained LoRA adapter as a PEFT folder in a zip, saved by the browser; and the saving
+//! of the other zips a demo asks for.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use super::live::LiveDemo;
 use super::numbers::format_bytes;
 use crate::protocol::{RunId, TrainingMethod};
-use crate::ui::run_state::Export;
+use crate::ui::run_state::{Awaited, Export, RunState, SavedFile};
 
 #[component]
 pub fn DownloadAdapter(
@@ -70,6 +71,31 @@ pub fn DownloadAdapter(
             <a node_ref=link hidden></a>
         </section>
     }
+}
+
+/// Hands each zip that lands in the state's `awaited` file (the job's, the mix's) to the browser once, through the
+/// hidden `link`, and says so in the status line; `what` names it there ("job", "mix").
+pub fn save_when_ready(
+    state: RwSignal<RunState>,
+    link: NodeRef<leptos::html::A>,
+    awaited: fn(&mut RunState) -> &mut Awaited<SavedFile>,
+    what: &'static str,
+) {
+    Effect::new(move |_| {
+        state.track();
+        let Some(link) = link.get_untracked() else { return };
+        // Taken out without notifying: the status below notifies once.
+        let Some(file) = state.try_update_untracked(|s| awaited(s).latest.take()).flatten() else { return };
+        let saved = save_file(&link, &file.file_name, "application/zip", &file.bytes);
+        state.update(|s| match saved {
+            Ok(()) => {
+                let (first, rest) = what.split_at(1);
+                s.status =
+                    format!("{}{rest} downloaded ({})", first.to_uppercase(), format_bytes(file.bytes.len() as u64))
+            }
+            Err(_) => s.problem = Some(format!("The browser would not save the {what}'s zip file.")),
+        });
+    });
 }
 
 /// Hands `bytes` to the browser as a download named `file_name`, through a hidden link to an object URL.

@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::protocol::{BackendChoice, Lineup, Projection, RunId, SampleSettings, ToWorker, TrainSettings};
+use crate::protocol::{
+    BackendChoice, Combination, Lineup, MixSource, Projection, RunId, SampleSettings, ToWorker, TrainSettings,
+};
 use crate::run_bigger::JobTarget;
 use crate::ui::run_state::{apply, RunState};
 use crate::ui::trainer_client::{use_trainer, TrainerClient, TrainerState};
@@ -198,6 +200,21 @@ impl LiveDemo {
         let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
         self.state.update(|state| state.request(request_id, |s| &mut s.job));
         self.trainer.send(&ToWorker::ExportJob { request_id, dataset_url, settings, target });
+    }
+
+    /// Asks for the adapters at `sources`' URLs mixed `how` and checked on the task checks at `checks`; the answer
+    /// lands in the state's `mix` (and `mixes`).
+    pub fn mix(&self, sources: Vec<MixSource>, how: Combination, checks: Vec<String>) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request(request_id, |s| &mut s.mix));
+        self.trainer.send(&ToWorker::Mix { request_id, sources, how, checks });
+    }
+
+    /// Asks for the latest mix as a zip; it lands in the state's `mix_zip`.
+    pub fn export_mix(&self) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request(request_id, |s| &mut s.mix_zip));
+        self.trainer.send(&ToWorker::ExportMix { request_id });
     }
 
     /// Asks for the comparison of `lineup`'s ways to the demo's data set's task check ([`crate::approach`]), with

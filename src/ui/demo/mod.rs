@@ -3,6 +3,7 @@
 //! (`course::DemoKind` lists them). They talk to the trainer worker
 //! through `super::trainer_client`.
 
+mod adapter_mix;
 mod approaches;
 mod backend;
 mod chart;
@@ -102,5 +103,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::DomainFacts => view! { <domain_facts::DomainFactsDemo /> }.into_any(),
         DemoKind::SkewedData => view! { <skewed_data::SkewedDataDemo /> }.into_any(),
         DemoKind::Toolchains => view! { <toolchains::ToolchainsDemo /> }.into_any(),
+        DemoKind::AdapterMix => view! { <adapter_mix::AdapterMixDemo /> }.into_any(),
     }
 }

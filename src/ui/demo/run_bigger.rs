@@ -4,9 +4,8 @@
 
 use leptos::prelude::*;
 
-use super::download::save_file;
+use super::download::save_when_ready;
 use super::live::LiveDemo;
-use super::numbers::format_bytes;
 use crate::protocol::TrainSettings;
 use crate::run_bigger::{shapes_used, JobTarget, Precision, Tool};
 
@@ -36,19 +35,7 @@ pub fn RunItBigger(
     let target = target.unwrap_or_else(|| RwSignal::new(default_target()));
     let link = NodeRef::<leptos::html::A>::new();
     let waiting = move || state.with(|s| s.job.is_waiting());
-    // The zip arrived: hand it to the browser once.
-    Effect::new(move |_| {
-        let Some(file) = state.with(|s| s.job.latest.clone()) else { return };
-        let Some(link) = link.get_untracked() else { return };
-        let saved = save_file(&link, &file.file_name, "application/zip", &file.bytes);
-        state.update(|s| {
-            s.job.latest = None;
-            match saved {
-                Ok(()) => s.status = format!("Job downloaded ({})", format_bytes(file.bytes.len() as u64)),
-                Err(_) => s.problem = Some("The browser would not save the job's zip file.".into()),
-            }
-        });
-    });
+    save_when_ready(state, link, |s| &mut s.job, "job");
     let download = move |_| {
         let target = target.get_untracked();
         if target.base_model.is_empty() || target.base_model.contains(char::is_whitespace) {

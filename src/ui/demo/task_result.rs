@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::live::LiveDemo;
-use crate::protocol::RunId;
+use crate::protocol::{CheckedSample, RunId};
 
 #[component]
 pub fn TaskResult(demo: LiveDemo, #[prop(into)] run: Signal<Option<RunId>>) -> impl IntoView {
@@ -34,16 +34,7 @@ pub fn TaskResult(demo: LiveDemo, #[prop(into)] run: Signal<Option<RunId>>) -> i
                         {(!samples.is_empty()).then(|| view! {
                             <details>
                                 <summary>"The samples it counted"</summary>
-                                <ol class="checked-samples">
-                                    {samples.into_iter().map(|sample| view! {
-                                        <li>
-                                            <strong>{if sample.passed { "✓ passes: " } else { "✗ does not pass: " }}</strong>
-                                            <q>{sample.prompt}</q>
-                                            " …"
-                                            {sample.text}
-                                        </li>
-                                    }).collect_view()}
-                                </ol>
+                                <CheckedSamples samples />
                             </details>
                         })}
                     </section>
@@ -51,5 +42,22 @@ pub fn TaskResult(demo: LiveDemo, #[prop(into)] run: Signal<Option<RunId>>) -> i
                 .into_any(),
             )
         })
+    }
+}
+
+/// Each sample a check counted: whether it passes, its prompt and what the model wrote after it.
+#[component]
+pub fn CheckedSamples(samples: Vec<CheckedSample>) -> impl IntoView {
+    view! {
+        <ol class="checked-samples">
+            {samples.into_iter().map(|sample| view! {
+                <li>
+                    <strong>{if sample.passed { "✓ passes: " } else { "✗ does not pass: " }}</strong>
+                    <q>{sample.prompt}</q>
+                    " …"
+                    {sample.text}
+                </li>
+            }).collect_view()}
+        </ol>
     }
 }
