@@ -8,6 +8,7 @@
 
 mod adamw;
 pub mod checkpoint;
+pub mod grpo;
 pub mod preference;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -278,7 +279,7 @@ pub(crate) fn make_batch(sequences: &[&TrainingSequence], device: &Device) -> Ba
 }
 
 /// log p(target) at every position: `[batch, seq, vocab]` logits → `[batch, seq]`.
-fn target_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
+pub(crate) fn target_log_probs(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
     let [batch, seq_len, _] = logits.dims();
     log_softmax(logits, 2).gather(2, targets.unsqueeze_dim::<3>(2)).reshape([batch, seq_len])
 }
@@ -408,7 +409,16 @@ impl Trainer {
         config: TrainingConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        if train.is_empty() {
+            return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
+        }
         Self::build(model, train, false, eval, config, device)
+    }
+
+    /// A run that learns from rewards ([`grpo`], `grpo_step`): it has no data of its own, only the completions
+    /// its model writes.
+    pub fn for_rewards(model: LlamaForCausalLM, config: TrainingConfig, device: &Device) -> Result<Self, TrainError> {
+        Self::build(model, Vec::new(), false, Vec::new(), config, device)
     }
 
     /// A DPO run ([`preference`]) on `pairs`, with `config.dpo_beta` set; `eval` measures the held-out loss as
@@ -420,6 +430,9 @@ impl Trainer {
         config: TrainingConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        if pairs.is_empty() {
+            return Err(TrainError::NoData("no preference pairs: the data set has none".into()));
+        }
         let train = pairs.into_iter().flat_map(|pair| [pair.chosen, pair.rejected]).collect();
         Self::build(model, train, true, eval, config, device)
     }
@@ -444,9 +457,6 @@ impl Trainer {
                 ))
             }
             _ => {}
-        }
-        if train.is_empty() {
-            return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
         }
         let four_bit = model.projections().iter().any(|(_, p)| matches!(p.base_layer, BaseLayer::Q4(_)));
         if four_bit && config.method == TrainingMethod::Full {
@@ -619,23 +629,7 @@ impl Trainer {
                 None => loss,
             });
         }
-        let mut grads = accumulator.grads();
-
-        let mut squares = GradSquares { grads: &grads, sum: None };
-        self.model.visit(&mut squares);
-        let grad_norm = squares.sum.map(|s| s.sqrt());
-        if let (Some(norm), true) = (&grad_norm, self.config.max_grad_norm > 0.0) {
-            let factor = ((norm.clone() + 1e-6).recip() * self.config.max_grad_norm).clamp_max(1.0);
-            self.model.visit(&mut ScaleGrads { grads: &mut grads, factor });
-        }
-
-        let learning_rate = if frozen { 0.0 } else { self.config.learning_rate_at(self.step) };
-        let before = self.model.clone();
-        if !frozen {
-            self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
-        }
-        self.step += 1;
-
+        let (learning_rate, grad_norm, before) = self.update(accumulator.grads());
         let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await?;
         let rewards = if rewards.is_empty() { None } else { Some(read_rewards(rewards).await?) };
         let grad_norm = match grad_norm {
@@ -668,6 +662,52 @@ impl Trainer {
             rewards,
             eval_rewards,
         })
+    }
+
+    /// Clips `grads` to the largest gradient norm and takes the optimizer's step at this step's learning rate
+    /// (none for a frozen run): the learning rate, the norm before clipping, and the model before the step.
+    fn update(&mut self, mut grads: GradientsParams) -> (f64, Option<Tensor<1>>, LlamaForCausalLM) {
+        let mut squares = GradSquares { grads: &grads, sum: None };
+        self.model.visit(&mut squares);
+        let grad_norm = squares.sum.map(|s| s.sqrt());
+        if let (Some(norm), true) = (&grad_norm, self.config.max_grad_norm > 0.0) {
+            let factor = ((norm.clone() + 1e-6).recip() * self.config.max_grad_norm).clamp_max(1.0);
+            self.model.visit(&mut ScaleGrads { grads: &mut grads, factor });
+        }
+        let frozen = self.config.method == TrainingMethod::Frozen;
+        let learning_rate = if frozen { 0.0 } else { self.config.learning_rate_at(self.step) };
+        let before = self.model.clone();
+        if !frozen {
+            self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        }
+        self.step += 1;
+        (learning_rate, grad_norm, before)
+    }
+
+    /// One GRPO step ([`grpo`]) on `completions` the model wrote (each a prompt and its completion, the completion's
+    /// tokens the targets), one advantage each, with KL coefficient `beta`: the loss, then the same clipping,
+    /// schedule and optimizer as [`step`](Self::step). Its loss and gradient norm.
+    pub async fn grpo_step(
+        &mut self,
+        completions: &[TrainingSequence],
+        advantages: &[f64],
+        beta: f64,
+    ) -> Result<(f64, f64), TrainError> {
+        let batch = make_batch(&completions.iter().collect::<Vec<_>>(), &self.device);
+        let loss =
+            grpo::model_grpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, advantages, beta);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let (_, grad_norm, before) = self.update(grads);
+        let loss = read_scalar(loss.detach()).await?;
+        let grad_norm = match grad_norm {
+            Some(norm) => read_scalar(norm).await?,
+            None => 0.0,
+        };
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            self.model = before;
+            return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
+        }
+        Ok((loss, grad_norm))
     }
 }
 

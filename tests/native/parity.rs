@@ -14,6 +14,7 @@ use burn::prelude::*;
 use tinytune::data::TrainingSequence;
 use tinytune::export::{load_adapter, load_model};
 use tinytune::model::LlamaForCausalLM;
+use tinytune::train::grpo::{group_advantages, model_grpo_loss};
 use tinytune::train::masked_cross_entropy_sum;
 use tinytune::train::preference::{model_dpo_loss, preference_pairs, tokenize_preferences};
 
@@ -252,6 +253,44 @@ fn dpo_gives_trls_loss_rewards_log_probs_and_the_lora_gradients_pytorch_gives() 
     }
     let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
     assert_eq!(compared, 5 * 7 * 2);
+}
+
+#[test]
+fn grpo_gives_trls_advantages_loss_and_the_lora_gradients_pytorch_gives() {
+    // A trained adapter, so the policy differs from the reference (the same model with the adapter off).
+    let adapter = trained_adapter();
+    let tokenizer = common::stories260k_tokenizer();
+    let pairs = preference_pairs(
+        &tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap(),
+        24,
+        tokenizer.eos_id(),
+    );
+    // Three prompts with two completions each (a pair's two answers), in groups of two; the last group's rewards
+    // are equal, so its advantages are 0.
+    let sequences: Vec<&TrainingSequence> = pairs[..3].iter().flat_map(|p| [&p.chosen, &p.rejected]).collect();
+    let rewards = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+    let advantages = group_advantages(&rewards, 2);
+    let rewards_arg = rewards.map(|r| r.to_string()).join(",");
+
+    let device = Device::flex().autodiff();
+    let model = adapted_model(adapter, &device);
+    for beta in [0.0, 0.04] {
+        let (inputs, targets, mask) = batch_tensors(&sequences, &device);
+        let loss = model_grpo_loss(&model, inputs, targets, mask, &advantages, beta);
+        let our_loss = loss.clone().into_data().try_to_vec::<f32>().unwrap()[0];
+        let grads = loss.backward();
+        let more = ["--grpo-rewards", &rewards_arg, "--grpo-group-size", "2", "--grpo-beta", &beta.to_string()];
+        let reference = lora_grads_reference(adapter, &batch_file("grpo-batch", &sequences), &more);
+        let theirs: Vec<f64> = serde_json::from_value(reference["advantages"].clone()).unwrap();
+        assert!(advantages.iter().zip(&theirs).all(|(a, b)| (a - b).abs() < 1e-5), "{advantages:?} vs {theirs:?}");
+        let reference_loss = reference["loss"].as_f64().unwrap() as f32;
+        assert!(
+            (our_loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1e-3),
+            "β {beta}: loss {our_loss} vs {reference_loss}"
+        );
+        let compared = common::assert_lora_grads_match(&model, &grads, &reference, 1e-4);
+        assert_eq!(compared, 5 * 7 * 2);
+    }
 }
 
 /// `tinytune export --format <format>` of the converted model with `adapter`, into a folder of its own.

@@ -15,6 +15,15 @@ log-probability is the sum over its masked positions; the reference is the same 
 −log σ(β · ((log π(c) − log π_ref(c)) − (log π(r) − log π_ref(r)))). The output then also has "chosen_rewards" and
 "rejected_rewards" (β · (log π − log π_ref) of each answer).
 
+With --grpo-rewards R,R,... and --grpo-group-size G the loss is GRPO's instead, as TRL's GRPOTrainer computes it
+with its defaults (TRL 1.16, `_generate_and_score_completions` and `_compute_loss`): each row is a prompt and one
+completion (the completion's tokens masked), the rows in groups of G consecutive completions of one prompt, one
+reward per row; advantages = (reward − the group's mean) / (the group's standard deviation, TRL's `nanstd` + 1e-4)
+(`scale_rewards="group"`); one step on completions this policy wrote (`num_iterations=1`, so π_old is π detached);
+per-token loss −min(ratio · A, clip(ratio, 1 − 0.2, 1 + 0.2) · A), plus β times the KL estimate
+exp(ref − logp) − (ref − logp) − 1 against the model with its adapter disabled when --grpo-beta is not 0; summed
+over the masked tokens and divided by their count (`loss_type="dapo"`). The output then also has "advantages".
+
 Output: one line of JSON {"loss": float, "grads": {name: nested list}}, with names as in adapter_model.safetensors
 (e.g. base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight, shape [r, in]; lora_B.weight is [out, r]),
 float32 values at full precision.
@@ -34,6 +43,9 @@ def parse_args():
     parser.add_argument("--batch", required=True, help="JSON file with inputs, targets and targets_mask")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--dpo-beta", type=float, help="DPO's loss with this beta instead of cross-entropy")
+    parser.add_argument("--grpo-rewards", help="GRPO's loss with these rewards (one per row, comma-separated)")
+    parser.add_argument("--grpo-group-size", type=int, default=2, help="GRPO: completions per prompt (default 2)")
+    parser.add_argument("--grpo-beta", type=float, default=0.0, help="GRPO: the KL coefficient (default 0, TRL's)")
     return parser.parse_args()
 
 
@@ -83,7 +95,31 @@ def main():
     logits = model(input_ids=inputs, use_cache=False).logits  # [batch, seq, vocab]
     token_losses = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")  # [batch * seq]
     answer = {}
-    if args.dpo_beta is None:
+    if args.grpo_rewards is not None:
+        from trl.trainer.utils import nanstd
+
+        rewards = torch.tensor([float(r) for r in args.grpo_rewards.split(",")])
+        size = args.grpo_group_size
+        if len(rewards) != len(inputs) or len(rewards) % size:
+            common.fail("--grpo-rewards: one reward per row, the rows in whole groups of --grpo-group-size")
+        # GRPOTrainer._generate_and_score_completions, scale_rewards "group".
+        mean = torch.nanmean(rewards.view(-1, size), dim=1).repeat_interleave(size, dim=0)
+        std = nanstd(rewards.view(-1, size), dim=1).repeat_interleave(size, dim=0)
+        advantages = (rewards - mean) / (std + 1e-4)
+        # GRPOTrainer._compute_loss, loss_type "dapo", importance sampling per token, one process, no accumulation.
+        per_token_logps = -token_losses.view(mask.shape)
+        coef_1 = torch.exp(per_token_logps - per_token_logps.detach())
+        coef_2 = torch.clamp(coef_1, 1 - 0.2, 1 + 0.2)
+        per_token_loss = -torch.min(coef_1 * advantages.unsqueeze(1), coef_2 * advantages.unsqueeze(1))
+        if args.grpo_beta != 0.0:
+            with torch.no_grad(), model.disable_adapter():
+                reference_logits = model(input_ids=inputs, use_cache=False).logits
+                ref_per_token_logps = -F.cross_entropy(reference_logits.flatten(0, 1), targets.flatten(), reduction="none").view(mask.shape)
+            per_token_kl = torch.exp(ref_per_token_logps - per_token_logps) - (ref_per_token_logps - per_token_logps) - 1
+            per_token_loss = per_token_loss + args.grpo_beta * per_token_kl
+        loss = (per_token_loss * mask).sum() / mask.sum().clamp(min=1.0)
+        answer["advantages"] = advantages.tolist()
+    elif args.dpo_beta is None:
         loss = (token_losses * mask.flatten()).sum() / mask.sum()
     else:
         if len(inputs) % 2:
