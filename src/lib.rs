@@ -13,6 +13,7 @@ pub mod one_step;
 pub mod preflight;
 pub mod protocol;
 pub mod quantize;
+pub mod reward;
 pub mod run_bigger;
 pub mod sampling;
 pub mod settings;

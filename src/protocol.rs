@@ -30,6 +30,7 @@ pub use crate::mix::{Combination, MixChecked, MixSource};
 pub use crate::one_step::OneStep;
 pub use crate::preflight::{BaseStorage, DeviceLimits, DeviceReport};
 pub use crate::quantize::QuantizationTable;
+pub use crate::reward::{GrpoSettings, GrpoStep};
 use crate::run_bigger::{DataFile, JobTarget};
 use crate::settings::Choice;
 pub use crate::settings::{Projection, TrainSettings, TrainingMethod};
@@ -182,6 +183,14 @@ pub enum ToWorker {
         how: Combination,
         checks: Vec<String>,
     },
+    /// The GRPO toy ([`crate::reward`]) with `settings`, on a fresh adapter: answered with one `GrpoStepped` per
+    /// step, then `GrpoFinished`. Loading the model again or starting a run stops it after the step in hand.
+    TrainGrpo {
+        request_id: u32,
+        settings: GrpoSettings,
+    },
+    /// Stop the GRPO toy after the completion in hand.
+    StopGrpo,
     /// The latest mix as a zip: the PEFT folder, and for llama.cpp and Ollama the GGUF files and a Modelfile, as
     /// "Download adapter" writes them: answered with `Zip`.
     ExportMix {
@@ -661,6 +670,16 @@ pub enum FromWorker {
         file_name: String,
         #[serde(skip)]
         bytes: Vec<u8>,
+    },
+    /// One step of a `TrainGrpo`: its groups, rewards and advantages.
+    GrpoStepped {
+        request_id: u32,
+        step: GrpoStep,
+    },
+    /// A `TrainGrpo` ended: after all its steps, or `stopped` early.
+    GrpoFinished {
+        request_id: u32,
+        stopped: bool,
     },
     /// A mix `Mix` asked for, checked.
     Mixed {

@@ -12,7 +12,7 @@
 # training step up close, and <name>.quantized.json: the base model in each quantization format; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
 # four ways to its task (compared.json); models/stories260K/pip-adapter/ and mixes.json: the Pip stories' adapter, and
-# both adapters mixed with a grid of weights, checked; and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
+# both adapters mixed with a grid of weights, checked; grpo.recorded.json: the GRPO toy's run; and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
 # recorded run.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
@@ -212,6 +212,15 @@ if [ ! -f "$mixes" ]; then
   mv "$mixes.tmp" "$mixes"
 fi
 cp "$mixes" "$out/mixes.json"
+
+# The lesson "ORPO, KTO and GRPO": the GRPO toy with its default settings (`tinytune grpo`, as the tab trains it),
+# models/stories260K/grpo.recorded.json (ui::demo::grpo_toy shows it until the learner trains).
+grpo="$recorded_cache/grpo.json"
+if [ ! -f "$grpo" ]; then
+  "$tinytune" grpo --model "$built" --out "$grpo.tmp"
+  mv "$grpo.tmp" "$grpo"
+fi
+cp "$grpo" "$out/grpo.recorded.json"
 
 
 # The QLoRA demo's recorded run (tools/record-smollm2.sh, usually recorded already while the wasm built), beside

@@ -31,6 +31,7 @@ use tinytune::model::{LlamaConfig, LlamaForCausalLM};
 use tinytune::one_step::{one_step, OneStep};
 use tinytune::protocol::{ModelManifest, RecordedRun, SampleSettings};
 use tinytune::quantize::{self, QuantizationTable};
+use tinytune::reward::{GrpoSettings, GrpoStep, SentenceRule};
 use tinytune::run_bigger::{data_files, DataFile, JobTarget, Precision, Tool};
 use tinytune::settings::{
     parse_targets, Choice, LossMask, RunPreset, Schedule, TargetPreset, TrainSettings, TrainingMethod,
@@ -38,7 +39,7 @@ use tinytune::settings::{
 use tinytune::sweep::Sweep;
 use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
-use tinytune::train::grpo::{completion_sequence, group_advantages, SentenceRule};
+use tinytune::train::grpo::{toy_step, toy_trainer};
 use tinytune::train::preference::{preference_pairs, tokenize_preferences};
 use tinytune::train::{site_run, SiteData, Trainer, TrainingConfig, EVAL_SEQUENCES};
 
@@ -410,30 +411,30 @@ enum Command {
     Grpo {
         #[command(flatten)]
         model: ModelArgs,
-        #[arg(long, default_value = "Once upon a time")]
+        #[arg(long, default_value_t = GrpoSettings::default().prompt)]
         prompt: String,
         /// The word the first sentence must end with.
-        #[arg(long, default_value = "Max")]
+        #[arg(long, default_value_t = GrpoSettings::default().rule.ending)]
         ending: String,
         /// The most words the first sentence may have.
-        #[arg(long, default_value_t = 12)]
+        #[arg(long, default_value_t = GrpoSettings::default().rule.max_words)]
         max_words: usize,
         /// Completions per group (TRL's num_generations).
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = GrpoSettings::default().group_size)]
         group_size: usize,
         /// Groups per step.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = GrpoSettings::default().groups)]
         groups: usize,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = GrpoSettings::default().steps)]
         steps: usize,
-        #[arg(long, default_value_t = 24)]
+        #[arg(long, default_value_t = GrpoSettings::default().max_new_tokens)]
         max_new_tokens: usize,
         /// The KL coefficient against the model with its adapters off (TRL's default: 0).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = GrpoSettings::default().beta)]
         beta: f64,
-        #[arg(long, default_value_t = 1e-2)]
+        #[arg(long, default_value_t = GrpoSettings::default().learning_rate)]
         learning_rate: f64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = GrpoSettings::default().seed)]
         seed: u64,
         /// The JSON file to write.
         #[arg(long)]
@@ -764,10 +765,9 @@ fn run(command: Command) -> Result<(), String> {
             out,
         } => {
             let rule = SentenceRule { ending, max_words };
-            let sample = SampleSettings { prompt, max_new_tokens, temperature: 1.0, top_p: 1.0, seed };
-            let settings = TrainSettings { learning_rate, steps, seed, ..TrainSettings::default() };
-            let shape = [groups, group_size];
-            write_json(&out, &grpo_toy(&model, &rule, &sample, shape, &settings, beta)?)
+            let settings =
+                GrpoSettings { prompt, rule, groups, group_size, max_new_tokens, steps, learning_rate, beta, seed };
+            write_json(&out, &grpo_toy(&model, &settings)?)
         }
         Command::Export {
             format,
@@ -1003,72 +1003,21 @@ fn mixes(model: PathBuf, folders: &[PathBuf], checks: &[PathBuf]) -> Result<Vec<
     Ok(mixed)
 }
 
-/// One step of `tinytune grpo`: each group's completions with their rewards and advantages, and the step's loss.
-#[derive(serde::Serialize)]
-struct GrpoRecord {
-    step: usize,
-    mean_reward: f64,
-    loss: f64,
-    grad_norm: f64,
-    groups: Vec<Vec<ScoredCompletion>>,
-}
-
-#[derive(serde::Serialize)]
-struct ScoredCompletion {
-    text: String,
-    reward: f64,
-    advantage: f64,
-}
-
-/// `tinytune grpo`: `settings.steps` GRPO steps of LoRA, each on `groups` groups of `group_size` completions of
-/// `sample`'s prompt (each completion seeded on from `sample.seed`), scored by `rule`.
-fn grpo_toy(
-    args: &ModelArgs,
-    rule: &SentenceRule,
-    sample: &SampleSettings,
-    [groups, group_size]: [usize; 2],
-    settings: &TrainSettings,
-    beta: f64,
-) -> Result<Vec<GrpoRecord>, String> {
+/// `tinytune grpo`: the GRPO toy's steps with `settings`, as the tab takes them.
+fn grpo_toy(args: &ModelArgs, settings: &GrpoSettings) -> Result<Vec<GrpoStep>, String> {
     let device = device_for(args.backend);
     let training_device = device.clone().autodiff();
     let (config, model, tokenizer) = load(args, &training_device)?;
-    let training = TrainingConfig::from_settings(settings);
-    let mut trainer = Trainer::for_rewards(model, training, &training_device).map_err(|e| e.to_string())?;
-    let mut records = Vec::new();
-    for step in 1..=settings.steps {
-        let policy = trainer.model().valid();
-        let mut written = Vec::new();
-        for index in 0..groups * group_size {
-            let seed = sample.seed + (step * groups * group_size + index) as u64;
-            let settings = SampleSettings { seed, ..sample.clone() };
-            let sampled =
-                generate::sample(&policy, &tokenizer, &settings, config.max_position_embeddings, &device, |_, _| false);
-            let (tokens, prompt_len) = pollster::block_on(sampled).expect("never interrupted");
-            let text = tokenizer.decode(&tokens[prompt_len..]);
-            written.push((tokens, prompt_len, text));
-        }
-        let rewards: Vec<f64> = written.iter().map(|(_, _, text)| rule.reward(text)).collect();
-        let advantages = group_advantages(&rewards, group_size);
-        let seq_len = written.iter().map(|(tokens, _, _)| tokens.len() - 1).max().unwrap_or(1);
-        let sequences: Vec<TrainingSequence> = written
-            .iter()
-            .map(|(tokens, prompt_len, _)| completion_sequence(tokens, *prompt_len, seq_len, tokenizer.eos_id()))
-            .collect();
-        let (loss, grad_norm) =
-            pollster::block_on(trainer.grpo_step(&sequences, &advantages, beta)).map_err(|e| e.to_string())?;
-        let mean_reward = rewards.iter().sum::<f64>() / rewards.len() as f64;
-        eprintln!("step {step}: mean reward {mean_reward:.3}, loss {loss:.4}");
-        let scored: Vec<ScoredCompletion> = written
-            .into_iter()
-            .zip(rewards.iter().zip(&advantages))
-            .map(|((_, _, text), (&reward, &advantage))| ScoredCompletion { text, reward, advantage })
-            .collect();
-        let mut scored = scored.into_iter();
-        let groups = (0..groups).map(|_| scored.by_ref().take(group_size).collect()).collect();
-        records.push(GrpoRecord { step, mean_reward, loss, grad_norm, groups });
+    let mut trainer = toy_trainer(model, settings, &training_device).map_err(|e| e.to_string())?;
+    let mut steps = Vec::new();
+    for _ in 0..settings.steps {
+        let max_len = config.max_position_embeddings;
+        let step = toy_step(&mut trainer, &tokenizer, settings, max_len, &device, || false);
+        let step = pollster::block_on(step).map_err(|e| e.to_string())?.expect("never interrupted");
+        eprintln!("step {}: mean reward {:.3}, loss {:.4}", step.step, step.mean_reward, step.loss);
+        steps.push(step);
     }
-    Ok(records)
+    Ok(steps)
 }
 
 fn create_dir(folder: &Path) -> Result<(), String> {

@@ -63,10 +63,13 @@ pub enum DemoKind {
     /// The instruction adapter and the Pip adapter mixed with the learner's weights, as PEFT mixes adapters, and
     /// both task checks run on the mix, under a recorded grid of weights; the mix downloads for Ollama.
     AdapterMix,
+    /// GRPO on the story model: groups of completions scored by a checkable rule, their advantages, and real
+    /// steps; the mean reward charted and the latest groups shown, recorded too.
+    GrpoToy,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 23] = [
+    pub const ALL: [DemoKind; 24] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -90,6 +93,7 @@ impl DemoKind {
         DemoKind::OverfittingSweep,
         DemoKind::Toolchains,
         DemoKind::AdapterMix,
+        DemoKind::GrpoToy,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -118,6 +122,7 @@ impl DemoKind {
             DemoKind::OverfittingSweep => "overfitting-sweep",
             DemoKind::Toolchains => "toolchains",
             DemoKind::AdapterMix => "adapter-mix",
+            DemoKind::GrpoToy => "grpo-toy",
         }
     }
 
@@ -149,7 +154,8 @@ impl DemoKind {
             | DemoKind::SkewedData
             | DemoKind::OverfittingSweep
             | DemoKind::Toolchains
-            | DemoKind::AdapterMix => None,
+            | DemoKind::AdapterMix
+            | DemoKind::GrpoToy => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

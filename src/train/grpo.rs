@@ -6,11 +6,15 @@
 //! and lowers it for one that fell short. No value model and, at β = 0, no reference model.
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::target_log_probs;
+use super::{target_log_probs, TrainError, Trainer, TrainingConfig};
 use crate::data::TrainingSequence;
+use crate::generate::sample;
 use crate::model::LlamaForCausalLM;
+use crate::protocol::SampleSettings;
+use crate::reward::{GrpoSettings, GrpoStep, ScoredCompletion};
+use crate::settings::{Schedule, TrainSettings};
+use crate::tokenizer::TextTokenizer;
 
 /// TRL's `epsilon`: how far the probability ratio π / π_old may move before it is clipped.
 pub const CLIP: f64 = 0.2;
@@ -81,25 +85,6 @@ pub fn model_grpo_loss(
     grpo_loss(policy, reference, targets_mask, Tensor::from_floats(advantages.as_slice(), &device), beta)
 }
 
-/// A reward anyone can check, with no reward model: the first sentence a completion writes must end with the
-/// word `ending` (a name, say) and stay within `max_words` words. Each rule met scores 1; a completion that ends
-/// no sentence scores 0.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SentenceRule {
-    pub ending: String,
-    pub max_words: usize,
-}
-
-impl SentenceRule {
-    pub fn reward(&self, completion: &str) -> f64 {
-        let Some(end) = completion.find(['.', '!', '?']) else { return 0.0 };
-        let words: Vec<&str> = completion[..end].split_whitespace().collect();
-        let ends_right =
-            words.last().is_some_and(|word| word.trim_matches(|c: char| !c.is_alphanumeric()) == self.ending);
-        f64::from(u8::from(ends_right)) + f64::from(u8::from(words.len() <= self.max_words))
-    }
-}
-
 /// A prompt and the completion the model wrote after it (`tokens`, the first `prompt_len` the prompt's) as a
 /// training sequence of `seq_len` targets: the completion's tokens are the targets, padding with `pad_id` after.
 pub fn completion_sequence(tokens: &[u32], prompt_len: usize, seq_len: usize, pad_id: u32) -> TrainingSequence {
@@ -109,6 +94,68 @@ pub fn completion_sequence(tokens: &[u32], prompt_len: usize, seq_len: usize, pa
     // The target at position i is token i + 1.
     let targets_mask = (0..seq_len).map(|i| i + 1 >= prompt_len && i + 1 < end).collect();
     TrainingSequence { tokens: padded, targets_mask }
+}
+
+/// The GRPO toy's trainer: a fresh LoRA adapter (the site's default rank, alpha and targets) on `model` (loaded on
+/// an autodiff `device`), at `settings`' learning rate, held constant without warmup (so a shorter run takes the
+/// same first steps as a longer one), for its steps.
+pub fn toy_trainer(model: LlamaForCausalLM, settings: &GrpoSettings, device: &Device) -> Result<Trainer, TrainError> {
+    let run = TrainSettings {
+        learning_rate: settings.learning_rate,
+        schedule: Schedule::Constant,
+        warmup_steps: 0,
+        steps: settings.steps,
+        seed: settings.seed,
+        ..TrainSettings::default()
+    };
+    Trainer::for_rewards(model, TrainingConfig::from_settings(&run), device)
+}
+
+/// One step of the GRPO toy: the trainer's model writes the step's groups (sampled on `device`, the inference
+/// side of the trainer's), the rule scores them, and the trainer takes one GRPO step on their advantages.
+/// `interrupted` is asked before each completion; `None` when it said to stop.
+pub async fn toy_step(
+    trainer: &mut Trainer,
+    tokenizer: &TextTokenizer,
+    settings: &GrpoSettings,
+    max_len: usize,
+    device: &Device,
+    mut interrupted: impl FnMut() -> bool,
+) -> Result<Option<GrpoStep>, TrainError> {
+    let step = trainer.steps_done() + 1;
+    let policy = trainer.model().valid();
+    let mut written = Vec::new();
+    for index in 0..settings.groups * settings.group_size {
+        if interrupted() {
+            return Ok(None);
+        }
+        let asked = SampleSettings {
+            prompt: settings.prompt.clone(),
+            max_new_tokens: settings.max_new_tokens,
+            temperature: 1.0,
+            top_p: 1.0,
+            seed: settings.seed_of(step, index),
+        };
+        let (tokens, prompt_len) =
+            sample(&policy, tokenizer, &asked, max_len, device, |_, _| false).await.expect("never interrupted");
+        let text = tokenizer.decode(&tokens[prompt_len..]);
+        written.push((tokens, prompt_len, text));
+    }
+    let rewards: Vec<f64> = written.iter().map(|(_, _, text)| settings.rule.reward(text)).collect();
+    let advantages = group_advantages(&rewards, settings.group_size);
+    let seq_len = written.iter().map(|(tokens, _, _)| tokens.len() - 1).max().unwrap_or(1);
+    let sequences: Vec<TrainingSequence> = written
+        .iter()
+        .map(|(tokens, prompt_len, _)| completion_sequence(tokens, *prompt_len, seq_len, tokenizer.eos_id()))
+        .collect();
+    let (loss, grad_norm) = trainer.grpo_step(&sequences, &advantages, settings.beta).await?;
+    let mut scored = written
+        .into_iter()
+        .zip(rewards.iter().zip(&advantages))
+        .map(|((_, _, text), (&reward, &advantage))| ScoredCompletion { text, reward, advantage });
+    let groups = (0..settings.groups).map(|_| scored.by_ref().take(settings.group_size).collect()).collect();
+    let mean_reward = rewards.iter().sum::<f64>() / rewards.len().max(1) as f64;
+    Ok(Some(GrpoStep { step, mean_reward, loss, grad_norm, groups }))
 }
 
 #[cfg(test)]
@@ -124,16 +171,6 @@ mod tests {
         for (a, e) in advantages.iter().zip(expected) {
             assert!((a - e).abs() < 1e-12, "{advantages:?}");
         }
-    }
-
-    #[test]
-    fn the_rule_scores_the_first_sentence_for_its_ending_and_its_length() {
-        let rule = SentenceRule { ending: "Max".into(), max_words: 8 };
-        assert_eq!(rule.reward(", there was a boy named Max. He was happy."), 2.0);
-        assert_eq!(rule.reward(", there was a little girl named Lily."), 1.0);
-        assert_eq!(rule.reward(", in a big house far away there lived a dog called Max!"), 1.0, "too long");
-        assert_eq!(rule.reward(", there was a boy named Maxwell."), 1.0, "a whole word");
-        assert_eq!(rule.reward(", there was a boy who ran and ran"), 0.0, "no sentence ends");
     }
 
     #[test]

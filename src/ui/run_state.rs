@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::demo::numbers::count_of;
 use crate::protocol::{
     ApproachSample, BackendKind, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FinishReason,
-    FromWorker, Inspection, InterruptedRun, MixChecked, ModelShape, OneStep, ProjectionWeights, QuantizationTable,
-    RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
+    FromWorker, GrpoStep, Inspection, InterruptedRun, MixChecked, ModelShape, OneStep, ProjectionWeights,
+    QuantizationTable, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
 /// A request whose answer replaces the last: the request this demo waits for, and the latest answer it had. An
@@ -204,6 +204,20 @@ pub struct SavedFile {
     pub bytes: Arc<Vec<u8>>,
 }
 
+/// A `TrainGrpo` the page asked for: its steps so far, and once it ended, whether it was stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrpoRun {
+    pub request_id: u32,
+    pub steps: Vec<GrpoStep>,
+    pub stopped: Option<bool>,
+}
+
+impl GrpoRun {
+    pub fn training(&self) -> bool {
+        self.stopped.is_none()
+    }
+}
+
 /// A `Compare` the page asked for: its samples so far, and whether it ended before the last (set aside for a
 /// run or a reload, or failed: the alert says why).
 #[derive(Clone, Debug, PartialEq)]
@@ -246,6 +260,8 @@ pub struct RunState {
     pub mix_zip: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
+    /// The latest `TrainGrpo` this demo asked for, as far as it got.
+    pub grpo: Option<GrpoRun>,
     /// A run of this demo's data set saved in the browser's storage that did not finish, which the learner may
     /// resume.
     pub interrupted: Option<InterruptedRun>,
@@ -414,6 +430,16 @@ impl RunState {
     pub fn request<T>(&mut self, request_id: u32, awaited: impl FnOnce(&mut RunState) -> &mut Awaited<T>) {
         self.problem = None;
         awaited(self).waiting = Some(request_id);
+    }
+
+    pub fn request_grpo(&mut self, request_id: u32) {
+        self.problem = None;
+        self.grpo = Some(GrpoRun { request_id, steps: Vec::new(), stopped: None });
+    }
+
+    /// The GRPO run this demo asked for under `request_id`, if that is still the latest.
+    fn grpo_mut(&mut self, request_id: u32) -> Option<&mut GrpoRun> {
+        self.grpo.as_mut().filter(|run| run.request_id == request_id)
     }
 
     pub fn request_comparison(&mut self, request_id: u32) {
@@ -643,6 +669,22 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             state.job.answer(*request_id, &file);
             state.mix_zip.answer(*request_id, &file);
         }
+        FromWorker::GrpoStepped { request_id, step } => {
+            if let Some(run) = state.grpo_mut(*request_id) {
+                run.steps.push(step.clone());
+                state.status = format!("GRPO step {}: mean reward {:.2}", step.step, step.mean_reward);
+            }
+        }
+        FromWorker::GrpoFinished { request_id, stopped } => {
+            if let Some(run) = state.grpo_mut(*request_id) {
+                run.stopped = Some(*stopped);
+                let steps = run.steps.len();
+                state.status = match stopped {
+                    true => format!("GRPO stopped after {}", count_of(steps, "step")),
+                    false => format!("GRPO finished: {}", count_of(steps, "step")),
+                };
+            }
+        }
         FromWorker::Mixed { request_id, mix } => {
             if state.mix.waiting == Some(*request_id) {
                 state.mixes.push(mix.clone());
@@ -682,7 +724,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                         state.mix_zip.fail(*request),
                         state.preflight.fail(*request),
                     ];
+                    let grpo = state.grpo_mut(*request).map(|run| run.stopped = Some(true)).is_some();
                     awaited.contains(&true)
+                        || grpo
                         || state.samples.contains_key(request)
                         || state.comparison_mut(*request).is_some()
                 }

@@ -49,12 +49,14 @@ impl Mailbox {
         self.held.pop_front().or_else(|| self.receiver.try_recv().ok())
     }
 
-    /// Whether the page has asked for something a sample should not hold up (to load the model again, or to
-    /// start a run), without taking any message.
+    /// Whether the page has asked for something a sample should not hold up (to load the model again, to start a
+    /// run, or to stop the GRPO toy), without taking any message.
     pub fn urgent_waiting(&mut self) -> bool {
         while let Ok(message) = self.receiver.try_recv() {
             self.held.push_back(message);
         }
-        self.held.iter().any(|message| matches!(message, ToWorker::Init { .. } | ToWorker::Start { .. }))
+        self.held
+            .iter()
+            .any(|message| matches!(message, ToWorker::Init { .. } | ToWorker::Start { .. } | ToWorker::StopGrpo))
     }
 }

@@ -22,6 +22,7 @@ use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
 
 use crate::protocol::{DatasetSummary, FromWorker, RunId, ToWorker, STUDIO_DATASET_URL};
+use crate::train::grpo::{toy_step, toy_trainer};
 use mailbox::Mailbox;
 use session::Session;
 use studio::Studio;
@@ -284,6 +285,32 @@ async fn handle(
         ToWorker::Mix { request_id, sources, how, checks } => {
             let session = session.as_mut().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
             post(&session.mix(request_id, &sources, how, &checks).await);
+            Ok(())
+        }
+        ToWorker::TrainGrpo { request_id, settings } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            if let Some(problem) = settings.problem() {
+                return Err(Failure::of_request(request_id, problem));
+            }
+            let fail = |e: String| Failure::of_request(request_id, e);
+            let device = session.device.clone().autodiff();
+            let mut trainer =
+                toy_trainer(session.fresh_model(&device)?, &settings, &device).map_err(|e| fail(e.to_string()))?;
+            let max_len = session.config.max_position_embeddings;
+            for _ in 0..settings.steps {
+                // Let onmessage run between steps: on the CPU backend nothing in a step awaits.
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                let interrupted = || mailbox.urgent_waiting();
+                let step = toy_step(&mut trainer, &session.tokenizer, &settings, max_len, &session.device, interrupted);
+                match step.await.map_err(|e| fail(e.to_string()))? {
+                    Some(step) => post(&FromWorker::GrpoStepped { request_id, step }),
+                    None => {
+                        post(&FromWorker::GrpoFinished { request_id, stopped: true });
+                        return Ok(());
+                    }
+                }
+            }
+            post(&FromWorker::GrpoFinished { request_id, stopped: false });
             Ok(())
         }
         ToWorker::ExportMix { request_id } => {

@@ -8,7 +8,8 @@
 // practice set cleaned in the studio and trained on; instruction tuning's stories judged for shape and request; the
 // town's facts trained as notes and as questions and asked five ways; stories with stereotyped and balanced
 // pronouns; the cost calculator's sums, worked by hand in lesson 5; and two shipped adapters mixed, recorded and the
-// learner's, the mix downloaded and loaded in PEFT.
+// learner's, the mix downloaded and loaded in PEFT; and GRPO's groups, rewards and advantages, recorded and the
+// learner's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -1293,6 +1294,47 @@ test("adapter mix: the recorded grid as the lesson reads it; the learner's cat m
   );
   const maxDiff = (a, b) => Math.max(...a.flat().map((v, i) => Math.abs(v - b.flat()[i])));
   assert.ok(maxDiff(ours, peft) <= 1e-4, `ours vs PEFT: ${maxDiff(ours, peft)}`);
+  page.assertClean();
+  await context.close();
+});
+
+/** The GRPO toy's table: each completion's group, text, reward and advantage, as shown. */
+async function grpoRows(demo) {
+  return demo.locator(".demo-table tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
+  );
+}
+
+test("grpo toy: the recorded run as the lesson reads it (the reward climbs, the loss stays near 0); the learner's first two steps repeat it, completion for completion", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "grpo-toy");
+  const recorded = JSON.parse(readFileSync(join(distDir, "models", "stories260K", "grpo.recorded.json"), "utf8"));
+  const advantage = (a) => (Math.abs(a) < 0.005 ? "0" : `${a > 0 ? "+" : ""}${a.toFixed(2)}`);
+  const rowsOf = (step) => step.groups.flatMap((group, g) => group.map((c, k) => [`${g + 1} · ${k + 1}`, c.text, String(c.reward), advantage(c.advantage)]));
+  await demo.getByText(/^Recorded when this site was built/).waitFor();
+  assert.deepEqual(await grpoRows(demo), rowsOf(recorded.at(-1)), "the recorded run's last step, every completion");
+
+  // What lesson 22 reads off the recording: 20 steps of 2 groups of 8; the mean reward climbs from about 1 towards
+  // 2; the loss is about 0 at every step; advantages sum to 0 in each group.
+  assert.equal(recorded.length, 20);
+  assert.ok(recorded.every((step) => step.groups.length === 2 && step.groups.every((g) => g.length === 8)));
+  const [first, last] = [recorded[0].mean_reward, recorded.at(-1).mean_reward];
+  assert.ok(first <= 1.3 && last >= 1.5, `mean reward ${first} to ${last}`);
+  assert.ok(recorded.every((step) => Math.abs(step.loss) < 0.05), `losses ${recorded.map((s) => s.loss)}`);
+  for (const group of recorded.flatMap((step) => step.groups)) {
+    assert.ok(Math.abs(group.reduce((sum, c) => sum + c.advantage, 0)) < 1e-6);
+  }
+  const maxes = recorded[0].groups.flat().filter((c) => c.reward === 2).length;
+  assert.ok(maxes <= 4, `at the start few first sentences end with Max: ${maxes} of 16`);
+
+  // The learner's run, two steps: the same completions, rewards and advantages as the recording's first two steps.
+  await demo.getByLabel("Steps").fill("2");
+  const train = demo.getByRole("button", { name: "Train with GRPO" });
+  await page.waitForFunction((button) => !button.disabled, await train.elementHandle(), { timeout: 120_000 });
+  await train.click();
+  await demo.locator(".demo-status").getByText(/^GRPO finished: 2 steps/).waitFor({ timeout: 240_000 });
+  await demo.getByText("Your run, step by step.").waitFor();
+  assert.deepEqual(await grpoRows(demo), rowsOf(recorded[1]), "the tab's second step is the build's");
   page.assertClean();
   await context.close();
 });

@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 
 use crate::protocol::{
-    BackendChoice, Combination, Lineup, MixSource, Projection, RunId, SampleSettings, ToWorker, TrainSettings,
+    BackendChoice, Combination, GrpoSettings, Lineup, MixSource, Projection, RunId, SampleSettings, ToWorker,
+    TrainSettings,
 };
 use crate::run_bigger::JobTarget;
 use crate::ui::run_state::{apply, RunState};
@@ -57,6 +58,10 @@ impl LiveDemo {
                 .unwrap_or_default();
             for run in running {
                 trainer.send(&ToWorker::Stop { run });
+            }
+            let grpo = state.try_with_untracked(|state| state.grpo.as_ref().is_some_and(|run| run.training()));
+            if grpo.unwrap_or(false) {
+                trainer.send(&ToWorker::StopGrpo);
             }
         });
         demo
@@ -208,6 +213,13 @@ impl LiveDemo {
         let request_id = self.trainer.next_request_id();
         self.state.update(|state| state.request(request_id, |s| &mut s.mix));
         self.trainer.send(&ToWorker::Mix { request_id, sources, how, checks });
+    }
+
+    /// Starts the GRPO toy with `settings`; its steps land in the state's `grpo`.
+    pub fn train_grpo(&self, settings: GrpoSettings) {
+        let request_id = self.trainer.next_request_id();
+        self.state.update(|state| state.request_grpo(request_id));
+        self.trainer.send(&ToWorker::TrainGrpo { request_id, settings });
     }
 
     /// Asks for the latest mix as a zip; it lands in the state's `mix_zip`.

@@ -16,6 +16,7 @@ mod domain_facts;
 mod download;
 mod field;
 mod first_lora;
+mod grpo_toy;
 mod instruction_adapter;
 mod instruction_tuning;
 mod job_sizer;
@@ -104,5 +105,6 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::SkewedData => view! { <skewed_data::SkewedDataDemo /> }.into_any(),
         DemoKind::Toolchains => view! { <toolchains::ToolchainsDemo /> }.into_any(),
         DemoKind::AdapterMix => view! { <adapter_mix::AdapterMixDemo /> }.into_any(),
+        DemoKind::GrpoToy => view! { <grpo_toy::GrpoToyDemo /> }.into_any(),
     }
 }
