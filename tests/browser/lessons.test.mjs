@@ -1298,9 +1298,11 @@ test("adapter mix: the recorded grid as the lesson reads it; the learner's cat m
   await context.close();
 });
 
-/** The GRPO toy's table: each completion's group, text, reward and advantage, as shown. */
+/** The GRPO toy's table of the latest step (not the chart's table): each completion's group, text, reward and
+ * advantage, as shown. */
 async function grpoRows(demo) {
-  return demo.locator(".demo-table tbody tr").evaluateAll((rows) =>
+  const table = demo.getByRole("region", { name: /^Step \d+: every completion/ });
+  return table.locator("tbody tr").evaluateAll((rows) =>
     rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
   );
 }
@@ -1328,7 +1330,7 @@ test("grpo toy: the recorded run as the lesson reads it (the reward climbs, the 
   assert.ok(maxes <= 4, `at the start few first sentences end with Max: ${maxes} of 16`);
 
   // The learner's run, two steps: the same completions, rewards and advantages as the recording's first two steps.
-  await demo.getByLabel("Steps").fill("2");
+  await demo.getByLabel("Steps", { exact: true }).fill("2");
   const train = demo.getByRole("button", { name: "Train with GRPO" });
   await page.waitForFunction((button) => !button.disabled, await train.elementHandle(), { timeout: 120_000 });
   await train.click();

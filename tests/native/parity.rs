@@ -16,7 +16,7 @@ use tinytune::export::{load_adapter, load_model};
 use tinytune::model::LlamaForCausalLM;
 use tinytune::train::grpo::{group_advantages, model_grpo_loss};
 use tinytune::train::masked_cross_entropy_sum;
-use tinytune::train::preference::{model_dpo_loss, preference_pairs, tokenize_preferences};
+use tinytune::train::preference::{model_dpo_loss, preference_pairs, tokenize_preferences, PreferencePair};
 
 const STORY: &str = "Once upon a time, there was a little boy named Tim. He had a red ball and a big dog.";
 
@@ -207,17 +207,21 @@ fn one_training_step_gives_the_lora_gradients_pytorch_gives() {
     assert_eq!(compared, 5 * 7 * 2);
 }
 
+/// The first three preference pairs of the test examples, cut to 24 targets: DPO's batch, and GRPO's prompts with two
+/// completions each.
+fn three_pairs() -> Vec<PreferencePair> {
+    let tokenizer = common::stories260k_tokenizer();
+    let examples = tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap();
+    let mut pairs = preference_pairs(&examples, 24, tokenizer.eos_id());
+    pairs.truncate(3);
+    pairs
+}
+
 #[test]
 fn dpo_gives_trls_loss_rewards_log_probs_and_the_lora_gradients_pytorch_gives() {
     // A trained adapter, so the policy differs from the reference (the same model with the adapter off).
     let adapter = trained_adapter();
-    let tokenizer = common::stories260k_tokenizer();
-    let pairs = preference_pairs(
-        &tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap(),
-        24,
-        tokenizer.eos_id(),
-    );
-    let pairs = &pairs[..3];
+    let pairs = three_pairs();
     // The trainer's batch: the chosen answers, then the rejected ones.
     let sequences: Vec<&TrainingSequence> =
         pairs.iter().map(|p| &p.chosen).chain(pairs.iter().map(|p| &p.rejected)).collect();
@@ -257,17 +261,12 @@ fn dpo_gives_trls_loss_rewards_log_probs_and_the_lora_gradients_pytorch_gives() 
 
 #[test]
 fn grpo_gives_trls_advantages_loss_and_the_lora_gradients_pytorch_gives() {
-    // A trained adapter, so the policy differs from the reference (the same model with the adapter off).
+    // The trained adapter again, so the KL term has something to measure.
     let adapter = trained_adapter();
-    let tokenizer = common::stories260k_tokenizer();
-    let pairs = preference_pairs(
-        &tokenize_preferences(&common::preference_examples(), &tokenizer).unwrap(),
-        24,
-        tokenizer.eos_id(),
-    );
+    let pairs = three_pairs();
     // Three prompts with two completions each (a pair's two answers), in groups of two; the last group's rewards
     // are equal, so its advantages are 0.
-    let sequences: Vec<&TrainingSequence> = pairs[..3].iter().flat_map(|p| [&p.chosen, &p.rejected]).collect();
+    let sequences: Vec<&TrainingSequence> = pairs.iter().flat_map(|p| [&p.chosen, &p.rejected]).collect();
     let rewards = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
     let advantages = group_advantages(&rewards, 2);
     let rewards_arg = rewards.map(|r| r.to_string()).join(",");
