@@ -409,10 +409,11 @@ impl Trainer {
         config: TrainingConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
-        if train.is_empty() {
+        let trainer = Self::build(model, train, false, eval, config, device)?;
+        if trainer.train.is_empty() {
             return Err(TrainError::NoData("no training sequences: the data set is empty".into()));
         }
-        Self::build(model, train, false, eval, config, device)
+        Ok(trainer)
     }
 
     /// A run that learns from rewards ([`grpo`], `grpo_step`): it has no data of its own, only the completions
@@ -430,11 +431,12 @@ impl Trainer {
         config: TrainingConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
-        if pairs.is_empty() {
+        let train = pairs.into_iter().flat_map(|pair| [pair.chosen, pair.rejected]).collect();
+        let trainer = Self::build(model, train, true, eval, config, device)?;
+        if trainer.train.is_empty() {
             return Err(TrainError::NoData("no preference pairs: the data set has none".into()));
         }
-        let train = pairs.into_iter().flat_map(|pair| [pair.chosen, pair.rejected]).collect();
-        Self::build(model, train, true, eval, config, device)
+        Ok(trainer)
     }
 
     /// `train` holds sequences, or with `paired` DPO's pairs one after the other (chosen, rejected).
@@ -629,17 +631,9 @@ impl Trainer {
                 None => loss,
             });
         }
-        let (learning_rate, grad_norm, before) = self.update(accumulator.grads());
-        let loss = read_scalar(step_loss.expect("grad_accum ≥ 1")).await?;
+        let (learning_rate, loss, grad_norm) =
+            self.update(accumulator.grads(), step_loss.expect("grad_accum ≥ 1")).await?;
         let rewards = if rewards.is_empty() { None } else { Some(read_rewards(rewards).await?) };
-        let grad_norm = match grad_norm {
-            Some(norm) => read_scalar(norm).await?,
-            None => 0.0,
-        };
-        if !loss.is_finite() || !grad_norm.is_finite() {
-            self.model = before;
-            return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
-        }
         let elapsed = started.elapsed().as_secs_f64().max(1e-9);
         // Also after the first step, so a chart starts from the model's loss before it has learned much.
         let evaluate_now = self.config.eval_every > 0
@@ -664,9 +658,11 @@ impl Trainer {
         })
     }
 
-    /// Clips `grads` to the largest gradient norm and takes the optimizer's step at this step's learning rate
-    /// (none for a frozen run): the learning rate, the norm before clipping, and the model before the step.
-    fn update(&mut self, mut grads: GradientsParams) -> (f64, Option<Tensor<1>>, LlamaForCausalLM) {
+    /// Clips `grads` to the largest gradient norm, takes the optimizer's step at this step's learning rate (none
+    /// for a frozen run) and reads the step's `loss` and the norm before clipping back. If either is NaN or
+    /// infinite, the model goes back to its weights before the step: `Diverged`. The learning rate, the loss and
+    /// the norm.
+    async fn update(&mut self, mut grads: GradientsParams, loss: Tensor<1>) -> Result<(f64, f64, f64), TrainError> {
         let mut squares = GradSquares { grads: &grads, sum: None };
         self.model.visit(&mut squares);
         let grad_norm = squares.sum.map(|s| s.sqrt());
@@ -681,7 +677,16 @@ impl Trainer {
             self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
         }
         self.step += 1;
-        (learning_rate, grad_norm, before)
+        let loss = read_scalar(loss).await?;
+        let grad_norm = match grad_norm {
+            Some(norm) => read_scalar(norm).await?,
+            None => 0.0,
+        };
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            self.model = before;
+            return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
+        }
+        Ok((learning_rate, loss, grad_norm))
     }
 
     /// One GRPO step ([`grpo`]) on `completions` the model wrote (each a prompt and its completion, the completion's
@@ -697,16 +702,7 @@ impl Trainer {
         let loss =
             grpo::model_grpo_loss(&self.model, batch.inputs, batch.targets, batch.targets_mask, advantages, beta);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        let (_, grad_norm, before) = self.update(grads);
-        let loss = read_scalar(loss.detach()).await?;
-        let grad_norm = match grad_norm {
-            Some(norm) => read_scalar(norm).await?,
-            None => 0.0,
-        };
-        if !loss.is_finite() || !grad_norm.is_finite() {
-            self.model = before;
-            return Err(TrainError::Diverged { step: self.step, loss, grad_norm });
-        }
+        let (_, loss, grad_norm) = self.update(grads, loss.detach()).await?;
         Ok((loss, grad_norm))
     }
 }
