@@ -144,17 +144,28 @@ pub struct Comparison<'a> {
     check: &'a TaskCheck,
     examples: &'a [Example],
     retriever: Retriever,
+    rounds: usize,
 }
 
 impl<'a> Comparison<'a> {
     pub fn new(check: &'a TaskCheck, examples: &'a [Example]) -> Comparison<'a> {
         let retriever = Retriever::new(examples.iter().map(Example::all_text));
-        Comparison { check, examples, retriever }
+        Comparison { check, examples, retriever, rounds: ROUNDS }
+    }
+
+    /// The same, writing `rounds` samples for every check prompt instead of [`ROUNDS`] (the evaluation bench's).
+    pub fn with_rounds(self, rounds: usize) -> Comparison<'a> {
+        Comparison { rounds, ..self }
+    }
+
+    /// The check's prompts: the samples of one round.
+    pub fn prompts(&self) -> usize {
+        self.check.samples.len()
     }
 
     /// Samples each approach writes.
     pub fn samples_per_approach(&self) -> usize {
-        self.check.samples.len() * ROUNDS
+        self.prompts() * self.rounds
     }
 
     /// Every sample of `ways` to write, one way after another.

@@ -7,6 +7,7 @@
 pub mod approach;
 pub mod course;
 pub mod dataset;
+pub mod evaluation;
 pub mod low_rank;
 pub mod mix;
 pub mod one_step;

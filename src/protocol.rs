@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::approach::{ApproachSample, Lineup};
 pub use crate::dataset::review::{Decision, ProblemAt, SplitSettings};
 pub use crate::dataset::{ColumnMapping, Format, Layout, ProblemKind, TablePreview};
+pub use crate::evaluation::{BenchRow, BenchedModel};
 pub use crate::low_rank::ProjectionWeights;
 pub use crate::mix::{Combination, MixChecked, MixSource};
 pub use crate::one_step::OneStep;
@@ -172,6 +173,16 @@ pub enum ToWorker {
         dataset_url: String,
         run: RunId,
         lineup: Lineup,
+    },
+    /// The evaluation bench ([`crate::evaluation`]) on the data set at `dataset_url` (loaded, with a check): each of
+    /// `models` (its adapter a PEFT folder's URL, none for the base model) on the held-out loss and `rounds` rounds
+    /// of the task check: answered with `Evaluating` as samples are written and one `Evaluated` per model, or
+    /// `SampleSetAside` if a run or a reload cuts in.
+    Evaluate {
+        request_id: u32,
+        dataset_url: String,
+        models: Vec<BenchedModel>,
+        rounds: usize,
     },
     /// Mix the adapter folders the site serves at `sources`' URLs with their weights, `how` (as PEFT's
     /// `add_weighted_adapter`, [`crate::combine`]), load the mix on the base model and run the task check at each
@@ -646,6 +657,17 @@ pub enum FromWorker {
     Quantized {
         request_id: u32,
         table: QuantizationTable,
+    },
+    /// How far an `Evaluate` is: `written` samples of `total`, over all its models.
+    Evaluating {
+        request_id: u32,
+        written: usize,
+        total: usize,
+    },
+    /// One model of an `Evaluate`, measured.
+    Evaluated {
+        request_id: u32,
+        row: BenchRow,
     },
     /// One sample of a `Compare`, judged.
     Compared {

@@ -12,8 +12,9 @@
 # training step up close, and <name>.quantized.json: the base model in each quantization format; and
 # models/stories260K/instruction-adapter/: an adapter the site ships, with its recorded run and the comparison of
 # four ways to its task (compared.json); models/stories260K/pip-adapter/ and mixes.json: the Pip stories' adapter, and
-# both adapters mixed with a grid of weights, checked; grpo.recorded.json: the GRPO toy's run; and SmolLM2-135M-Instruct's GGUF for the QLoRA demo, with that demo's
-# recorded run.
+# both adapters mixed with a grid of weights, checked; grpo.recorded.json: the GRPO toy's run;
+# instruction-adapter-seed-7/ and evaluation.json: the evaluation bench; and SmolLM2-135M-Instruct's GGUF for the
+# QLoRA demo, with that demo's recorded run.
 # The result is kept under $TINYTUNE_CACHE keyed by the inputs, so rebuilding the site does not redo it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -197,6 +198,28 @@ if [ ! -f "$adapter/compared.json" ]; then
 fi
 mkdir -p "$out/instruction-adapter"
 cp "$adapter"/* "$out/instruction-adapter/"
+
+# The lesson "An evaluation bench": the instruction adapter's recipe trained again with training seed 7, as a PEFT
+# folder in models/stories260K/instruction-adapter-seed-7/, and the bench of the base model and both adapters over 8
+# rounds of the task check, SmolLM2-135M-Instruct judging the base model's stories against the first adapter's
+# (`tinytune evaluate`): models/stories260K/evaluation.json (ui::demo::eval_bench shows it until the learner runs it).
+seed_7="$adapter.seed-7"
+if [ ! -f "$seed_7/recorded.json" ]; then
+  rm -rf "$seed_7.tmp"
+  "$tinytune" record --model "$built" --data "$data" --reference "$built/reference-stories.jsonl" \
+    --preset instructions --settings seed=7 --adapter-out "$seed_7.tmp" --out "$seed_7.tmp/recorded.json"
+  rm -rf "$seed_7" && mv "$seed_7.tmp" "$seed_7"
+fi
+mkdir -p "$out/instruction-adapter-seed-7"
+cp "$seed_7"/* "$out/instruction-adapter-seed-7/"
+judge=$(bash tools/smollm2.sh)
+evaluation="$adapter.evaluation.$(bash tools/smollm2.sh --sha256 | cut -c1-16).json"
+if [ ! -f "$evaluation" ]; then
+  "$tinytune" evaluate --model "$built" --adapter "instruction-adapter=$adapter" \
+    --adapter "instruction-adapter-seed-7=$seed_7" --data "$data" --judge "$judge" --out "$evaluation.tmp"
+  mv "$evaluation.tmp" "$evaluation"
+fi
+cp "$evaluation" "$out/evaluation.json"
 
 # The lesson "Merge, combine and deploy": the Pip adapter (the Pip stories' recorded run, above) in
 # models/stories260K/pip-adapter/, and the two shipped adapters mixed with every pair of the weights 0, ½ and 1 (cat)

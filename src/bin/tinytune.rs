@@ -17,6 +17,7 @@ use tinytune::dataset::review::{review, split_examples, Decision, EntryFacts, Sp
 use tinytune::dataset::source::read_entries;
 use tinytune::dataset::{parse_dataset, Format};
 use tinytune::dataset::{ChatMessage, Example};
+use tinytune::evaluation::{judge_pairs, measure, summarize, BenchedModel, RecordedBench};
 use tinytune::export::{
     adapter_config_json, adapter_safetensors, load_adapter, load_model, merged_hf_files, merged_model_safetensors,
     parse_adapter_config, safetensors_bytes,
@@ -41,7 +42,7 @@ use tinytune::task::{CheckedSample, TaskCheck, TaskScore};
 use tinytune::tokenizer::TextTokenizer;
 use tinytune::train::grpo::{toy_step, toy_trainer};
 use tinytune::train::preference::{preference_pairs, tokenize_preferences};
-use tinytune::train::{site_run, SiteData, Trainer, TrainingConfig, EVAL_SEQUENCES};
+use tinytune::train::{held_out_sequences, site_run, SiteData, Trainer, TrainingConfig, EVAL_SEQUENCES};
 
 /// Training allocates and frees tensors of tens of megabytes every step; glibc's allocator hands those straight
 /// back to the kernel, and page faults then took about a fifth of a CPU step (perf). mimalloc reuses them.
@@ -78,7 +79,7 @@ enum Dropping {
     Flagged,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct ModelArgs {
     /// A Hugging Face Llama folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a
     /// Llama GGUF file (read with every weight dequantized to f32, unless `--four-bit`).
@@ -336,6 +337,31 @@ enum Command {
         /// The data set (.jsonl) with a `.check.json` beside it; retrieval searches its training split.
         #[arg(long)]
         data: PathBuf,
+        /// The JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// An evaluation bench (`tinytune::evaluation`): the base model and each adapter on the held-out loss of a data set
+    /// and its task check over rounds of samples; with `--judge`, an instruction model judges the base model's and
+    /// the first adapter's round-1 stories, each pair in both orders. Writes the JSON the site shows until the
+    /// learner runs the bench.
+    Evaluate {
+        /// The base model's Hugging Face folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// `NAME=FOLDER`: a PEFT adapter folder holding its recorded run (`recorded.json`, which gives its steps and
+        /// training seed), served as `NAME/` beside the model on the site; once per adapter.
+        #[arg(long, required = true)]
+        adapter: Vec<String>,
+        /// The data set (.jsonl) with a `.check.json` beside it, split as the worker splits it.
+        #[arg(long)]
+        data: PathBuf,
+        /// Rounds of the task check: samples for every check prompt, each round with new seeds.
+        #[arg(long, default_value_t = 8)]
+        rounds: usize,
+        /// A Llama instruction model as a GGUF file (SmolLM2-135M-Instruct), to judge the stories.
+        #[arg(long)]
+        judge: Option<PathBuf>,
         /// The JSON file to write.
         #[arg(long)]
         out: PathBuf,
@@ -738,6 +764,9 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Inspect { model, text, demos_into } => inspect(&model, text.as_deref(), demos_into.as_deref()),
         Command::Compare { model, data, out } => compare(model, &data, &out),
+        Command::Evaluate { model, adapter, data, rounds, judge, out } => {
+            write_json(&out, &evaluate_on(model, &adapter, &data, rounds, judge.as_deref())?)
+        }
         Command::Quantize { model, data, out } => write_json(&out, &quantize_on(&model, &data)?),
         Command::OneStep { model, data, sequence, learning_rate, method, out } => {
             let defaults = TrainSettings::default();
@@ -1097,6 +1126,73 @@ fn compare(adapted_args: ModelArgs, data: &Path, out: &Path) -> Result<(), Strin
         eprintln!("{}: {passed}/{}", approach.title(), comparison.samples_per_approach());
     }
     write_json(out, &samples)
+}
+
+/// `tinytune evaluate`: the worker's `Evaluate` of the base model and every adapter (`NAME=FOLDER`) at `rounds`, and the
+/// judge's verdicts on the base model's and the first adapter's round-1 stories.
+fn evaluate_on(
+    model: PathBuf,
+    adapters: &[String],
+    data: &Path,
+    rounds: usize,
+    judge: Option<&Path>,
+) -> Result<RecordedBench, String> {
+    let device = device_for(Backend::Flex);
+    let base_args = ModelArgs { model, adapter: None, backend: Backend::Flex, four_bit: false };
+    let mut models = vec![(BenchedModel { name: "Base model".into(), adapter: None }, base_args.clone())];
+    for named in adapters {
+        let (name, folder) = named.split_once('=').ok_or_else(|| format!("--adapter {named}: write NAME=FOLDER"))?;
+        let recorded_path = Path::new(folder).join("recorded.json");
+        let recorded: RecordedRun =
+            serde_json::from_slice(&read(&recorded_path)?).map_err(|e| format!("{}: {e}", recorded_path.display()))?;
+        let settings = recorded.settings;
+        let label = format!("Adapter: {} steps, training seed {}", settings.steps, settings.seed);
+        let args = ModelArgs { adapter: Some(PathBuf::from(folder)), ..base_args.clone() };
+        models.push((BenchedModel { name: label, adapter: Some(format!("{name}/")) }, args));
+    }
+    let (config, _, tokenizer) = load(&base_args, &device)?;
+    let check_path = PathBuf::from(TaskCheck::url_beside(&data.to_string_lossy()));
+    let check = TaskCheck::parse(&check_path.display().to_string(), &read(&check_path)?)?;
+    let (train, held_out) = split_examples(examples_in(data)?, &SplitSettings::default());
+    let held_out = tokenize_examples(&held_out, &tokenizer).map_err(|e| format!("{}: {e}", data.display()))?;
+    let held_out = held_out_sequences(&held_out, TrainSettings::default().seq_len, tokenizer.eos_id());
+    let comparison = Comparison::new(&check, &train).with_rounds(rounds);
+    let mut rows = Vec::new();
+    for (name, args) in models {
+        let (_, model, _) = load(&args, &device)?;
+        let max_len = config.max_position_embeddings;
+        let mut quiet = |_, _| {};
+        let written = measure(name, &model, &held_out, &comparison, &tokenizer, max_len, &device, &mut quiet, || false);
+        let row = pollster::block_on(written).expect("never interrupted")?;
+        let rate = row.interval();
+        eprintln!(
+            "{}: held-out loss {:.4} (perplexity {:.2}), {}/{} passed, 95% interval {:.0}% to {:.0}%, rounds {:?}",
+            row.model.name,
+            row.held_out_loss,
+            row.perplexity(),
+            row.passed(),
+            row.total(),
+            100.0 * rate.low,
+            100.0 * rate.high,
+            row.passed_per_round
+        );
+        rows.push(row);
+    }
+    let (judge_model, judged) = match (judge, rows.as_slice()) {
+        (Some(path), [base, adapted, ..]) => {
+            let args = ModelArgs { model: path.to_path_buf(), adapter: None, backend: Backend::Flex, four_bit: false };
+            let (_, judge, judge_tokenizer) = load(&args, &device)?;
+            let judged = judge_pairs(&judge, &judge_tokenizer, &base.first_round, &adapted.first_round, &device);
+            let judged = pollster::block_on(judged)?;
+            let summary = summarize(&judged);
+            eprintln!("judge: {summary:?}");
+            (path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), judged)
+        }
+        (Some(_), _) => return Err("--judge compares the base model with an adapter: give --adapter too".into()),
+        (None, _) => (String::new(), Vec::new()),
+    };
+    let dataset = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(RecordedBench { dataset, rows, judge_model, judged })
 }
 
 /// `tinytune export`: the files of `format` in `out`.

@@ -661,13 +661,15 @@ impl LinkRules<'_> {
 /// The fewest questions a lesson's quiz may have.
 pub const MIN_QUESTIONS: usize = 4;
 
-/// A ```` ```predict ```` block: TOML with the prediction's `id`, its `question` and its `choices`.
+/// A ```` ```predict ```` block: TOML with the prediction's `id`, its `question`, its `choices` and its `outcome`,
+/// the number (from 1) of the choice the lesson's recorded run bore out.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PredictionEntry {
     id: String,
     question: String,
     choices: Vec<String>,
+    outcome: Option<usize>,
 }
 
 /// The fenced blocks that are not code: what they become in the lesson.
@@ -812,6 +814,24 @@ fn read_prediction(
     if entry.choices.len() < 2 || entry.choices.iter().any(|choice| choice.trim().is_empty()) {
         problems.push(format!("prediction `{}` needs at least two choices, none of them empty", entry.id));
     }
+    let outcome = match entry.outcome {
+        Some(n) if (1..=entry.choices.len()).contains(&n) => n - 1,
+        Some(n) => {
+            problems.push(format!(
+                "prediction `{}`: outcome {n} is not one of its choices (1 to {})",
+                entry.id,
+                entry.choices.len()
+            ));
+            0
+        }
+        None => {
+            problems.push(format!(
+                "prediction `{}` has no outcome: add `outcome = N`, the number (from 1) of the choice the recorded run bore out",
+                entry.id
+            ));
+            0
+        }
+    };
     ids.push(entry.id.clone());
     if !problems.is_empty() {
         errors.extend(problems.into_iter().map(|message| error(line, message)));
@@ -820,7 +840,7 @@ fn read_prediction(
     let mut render = |text: &str| render_inline_markdown(file, start, text, links, errors);
     let question_html = render(&entry.question);
     let choices_html = entry.choices.iter().map(|choice| render(choice)).collect();
-    Some(LessonBlock::Prediction(Prediction { id: entry.id, key: String::new(), question_html, choices_html }))
+    Some(LessonBlock::Prediction(Prediction { id: entry.id, key: String::new(), question_html, choices_html, outcome }))
 }
 
 /// Lessons name the site's own pages and files from its root (`/learn/…`, `/diagrams/…`); the page gets them

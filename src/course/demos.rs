@@ -66,10 +66,17 @@ pub enum DemoKind {
     /// GRPO on the story model: groups of completions scored by a checkable rule, their advantages, and real
     /// steps; the mean reward charted and the latest groups shown, recorded too.
     GrpoToy,
+    /// The base model and two instruction adapters that differ only in their training seed, on the held-out loss,
+    /// perplexity and the task check over rounds of samples with 95% intervals; a small judge's recorded verdicts.
+    EvalBench,
+    /// The whole pipeline on a data set the learner chooses (their own from the studio, or a shipped one): its
+    /// split, a run, the run before and after, samples, and the adapter to take home; finished runs kept for the
+    /// completion page.
+    Capstone,
 }
 
 impl DemoKind {
-    pub const ALL: [DemoKind; 24] = [
+    pub const ALL: [DemoKind; 26] = [
         DemoKind::FirstLora,
         DemoKind::NextToken,
         DemoKind::Tokens,
@@ -94,6 +101,8 @@ impl DemoKind {
         DemoKind::Toolchains,
         DemoKind::AdapterMix,
         DemoKind::GrpoToy,
+        DemoKind::EvalBench,
+        DemoKind::Capstone,
     ];
 
     /// The name a ```` ```demo ```` block uses.
@@ -123,6 +132,8 @@ impl DemoKind {
             DemoKind::Toolchains => "toolchains",
             DemoKind::AdapterMix => "adapter-mix",
             DemoKind::GrpoToy => "grpo-toy",
+            DemoKind::EvalBench => "eval-bench",
+            DemoKind::Capstone => "capstone",
         }
     }
 
@@ -155,7 +166,9 @@ impl DemoKind {
             | DemoKind::OverfittingSweep
             | DemoKind::Toolchains
             | DemoKind::AdapterMix
-            | DemoKind::GrpoToy => None,
+            | DemoKind::GrpoToy
+            | DemoKind::EvalBench
+            | DemoKind::Capstone => None,
             DemoKind::NextToken => Some("Once upon a time, Lily went to the"),
             DemoKind::Tokens => Some("Lily and Ben saw a big red ball in the park."),
         }

@@ -20,9 +20,9 @@ pub fn question_key(lesson_id: &str, question: &Question) -> String {
     content_key(lesson_id, &Question { key: String::new(), ..question.clone() })
 }
 
-/// The same for a prediction.
+/// The same for a prediction, without its recorded outcome.
 pub fn prediction_key(lesson_id: &str, prediction: &Prediction) -> String {
-    content_key(lesson_id, &Prediction { key: String::new(), ..prediction.clone() })
+    content_key(lesson_id, &Prediction { key: String::new(), outcome: 0, ..prediction.clone() })
 }
 
 fn content_key(lesson_id: &str, content: &impl Serialize) -> String {
@@ -150,6 +150,35 @@ impl Progress {
     }
 }
 
+/// What the completion page recaps of one lesson: its quiz score and each prediction with the learner's guess.
+#[derive(Debug, PartialEq)]
+pub struct LessonRecap<'a> {
+    pub lesson: &'a Lesson,
+    /// Questions whose last answer was right, of all the quiz's.
+    pub right: usize,
+    pub questions: usize,
+    /// Each prediction, and the choice the learner committed to (none if they did not).
+    pub guesses: Vec<(&'a Prediction, Option<usize>)>,
+}
+
+impl Progress {
+    /// Every lesson of `course`, in order, as the completion page recaps it.
+    pub fn recap<'a>(&self, course: &'a Course) -> Vec<LessonRecap<'a>> {
+        course
+            .lessons()
+            .map(|lesson| {
+                let questions = lesson.quiz.iter().flat_map(|quiz| &quiz.questions);
+                LessonRecap {
+                    lesson,
+                    right: questions.clone().filter(|q| self.is_answered_correctly(q)).count(),
+                    questions: questions.count(),
+                    guesses: lesson.predictions().map(|p| (p, self.prediction(p))).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +302,7 @@ mod tests {
                 key: String::new(),
                 question_html: question.into(),
                 choices_html: vec!["Rise".into(), "Fall".into()],
+                outcome: 0,
             };
             p.key = prediction_key("one", &p);
             p
@@ -321,5 +351,31 @@ mod tests {
         assert!(matches!(Progress::from_json(r#"{"answers":{}}"#, 5), Err(ProgressError::Unreadable(_))));
         assert!(matches!(Progress::from_json(r#"{"version":1,"answers":[]}"#, 5), Err(ProgressError::Unreadable(_))));
         assert!(matches!(Progress::from_json(r#"{"version":2,"answers":{}}"#, 5), Err(ProgressError::Unreadable(_))));
+    }
+
+    #[test]
+    fn the_recap_counts_right_answers_and_pairs_each_prediction_with_the_guess() {
+        let mut first = lesson("one", &["a", "b", "c"]);
+        let mut prediction = Prediction {
+            id: "drift".into(),
+            key: String::new(),
+            question_html: "Will it rise?".into(),
+            choices_html: vec!["Rise".into(), "Fall".into()],
+            outcome: 0,
+        };
+        prediction.key = prediction_key("one", &prediction);
+        first.body.push(crate::course::LessonBlock::Prediction(prediction.clone()));
+        let second = lesson("two", &["d"]);
+        let course = course(vec![first.clone(), second]);
+        let mut progress = Progress::new(1);
+        let questions = &first.quiz.as_ref().unwrap().questions;
+        progress.record(&questions[0], true);
+        progress.record(&questions[1], false);
+        progress.predict(&prediction, 1);
+        let recap = progress.recap(&course);
+        assert_eq!(recap.len(), 2);
+        assert_eq!((recap[0].right, recap[0].questions), (1, 3));
+        assert_eq!(recap[0].guesses, [(&prediction, Some(1))]);
+        assert_eq!((recap[1].right, recap[1].questions, recap[1].guesses.len()), (0, 1, 0));
     }
 }

@@ -49,6 +49,9 @@ pub struct Prediction {
     pub key: String,
     pub question_html: String,
     pub choices_html: Vec<String>,
+    /// The choice the lesson's recorded run bore out, which the completion page sets the guess against. Not part
+    /// of the key: correcting it keeps the learner's guess.
+    pub outcome: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

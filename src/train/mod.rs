@@ -67,7 +67,7 @@ pub fn site_run(
         sequences.truncate(limit);
         sequences
     };
-    let held_out = sequences(data.held_out, EVAL_SEQUENCES);
+    let held_out = held_out_sequences(data.held_out, settings.seq_len, pad_id);
     let config = TrainingConfig::from_settings(settings);
     let trainer = match settings.dpo_beta {
         None => {
@@ -106,6 +106,14 @@ pub fn site_run(
         }
     };
     Ok(trainer.with_reference_eval(sequences(data.reference, EVAL_SEQUENCES)))
+}
+
+/// What a site run measures its held-out loss on: the first [`EVAL_SEQUENCES`] sequences `held_out` is cut into at
+/// `seq_len`, their responses the targets. The evaluation bench measures on the same.
+pub fn held_out_sequences(held_out: &[TokenizedExample], seq_len: usize, pad_id: u32) -> Vec<TrainingSequence> {
+    let mut sequences = training_sequences(held_out, seq_len, pad_id);
+    sequences.truncate(EVAL_SEQUENCES);
+    sequences
 }
 
 /// How many replayed pieces make `share` of the pieces beside `pieces` of the data: pieces × share / (1 − share),

@@ -9,6 +9,7 @@ mod playground;
 mod prediction;
 mod progress_store;
 mod quiz;
+mod run_journal;
 pub mod run_state;
 mod site;
 mod studio;

@@ -13,29 +13,14 @@ use super::demo::{
     ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, SettingProblems, TaskResult, TrainingForm, CHOICES,
     DATA_KEY, STORIES_MODEL_URL,
 };
-use super::run_state::{runs_csv, Run, SavedRun};
+use super::run_journal::Journal;
+use super::run_state::{runs_csv, Run};
 use super::{embed, site};
 use crate::protocol::{RunId, TrainSettings};
 use crate::settings::{Choice, RunPreset};
 
-const STORAGE_KEY: &str = "tinytune.playground.runs";
 /// Runs on the chart at most; the oldest finished run makes way for a new one.
 const MAX_RUNS: usize = 8;
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-fn load_saved_runs() -> Vec<SavedRun> {
-    let json = local_storage().and_then(|storage| storage.get_item(STORAGE_KEY).ok().flatten());
-    json.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
-}
-
-/// `Err` when the browser refuses (storage full, blocked, or private mode).
-fn store_runs(runs: &[SavedRun]) -> Result<(), ()> {
-    let json = serde_json::to_string(runs).map_err(drop)?;
-    local_storage().ok_or(())?.set_item(STORAGE_KEY, &json).map_err(drop)
-}
 
 /// The playground's address query: the settings, then the data set.
 pub fn query(settings: &TrainSettings, dataset: &DatasetChoice) -> String {
@@ -54,23 +39,9 @@ pub fn PlaygroundPage() -> impl IntoView {
     let demo = LiveDemo::new("playground", STORIES_MODEL_URL, &initial_dataset.url());
     let state = demo.state;
     demo.load();
-    for saved in load_saved_runs() {
-        let id = demo.trainer.next_run_id();
-        state.update(|s| s.restore(id, saved));
-    }
     // The settings and data set of the latest run, for the link and the embed snippet.
     let shared = RwSignal::new((initial.clone(), initial_dataset));
-    let storage_problem = RwSignal::new(None::<String>);
-    // Keep the finished runs whenever they change; a refusal is said once, and the runs stay in memory.
-    let saved = Memo::new(move |_| state.with(|s| s.saved_runs()));
-    Effect::new(move |_| {
-        let problem = store_runs(&saved.get()).err().map(|_| {
-            "Your runs could not be saved in this browser (its storage is full or blocked): they stay until you \
-             close this tab."
-                .to_string()
-        });
-        storage_problem.set(problem);
-    });
+    let storage_problem = Journal::Playground.keep(demo);
 
     let train_from = RwSignal::new(None::<RunId>);
     let navigate = use_navigate();

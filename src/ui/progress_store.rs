@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::course::choice_order::choice_order;
-use crate::course::progress::{Progress, ProgressError, STORAGE_KEY};
+use crate::course::progress::{LessonRecap, Progress, ProgressError, STORAGE_KEY};
 use crate::course::{Course, Lesson, Prediction, Question};
 
 /// Where unreadable progress is moved before starting afresh, so a bug never destroys a learner's record.
@@ -96,6 +96,11 @@ impl ProgressStore {
     /// The choice the learner committed to, if any.
     pub fn prediction(&self, prediction: &Prediction) -> Option<usize> {
         self.progress.with(|p| p.prediction(prediction))
+    }
+
+    /// Every lesson's quiz score and guesses, for the completion page.
+    pub fn recap<'a>(&self, course: &'a Course) -> Vec<LessonRecap<'a>> {
+        self.progress.with(|p| p.recap(course))
     }
 
     pub fn record(&self, question: &Question, correct: bool) {

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::demo::numbers::count_of;
 use crate::protocol::{
-    ApproachSample, BackendKind, BackendReport, BaseStorage, CheckedSample, DatasetSummary, DeviceReport, FinishReason,
-    FromWorker, GrpoStep, Inspection, InterruptedRun, MixChecked, ModelShape, OneStep, ProjectionWeights,
+    ApproachSample, BackendKind, BackendReport, BaseStorage, BenchRow, CheckedSample, DatasetSummary, DeviceReport,
+    FinishReason, FromWorker, GrpoStep, Inspection, InterruptedRun, MixChecked, ModelShape, OneStep, ProjectionWeights,
     QuantizationTable, RunId, StepMetrics, TaskScore, TrainSettings, TrainingMethod,
 };
 
@@ -227,6 +227,24 @@ pub struct Comparing {
     pub cut_short: bool,
 }
 
+/// An `Evaluate` the page asked for: the rows measured so far, the samples written of all, and whether it ended
+/// before the last model (set aside for a run or a reload, or failed: the alert says why).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub request_id: u32,
+    pub models: usize,
+    pub rows: Vec<BenchRow>,
+    pub written: usize,
+    pub total: usize,
+    pub cut_short: bool,
+}
+
+impl Evaluation {
+    pub fn running(&self) -> bool {
+        !self.cut_short && self.rows.len() < self.models
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunState {
     /// The data set this demo trains on; the worker may hold others for other demos.
@@ -260,6 +278,8 @@ pub struct RunState {
     pub mix_zip: Awaited<SavedFile>,
     /// The latest `Compare` this demo asked for, as far as it got.
     pub comparison: Option<Comparing>,
+    /// The evaluation bench's latest request.
+    pub evaluation: Option<Evaluation>,
     /// The latest `TrainGrpo` this demo asked for, as far as it got.
     pub grpo: Option<GrpoRun>,
     /// A run of this demo's data set saved in the browser's storage that did not finish, which the learner may
@@ -450,6 +470,18 @@ impl RunState {
     /// The comparison this demo asked for under `request_id`, if that is still the latest.
     fn comparison_mut(&mut self, request_id: u32) -> Option<&mut Comparing> {
         self.comparison.as_mut().filter(|comparing| comparing.request_id == request_id)
+    }
+
+    /// Waits for an `Evaluate` of `models` models.
+    pub fn request_evaluation(&mut self, request_id: u32, models: usize) {
+        self.problem = None;
+        self.evaluation =
+            Some(Evaluation { request_id, models, rows: Vec::new(), written: 0, total: 0, cut_short: false });
+    }
+
+    /// The evaluation this demo asked for under `request_id`, if that is still the latest.
+    fn evaluation_mut(&mut self, request_id: u32) -> Option<&mut Evaluation> {
+        self.evaluation.as_mut().filter(|evaluation| evaluation.request_id == request_id)
     }
 
     pub fn request_sample(&mut self, request_id: u32) {
@@ -696,7 +728,20 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                 comparing.samples.push(sample.clone());
             }
         }
+        FromWorker::Evaluating { request_id, written, total } => {
+            if let Some(evaluation) = state.evaluation_mut(*request_id) {
+                (evaluation.written, evaluation.total) = (*written, *total);
+            }
+        }
+        FromWorker::Evaluated { request_id, row } => {
+            if let Some(evaluation) = state.evaluation_mut(*request_id) {
+                evaluation.rows.push(row.clone());
+            }
+        }
         FromWorker::SampleSetAside { request_id } => {
+            if let Some(evaluation) = state.evaluation_mut(*request_id) {
+                evaluation.cut_short = true;
+            }
             if let Some(sample) = state.samples.get_mut(request_id) {
                 *sample = Sample::SetAside;
             }
@@ -729,6 +774,7 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
                         || grpo
                         || state.samples.contains_key(request)
                         || state.comparison_mut(*request).is_some()
+                        || state.evaluation_mut(*request).is_some()
                 }
                 // Loading errors concern every demo on the page.
                 (None, None) => true,
@@ -741,6 +787,9 @@ pub fn apply(state: &mut RunState, event: &FromWorker) {
             }
             if let Some(comparing) = request_id.and_then(|id| state.comparison_mut(id)) {
                 comparing.cut_short = true;
+            }
+            if let Some(evaluation) = request_id.and_then(|id| state.evaluation_mut(id)) {
+                evaluation.cut_short = true;
             }
             if let Some(id) = run {
                 // A refused `Start` means no run began; errors during a run end it only through `Finished`.
@@ -1101,6 +1150,38 @@ pub(crate) mod tests {
         apply(&mut state, &FromWorker::Zip { request_id: 4, file_name: "tinytune-mix.zip".into(), bytes: vec![80] });
         assert_eq!(state.mix_zip.latest.map(|file| file.file_name), Some("tinytune-mix.zip".into()));
         assert!(state.job.latest.is_none());
+    }
+
+    #[test]
+    fn an_evaluation_gathers_its_own_rows_runs_until_the_last_and_stops_on_its_error() {
+        use crate::evaluation::BenchedModel;
+        let row = |request_id, name: &str| FromWorker::Evaluated {
+            request_id,
+            row: BenchRow {
+                model: BenchedModel { name: name.into(), adapter: None },
+                held_out_loss: 1.9,
+                passed_per_round: vec![1, 0],
+                prompts: 8,
+                first_round: Vec::new(),
+            },
+        };
+        let mut state = RunState::new("/d.jsonl");
+        state.request_evaluation(2, 2);
+        apply(&mut state, &FromWorker::Evaluating { request_id: 2, written: 5, total: 32 });
+        apply(&mut state, &row(2, "Base model"));
+        apply(&mut state, &row(1, "older"));
+        let evaluation = state.evaluation.clone().unwrap();
+        assert_eq!((evaluation.written, evaluation.total, evaluation.rows.len()), (5, 32, 1));
+        assert!(evaluation.running());
+        apply(&mut state, &row(2, "Adapter"));
+        assert!(!state.evaluation.as_ref().unwrap().running(), "both models measured");
+        state.request_evaluation(3, 2);
+        apply(&mut state, &FromWorker::Error { run: None, request_id: Some(3), message: "no check".into() });
+        assert!(!state.evaluation.as_ref().unwrap().running());
+        assert_eq!(state.problem.as_deref(), Some("no check"), "its error is this demo's");
+        state.request_evaluation(4, 1);
+        apply(&mut state, &FromWorker::SampleSetAside { request_id: 4 });
+        assert!(state.evaluation.as_ref().unwrap().cut_short);
     }
 
     #[test]

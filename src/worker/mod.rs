@@ -21,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
 
+use crate::evaluation::measure;
 use crate::protocol::{DatasetSummary, FromWorker, RunId, ToWorker, STUDIO_DATASET_URL};
 use crate::train::grpo::{toy_step, toy_trainer};
 use mailbox::Mailbox;
@@ -274,6 +275,46 @@ async fn handle(
                 let interrupted = |_: &[u32]| mailbox.urgent_waiting();
                 match comparison.write(approach, index, model, tokenizer, max_len, device, interrupted).await {
                     Some(sample) => post(&FromWorker::Compared { request_id, sample }),
+                    None => {
+                        post(&FromWorker::SampleSetAside { request_id });
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
+        ToWorker::Evaluate { request_id, dataset_url, models, rounds } => {
+            let session = session.as_ref().ok_or_else(|| Failure::of_request(request_id, NOT_READY))?;
+            let fail = |message: String| Failure::of_request(request_id, message);
+            let (comparison, held_out, base) = session.bench(&dataset_url, rounds).map_err(fail)?;
+            let total = models.len() * comparison.samples_per_approach();
+            let max_len = session.config.max_position_embeddings;
+            for (done, benched) in models.into_iter().enumerate() {
+                let adapted = match &benched.adapter {
+                    Some(url) => Some(session.adapter_model(url).await.map_err(fail)?),
+                    None => None,
+                };
+                let before = done * comparison.samples_per_approach();
+                let mut progress = |written, _| {
+                    post(&FromWorker::Evaluating { request_id, written: before + written, total });
+                };
+                let (tokenizer, device) = (&session.tokenizer, &session.device);
+                // Let onmessage run between samples: on the CPU backend nothing in a sample awaits.
+                let interrupted = || mailbox.urgent_waiting();
+                let model = adapted.as_ref().unwrap_or(base);
+                let row = measure(
+                    benched,
+                    model,
+                    &held_out,
+                    &comparison,
+                    tokenizer,
+                    max_len,
+                    device,
+                    &mut progress,
+                    interrupted,
+                );
+                match row.await {
+                    Some(row) => post(&FromWorker::Evaluated { request_id, row: row.map_err(fail)? }),
                     None => {
                         post(&FromWorker::SampleSetAside { request_id });
                         break;

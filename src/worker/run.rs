@@ -344,6 +344,10 @@ async fn between_steps(
                 let message = "comparing is not possible while a run trains: wait for it to end, or stop it".into();
                 post(&FromWorker::Error { run: None, request_id: Some(request_id), message })
             }
+            ToWorker::Evaluate { request_id, .. } => {
+                let message = "the bench cannot run while a run trains: wait for it to end, or stop it".into();
+                post(&FromWorker::Error { run: None, request_id: Some(request_id), message })
+            }
             ToWorker::TrainGrpo { request_id, .. } => {
                 let message = "the GRPO toy cannot train while a run trains: wait for it to end, or stop it";
                 post(&FromWorker::Error { run: None, request_id: Some(request_id), message: message.into() })

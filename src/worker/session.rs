@@ -15,6 +15,7 @@ use crate::data::TrainingSequence;
 use crate::data::{tokenize_examples, training_sequences, TokenizedExample};
 use crate::dataset::review::{split_examples, SplitSettings};
 use crate::dataset::{parse_dataset, Example};
+use crate::evaluation::ROUNDS_OFFERED;
 use crate::export::{adapter_config_json, load_adapter, load_model};
 use crate::generate;
 use crate::gguf::load::load;
@@ -31,7 +32,7 @@ use crate::protocol::{
 use crate::quantize;
 use crate::tokenizer::TextTokenizer;
 use crate::train::preference::{tokenize_preferences, TokenizedPreference};
-use crate::train::EVAL_SEQUENCES;
+use crate::train::{held_out_sequences, EVAL_SEQUENCES};
 
 /// The file a GGUF model folder serves (`tools/site-model.sh`), and the base model's own stories a folder may
 /// ship to measure drift from it.
@@ -342,16 +343,35 @@ impl Session {
         let loaded = self.shipped_adapters.iter().find(|(_, (from, _))| from == url).map(|(&id, _)| id);
         let model = match loaded.and_then(|id| self.shipped_adapters.remove(&id)) {
             Some((_, model)) => model,
-            None => {
-                let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
-                let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
-                load_adapter(self.base.clone(), &config, &weights, &self.device)
-                    .map_err(|message| format!("the adapter at {url} cannot be used: {message}"))?
-                    .1
-            }
+            None => self.adapter_model(url).await?,
         };
         self.shipped_adapters.insert(run, (url.to_string(), model));
         Ok(())
+    }
+
+    /// The base model with the PEFT adapter folder the site serves at `url`.
+    pub async fn adapter_model(&self, url: &str) -> Result<LlamaForCausalLM, String> {
+        let config = fetch_plain(&format!("{url}adapter_config.json")).await?;
+        let weights = fetch_plain(&format!("{url}adapter_model.safetensors")).await?;
+        let (_, model) = load_adapter(self.base.clone(), &config, &weights, &self.device)
+            .map_err(|message| format!("the adapter at {url} cannot be used: {message}"))?;
+        Ok(model)
+    }
+
+    /// The evaluation bench's task check on the data set at `dataset_url` over `rounds`, its held-out sequences as
+    /// a run with the default settings measures them ([`crate::evaluation`]), and the base model.
+    pub fn bench(
+        &self,
+        dataset_url: &str,
+        rounds: usize,
+    ) -> Result<(Comparison<'_>, Vec<TrainingSequence>, &LlamaForCausalLM), String> {
+        let dataset = self.dataset(dataset_url).ok_or_else(|| format!("load {dataset_url} before the bench"))?;
+        let check = dataset.summary.task.as_ref().ok_or_else(|| format!("{dataset_url} has no task check"))?;
+        if !ROUNDS_OFFERED.contains(&rounds) {
+            return Err(format!("the bench runs {ROUNDS_OFFERED:?} rounds, not {rounds}"));
+        }
+        let held_out = held_out_sequences(&dataset.held_out, TrainSettings::default().seq_len, self.tokenizer.eos_id());
+        Ok((Comparison::new(check, &dataset.train_examples).with_rounds(rounds), held_out, &self.base))
     }
 
     /// Mixes the adapter folders served at `sources`' URLs `how` and runs the task check at each of `checks` on the

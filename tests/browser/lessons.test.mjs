@@ -1340,3 +1340,88 @@ test("grpo toy: the recorded run as the lesson reads it (the reward climbs, the 
   page.assertClean();
   await context.close();
 });
+
+/** Wilson's 95% score interval of k of n, from its formula (the Rust one is checked against Newcombe's tables). */
+function wilson(k, n) {
+  const z = 1.959963984540054;
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / d;
+  const half = (z / d) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+async function tableRows(demo, name) {
+  return demo.getByRole("region", { name }).locator("tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
+  );
+}
+
+test("eval bench: the recorded bench and judge as lesson 16 reads them; the learner's one-round bench repeats the recording's first round", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  const demo = await openDemo(page, "eval-bench");
+  const recorded = JSON.parse(readFileSync(join(distDir, "models", "stories260K", "evaluation.json"), "utf8"));
+  // Rust's {:.0} rounds an exact half to even (12.5 → 12).
+  const pct = (x) => {
+    const v = 100 * x;
+    const tie = v - Math.floor(v) === 0.5;
+    return `${tie ? Math.floor(v) + (Math.floor(v) % 2) : Math.round(v)}%`;
+  };
+  const rowOf = (row, rounds) => {
+    const counts = row.passed_per_round.slice(0, rounds);
+    const [k, n] = [counts.reduce((a, b) => a + b, 0), 8 * counts.length];
+    const [low, high] = wilson(k, n);
+    return [row.model.name, row.held_out_loss.toFixed(3), Math.exp(row.held_out_loss).toFixed(2), `${k} of ${n}`,
+      `${pct(k / n)} (${pct(low).slice(0, -1)}–${pct(high)})`, counts.join(", ")];
+  };
+  const benchTable = /held-out loss, and the task check/;
+  await demo.getByText(/^Recorded when this site was built, with 8 rounds/).waitFor();
+  assert.deepEqual(await tableRows(demo, benchTable), recorded.rows.map((row) => rowOf(row, 8)), "the recorded bench");
+
+  // What lesson 16 reads off the recording.
+  const [base, seed42, seed7] = recorded.rows;
+  assert.equal(recorded.rows.length, 3);
+  assert.equal(base.model.adapter, null);
+  assert.match(seed42.model.name, /training seed 42/);
+  assert.match(seed7.model.name, /training seed 7/);
+  assert.equal(base.held_out_loss.toFixed(3), "1.899", "the base model's held-out loss, as lesson 14 starts from");
+  assert.ok(seed42.held_out_loss < 0.5 && seed7.held_out_loss < 0.5 && Math.abs(seed42.held_out_loss - seed7.held_out_loss) < 0.05);
+  assert.ok(base.passed_per_round.every((k) => k <= 1), `the base model: one story or none a round, ${base.passed_per_round}`);
+  const interval = (row, rounds) => wilson(row.passed_per_round.slice(0, rounds).reduce((a, b) => a + b, 0), 8 * rounds);
+  const overlap = ([a, b], [c, d]) => Math.max(0, Math.min(b, d) - Math.max(a, c));
+  for (const adapter of [seed42, seed7]) {
+    const rate = adapter.passed_per_round.reduce((a, b) => a + b, 0) / 64;
+    assert.ok(rate >= 0.7 && rate <= 0.95, `between 70% and 95% of 64: ${rate}`);
+    assert.ok(Math.max(...adapter.passed_per_round) - Math.min(...adapter.passed_per_round) >= 2, `rounds move by 2 or more: ${adapter.passed_per_round}`);
+  }
+  for (const rounds of [2, 8]) {
+    const [a, b] = [interval(seed42, rounds), interval(seed7, rounds)];
+    assert.ok(overlap(a, b) >= 0.5 * Math.min(a[1] - a[0], b[1] - b[0]), `the adapters overlap by most of their width at ${rounds} rounds: ${a} ${b}`);
+  }
+  const [low, high] = interval(base, 2);
+  assert.ok(low < 0.02 && high >= 0.2 && high <= 0.4, `the base model at 2 rounds (prediction "base-interval"): ${low} to ${high}`);
+
+  // The judge: always the story shown first, with a probability near 0.9; so hardly ever the same story twice.
+  const judged = recorded.judged;
+  assert.equal(judged.length, 8);
+  const firsts = judged.flatMap((pair) => pair.picks_shown_first);
+  assert.ok(firsts.filter((p) => p > 0.5).length >= 15 && firsts.every((p) => p > 0.75), `picks the first: ${firsts}`);
+  const splits = judged.filter((pair) => pair.stories[0].passed !== pair.stories[1].passed);
+  assert.ok(splits.length >= 5 && splits.filter((pair) => pair.stories[1].passed).length >= splits.length - 1, "the check splits most pairs, nearly always for the adapter");
+  const picked = (pair, first) => (pair.picks_shown_first[first] > 0.5 ? first : 1 - first);
+  const consistent = judged.filter((pair) => picked(pair, 0) === picked(pair, 1)).length;
+  await demo.getByText(`It picked the story shown first in ${firsts.filter((p) => p > 0.5).length} of 16 verdicts, and the same story in both orders for ${consistent} of 8 pairs.`, { exact: false }).waitFor();
+  const judgeRows = await tableRows(demo, /^Each pair: the stories as the task check judged them/);
+  assert.deepEqual(judgeRows.map((row) => [row[0], row[3], row[4]]), judged.map((pair) => [pair.request, pct(pair.picks_shown_first[0]), pct(pair.picks_shown_first[1])]));
+
+  // The learner's bench, one round on the CPU: the recording's first round, model for model, and its losses.
+  await demo.getByLabel("Rounds of the task check").selectOption("1");
+  const run = demo.getByRole("button", { name: "Run the bench" });
+  await page.waitForFunction((button) => !button.disabled, await run.elementHandle(), { timeout: 120_000 });
+  await run.click();
+  await demo.getByText("Your bench, 1 round.").waitFor({ timeout: 240_000 });
+  await page.waitForFunction((button) => !button.disabled, await run.elementHandle(), { timeout: 240_000 });
+  assert.deepEqual(await tableRows(demo, benchTable), recorded.rows.map((row) => rowOf(row, 1)), "round 1 in the tab is the build's");
+  page.assertClean();
+  await context.close();
+});

@@ -15,6 +15,8 @@ mod data_fuzz;
 #[cfg(feature = "trainer")]
 mod data_studio;
 #[cfg(feature = "trainer")]
+mod evaluation;
+#[cfg(feature = "trainer")]
 mod gguf_read;
 mod parity;
 #[cfg(feature = "trainer")]

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use tinytune::data::tokenize_example;
 use tinytune::data::TrainingSequence;
 use tinytune::dataset::{ChatMessage, Example};
+use tinytune::evaluation::{judge_request, picks_first};
 use tinytune::export::{adapter_config_json, adapter_safetensors};
 use tinytune::generate::{generate, GenerationConfig};
 use tinytune::gguf::load::load;
@@ -169,6 +170,13 @@ fn chat() -> Vec<ChatMessage> {
     vec![message("user", "Write a short poem about the sea.")]
 }
 
+/// Pairs of stories the judge tests read: a request, then the stories shown as A and B.
+fn judge_pairs() -> [(&'static str, &'static str, &'static str); 2] {
+    let fox = "Once upon a time, a little fox lived on a farm. He liked to play with the hens.";
+    let dog = "Once upon a time, there was a dog named Max. Max loved to run in the park.";
+    [("Write a story about a fox on the farm.", fox, dog), ("Write a story about a fox on the farm.", dog, fox)]
+}
+
 /// transformers' answers for everything the tests compare, from one run of the reference script.
 fn reference() -> &'static Value {
     static REFERENCE: OnceLock<Value> = OnceLock::new();
@@ -181,6 +189,7 @@ fn reference() -> &'static Value {
             "tokens": prompt,
             "chat": chat(),
             "max_new_tokens": 32,
+            "judge": judge_pairs().iter().map(|(request, a, b)| judge_request(request, a, b)).collect::<Vec<_>>(),
         });
         let script = common::crate_dir().join("tests/reference/gguf_reference.py");
         let mut child = Command::new(common::python())
@@ -478,4 +487,15 @@ fn a_qlora_run_trains_the_adapters_alone_counts_every_weight_and_full_fine_tunin
     let refused =
         trainer(TrainingMethod::Full).err().expect("full fine-tuning of 4-bit weights is refused").to_string();
     assert!(refused.contains("4-bit") && refused.contains("QLoRA"), "{refused}");
+}
+
+#[test]
+fn the_judge_reads_the_same_verdict_as_transformers() {
+    let Loaded { model, tokenizer, .. } = loaded();
+    let theirs: Vec<f64> = reference()["judge"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
+    for ((request, first, second), theirs) in judge_pairs().into_iter().zip(theirs) {
+        let ours = pollster::block_on(picks_first(model, tokenizer, request, first, second, &Device::flex())).unwrap();
+        println!("figure: the judge picks the story shown first with probability {ours:.4} (transformers {theirs:.4})");
+        assert!((ours - theirs).abs() < 1e-3, "ours {ours}, transformers {theirs}");
+    }
 }

@@ -8,10 +8,13 @@ The request is one JSON object, every key optional:
                    without the generation prompt
   "tokens":        token ids whose logits to return ([positions][vocab], float32 at full precision)
   "chat":          one conversation to answer greedily, `max_new_tokens` tokens at most (default 32)
+  "judge":         user messages, each asking for one letter, A or B: the probability of "A" against "B" as the
+                   reply's first token (a softmax over those two logits alone)
 Prints one JSON object with the same keys: "texts" (ids per string; and "llama_cpp_texts", llama.cpp's ids for
 them), "conversations" ({"text", "prompt",
 "ids"} each: the rendering, the rendering with the generation prompt, and `apply_chat_template(tokenize=True)`),
-"tokens" (the logits), "chat" ({"ids", "text"}: the answer's new tokens, and them decoded).
+"tokens" (the logits), "chat" ({"ids", "text"}: the answer's new tokens, and them decoded), "judge" (one
+probability per message).
 
 The model is loaded with `from_pretrained(folder, gguf_file=...)`, which dequantizes every weight to float32
 (transformers' GGUF support), eager attention, on the CPU.
@@ -58,7 +61,7 @@ def main():
             }
             for messages in request["conversations"]
         ]
-    if "tokens" in request or "chat" in request:
+    if "tokens" in request or "chat" in request or "judge" in request:
         model = AutoModelForCausalLM.from_pretrained(
             folder, gguf_file=name, dtype=torch.float32, attn_implementation="eager"
         ).eval()
@@ -76,6 +79,16 @@ def main():
                 )
                 new = out[0, prompt.shape[1]:].tolist()
                 answer["chat"] = {"ids": new, "text": tokenizer.decode(new, skip_special_tokens=True)}
+            if "judge" in request:
+                [a], [b] = (tokenizer(letter, add_special_tokens=False)["input_ids"] for letter in ("A", "B"))
+                answer["judge"] = []
+                for message in request["judge"]:
+                    prompt = tokenizer.apply_chat_template(
+                        [{"role": "user", "content": message}], tokenize=True, add_generation_prompt=True,
+                        return_dict=True, return_tensors="pt",
+                    )["input_ids"]
+                    last = model(prompt).logits[0, -1]
+                    answer["judge"].append(torch.softmax(last[[a, b]], dim=0)[0].item())
     common.emit_json(answer)
 
 

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use crate::protocol::{
-    BackendChoice, Combination, GrpoSettings, Lineup, MixSource, Projection, RunId, SampleSettings, ToWorker,
-    TrainSettings,
+    BackendChoice, BenchedModel, Combination, GrpoSettings, Lineup, MixSource, Projection, RunId, SampleSettings,
+    ToWorker, TrainSettings,
 };
 use crate::run_bigger::JobTarget;
 use crate::ui::run_state::{apply, RunState};
@@ -227,6 +227,15 @@ impl LiveDemo {
         let request_id = self.trainer.next_request_id();
         self.state.update(|state| state.request(request_id, |s| &mut s.mix_zip));
         self.trainer.send(&ToWorker::ExportMix { request_id });
+    }
+
+    /// Asks for the evaluation bench of `models` at `rounds` on the demo's data set; its rows land in the state's
+    /// `evaluation`.
+    pub fn evaluate(&self, models: Vec<BenchedModel>, rounds: usize) {
+        let request_id = self.trainer.next_request_id();
+        let dataset_url = self.state.with_untracked(|state| state.dataset_url.clone());
+        self.state.update(|state| state.request_evaluation(request_id, models.len()));
+        self.trainer.send(&ToWorker::Evaluate { request_id, dataset_url, models, rounds });
     }
 
     /// Asks for the comparison of `lineup`'s ways to the demo's data set's task check ([`crate::approach`]), with

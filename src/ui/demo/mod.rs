@@ -6,6 +6,8 @@
 mod adapter_mix;
 mod approaches;
 mod backend;
+mod before_after;
+mod capstone;
 mod chart;
 mod chart_scale;
 mod chat_box;
@@ -14,6 +16,7 @@ mod data_cleaning;
 mod datasets;
 mod domain_facts;
 mod download;
+mod eval_bench;
 mod field;
 mod first_lora;
 mod grpo_toy;
@@ -67,6 +70,7 @@ pub use run_controls::RunControls;
 pub use run_progress::RunProgress;
 pub use samples::Samples;
 pub use settings_form::{Controls, TrainingForm};
+pub use table::ScrollingTable;
 pub use task_result::TaskResult;
 
 use leptos::prelude::*;
@@ -106,5 +110,7 @@ pub fn Demo(kind: DemoKind) -> impl IntoView {
         DemoKind::Toolchains => view! { <toolchains::ToolchainsDemo /> }.into_any(),
         DemoKind::AdapterMix => view! { <adapter_mix::AdapterMixDemo /> }.into_any(),
         DemoKind::GrpoToy => view! { <grpo_toy::GrpoToyDemo /> }.into_any(),
+        DemoKind::EvalBench => view! { <eval_bench::EvalBenchDemo /> }.into_any(),
+        DemoKind::Capstone => view! { <capstone::CapstoneDemo /> }.into_any(),
     }
 }
