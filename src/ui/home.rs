@@ -24,9 +24,15 @@ pub fn HomePage() -> impl IntoView {
                     {move || format!("{} of {total} lessons complete", completed.get())}
                 </span>
             </p>
-            {move || (completed.get() == total).then(|| view! {
-                <p><A href=site::href("/complete")>"You have finished the course — see your completion page"</A></p>
-            })}
+            <p>
+                <A href=site::href("/complete")>
+                    {move || if completed.get() == total {
+                        "You have finished the course — see your completion page"
+                    } else {
+                        "Your recap so far: quiz scores, predictions and runs"
+                    }}
+                </A>
+            </p>
         </section>
         {course().parts.iter().map(|part| view! {
             <section class="part">

@@ -9,15 +9,14 @@ use leptos_router::NavigateOptions;
 
 use super::demo::numbers::format_count;
 use super::demo::{
-    save_file, BackendLine, Controls, DatasetChoice, LiveDemo, LoadingProgress, Measure, Notices, OpenAdapter,
-    ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, SettingProblems, TaskResult, TrainingForm, CHOICES,
-    DATA_KEY, STORIES_MODEL_URL,
+    save_file, BackendLine, Controls, DatasetChoice, DatasetSelect, LiveDemo, LoadingProgress, Measure, Notices,
+    OpenAdapter, Presets, ResumeOffer, RunItBigger, RunProgress, RunsChart, Samples, SettingProblems, TaskResult,
+    TrainingForm, DATA_KEY, STORIES_MODEL_URL,
 };
 use super::run_journal::Journal;
 use super::run_state::{runs_csv, Run};
 use super::{embed, site};
 use crate::protocol::{RunId, TrainSettings};
-use crate::settings::{Choice, RunPreset};
 
 /// Runs on the chart at most; the oldest finished run makes way for a new one.
 const MAX_RUNS: usize = 8;
@@ -64,14 +63,11 @@ pub fn PlaygroundPage() -> impl IntoView {
         demo.start_from(settings, train_from.get_untracked());
     };
     let latest_run = demo.latest_run();
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
     let runs = Signal::derive(move || {
         state.with(|s| s.runs.iter().map(|run| (run.name.clone(), run.metrics.clone())).collect::<Vec<_>>())
     });
     let total_steps =
         Signal::derive(move || state.with(|s| s.runs.iter().map(|r| r.settings.steps).max().unwrap_or(0)));
-    let dataset_id = demo.id("dataset");
-    let dataset_hint_id = demo.id("dataset-hint");
 
     view! {
         <Title text="Playground · Tinytune" />
@@ -86,34 +82,8 @@ pub fn PlaygroundPage() -> impl IntoView {
             <div class="playground-controls">
                 <LoadingProgress demo />
                 <BackendLine demo />
-                <div class="demo-presets" role="group" aria-label="Presets">
-                    <span>"Start from a preset: "</span>
-                    {RunPreset::ALL.iter().map(|&preset| view! {
-                        <button type="button" class="secondary" on:click=move |_| form_settings.set(preset.settings())>
-                            {preset.label()}
-                        </button>
-                    }).collect_view()}
-                </div>
-                <div class="field">
-                    <label for=dataset_id.clone()>"Data set"</label>
-                    <select
-                        id=dataset_id.clone()
-                        aria-describedby=dataset_hint_id.clone()
-                        disabled=busy
-                        on:change=move |ev| {
-                            let key = event_target_value(&ev);
-                            if let Some(chosen) = CHOICES.into_iter().find(|d| d.key == key) {
-                                dataset.set(chosen);
-                                demo.use_dataset(&chosen.url());
-                            }
-                        }
-                    >
-                        {CHOICES.into_iter().map(|choice| view! {
-                            <option value=choice.key selected=move || dataset.get().key == choice.key>{choice.title}</option>
-                        }).collect_view()}
-                    </select>
-                    <p class="hint" id=dataset_hint_id.clone()>{move || dataset.get().about}</p>
-                </div>
+                <Presets demo settings=form_settings />
+                <DatasetSelect demo dataset />
                 <TrainingForm
                     demo
                     controls=Controls::All

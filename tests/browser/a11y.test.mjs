@@ -1,6 +1,6 @@
 // Accessibility, checked by axe-core (Deque's rules engine, the one behind the axe browser extension) on every page
 // a learner reaches: the home page, each lesson with its predictions committed, its demo open and its quiz, the
-// playground, the data studio and the embeddable QLoRA demo, in the light and the dark theme. Any violation of a
+// playground, the data studio, the completion page (with those predictions) and the embeddable QLoRA demo, in the light and the dark theme. Any violation of a
 // WCAG 2.x A or AA rule fails, named with the elements it found.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -44,7 +44,7 @@ for (const scheme of ["light", "dark"]) {
       await page.waitForSelector("form.quiz-form fieldset.question");
       await check(`/learn/${lesson.slug}`);
     }
-    for (const path of ["/playground", "/studio"]) {
+    for (const path of ["/playground", "/studio", "/complete"]) {
       await page.goto(`${site.origin}${path}`);
       await page.locator("h1").waitFor();
       await check(path);

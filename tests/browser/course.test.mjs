@@ -273,6 +273,43 @@ test("finishing every lesson shows the completion page", async () => {
   await context.close();
 });
 
+test("the completion page recaps quiz scores and each guess against the recorded run's outcome, and prints", async () => {
+  const { page, context } = await fresh();
+  const lesson = course.lessons.find((l) => l.predictions.length >= 2);
+  await visitLesson(page, lesson);
+  // The first guess is the recorded outcome, the second is not.
+  const [hit, miss] = lesson.predictions;
+  const guesses = [hit.outcome - 1, miss.outcome === 1 ? 1 : 0];
+  const forms = page.locator("form.prediction");
+  for (const [i, guess] of guesses.entries()) {
+    await forms.nth(i).locator(`input[value="${guess}"]`).check();
+    await forms.nth(i).getByRole("button", { name: "Commit to this guess" }).click();
+    await forms.nth(i).locator("fieldset[disabled]").waitFor();
+  }
+  await answerQuiz(page, lesson);
+  await page.goto(site.origin);
+  await page.getByRole("link", { name: "Your recap so far: quiz scores, predictions and runs" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your course so far" }).waitFor();
+  const total = course.lessons.reduce((n, l) => n + l.predictions.length, 0);
+  await page.getByText(`You committed to 2 of ${total} predictions; 1 matched what the recorded run showed.`).waitFor();
+  const scores = await page.getByRole("region", { name: /^Each lesson's quiz/ }).locator("tbody tr").evaluateAll((rows) => rows.map((tr) => [tr.querySelector("th").textContent, tr.querySelector("td").textContent]));
+  assert.deepEqual(scores, course.lessons.map((l) => [l.title, `${l === lesson ? l.questions.length : 0} of ${l.questions.length}`]));
+  const rows = page.getByRole("region", { name: /^Each prediction/ }).locator("tbody tr");
+  assert.equal(await rows.count(), total);
+  const before = course.lessons.slice(0, course.lessons.indexOf(lesson)).reduce((n, l) => n + l.predictions.length, 0);
+  const cells = (i) => rows.nth(before + i).locator("td").allTextContents();
+  const plain = (markdown) => markdown.replaceAll("`", "").replaceAll("**", "");
+  assert.deepEqual(await cells(0), [`✓ ${plain(hit.choices[guesses[0]])}`, plain(hit.choices[hit.outcome - 1])]);
+  assert.deepEqual(await cells(1), [`✗ ${plain(miss.choices[guesses[1]])}`, plain(miss.choices[miss.outcome - 1])]);
+  assert.deepEqual(await rows.nth(before + 2).locator("td").first().textContent(), "Not made", "a guess not made says so");
+  await page.getByText("No runs are kept in this browser yet.", { exact: false }).waitFor();
+  await page.evaluate(() => { window.printed = 0; window.print = () => { window.printed += 1; }; });
+  await page.getByRole("button", { name: "Print this recap" }).click();
+  assert.equal(await page.evaluate(() => window.printed), 1);
+  page.assertClean();
+  await context.close();
+});
+
 test("pages are usable at 320 px wide without horizontal scrolling", async () => {
   const { page, context } = await fresh({ viewport: { width: 320, height: 640 } });
   const noHorizontalScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);

@@ -119,7 +119,8 @@ export function readCourse() {
     const text = readFileSync(join(lessonsDir, file), "utf8");
     const front = parseToml(text.split("+++")[1]);
     const demos = [...text.matchAll(/^```demo\n([a-z-]+)\n```$/gm)].map((match) => match[1]);
-    lessons.set(front.id, { ...front, file, demos, hasPredictions: text.includes("```predict") });
+    const predictions = [...text.matchAll(/^```predict\n([\s\S]*?)\n```$/gm)].map((match) => parseToml(match[1]));
+    lessons.set(front.id, { ...front, file, demos, predictions, hasPredictions: predictions.length > 0 });
   }
   for (const file of files.filter((f) => f.endsWith(".quiz.toml"))) {
     const quiz = parseToml(readFileSync(join(lessonsDir, file), "utf8"));

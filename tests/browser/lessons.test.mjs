@@ -1351,6 +1351,13 @@ function wilson(k, n) {
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
+/** A share as the page writes it, "53%": Rust's {:.0} rounds an exact half to even (12.5 → 12). */
+function pct(x) {
+  const v = 100 * x;
+  const tie = v - Math.floor(v) === 0.5;
+  return `${tie ? Math.floor(v) + (Math.floor(v) % 2) : Math.round(v)}%`;
+}
+
 async function tableRows(demo, name) {
   return demo.getByRole("region", { name }).locator("tbody tr").evaluateAll((rows) =>
     rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
@@ -1361,12 +1368,6 @@ test("eval bench: the recorded bench and judge as lesson 16 reads them; the lear
   const { page, context } = await openPage(site.browser, site.origin);
   const demo = await openDemo(page, "eval-bench");
   const recorded = JSON.parse(readFileSync(join(distDir, "models", "stories260K", "evaluation.json"), "utf8"));
-  // Rust's {:.0} rounds an exact half to even (12.5 → 12).
-  const pct = (x) => {
-    const v = 100 * x;
-    const tie = v - Math.floor(v) === 0.5;
-    return `${tie ? Math.floor(v) + (Math.floor(v) % 2) : Math.round(v)}%`;
-  };
   const rowOf = (row, rounds) => {
     const counts = row.passed_per_round.slice(0, rounds);
     const [k, n] = [counts.reduce((a, b) => a + b, 0), 8 * counts.length];
@@ -1422,6 +1423,71 @@ test("eval bench: the recorded bench and judge as lesson 16 reads them; the lear
   await demo.getByText("Your bench, 1 round.").waitFor({ timeout: 240_000 });
   await page.waitForFunction((button) => !button.disabled, await run.elementHandle(), { timeout: 240_000 });
   assert.deepEqual(await tableRows(demo, benchTable), recorded.rows.map((row) => rowOf(row, 1)), "round 1 in the tab is the build's");
+  page.assertClean();
+  await context.close();
+});
+
+test("capstone: a shipped set's recorded run before and after, as lesson 24 reads it; a two-step run on the chosen data, its table and zip, kept for the completion page's recap", async () => {
+  const { page, context } = await openPage(site.browser, site.origin, { acceptDownloads: true });
+  const demo = await openDemo(page, "capstone");
+  const beforeAfter = (run) => {
+    const evals = run.metrics.filter((m) => m.eval_loss !== null && m.eval_loss !== undefined);
+    const [first, last] = [evals[0], evals.at(-1)];
+    const passes = (k, n) => { const [low, high] = wilson(k, n); return `${k} of ${n} (${pct(low).slice(0, -1)}–${pct(high)})`; };
+    const rows = [
+      ["Held-out loss", first.eval_loss.toFixed(3), last.eval_loss.toFixed(3)],
+      ["Perplexity (e to the held-out loss)", Math.exp(first.eval_loss).toFixed(2), Math.exp(last.eval_loss).toFixed(2)],
+      ["Drift: loss on the base model's own stories", first.reference_eval_loss.toFixed(3), last.reference_eval_loss.toFixed(3)],
+    ];
+    if (run.task) rows.push([`${run.task.name} (base model, then tuned)`, passes(run.task.base_passed, run.task.total), passes(run.task.passed, run.task.total)]);
+    return { rows, first, last };
+  };
+  const recorded = (stem) => JSON.parse(readFileSync(join(distDir, "datasets", `${stem}.recorded.json`), "utf8"));
+
+  // The Pip stories' recorded run, as lesson 24 reads it: the held-out loss falls by more than a third (prediction
+  // "held-out-fall"), the drift rises (prediction "drift-direction"), Pip in most of 8 stories and none for the base.
+  const pip = recorded("pip-the-purple-robot");
+  const expected = beforeAfter(pip);
+  await demo.getByText("277 examples train and 31 are held out", { exact: false }).waitFor({ timeout: 120_000 });
+  assert.deepEqual(await tableRows(demo, /^The recorded run before and after/), expected.rows);
+  assert.ok(expected.last.eval_loss < (2 / 3) * expected.first.eval_loss, "the held-out loss falls by more than a third");
+  assert.ok(Math.abs(expected.first.eval_loss - 2.2) < 0.05 && Math.abs(expected.last.eval_loss - 1.35) < 0.05);
+  assert.ok(expected.last.reference_eval_loss > expected.first.reference_eval_loss, "the drift rises");
+  assert.ok(Math.abs(expected.first.reference_eval_loss - 1.57) < 0.05 && Math.abs(expected.last.reference_eval_loss - 2.04) < 0.05);
+  assert.ok(pip.task.passed >= 5 && pip.task.base_passed === 0, `Pip in most stories, none for the base model: ${pip.task.passed}`);
+
+  // The learner's data: the letters. Their recorded run replaces the Pip stories'; then two steps of their own.
+  await demo.getByLabel("Data set", { exact: true }).selectOption({ label: "Letters home (raw text of a new domain)" });
+  const letters = recorded("letters-home");
+  await page.waitForFunction(
+    ([caption, first]) => [...document.querySelectorAll("caption")].some((c) => c.textContent.startsWith(caption)) &&
+      [...document.querySelectorAll("td")].some((td) => td.textContent === first),
+    ["The recorded run before and after", beforeAfter(letters).rows[0][1]],
+    { timeout: 120_000 },
+  );
+  assert.deepEqual(await tableRows(demo, /^The recorded run before and after/), beforeAfter(letters).rows);
+  await demo.getByLabel("Steps", { exact: true }).fill("2");
+  await demo.getByLabel("Warmup steps", { exact: true }).fill("1");
+  const train = demo.getByRole("button", { name: "Train", exact: true });
+  await page.waitForFunction((b) => !b.closest("fieldset").disabled, await train.elementHandle(), { timeout: 120_000 });
+  await train.click();
+  await demo.locator(".demo-status").getByText(/^Finished after 2 steps/).waitFor({ timeout: 240_000 });
+  const own = await tableRows(demo, /^Your run before and after: losses at its first evaluation \(step 1\) and its last \(step 2\)/);
+  assert.equal(own[0][1], beforeAfter(letters).rows[0][1], "with a warmup the first step changes nothing: the first evaluation is the base model's, as the recording's");
+  const downloading = page.waitForEvent("download");
+  await demo.getByRole("button", { name: "Download adapter" }).click();
+  assert.equal((await downloading).suggestedFilename(), "tinytune-adapter.zip");
+
+  // The completion page lists the capstone's run.
+  await demo.getByRole("link", { name: "your recap" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your course so far" }).waitFor();
+  const runs = await page.getByRole("region", { name: /^The runs this browser kept/ }).locator("tbody tr").evaluateAll((rows) =>
+    rows.map((tr) => [tr.querySelector("th").textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]),
+  );
+  assert.equal(runs.length, 1);
+  assert.match(runs[0][0], /^Capstone · /);
+  assert.deepEqual(runs[0].slice(1, 3), ["Letters home (raw text of a new domain)", "2 steps"]);
+  assert.equal(runs[0][3], `${own[0][1]} → ${own[0][2]}`);
   page.assertClean();
   await context.close();
 });

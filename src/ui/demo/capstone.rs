@@ -10,6 +10,7 @@ use leptos_router::components::A;
 
 use super::backend::BackendLine;
 use super::before_after::BeforeAfter;
+use super::dataset_select::DatasetSelect;
 use super::download::DownloadAdapter;
 use super::live::LiveDemo;
 use super::loading::LoadingProgress;
@@ -18,10 +19,10 @@ use super::recorded::{shown_recorded_run, RecordedRunNote, RunLossChart};
 use super::run_bigger::RunItBigger;
 use super::run_controls::RunControls;
 use super::samples::Samples;
-use super::settings_form::Controls;
+use super::settings_form::{Controls, Presets};
 use super::task_result::TaskResult;
-use super::{CHOICES, PIP_STORIES, STORIES_MODEL_URL};
-use crate::settings::{Choice, RunPreset, TrainSettings};
+use super::{PIP_STORIES, STORIES_MODEL_URL};
+use crate::settings::TrainSettings;
 use crate::ui::run_journal::Journal;
 use crate::ui::site;
 
@@ -35,9 +36,6 @@ pub fn CapstoneDemo() -> impl IntoView {
     let settings = RwSignal::new(TrainSettings::default());
     let latest_run = demo.latest_run();
     let recorded = Signal::derive(move || state.with(|s| shown_recorded_run(s).cloned()));
-    let busy = Signal::derive(move || state.with(|s| s.busy()));
-    let dataset_id = demo.id("dataset");
-    let dataset_hint_id = demo.id("dataset-hint");
     let split = move || {
         state.with(|s| {
             s.dataset.as_ref().map(|data| {
@@ -55,41 +53,14 @@ pub fn CapstoneDemo() -> impl IntoView {
             <LoadingProgress demo />
             <BackendLine demo />
             <h4>"1. Your data"</h4>
-            <div class="field">
-                <label for=dataset_id.clone()>"Data set"</label>
-                <select
-                    id=dataset_id
-                    aria-describedby=dataset_hint_id.clone()
-                    disabled=busy
-                    on:change=move |ev| {
-                        let key = event_target_value(&ev);
-                        if let Some(chosen) = CHOICES.into_iter().find(|d| d.key == key) {
-                            dataset.set(chosen);
-                            demo.use_dataset(&chosen.url());
-                        }
-                    }
-                >
-                    {CHOICES.into_iter().map(|choice| view! {
-                        <option value=choice.key selected=move || dataset.get().key == choice.key>{choice.title}</option>
-                    }).collect_view()}
-                </select>
-                <p class="hint" id=dataset_hint_id>
-                    {move || dataset.get().about}
-                    " "
-                    <A href=site::href("/studio")>"Open the data studio"</A>
-                    " to bring, check and clean your own."
-                </p>
-            </div>
+            <DatasetSelect demo dataset>
+                " "
+                <A href=site::href("/studio")>"Open the data studio"</A>
+                " to bring, check and clean your own."
+            </DatasetSelect>
             <p>{split}</p>
             <h4>"2. Your run"</h4>
-            <div class="demo-presets" role="group" aria-label="Presets">
-                <span>"Start from a preset: "</span>
-                {RunPreset::ALL.iter().map(|&preset| view! {
-                    <button type="button" class="secondary" disabled=busy on:click=move |_| settings.set(preset.settings())>
-                        {preset.label()}
-                    </button>
-                }).collect_view()}
-            </div>
+            <Presets demo settings />
             <RunControls demo controls=Controls::All initial=settings />
             {move || storage_problem.get().map(|message| view! { <p class="demo-alert" role="alert">"⚠ " {message}</p> })}
             <RecordedRunNote demo recorded />
@@ -99,6 +70,11 @@ pub fn CapstoneDemo() -> impl IntoView {
             <TaskResult demo run=latest_run />
             <Samples demo run=latest_run />
             <h4>"4. Take it home"</h4>
+            <p>
+                "Each finished run here is kept in this browser for "
+                <A href=site::href("/complete")>"your recap"</A>
+                ", with your predictions and quiz scores."
+            </p>
             <DownloadAdapter demo run=latest_run />
             <RunItBigger demo settings=Signal::derive(move || state.with(|s| s.latest_run().map(|run| run.settings.clone())).unwrap_or_else(|| settings.get())) />
         </section>

@@ -81,6 +81,9 @@ pub fn Slider(
     step: f64,
     shown: fn(f64) -> String,
     #[prop(optional)] described_by: Option<String>,
+    /// Off while it cannot change what it sets (a run in progress keeps the value it started with).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     view! {
         <div class="field">
@@ -88,6 +91,7 @@ pub fn Slider(
             <input
                 id=id.clone()
                 type="range"
+                disabled=disabled
                 min=min.to_string()
                 max=max.to_string()
                 step=step.to_string()

@@ -139,7 +139,7 @@ pub fn GrpoToyDemo() -> impl IntoView {
                         })}
                     </select>
                 </div>
-                <Slider id=beta_id label="β, the KL leash" value=beta min=0.0 max=1.0 step=0.05 shown=|b| format!("{b:.2}") />
+                <Slider id=beta_id label="β, the KL leash" value=beta min=0.0 max=1.0 step=0.05 shown=|b| format!("{b:.2}") disabled=Signal::derive(training) />
                 <p class="demo-actions">
                     <button type="submit" disabled=move || !ready()>
                         {move || if training() { "Stop" } else { "Train with GRPO" }}

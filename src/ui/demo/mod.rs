@@ -13,6 +13,7 @@ mod chart_scale;
 mod chat_box;
 mod cost_calculator;
 mod data_cleaning;
+mod dataset_select;
 mod datasets;
 mod domain_facts;
 mod download;
@@ -55,6 +56,7 @@ mod toolchains;
 
 pub use backend::BackendLine;
 pub use chart::{run_losses, Measure, RunsChart, StepChart};
+pub use dataset_select::DatasetSelect;
 pub use datasets::{
     DatasetChoice, CHOICES, DATASETS, DATA_KEY, INSTRUCTIONS, MESSY, PIP_STORIES, PREFERENCES, ROLES_BALANCED,
     ROLES_SKEWED, STUDIO_DATASET, SUPPORT_REPLIES, TOWN_NOTES, TOWN_QUESTIONS,
@@ -69,7 +71,7 @@ pub use run_bigger::RunItBigger;
 pub use run_controls::RunControls;
 pub use run_progress::RunProgress;
 pub use samples::Samples;
-pub use settings_form::{Controls, TrainingForm};
+pub use settings_form::{Controls, Presets, TrainingForm};
 pub use table::ScrollingTable;
 pub use task_result::TaskResult;
 

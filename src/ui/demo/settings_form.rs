@@ -14,7 +14,7 @@ use super::live::LiveDemo;
 use super::numbers::{format_bytes, format_count, format_percent};
 use crate::protocol::{ModelShape, TrainSettings, TrainingMethod};
 use crate::settings::{
-    Choice, LossMask, NumberSetting, Projection, Schedule, TargetPreset, ALL_EXAMPLES, BATCH_SIZE, DPO_BETA,
+    Choice, LossMask, NumberSetting, Projection, RunPreset, Schedule, TargetPreset, ALL_EXAMPLES, BATCH_SIZE, DPO_BETA,
     DPO_NEEDS_LORA, EVAL_EVERY, GRAD_ACCUM, LEARNING_RATE, LORA_ALPHA, LORA_DROPOUT, LORA_RANK, MAX_EXAMPLES, REPLAY,
     REPLAY_NEEDS_NEXT_TOKEN, SEED, SEQ_LEN, STEPS, WARMUP_STEPS,
 };
@@ -415,6 +415,23 @@ fn TrainingCost(model: Signal<Option<ModelShape>>, settings: Memo<Option<TrainSe
     view! {
         <div class="demo-cost" aria-live="polite">
             {move || describe().map(|lines| lines.into_iter().map(|line| view! { <p>{line}</p> }).collect_view())}
+        </div>
+    }
+}
+
+/// A button for each preset, which puts its settings in the form (`settings`, the form's `initial`); off while
+/// the demo is busy.
+#[component]
+pub fn Presets(demo: LiveDemo, settings: RwSignal<TrainSettings>) -> impl IntoView {
+    let busy = Signal::derive(move || demo.state.with(|s| s.busy()));
+    view! {
+        <div class="demo-presets" role="group" aria-label="Presets">
+            <span>"Start from a preset: "</span>
+            {RunPreset::ALL.iter().map(|&preset| view! {
+                <button type="button" class="secondary" disabled=busy on:click=move |_| settings.set(preset.settings())>
+                    {preset.label()}
+                </button>
+            }).collect_view()}
         </div>
     }
 }
