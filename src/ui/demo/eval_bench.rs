@@ -15,7 +15,7 @@ use super::numbers::count_of;
 use super::reading::fetch_json;
 use super::table::ScrollingTable;
 use super::{INSTRUCTIONS, STORIES_MODEL_URL};
-use crate::evaluation::{summarize, BenchRow, BenchedModel, JudgedPair, RecordedBench, ROUNDS_OFFERED};
+use crate::evaluation::{summarize, BenchRow, BenchedModel, Interval, JudgedPair, RecordedBench, ROUNDS_OFFERED};
 
 /// The bench `tinytune evaluate` recorded when the site was built.
 const RECORDED_URL: &str = "models/stories260K/evaluation.json";
@@ -33,18 +33,36 @@ fn rate_text(row: &BenchRow) -> String {
     format!("{} ({}–{})", percent(rate), percent(interval.low).trim_end_matches('%'), percent(interval.high))
 }
 
-/// What the table lets one conclude about two rows: whether their intervals overlap.
+/// The share of the narrower interval that the other covers too: 0 apart, 1 when one holds the other.
+fn shared(a: Interval, b: Interval) -> f64 {
+    let common = (a.high.min(b.high) - a.low.max(b.low)).max(0.0);
+    let narrower = (a.high - a.low).min(b.high - b.low);
+    if narrower > 0.0 {
+        common / narrower
+    } else {
+        f64::from(u8::from(a.overlaps(b)))
+    }
+}
+
+/// What the table lets one conclude about two rows, as the lesson reads intervals: far apart, overlapping by much
+/// of their width (half the narrower one or more), or a little.
 fn verdict(first: &BenchRow, second: &BenchRow) -> String {
-    let samples = format!("{} stories each", first.total());
-    if first.interval().overlaps(second.interval()) {
+    let (names, samples) = (format!("{} and {}", first.model.name, second.model.name), first.total());
+    let share = shared(first.interval(), second.interval());
+    if share == 0.0 {
         format!(
-            "{} and {}: the intervals overlap, so at {samples} the bench cannot tell them apart.",
-            first.model.name, second.model.name
+            "{names}: the intervals do not overlap, so at {samples} stories each the difference is more than \
+             sampling noise."
+        )
+    } else if share >= 0.5 {
+        format!(
+            "{names}: the intervals overlap by much of their width, so at {samples} stories each the bench cannot \
+             tell them apart."
         )
     } else {
         format!(
-            "{} and {}: the intervals do not overlap, so at {samples} the difference is more than sampling noise.",
-            first.model.name, second.model.name
+            "{names}: the intervals overlap a little, so the difference may be real: run more rounds, or compare \
+             story by story."
         )
     }
 }
@@ -228,6 +246,7 @@ pub fn EvalBenchDemo() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluation::wilson;
 
     fn row(name: &str, passed_per_round: Vec<usize>) -> BenchRow {
         let model = BenchedModel { name: name.into(), adapter: Some("instruction-adapter/".into()) };
@@ -239,8 +258,12 @@ mod tests {
         let (seed_42, seed_7) = (row("Seed 42", vec![8, 7]), row("Seed 7", vec![6, 8]));
         // 15 of 16: Wilson's 95% interval is 71.7% to 98.9%.
         assert_eq!(rate_text(&seed_42), "94% (72–99%)");
-        assert!(verdict(&seed_42, &seed_7).contains("cannot tell them apart"));
-        assert!(verdict(&row("Base", vec![0, 0]), &seed_42).contains("more than sampling noise"));
+        assert!(verdict(&seed_42, &seed_7).contains("overlap by much of their width"));
+        assert!(verdict(&row("Base", vec![0, 0]), &seed_42).contains("do not overlap"));
+        assert!(verdict(&row("Ten", vec![5, 5]), &seed_42).contains("overlap a little"));
+        // 10 of 16 is 38.6–81.5%, 15 of 16 is 71.7–98.9%: they share 9.8 points of the narrower's 27.2.
+        assert!((shared(wilson(10, 16), wilson(15, 16)) - 0.098 / 0.272).abs() < 0.01);
+        assert_eq!(shared(wilson(6, 16), wilson(6, 16)), 1.0);
     }
 
     #[test]
