@@ -241,7 +241,7 @@ fn next_lesson_with(blocks: impl Into<String>) -> impl Fn(&str, &str) -> String 
 }
 
 const PREDICT: &str =
-    "Before.\n\n```predict\nid = \"drift\"\nquestion = \"Will the *drift* rise?\"\nchoices = [\"Rise\", \"Fall\"]\n```";
+    "Before.\n\n```predict\nid = \"drift\"\nquestion = \"Will the *drift* rise?\"\nchoices = [\"Rise\", \"Fall\"]\noutcome = 1\n```";
 
 #[test]
 fn a_prediction_and_a_demo_split_the_lesson_and_the_prediction_is_keyed_to_its_content() {
@@ -260,6 +260,7 @@ fn a_prediction_and_a_demo_split_the_lesson_and_the_prediction_is_keyed_to_its_c
         ("drift", "Will the <em>drift</em> rise?", vec!["Rise".to_string(), "Fall".to_string()])
     );
     assert_eq!(prediction.key.len(), 32, "a hex hash");
+    assert_eq!(prediction.outcome, 0, "`outcome = 1` is the first choice");
     assert_eq!(lesson.predictions().count(), 1);
 }
 
@@ -271,7 +272,7 @@ fn a_demo_needs_a_known_name_and_a_prediction_before_it() {
         "demo `first-lora` has no prediction before it: add a ```predict block above it",
     );
     let unknown = errors_for(next_lesson_with(format!("{PREDICT}\n\n```demo\nsecond-lora\n```")));
-    assert_one_error(&unknown, "02-next.md:17:", "unknown demo `second-lora`");
+    assert_one_error(&unknown, "02-next.md:18:", "unknown demo `second-lora`");
 }
 
 #[test]
@@ -281,14 +282,28 @@ fn a_broken_prediction_is_reported_at_its_line() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].starts_with("02-next.md:12: in this ```predict block:"), "{errors:#?}");
 
-    let unknown_key = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\nanswer = 1\n```";
+    let unknown_key = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\nanswer = 1\noutcome = 1\n```";
     assert_one_error(&errors_for(next_lesson_with(unknown_key)), "02-next.md:13:", "unknown field `answer`");
 
-    let one_choice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"only\"]\n```";
+    let one_choice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"only\"]\noutcome = 1\n```";
     assert_one_error(&errors_for(next_lesson_with(one_choice)), "02-next.md:9:", "needs at least two choices");
 
-    let twice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\n```\n\n```predict\nid = \"a\"\nquestion = \"R?\"\nchoices = [\"x\", \"y\"]\n```";
-    assert_one_error(&errors_for(next_lesson_with(twice)), "02-next.md:15:", "prediction id `a` is used twice");
+    let twice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\noutcome = 1\n```\n\n```predict\nid = \"a\"\nquestion = \"R?\"\nchoices = [\"x\", \"y\"]\noutcome = 2\n```";
+    assert_one_error(&errors_for(next_lesson_with(twice)), "02-next.md:16:", "prediction id `a` is used twice");
+
+    // The completion page sets each guess against the choice the recorded run bore out: every prediction names it.
+    let no_outcome = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\n```";
+    assert_one_error(
+        &errors_for(next_lesson_with(no_outcome)),
+        "02-next.md:9:",
+        "prediction `a` has no outcome: add `outcome = N`, the number (from 1) of the choice the recorded run bore out",
+    );
+    let past_the_end = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\noutcome = 3\n```";
+    assert_one_error(
+        &errors_for(next_lesson_with(past_the_end)),
+        "02-next.md:9:",
+        "prediction `a`: outcome 3 is not one of its choices (1 to 2)",
+    );
 }
 
 const PREDICTABLE: &str = "tests/fixtures/predictable-quiz";
