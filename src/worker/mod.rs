@@ -299,7 +299,8 @@ async fn handle(
                     post(&FromWorker::Evaluating { request_id, written: before + written, total });
                 };
                 let (tokenizer, device) = (&session.tokenizer, &session.device);
-                // Let onmessage run between samples: on the CPU backend nothing in a sample awaits.
+                // A run or a reload sets the bench aside between tokens. On the CPU backend nothing in a sample
+                // awaits, so onmessage sees them only once the bench ends (seconds at the default rounds).
                 let interrupted = || mailbox.urgent_waiting();
                 let model = adapted.as_ref().unwrap_or(base);
                 let row = measure(

@@ -282,7 +282,8 @@ fn a_broken_prediction_is_reported_at_its_line() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].starts_with("02-next.md:12: in this ```predict block:"), "{errors:#?}");
 
-    let unknown_key = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\nanswer = 1\noutcome = 1\n```";
+    let unknown_key =
+        "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"x\", \"y\"]\nanswer = 1\noutcome = 1\n```";
     assert_one_error(&errors_for(next_lesson_with(unknown_key)), "02-next.md:13:", "unknown field `answer`");
 
     let one_choice = "```predict\nid = \"a\"\nquestion = \"Q?\"\nchoices = [\"only\"]\noutcome = 1\n```";
