@@ -91,6 +91,8 @@ pub fn EvalBenchDemo() -> impl IntoView {
     let recorded = RwSignal::new(None::<RecordedBench>);
     fetch_json(RECORDED_URL.to_string(), recorded);
     let rounds = RwSignal::new(DEFAULT_ROUNDS);
+    // Stories in a round: the check's prompts, as the recording counted them.
+    let prompts = move || recorded.with(|r| r.as_ref().and_then(|r| r.rows.first()).map_or(0, |row| row.prompts));
 
     let running = move || state.with(|s| s.evaluation.as_ref().is_some_and(|e| e.running()));
     let ready = move || state.with(|s| s.ready()) && recorded.with(Option::is_some) && !running();
@@ -132,7 +134,7 @@ pub fn EvalBenchDemo() -> impl IntoView {
                     }>
                         {ROUNDS_OFFERED.map(|n| view! {
                             <option value=n.to_string() selected=move || rounds.get() == n>
-                                {format!("{n} ({} stories a model)", 8 * n)}
+                                {move || format!("{n} ({} stories a model)", n * prompts())}
                             </option>
                         })}
                     </select>
@@ -151,7 +153,8 @@ pub fn EvalBenchDemo() -> impl IntoView {
             })}
             <Notices demo />
             {move || shown.get().map(|(rows, is_recorded)| {
-                let rounds_shown = rows.first().map_or(0, |row| row.passed_per_round.len());
+                let (rounds_shown, per_round) =
+                    rows.first().map_or((0, 0), |row| (row.passed_per_round.len(), row.prompts));
                 let verdicts: Vec<String> = match rows.as_slice() {
                     [base, first, second, ..] => vec![verdict(base, first), verdict(first, second)],
                     [base, first] => vec![verdict(base, first)],
@@ -167,7 +170,7 @@ pub fn EvalBenchDemo() -> impl IntoView {
                     </p>
                     <ScrollingTable
                         caption_id=caption_id.clone()
-                        caption=move || format!("Each model's held-out loss, and the task check over {} of 8 stories", count_of(rounds_shown, "round"))
+                        caption=move || format!("Each model's held-out loss, and the task check over {} of {per_round} stories", count_of(rounds_shown, "round"))
                     >
                         <thead>
                             <tr>
@@ -176,7 +179,7 @@ pub fn EvalBenchDemo() -> impl IntoView {
                                 <th scope="col">"Perplexity"</th>
                                 <th scope="col">"Passed"</th>
                                 <th scope="col">"Rate (95% interval)"</th>
-                                <th scope="col">"Each round, of 8"</th>
+                                <th scope="col">{format!("Each round, of {per_round}")}</th>
                             </tr>
                         </thead>
                         <tbody>
