@@ -39,9 +39,10 @@ python_env_ok() { succeeded python-env; }
 native_chain() {
   cargo build --release --locked --bin tinytune > "$logs/native-build.log" 2>&1
   echo $? > "$logs/cli.status"
-  # The QLoRA demo's recorded run takes minutes of one core the first time: begun now, beside the wasm build (at a
-  # priority between it and the tests), the site build's hook finds it done. A failure shows again in that hook.
-  succeeded cli && TINYTUNE_CLI="$CARGO_TARGET_DIR/release/tinytune" nice -n 5 bash tools/record-smollm2.sh \
+  # The QLoRA demo's recorded run takes 9 minutes and one and a half cores the first time (once per CLI build), and
+  # the site build's hook waits for it: begun now, beside the wasm build and at its priority (at a lower one, the
+  # last cold runs' site builds ended only when it did). A failure shows again in that hook.
+  succeeded cli && TINYTUNE_CLI="$CARGO_TARGET_DIR/release/tinytune" bash tools/record-smollm2.sh \
     > "$logs/record-smollm2.log" 2>&1 &
   if ! succeeded cli || ! nice -n 10 cargo test --release --locked --no-run >> "$logs/native-build.log" 2>&1; then
     bash tools/build-errors.sh "$logs/native-build.log" > "$logs/native.failed"

@@ -310,23 +310,6 @@ test("the completion page recaps quiz scores and each guess against the recorded
   await context.close();
 });
 
-test("pages are usable at 320 px wide without horizontal scrolling", async () => {
-  const { page, context } = await fresh({ viewport: { width: 320, height: 640 } });
-  const noHorizontalScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-  await page.goto(site.origin);
-  await page.locator(".lesson-list a").first().waitFor();
-  assert.ok(await noHorizontalScroll(), "home");
-  for (const lesson of course.lessons) {
-    await visitLesson(page, lesson);
-    await answerPredictions(page);
-    await answerQuiz(page, lesson, () => false);
-    await page.getByRole("button", { name: "Show answers" }).click();
-    assert.ok(await noHorizontalScroll(), `${lesson.slug} with every explanation shown`);
-  }
-  page.assertClean();
-  await context.close();
-});
-
 test("the theme follows the system and a chosen theme is remembered", async () => {
   const { page, context } = await fresh({ colorScheme: "dark" });
   await page.goto(site.origin);

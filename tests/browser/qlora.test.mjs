@@ -105,13 +105,14 @@ test("a QLoRA run trains in the tab on the 4-bit model, and its adapter zip load
     checkServed += 1;
     route.fulfill({ json: { ...check, max_new_tokens: 6, samples: [{ ...check.samples[0], must_contain: ["Hi"] }] } });
   });
-  // A run two steps long on one 48-token piece, from the address (the demo's own is 30 steps of 4 × 160).
-  await page.goto(`${site.origin}/embed/qlora-chat?steps=2&batch=1&seq=48&warmup=0&eval=1`);
+  // A run one step long on one 48-token piece, from the address (the demo's own is 30 steps of 4 × 160); without
+  // warmup that step changes the adapters.
+  await page.goto(`${site.origin}/embed/qlora-chat?steps=1&batch=1&seq=48&warmup=0`);
   const demo = page.locator("section.demo");
   await demo.getByRole("button", { name: /^Load SmolLM2-135M-Instruct/ }).click();
   await demo.getByText(/^Training on the CPU/).waitFor({ timeout: 180_000 });
   await demo.getByRole("button", { name: "QLoRA-tune on the support replies" }).click();
-  await demo.locator(".demo-status").getByText(/^Finished after 2 steps\. “Answers in the Ridgeline voice”: \d of 1 sample/).waitFor({ timeout: 600_000 });
+  await demo.locator(".demo-status").getByText(/^Finished after 1 step\. “Answers in the Ridgeline voice”: \d of 1 sample/).waitFor({ timeout: 600_000 });
   assert.equal(checkServed, 1, "the worker fetched the intercepted check");
 
   const downloading = page.waitForEvent("download");
