@@ -8,7 +8,6 @@
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LinearConfig, RmsNorm, RmsNormConfig};
 use burn::prelude::*;
 use burn::tensor::activation::silu;
-use burn::tensor::module::linear;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -276,7 +275,15 @@ impl LlamaForCausalLM {
         let x = self.model.norm.forward(x);
         match &self.lm_head {
             Some(head) => head.forward(x),
-            None => linear(x, self.model.embed_tokens.weight.val().transpose(), None),
+            None => {
+                // One 2D product with the embedding's transpose. Burn's `linear` would give the transposed view a
+                // batch dimension first, and reshaping a transposed view copies it: on the CPU, all vocab × hidden
+                // weights on every forward pass (most of the time of generating at one token a pass).
+                let [batch, seq, hidden] = x.dims();
+                let embedding = self.model.embed_tokens.weight.val();
+                let vocab = embedding.dims()[0];
+                x.reshape([batch * seq, hidden]).matmul(embedding.transpose()).reshape([batch, seq, vocab])
+            }
         }
     }
 

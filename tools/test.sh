@@ -62,7 +62,7 @@ native_chain() {
   export TINYTUNE_SMOLLM2_GGUF
   nice -n 10 cargo test --release --locked > "$logs/native.log" 2>&1
   echo $? > "$logs/native.status"
-  nice -n 10 cargo test --release --locked --lib --no-default-features --features ui > "$logs/ui.log" 2>&1
+  nice -n 10 cargo test --locked --lib --no-default-features --features ui > "$logs/ui.log" 2>&1
   echo $? > "$logs/ui.status"
 }
 native_chain &
