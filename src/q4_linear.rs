@@ -10,8 +10,9 @@
 //! `x·Wᵀ` is one Burn operation with its gradient written out. Composed from tensor operations, autodiff would
 //! keep every projection's dequantized f32 W from the forward pass to the backward pass (it needs W for the
 //! gradient of x), which is the memory QLoRA exists to save. Here the forward pass dequantizes W, multiplies and
-//! drops it; the backward pass dequantizes it again. W itself is frozen and gets no gradient. The dequantization is
-//! Burn tensor operations (shifts, masks, a multiply-add), the same code on the CPU and on WebGPU.
+//! drops it; the backward pass dequantizes it again. W itself is frozen and gets no gradient. On WebGPU the
+//! dequantization is Burn tensor operations (shifts, masks, a multiply-add); the CPU computes the same values in
+//! one loop, or for a few rows multiplies straight from the codes.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -172,7 +173,7 @@ impl Q4LinearBackend for Flex {
 
 /// W `[out, in]` in f32 on the CPU, in one pass over the codes: what [`dequantize`] computes, bit for bit (`d·q + m`
 /// rounded twice, as its multiply and add are), without the eight shifted copies of the codes that it interleaves
-/// element by element, which took most of a QLoRA run's time on the CPU (half of the CLI's recorded run).
+/// element by element: an eighth less CPU time for a short QLoRA run of the CLI (4 steps, 644 → 565 CPU-seconds).
 fn weight_on_cpu(codes: IntTensor<Flex>, scales: FloatTensor<Flex>, mins: FloatTensor<Flex>) -> FloatTensor<Flex> {
     let [out, words] = codes.shape().dims();
     let codes = codes.to_contiguous();
