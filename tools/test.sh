@@ -39,7 +39,7 @@ python_env_ok() { succeeded python-env; }
 native_chain() {
   cargo build --release --locked --bin tinytune > "$logs/native-build.log" 2>&1
   echo $? > "$logs/cli.status"
-  # The QLoRA demo's recorded run takes 9 minutes and one and a half cores the first time (once per CLI build), and
+  # The QLoRA demo's recorded run takes minutes the first time (once per CLI build; 16½ beside the builds), and
   # the site build's hook waits for it: begun now, beside the wasm build and at its priority (at a lower one, the
   # last cold runs' site builds ended only when it did). A failure shows again in that hook.
   succeeded cli && TINYTUNE_CLI="$CARGO_TARGET_DIR/release/tinytune" bash tools/record-smollm2.sh \
