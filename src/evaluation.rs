@@ -92,8 +92,6 @@ impl BenchRow {
 /// on the first two models' round-1 stories.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordedBench {
-    /// The data set the rows were measured on, as its file name.
-    pub dataset: String,
     pub rows: Vec<BenchRow>,
     /// The model that judged, as its publisher names it.
     pub judge_model: String,

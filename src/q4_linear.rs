@@ -18,7 +18,6 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex, FloatDType, Scalar, TensorMetadata};
 use burn::prelude::*;
@@ -78,7 +77,7 @@ impl Q4Linear {
 
     /// The weight in f32, `[in, out]` as Burn's `Linear` weight (for merging an adapter into it, or exporting).
     pub fn dequantize(&self) -> Tensor<2> {
-        let weight = dequantize::<Dispatch>(
+        let weight = Dispatch::q4_dequantize(
             self.codes.clone().into_dispatch(),
             self.scales.clone().into_dispatch(),
             self.mins.clone().into_dispatch(),
@@ -112,7 +111,9 @@ pub fn tensor_bytes<const D: usize, K: burn::tensor::kind::Basic>(tensor: &Tenso
     tensor.shape().num_elements() * tensor.dtype().size()
 }
 
-/// The 4-bit product as an operation each backend may implement its own way; all use the composed default today.
+/// The 4-bit product as operations each backend may implement its own way: by default W is dequantized with
+/// Burn tensor operations ([`dequantize`]) and multiplied; the CPU overrides the dequantization and, for a few rows,
+/// the product.
 #[backend_extension(Flex, Cube: cfg(any(feature = "worker", feature = "gpu")), Autodiff)]
 pub trait Q4LinearBackend: Backend {
     /// `x·Wᵀ` for `x` `[rows, in]`: `[rows, out]`.
@@ -122,7 +123,7 @@ pub trait Q4LinearBackend: Backend {
         scales: FloatTensor<Self>,
         mins: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        composed::<Self>(x, codes, scales, mins)
+        dequantized_product::<Self>(x, codes, scales, mins)
     }
 
     /// The gradient of `x` given the output's: `grad·W`.
@@ -132,7 +133,12 @@ pub trait Q4LinearBackend: Backend {
         scales: FloatTensor<Self>,
         mins: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        Self::float_matmul(grad, dequantize::<Self>(codes, scales, mins))
+        Self::float_matmul(grad, Self::q4_dequantize(codes, scales, mins))
+    }
+
+    /// W `[out, in]` in f32 from its codes and block constants.
+    fn q4_dequantize(codes: IntTensor<Self>, scales: FloatTensor<Self>, mins: FloatTensor<Self>) -> FloatTensor<Self> {
+        dequantize::<Self>(codes, scales, mins)
     }
 }
 
@@ -152,7 +158,7 @@ impl Q4LinearBackend for Flex {
     ) -> FloatTensor<Self> {
         let [rows, d_input] = x.shape().dims();
         if rows > DIRECT_ROWS {
-            return Self::float_matmul(x, Self::float_transpose(weight_on_cpu(codes, scales, mins)));
+            return dequantized_product::<Self>(x, codes, scales, mins);
         }
         let codes = codes.to_contiguous();
         let codes = codes.as_slice::<i32>().expect("4-bit codes are packed in i32 words");
@@ -161,13 +167,8 @@ impl Q4LinearBackend for Flex {
         flex_tensor(direct(x.as_slice(), d_input, codes, scales.as_slice(), mins.as_slice()), [rows, out])
     }
 
-    fn q4_linear_backward(
-        grad: FloatTensor<Self>,
-        codes: IntTensor<Self>,
-        scales: FloatTensor<Self>,
-        mins: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        Self::float_matmul(grad, weight_on_cpu(codes, scales, mins))
+    fn q4_dequantize(codes: IntTensor<Self>, scales: FloatTensor<Self>, mins: FloatTensor<Self>) -> FloatTensor<Self> {
+        weight_on_cpu(codes, scales, mins)
     }
 }
 
@@ -227,19 +228,18 @@ fn direct(x: &[f32], d_input: usize, codes: &[i32], scales: &[f32], mins: &[f32]
     y
 }
 
-/// `x·Wᵀ` with W dequantized: what every backend but the CPU runs (which dequantizes in [`weight_on_cpu`] beyond
-/// [`DIRECT_ROWS`] rows, where a matrix product on many rows repays the dequantization).
-fn composed<B: Backend>(
+/// `x·Wᵀ` with W dequantized by the backend: what every backend runs but the CPU on at most [`DIRECT_ROWS`] rows,
+/// where dequantizing W would cost more than the product.
+fn dequantized_product<B: Q4LinearBackend>(
     x: FloatTensor<B>,
     codes: IntTensor<B>,
     scales: FloatTensor<B>,
     mins: FloatTensor<B>,
 ) -> FloatTensor<B> {
-    let weight = dequantize::<B>(codes, scales, mins);
-    B::float_matmul(x, B::float_transpose(weight))
+    B::float_matmul(x, B::float_transpose(B::q4_dequantize(codes, scales, mins)))
 }
 
-/// W `[out, in]` in f32 from its codes and block constants.
+/// W `[out, in]` in f32 from its codes and block constants, in Burn tensor operations.
 fn dequantize<B: Backend>(codes: IntTensor<B>, scales: FloatTensor<B>, mins: FloatTensor<B>) -> FloatTensor<B> {
     let [out, words] = codes.shape().dims();
     let blocks = scales.shape()[1];
@@ -327,13 +327,13 @@ mod tests {
         let bytes = random_q4_1(out, d_input, &mut rng);
         let q4 = Q4Linear::from_q4_1(out, d_input, &bytes, &Device::flex()).unwrap();
         assert_eq!(q4.dims(), [d_input, out]);
-        // ggml's values are [out, in]; ours come as Burn's [in, out].
-        let ours = values(q4.dequantize().transpose());
-        assert_eq!(ours, GgmlType::Q4_1.dequantize(&bytes).unwrap(), "bit for bit, every block and nibble");
+        let ggml = GgmlType::Q4_1.dequantize(&bytes).unwrap();
+        // ggml's values are [out, in]; ours come as Burn's [in, out]. On the CPU, the one-pass dequantization.
+        assert_eq!(values(q4.dequantize().transpose()), ggml, "bit for bit, every block and nibble");
         let flex = |data: TensorData| burn::backend::flex::FlexTensor::from_data(data);
-        let on_cpu = weight_on_cpu(flex(q4.codes.to_data()), flex(q4.scales.to_data()), flex(q4.mins.to_data()));
-        let on_cpu = on_cpu.to_contiguous().as_slice::<f32>().unwrap().to_vec();
-        assert_eq!(on_cpu, GgmlType::Q4_1.dequantize(&bytes).unwrap(), "and the CPU's one-pass dequantization");
+        let composed = dequantize::<Flex>(flex(q4.codes.to_data()), flex(q4.scales.to_data()), flex(q4.mins.to_data()));
+        let composed = composed.to_contiguous().as_slice::<f32>().unwrap().to_vec();
+        assert_eq!(composed, ggml, "and the Burn operations that WebGPU runs");
         assert!(Q4Linear::from_q4_1(out, d_input, &bytes[..bytes.len() - 20], &Device::flex()).is_err());
         assert!(Q4Linear::from_q4_1(out, 48, &bytes, &Device::flex()).unwrap_err().contains("whole blocks"));
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use burn::prelude::*;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use rand::rngs::StdRng;
@@ -68,6 +69,13 @@ enum Backend {
 /// Reads a setting with named values (`--method lora`), listing them when the name is wrong.
 fn choice<C: Choice>(name: &str) -> Result<C, String> {
     C::from_name(name).ok_or_else(|| format!("`{name}` is not one of {}", C::names()))
+}
+
+/// `--how`'s values, each with what it does, from [`Combination`] itself.
+fn combinations() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        Combination::ALL.iter().map(|&how| PossibleValue::new(how.name()).help(how.description())),
+    )
 }
 
 /// What `clean` drops.
@@ -407,9 +415,8 @@ enum Command {
         /// Each adapter's weight, in the same order (a negative weight subtracts it).
         #[arg(long, required = true, allow_negative_numbers = true)]
         weight: Vec<f64>,
-        /// cat (stack the factors: exactly the weighted sum, at the sum of the ranks), linear (add the factors:
-        /// one rank, with cross terms) or svd (the weighted sum's best approximation at the largest rank).
-        #[arg(long, default_value = "cat")]
+        /// How the factors are mixed (PEFT's combination_type).
+        #[arg(long, default_value = "cat", value_parser = combinations())]
         how: String,
         /// The folder to write (created if missing).
         #[arg(long)]
@@ -1191,8 +1198,7 @@ fn evaluate_on(
         (Some(_), _) => return Err("--judge compares the base model with an adapter: give --adapter too".into()),
         (None, _) => (String::new(), Vec::new()),
     };
-    let dataset = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(RecordedBench { dataset, rows, judge_model, judged })
+    Ok(RecordedBench { rows, judge_model, judged })
 }
 
 /// `tinytune export`: the files of `format` in `out`.

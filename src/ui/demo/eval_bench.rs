@@ -272,12 +272,8 @@ mod tests {
     #[test]
     fn the_learners_bench_measures_the_recordings_models_with_their_adapters_served_beside_the_model() {
         let base = BenchRow { model: BenchedModel { name: "Base model".into(), adapter: None }, ..row("", vec![]) };
-        let recorded = RecordedBench {
-            dataset: "animal-place-instructions.jsonl".into(),
-            rows: vec![base, row("Seed 42", vec![8])],
-            judge_model: String::new(),
-            judged: Vec::new(),
-        };
+        let recorded =
+            RecordedBench { rows: vec![base, row("Seed 42", vec![8])], judge_model: String::new(), judged: Vec::new() };
         let models = live_models(&recorded);
         assert_eq!(models[0].adapter, None);
         assert_eq!(models[1].adapter.as_deref(), Some("models/stories260K/instruction-adapter/"));
