@@ -189,12 +189,11 @@ mod measuring {
     use crate::tokenizer::TextTokenizer;
     use crate::train::evaluate;
 
-    /// Where a bench stands, for progress: samples written of all.
-    pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
-
     /// `model` on the bench: its loss on `held_out` and `comparison`'s task check over its rounds, the request
-    /// alone as the check asks it. `None` if `interrupted` said to give up first. Async for the browser's GPU
-    /// reads; natively, drive it with `pollster::block_on`.
+    /// alone as the check asks it. `None` if `interrupted` said to give up first. `after_sample` is given the
+    /// samples written and all of them after each one; it is async so that the worker can let its event loop run
+    /// there (on the CPU backend nothing in a sample awaits, and a message the page sends meanwhile would wait for
+    /// the whole bench). Async for the browser's GPU reads too; natively, drive it with `pollster::block_on`.
     #[allow(clippy::too_many_arguments)]
     pub async fn measure(
         name: BenchedModel,
@@ -204,7 +203,7 @@ mod measuring {
         tokenizer: &TextTokenizer,
         max_len: usize,
         device: &Device,
-        progress: Progress<'_>,
+        mut after_sample: impl AsyncFnMut(usize, usize),
         mut interrupted: impl FnMut() -> bool,
     ) -> Option<Result<BenchRow, String>> {
         let held_out_loss = match evaluate(model, held_out, 32, device).await {
@@ -223,7 +222,7 @@ mod measuring {
             if index < prompts {
                 first_round.push(sample);
             }
-            progress(index + 1, total);
+            after_sample(index + 1, total).await;
         }
         Some(Ok(BenchRow { model: name, held_out_loss, passed_per_round, prompts, first_round }))
     }
@@ -271,7 +270,7 @@ mod measuring {
 }
 
 #[cfg(feature = "trainer")]
-pub use measuring::{judge_pairs, measure, picks_first, Progress};
+pub use measuring::{judge_pairs, measure, picks_first};
 
 #[cfg(test)]
 mod tests {

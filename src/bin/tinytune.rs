@@ -1168,8 +1168,8 @@ fn evaluate_on(
     for (name, args) in models {
         let (_, model, _) = load(&args, &device)?;
         let max_len = config.max_position_embeddings;
-        let mut quiet = |_, _| {};
-        let written = measure(name, &model, &held_out, &comparison, &tokenizer, max_len, &device, &mut quiet, || false);
+        let quiet = async |_, _| {};
+        let written = measure(name, &model, &held_out, &comparison, &tokenizer, max_len, &device, quiet, || false);
         let row = pollster::block_on(written).expect("never interrupted")?;
         let rate = row.interval();
         eprintln!(

@@ -295,12 +295,13 @@ async fn handle(
                     None => None,
                 };
                 let before = done * comparison.samples_per_approach();
-                let mut progress = |written, _| {
+                let after_sample = async |written, _| {
                     post(&FromWorker::Evaluating { request_id, written: before + written, total });
+                    // Let onmessage run between samples: on the CPU backend nothing in a sample awaits.
+                    gloo_timers::future::TimeoutFuture::new(0).await;
                 };
                 let (tokenizer, device) = (&session.tokenizer, &session.device);
-                // A run or a reload sets the bench aside between tokens. On the CPU backend nothing in a sample
-                // awaits, so onmessage sees them only once the bench ends (seconds at the default rounds).
+                // A run or a reload (another lesson's demo loading its model) sets the bench aside between tokens.
                 let interrupted = || mailbox.urgent_waiting();
                 let model = adapted.as_ref().unwrap_or(base);
                 let row = measure(
@@ -311,7 +312,7 @@ async fn handle(
                     tokenizer,
                     max_len,
                     device,
-                    &mut progress,
+                    after_sample,
                     interrupted,
                 );
                 match row.await {

@@ -6,7 +6,7 @@
 // messages it posts to the page; the first step (kernel compilation on WebGPU) is reported apart.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { startServer, launchBrowser, openPage, distDir, answerPredictions } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, distDir, answerPredictions, recordWorkerEvents } from "./harness.mjs";
 
 const LESSON = "/learn/your-first-lora-fine-tune";
 const tinytune = process.env.TINYTUNE_CLI;
@@ -21,26 +21,6 @@ function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Records what the page and the trainer worker post each other, parsed, in `window.__workerEvents`. */
-function recordWorkerEvents() {
-  const Original = window.Worker;
-  window.__workerEvents = [];
-  const record = (data) => {
-    const json = Array.isArray(data) ? data[0] : data;
-    if (typeof json === "string") window.__workerEvents.push({ at: performance.now(), event: JSON.parse(json) });
-  };
-  window.Worker = class extends Original {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", (event) => record(event.data));
-    }
-    postMessage(data, ...rest) {
-      record(data);
-      super.postMessage(data, ...rest);
-    }
-  };
 }
 
 /** Runs the demo's default settings in a fresh page of `browser`; returns its figures. */

@@ -179,3 +179,23 @@ export async function answerQuiz(page, lesson, pickRight = () => true) {
   }
   await page.getByRole("button", { name: "Check answers" }).click();
 }
+
+/** Records what the page and the trainer worker post each other, parsed, in `window.__workerEvents` (an init script). */
+export function recordWorkerEvents() {
+  const Original = window.Worker;
+  window.__workerEvents = [];
+  const record = (data) => {
+    const json = Array.isArray(data) ? data[0] : data;
+    if (typeof json === "string") window.__workerEvents.push({ at: performance.now(), event: JSON.parse(json) });
+  };
+  window.Worker = class extends Original {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => record(event.data));
+    }
+    postMessage(data, ...rest) {
+      record(data);
+      super.postMessage(data, ...rest);
+    }
+  };
+}

@@ -16,7 +16,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openPage, readCourse, answerPredictions, distDir, servedSite } from "./harness.mjs";
+import { openPage, readCourse, answerPredictions, distDir, servedSite, recordWorkerEvents } from "./harness.mjs";
 
 const course = readCourse();
 const site = servedSite();
@@ -1423,6 +1423,43 @@ test("eval bench: the recorded bench and judge as lesson 16 reads them; the lear
   await demo.getByText("Your bench, 1 round.").waitFor({ timeout: 240_000 });
   await page.waitForFunction((button) => !button.disabled, await run.elementHandle(), { timeout: 240_000 });
   assert.deepEqual(await tableRows(demo, benchTable), recorded.rows.map((row) => rowOf(row, 1)), "round 1 in the tab is the build's");
+  page.assertClean();
+  await context.close();
+});
+
+test("eval bench: the next lesson's demo loading sets an 8-round bench aside between stories on the CPU, rather than waiting for it to end", async () => {
+  const { page, context } = await openPage(site.browser, site.origin);
+  await context.addInitScript(recordWorkerEvents);
+  const demo = await openDemo(page, "eval-bench");
+  await demo.getByLabel("Rounds of the task check").selectOption("8");
+  const run = demo.getByRole("button", { name: "Run the bench" });
+  await page.waitForFunction((button) => !button.disabled, await run.elementHandle(), { timeout: 120_000 });
+  await run.click();
+  await demo.getByText(/^Stories written: [1-9]/).waitFor({ timeout: 120_000 });
+  // The next lesson's demo loads the model again (an Init), which the worker can only see between stories.
+  const next = course.lessons[course.lessons.findIndex((l) => l.demos.includes("eval-bench")) + 1];
+  assert.ok(next.demos.length > 0, `${next.slug} has a live element`);
+  await page.getByRole("link", { name: `Next: ${next.title}` }).click();
+  await answerPredictions(page);
+  // Whatever happens to the bench, the new load ends with Ready: then read what the worker did with the bench.
+  const readyAfterReload = () => {
+    const events = window.__workerEvents.map((e) => e.event);
+    const init = events.findIndex((e, i) => e.Init && events.slice(0, i).some((before) => before.Evaluate));
+    return init >= 0 && events.slice(init).some((e) => e.Ready);
+  };
+  await page.waitForFunction(readyAfterReload, null, { timeout: 600_000 });
+  const events = await page.evaluate(() => window.__workerEvents.map((e) => e.event));
+  const { request_id: bench, rounds } = events.find((e) => e.Evaluate).Evaluate;
+  assert.equal(rounds, 8);
+  const answers = events.filter((e) => Object.values(e)[0]?.request_id === bench);
+  assert.ok(answers.some((e) => e.SampleSetAside), "the worker set the bench aside for the new load");
+  // Stories written once the page had posted the Init: the worker sees it after the story it is writing (and a
+  // message or two may have been on their way), not after the rest of the model's 64, as it did when nothing in a
+  // story yielded to its event loop on the CPU.
+  const written = (list) => list.filter((e) => e.Evaluating?.request_id === bench).at(-1)?.Evaluating.written ?? 0;
+  const init = events.findIndex((e, i) => e.Init && events.slice(0, i).some((before) => before.Evaluate));
+  const [before, after] = [written(events.slice(0, init)), written(events)];
+  assert.ok(after - before <= 3, `${after - before} stories written after the Init (${before} before it)`);
   page.assertClean();
   await context.close();
 });
